@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI through tsx's loader, so a clone works after `npm ci` with no build step.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../functions/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

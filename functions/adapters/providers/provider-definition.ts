@@ -1,0 +1,51 @@
+/**
+ * What one provider file exports: its type name, a strict config schema, the names of its
+ * credential keys (for redaction and the literal-secret warning) and a factory.
+ */
+import type { z } from 'zod';
+import type { ProviderBaseConfig } from '#core/config-schema.ts';
+import type { ListProvider } from '#core/list-provider.ts';
+
+/** One structured line about a provider call; never carries credentials. */
+interface ProviderLogEvent {
+  provider: string;
+  event: 'call' | 'retry' | 'error';
+  method?: string;
+  /** Path without query string (query strings can carry emails or keys). */
+  path?: string;
+  status?: number;
+  durationMs?: number;
+  attempt?: number;
+  message?: string;
+}
+
+/** Everything a provider needs from the outside world, injectable for tests. */
+interface ProviderDeps {
+  fetch: typeof globalThis.fetch;
+  /** Milliseconds since epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** In [0, 1): jitter for backoff. */
+  random(): number;
+  log(event: ProviderLogEvent): void;
+}
+
+interface ProviderDefinition<C extends ProviderBaseConfig = ProviderBaseConfig> {
+  type: string;
+  configSchema: z.ZodType<C>;
+  secretKeys: readonly string[];
+  create(config: C, deps: ProviderDeps): ListProvider;
+}
+
+function defaultProviderDeps(log: (event: ProviderLogEvent) => void = () => {}): ProviderDeps {
+  return {
+    fetch: globalThis.fetch.bind(globalThis),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    log,
+  };
+}
+
+export type { ProviderDefinition, ProviderDeps, ProviderLogEvent };
+export { defaultProviderDeps };

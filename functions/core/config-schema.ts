@@ -1,0 +1,253 @@
+/**
+ * The configuration file's shape (interfaces.md "Configuration file"), validated strictly.
+ * Pure: the caller passes the parsed document, the environment and the provider schemas.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Categories that are the sender's or the network's fault: they never unsubscribe a recipient. */
+const SENDER_SIDE_CATEGORIES = [
+  'spam-related',
+  'policy-related',
+  'content-related',
+  'virus-related',
+  'invalid-sender',
+  'bad-configuration',
+  'relaying-issues',
+  'protocol-errors',
+] as const;
+
+const KNOWN_CATEGORIES = [
+  'bad-mailbox',
+  'bad-domain',
+  'inactive-mailbox',
+  'routing-errors',
+  'no-answer-from-host',
+  'bad-connection',
+  'message-expired',
+  'quota-issues',
+  'other',
+  ...SENDER_SIDE_CATEGORIES,
+] as const;
+
+const recipientCategory = z
+  .string()
+  .refine((c) => (KNOWN_CATEGORIES as readonly string[]).includes(c), {
+    message: `unknown bounce category (known: ${KNOWN_CATEGORIES.join(', ')})`,
+  })
+  .refine((c) => !(SENDER_SIDE_CATEGORIES as readonly string[]).includes(c), {
+    message: 'sender-side and operations categories never unsubscribe a recipient',
+  });
+
+/** Keys every provider entry has; each provider extends this with its own keys and `.strict()`. */
+const providerBaseSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'letters, digits, - and _ only'),
+  type: z.string(),
+  /** Route by `orig`: exact address or `*` glob, case-insensitive. Absent = every sender. */
+  senders: z.array(z.string().min(1)).min(1).optional(),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  ratePerSecond: z.number().positive().max(10_000).optional(),
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  maxRetries: z.number().int().min(0).max(10).default(4),
+});
+type ProviderBaseConfig = z.infer<typeof providerBaseSchema>;
+
+const policySchema = z
+  .object({
+    hardCategories: z
+      .array(recipientCategory)
+      .default(['bad-mailbox', 'bad-domain', 'inactive-mailbox', 'routing-errors']),
+    soft: z
+      .object({
+        categories: z
+          .array(recipientCategory)
+          .default(['quota-issues', 'message-expired', 'no-answer-from-host', 'bad-connection', 'other']),
+        threshold: z.number().int().min(1).max(1000).default(5),
+        windowDays: z.number().positive().max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
+    complaints: z.enum(['unsubscribe', 'ignore']).default('unsubscribe'),
+    unsubscribeScope: z.enum(['list', 'everywhere']).default('list'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const c of p.hardCategories) {
+      if (p.soft.categories.includes(c)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['soft', 'categories'],
+          message: `${c} is also a hard category`,
+        });
+      }
+    }
+  });
+type PolicyConfig = z.infer<typeof policySchema>;
+
+const emailAddress = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an email address');
+const domainName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'not a domain name');
+
+const accountingSchema = z
+  .object({
+    /**
+     * The column layout to assume before any `type,...` header line is seen (PowerMTA's
+     * `record-fields`, as a list or a comma-separated string). Default: the PowerMTA 5.x `*` layout.
+     */
+    fields: z
+      .union([z.array(z.string().min(1)).min(2), z.string().min(3)])
+      .transform((f) => (typeof f === 'string' ? f.split(',').map((s) => s.trim()) : f))
+      .refine((f) => f[0] === 'type', { message: 'the first field must be "type"' })
+      .optional(),
+  })
+  .strict();
+
+const configShape = {
+  policy: policySchema.prefault({}),
+  unsubscribe: z
+    .object({ domains: z.array(domainName).default([]) })
+    .strict()
+    .prefault({}),
+  notify: z
+    .object({
+      to: emailAddress,
+      from: emailAddress,
+      /** Complaints and failures are sent as digests at most this often. */
+      digestMinutes: z.number().int().min(1).max(1440).default(15),
+    })
+    .strict()
+    .optional(),
+  accounting: accountingSchema.prefault({}),
+};
+
+const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...configShape }).strict();
+
+interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<string, unknown>> {
+  providers: P[];
+  policy: PolicyConfig;
+  unsubscribe: { domains: string[] };
+  notify?: { to: string; from: string; digestMinutes: number } | undefined;
+  accounting: { fields?: string[] | undefined };
+  /** Keys whose values were written literally although they hold a credential (see `check`). */
+  literalSecrets: string[];
+}
+
+/** Provider schemas by type, plus the names of their credential keys. */
+type ProviderSchemas = Record<string, { schema: z.ZodType; secretKeys: readonly string[] }>;
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function issueToError(issue: z.core.$ZodIssue, prefix: ReadonlyArray<PropertyKey> = []): ConfigError {
+  const path = formatPath([...prefix, ...issue.path]);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
+  return new ConfigError(path || '(root)', message);
+}
+
+const VAR_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces `${NAME}` in every string of the document; a missing variable names its key path. */
+function expandVariables(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  path: PropertyKey[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VAR_PATTERN, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(formatPath(path), `environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandVariables(v, env, [...path, i]));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = expandVariables(v, env, [...path, k]);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Validates a parsed configuration document. Throws ConfigError naming the key path of the first
+ * problem; nothing is processed with an invalid configuration.
+ */
+function parseConfig(
+  document: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  providerSchemas: ProviderSchemas,
+): Config {
+  const doc = document ?? {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError('(root)', 'the configuration must be a mapping of keys');
+  }
+  // Expand ${VAR} before validating so values read from the environment are checked too.
+  const { providers: rawProviders, ...others } = doc as Record<string, unknown>;
+  const expandedOthers = expandVariables(others, env) as Record<string, unknown>;
+  const top = topSchema.safeParse(
+    rawProviders === undefined ? expandedOthers : { ...expandedOthers, providers: rawProviders },
+  );
+  if (!top.success) throw issueToError(top.error.issues[0]!);
+
+  const literalSecrets: string[] = [];
+  const providers: Config['providers'] = [];
+  const seen = new Set<string>();
+  top.data.providers.forEach((entry, i) => {
+    const path = ['providers', i];
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new ConfigError(formatPath(path), 'each provider must be a mapping');
+    }
+    const type = (entry as { type?: unknown }).type;
+    const def = typeof type === 'string' ? providerSchemas[type] : undefined;
+    if (!def) {
+      const known = Object.keys(providerSchemas).join(', ') || 'none';
+      throw new ConfigError(
+        formatPath([...path, 'type']),
+        `unknown provider type ${JSON.stringify(type)} (known: ${known})`,
+      );
+    }
+    for (const key of def.secretKeys) {
+      const raw = (entry as Record<string, unknown>)[key];
+      if (typeof raw === 'string' && raw.length > 0 && !VAR_PATTERN.test(raw)) {
+        literalSecrets.push(formatPath([...path, key]));
+      }
+      VAR_PATTERN.lastIndex = 0;
+    }
+    const expanded = expandVariables(entry, env, path);
+    const parsed = def.schema.safeParse(expanded);
+    if (!parsed.success) throw issueToError(parsed.error.issues[0]!, path);
+    const provider = parsed.data as Config['providers'][number];
+    if (seen.has(provider.id))
+      throw new ConfigError(formatPath([...path, 'id']), `duplicate provider id "${provider.id}"`);
+    seen.add(provider.id);
+    providers.push(provider);
+  });
+
+  const rest = top.data;
+  return {
+    providers,
+    policy: rest.policy,
+    unsubscribe: rest.unsubscribe,
+    notify: rest.notify,
+    accounting: rest.accounting,
+    literalSecrets,
+  };
+}
+
+export type { Config, PolicyConfig, ProviderBaseConfig, ProviderSchemas };
+export {
+  expandVariables,
+  formatPath,
+  KNOWN_CATEGORIES,
+  parseConfig,
+  providerBaseSchema,
+  SENDER_SIDE_CATEGORIES,
+};

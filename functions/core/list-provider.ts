@@ -1,0 +1,73 @@
+/**
+ * The provider port: what every list manager adapter (MailWizz, Interspire, webhook, ...) offers.
+ * Results are values per list so the audit can say exactly which lists changed.
+ */
+
+const ListOutcome = {
+  /** The subscription was active and is now unsubscribed. */
+  done: 'done',
+  /** It was already unsubscribed (or blacklisted) before this call. */
+  already: 'already',
+  /** The address or subscriber does not exist there: nothing to do, counts as success. */
+  notFound: 'not-found',
+} as const;
+type ListOutcome = (typeof ListOutcome)[keyof typeof ListOutcome];
+
+interface ListResult {
+  listId: string;
+  listName?: string;
+  outcome: ListOutcome;
+}
+
+interface ProviderResult {
+  provider: string;
+  /** One entry per list looked at. Empty when the provider knows nothing of the address. */
+  lists: ListResult[];
+  /** HTTP requests this operation made (for the summary and benchmarks). */
+  calls: number;
+}
+
+/** Why we act: carried to the provider for its own records and to webhooks. */
+interface ActionContext {
+  /** Stable id of the action: the same across retries (webhook-id, idempotency key). */
+  actionId: string;
+  kind: 'bounce' | 'complaint' | 'unsubscribe';
+  reason: string;
+  category?: string;
+  /** The accounting record's jobId; `mailwizz-<campaign_uid>` names a MailWizz campaign. */
+  jobId?: string;
+  diagnostic?: string;
+  /** When the event happened (ms since epoch), if known. */
+  occurredAt?: number;
+}
+
+/** Identifies one subscription by the provider's own ids (mailto unsubscribes, anonymised complaints). */
+interface SubscriberRef {
+  /** Provider type these ids belong to (`mailwizz`, `interspire`). */
+  providerType: string;
+  listId: string;
+  subscriberId: string;
+  campaignId?: string;
+}
+
+interface CredentialCheck {
+  ok: boolean;
+  /** Human detail without secrets, e.g. "API key accepted; 12 lists". */
+  detail: string;
+}
+
+interface ListProvider {
+  /** The configured id (`providers[].id`). */
+  readonly id: string;
+  /** The provider type (`mailwizz`, ...). */
+  readonly type: string;
+  /** Take the address off every list this provider has. */
+  unsubscribeEverywhere(email: string, context: ActionContext): Promise<ProviderResult>;
+  /** Take one subscription off one list, by the provider's ids. */
+  unsubscribeFromList(ref: SubscriberRef, context: ActionContext): Promise<ProviderResult>;
+  /** Verify credentials with the cheapest authenticated call. */
+  checkCredentials(): Promise<CredentialCheck>;
+}
+
+export type { ActionContext, CredentialCheck, ListProvider, ListResult, ProviderResult, SubscriberRef };
+export { ListOutcome };
