@@ -1,0 +1,52 @@
+/**
+ * The one normalized record every source becomes, and the three-way result of parsing one.
+ */
+import type { RecordType } from './accounting-layout.ts';
+import type { SubscriberRef } from './list-provider.ts';
+
+const EventKind = {
+  bounce: 'bounce',
+  complaint: 'complaint',
+  /** A line of the seed's plain CSV: the operator asks for this address to be taken off everywhere. */
+  manual: 'manual',
+  /** A List-Unsubscribe mail (mailto) or a feedback report of type opt-out. */
+  unsubscribe: 'unsubscribe',
+} as const;
+type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+interface MailEvent {
+  /** Line of the input where the record starts (1-based). */
+  line: number;
+  recordType: RecordType | 'plain' | 'mail';
+  kind: EventKind;
+  /** Normalised (trimmed, lower-cased) address; undefined when absent or anonymised. */
+  recipient: string | undefined;
+  orig: string | undefined;
+  bounceCat: string | undefined;
+  dsnAction: string | undefined;
+  dsnStatus: string | undefined;
+  dsnDiag: string | undefined;
+  feedbackType: string | undefined;
+  jobId: string | undefined;
+  /** When PowerMTA logged it, ms since epoch. */
+  occurredAt: number | undefined;
+  /** Provider ids found in logged `header_*` fields (anonymised complaints, mailto unsubscribes). */
+  refs: SubscriberRef[];
+  /** Stable identity of the record, for dedupe of replays. */
+  key: string;
+}
+
+type ParseOutcome =
+  | { ok: true; event: MailEvent }
+  | {
+      ok: false;
+      kind: 'ignored';
+      line: number;
+      recordType: string;
+      recipient: string | undefined;
+      reason: string;
+    }
+  | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
+
+export { EventKind };
+export type { MailEvent, ParseOutcome };

@@ -1,0 +1,83 @@
+/**
+ * The suppression state port: who is taken off (per normalised address or provider-id subject),
+ * soft-bounce counters with their window, and the audit trail of every decision and provider
+ * outcome. Batch-shaped so adapters can use transactions (SQLite) or batched calls (DynamoDB).
+ */
+import type { ListResult } from './list-provider.ts';
+
+interface SuppressionRequest {
+  subject: string;
+  kind: string;
+  category?: string | undefined;
+  reason: string;
+  /** Record identity (dedupe key) that caused it. */
+  recordKey: string;
+  /** ms since epoch. */
+  at: number;
+  /** Providers this subject must reach (routing result). */
+  providers: readonly string[];
+}
+
+interface SuppressionOutcome {
+  subject: string;
+  /**
+   * new: first time suppressed; pending: suppressed before but some routed providers are not
+   * done yet (a failed earlier run, or a provider added since); already: nothing left to do.
+   */
+  state: 'new' | 'pending' | 'already';
+  /** Routed providers not yet done for this subject. */
+  pendingProviders: string[];
+}
+
+interface SoftBounceRequest {
+  address: string;
+  recordKey: string;
+  at: number;
+}
+
+interface AuditEntry {
+  subject: string;
+  at: number;
+  /** decision: what the core decided for a record; provider: what a provider call did. */
+  type: 'decision' | 'provider';
+  action: string;
+  reason: string;
+  provider?: string | undefined;
+  outcome?: 'done' | 'already' | 'not-found' | 'failed' | undefined;
+  lists?: ListResult[] | undefined;
+  line?: number | undefined;
+  recordKey?: string | undefined;
+}
+
+interface SubjectStatus {
+  subject: string;
+  suppressed:
+    | { at: number; kind: string; category?: string | undefined; reason: string; providersDone: string[] }
+    | undefined;
+  softBounces: Array<{ at: number; recordKey: string }>;
+  audit: AuditEntry[];
+}
+
+interface SuppressionStore {
+  /** Marks subjects suppressed (idempotent); one outcome per request, in order. */
+  suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]>;
+  /**
+   * Adds soft bounces (a record key is counted once, however often replayed) and returns, per
+   * request, the number of soft bounces of that address within [at - windowMs, at].
+   */
+  recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]>;
+  /** A provider finished (or gave up on) a subject. */
+  markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  status(subject: string): Promise<SubjectStatus>;
+  close(): Promise<void>;
+}
+
+export type {
+  AuditEntry,
+  SoftBounceRequest,
+  SubjectStatus,
+  SuppressionOutcome,
+  SuppressionRequest,
+  SuppressionStore,
+};
