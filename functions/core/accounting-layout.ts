@@ -8,16 +8,55 @@ type RecordType = (typeof RECORD_TYPES)[number];
 
 /** PowerMTA 4.5 / 5.x default (`*`) fields for d/b/t records: 23 columns. */
 const PMTA5_DEFAULT_FIELDS = [
-  'type', 'timeLogged', 'timeQueued', 'orig', 'rcpt', 'orcpt', 'dsnAction', 'dsnStatus', 'dsnDiag', 'dsnMta',
-  'bounceCat', 'srcType', 'srcMta', 'dlvType', 'dlvSourceIp', 'dlvDestinationIp', 'dlvEsmtpAvailable',
-  'dlvSize', 'vmta', 'jobId', 'envId', 'queue', 'vmtaPool',
+  'type',
+  'timeLogged',
+  'timeQueued',
+  'orig',
+  'rcpt',
+  'orcpt',
+  'dsnAction',
+  'dsnStatus',
+  'dsnDiag',
+  'dsnMta',
+  'bounceCat',
+  'srcType',
+  'srcMta',
+  'dlvType',
+  'dlvSourceIp',
+  'dlvDestinationIp',
+  'dlvEsmtpAvailable',
+  'dlvSize',
+  'vmta',
+  'jobId',
+  'envId',
+  'queue',
+  'vmtaPool',
 ] as const;
 
 /** PowerMTA <= 4.0 default fields: 22 columns (has timeImprinted, lacks queue and vmtaPool). */
 const PMTA4_DEFAULT_FIELDS = [
-  'type', 'timeLogged', 'timeQueued', 'timeImprinted', 'orig', 'rcpt', 'orcpt', 'dsnAction', 'dsnStatus',
-  'dsnDiag', 'dsnMta', 'bounceCat', 'srcType', 'srcMta', 'dlvType', 'dlvSourceIp', 'dlvDestinationIp',
-  'dlvEsmtpAvailable', 'dlvSize', 'vmta', 'jobId', 'envId',
+  'type',
+  'timeLogged',
+  'timeQueued',
+  'timeImprinted',
+  'orig',
+  'rcpt',
+  'orcpt',
+  'dsnAction',
+  'dsnStatus',
+  'dsnDiag',
+  'dsnMta',
+  'bounceCat',
+  'srcType',
+  'srcMta',
+  'dlvType',
+  'dlvSourceIp',
+  'dlvDestinationIp',
+  'dlvEsmtpAvailable',
+  'dlvSize',
+  'vmta',
+  'jobId',
+  'envId',
 ] as const;
 
 /**
@@ -25,8 +64,21 @@ const PMTA4_DEFAULT_FIELDS = [
  * unknown). Only used for a headerless `f` row when no field list is configured.
  */
 const PMTA_F_DEFAULT_FIELDS = [
-  'type', 'timeLogged', 'repSourceIp', 'feedbackType', 'format', 'userAgent', 'reportingMta', 'orig', 'rcpt',
-  'unknown9', 'unknown10', 'reportedDomain', 'header_From', 'header_Return-Path', 'header_X-job',
+  'type',
+  'timeLogged',
+  'repSourceIp',
+  'feedbackType',
+  'format',
+  'userAgent',
+  'reportingMta',
+  'orig',
+  'rcpt',
+  'unknown9',
+  'unknown10',
+  'reportedDomain',
+  'header_From',
+  'header_Return-Path',
+  'header_X-job',
   'header_Subject',
 ] as const;
 
@@ -65,6 +117,7 @@ function isHeaderRow(fields: readonly string[]): boolean {
   return fields.length > 1 && fields[0]!.trim().toLowerCase() === 'type';
 }
 
+export type { AccountingLayout, RecordType };
 export {
   createLayout,
   isHeaderRow,
@@ -77,4 +130,3 @@ export {
   PMTA5_LAYOUT,
   RECORD_TYPES,
 };
-export type { AccountingLayout, RecordType };

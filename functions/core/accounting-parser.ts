@@ -25,7 +25,15 @@ const InputMode = {
 } as const;
 type InputMode = (typeof InputMode)[keyof typeof InputMode];
 
-const PLAIN_HEADER_NAMES = new Set(['email', 'e-mail', 'email address', 'emailaddress', 'address', 'recipient', 'rcpt']);
+const PLAIN_HEADER_NAMES = new Set([
+  'email',
+  'e-mail',
+  'email address',
+  'emailaddress',
+  'address',
+  'recipient',
+  'rcpt',
+]);
 
 interface AccountingParserOptions {
   /** Layout for rows seen before any header line (PowerMTA `record-fields`). */
@@ -84,5 +92,5 @@ function createAccountingParser(options: AccountingParserOptions = {}): Accounti
   };
 }
 
-export { createAccountingParser, InputMode };
 export type { AccountingParser, AccountingParserOptions };
+export { createAccountingParser, InputMode };

@@ -65,7 +65,13 @@ function createAccountingReader(
     const item = queue.shift();
     if (!item) return;
     const raw = item.raw.toString('utf8', 0, 4096);
-    onOutcome({ ok: false, kind: 'rejected', line: item.line, raw, reason: `invalid CSV: ${error.message.split(':')[0]}` });
+    onOutcome({
+      ok: false,
+      kind: 'rejected',
+      line: item.line,
+      raw,
+      reason: `invalid CSV: ${error.message.split(':')[0]}`,
+    });
   };
   let csv = createCsvApi(onSkip);
   const noop = (): void => {};
@@ -105,5 +111,5 @@ function createAccountingReader(
   };
 }
 
-export { createAccountingReader, MAX_RECORD_BYTES };
 export type { AccountingReader };
+export { createAccountingReader, MAX_RECORD_BYTES };

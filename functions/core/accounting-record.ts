@@ -48,7 +48,11 @@ function parseAccountingRecord(
   const rawType = (fields[0] ?? '').trim();
   const type = rawType.toLowerCase();
   if (!isRecordType(type)) {
-    return reject(line, raw, `unknown record type ${JSON.stringify(shorten(rawType, 20))} (known: b, rb, f, d, t, tq, r, rs)`);
+    return reject(
+      line,
+      raw,
+      `unknown record type ${JSON.stringify(shorten(rawType, 20))} (known: b, rb, f, d, t, tq, r, rs)`,
+    );
   }
   if (fields.length > layout.fields.length) {
     return reject(
@@ -90,8 +94,13 @@ function parseAccountingRecord(
   if (type === 'f') {
     if (rcpt?.ok && !isAnonymised(rcpt.address)) recipient = rcpt.address;
     else if (refs.length === 0) {
-      const why = rcptRaw === undefined ? 'rcpt is empty' : rcpt?.ok ? 'rcpt is anonymised' : 'rcpt is not an address';
-      return reject(line, raw, `complaint without a usable recipient: ${why} and no provider ids in header_* fields`);
+      const why =
+        rcptRaw === undefined ? 'rcpt is empty' : rcpt?.ok ? 'rcpt is anonymised' : 'rcpt is not an address';
+      return reject(
+        line,
+        raw,
+        `complaint without a usable recipient: ${why} and no provider ids in header_* fields`,
+      );
     }
   } else {
     if (rcptRaw === undefined) return reject(line, raw, 'rcpt missing');
@@ -112,7 +121,12 @@ function parseAccountingRecord(
   const event: MailEvent = {
     line,
     recordType: type as RecordType,
-    kind: type === 'f' ? (feedbackType === 'opt-out' ? EventKind.unsubscribe : EventKind.complaint) : EventKind.bounce,
+    kind:
+      type === 'f'
+        ? feedbackType === 'opt-out'
+          ? EventKind.unsubscribe
+          : EventKind.complaint
+        : EventKind.bounce,
     recipient,
     orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
     bounceCat: field(fields, layout, 'bouncecat')?.trim().toLowerCase(),

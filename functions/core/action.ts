@@ -28,5 +28,5 @@ function refSubject(ref: SubscriberRef): string {
   return `ref:${ref.providerType}:${ref.listId}:${ref.subscriberId}`;
 }
 
-export { refSubject };
 export type { Action, ActionTarget };
+export { refSubject };

@@ -2,7 +2,7 @@
  * Bounce category of one event: PowerMTA's bounceCat when it is a real, specific category;
  * otherwise the first matching fallback rule over dsnStatus/dsnDiag; otherwise `other`.
  */
-import { DEFAULT_RULES, type ClassificationRule } from './classification-rules.ts';
+import { type ClassificationRule, DEFAULT_RULES } from './classification-rules.ts';
 import { KNOWN_CATEGORIES } from './config-schema.ts';
 
 interface Classification {
@@ -13,7 +13,11 @@ interface Classification {
   note?: string;
 }
 
-type Classifier = (event: { bounceCat?: string | undefined; dsnStatus?: string | undefined; dsnDiag?: string | undefined }) => Classification;
+type Classifier = (event: {
+  bounceCat?: string | undefined;
+  dsnStatus?: string | undefined;
+  dsnDiag?: string | undefined;
+}) => Classification;
 
 function createClassifier(rules: readonly ClassificationRule[] = DEFAULT_RULES): Classifier {
   const ids = new Set<string>();
@@ -28,17 +32,19 @@ function createClassifier(rules: readonly ClassificationRule[] = DEFAULT_RULES):
   return (event) => {
     const cat = event.bounceCat;
     if (cat && cat !== 'other' && known.has(cat)) return { category: cat, ruleId: 'pmta' };
-    const note = cat && cat !== 'other' ? `bounceCat ${JSON.stringify(cat)} is not a PowerMTA category` : undefined;
+    const note =
+      cat && cat !== 'other' ? `bounceCat ${JSON.stringify(cat)} is not a PowerMTA category` : undefined;
     // dsnStatus carries PowerMTA's text, e.g. "5.1.1 (bad destination mailbox address)".
     const subject = `${event.dsnStatus?.trim() ?? ''};${event.dsnDiag ?? ''}`;
     const hasStatus = /^[245]\.\d{1,3}\.\d{1,3}/.test(subject);
     for (const rule of rules) {
       if (rule.id.startsWith('status-') && !hasStatus) continue;
-      if (rule.pattern.test(subject)) return { category: rule.category, ruleId: rule.id, ...(note ? { note } : {}) };
+      if (rule.pattern.test(subject))
+        return { category: rule.category, ruleId: rule.id, ...(note ? { note } : {}) };
     }
     return { category: 'other', ruleId: 'default', ...(note ? { note } : {}) };
   };
 }
 
-export { createClassifier };
 export type { Classification, Classifier };
+export { createClassifier };

@@ -24,7 +24,10 @@ interface CsvRecordSplitter {
   end(): void;
 }
 
-function createCsvRecordSplitter(maxRecordBytes: number, emit: (record: SplitRecord) => void): CsvRecordSplitter {
+function createCsvRecordSplitter(
+  maxRecordBytes: number,
+  emit: (record: SplitRecord) => void,
+): CsvRecordSplitter {
   let parts: Buffer[] = [];
   let length = 0;
   let line = 1; // line where the current record starts
@@ -51,7 +54,12 @@ function createCsvRecordSplitter(maxRecordBytes: number, emit: (record: SplitRec
 
   function finishRecord(): void {
     if (oversized) {
-      emit({ ok: false, line, raw: take().toString('utf8', 0, 200), reason: `record longer than ${maxRecordBytes} bytes` });
+      emit({
+        ok: false,
+        line,
+        raw: take().toString('utf8', 0, 200),
+        reason: `record longer than ${maxRecordBytes} bytes`,
+      });
     } else if (length > 0) {
       emit({ ok: true, line, bytes: take() });
     }
@@ -78,7 +86,12 @@ function createCsvRecordSplitter(maxRecordBytes: number, emit: (record: SplitRec
     const text = take();
     const nl = text.indexOf(LF);
     const first = nl === -1 ? text : text.subarray(0, nl);
-    emit({ ok: false, line, raw: first.toString('utf8', 0, 4096), reason: 'unbalanced quote (quoted field never closed)' });
+    emit({
+      ok: false,
+      line,
+      raw: first.toString('utf8', 0, 4096),
+      reason: 'unbalanced quote (quoted field never closed)',
+    });
     const rest = nl === -1 ? Buffer.alloc(0) : Buffer.from(text.subarray(nl + 1));
     line += 1;
     reset();
@@ -134,7 +147,8 @@ function createCsvRecordSplitter(maxRecordBytes: number, emit: (record: SplitRec
       if (lastWasCr) buf = Buffer.concat([Buffer.from([CR]), buf]);
       lastWasCr = buf.length > 0 && buf[buf.length - 1] === CR;
       if (lastWasCr) buf = buf.subarray(0, buf.length - 1);
-      if (buf.indexOf(CR) !== -1) buf = Buffer.from(buf.toString('latin1').replaceAll('\r\n', '\n'), 'latin1');
+      if (buf.indexOf(CR) !== -1)
+        buf = Buffer.from(buf.toString('latin1').replaceAll('\r\n', '\n'), 'latin1');
       scan(buf);
     },
     end() {
@@ -157,5 +171,5 @@ function createCsvRecordSplitter(maxRecordBytes: number, emit: (record: SplitRec
   };
 }
 
-export { createCsvRecordSplitter, MAX_LINES_IN_QUOTES };
 export type { CsvRecordSplitter, SplitRecord };
+export { createCsvRecordSplitter, MAX_LINES_IN_QUOTES };

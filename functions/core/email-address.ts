@@ -13,7 +13,8 @@ function normalizeAddress(value: string): AddressResult {
   if (v.startsWith('<') && v.endsWith('>')) v = v.slice(1, -1).trim();
   if (v.toLowerCase().startsWith('mailto:')) v = v.slice(7);
   if (v === '') return { ok: false, reason: 'empty address' };
-  if (v.length > MAX_ADDRESS_LENGTH) return { ok: false, reason: `address longer than ${MAX_ADDRESS_LENGTH} characters` };
+  if (v.length > MAX_ADDRESS_LENGTH)
+    return { ok: false, reason: `address longer than ${MAX_ADDRESS_LENGTH} characters` };
   if (!ADDRESS.test(v)) return { ok: false, reason: `not an email address: ${JSON.stringify(shorten(v))}` };
   return { ok: true, address: v.toLowerCase() };
 }

@@ -29,7 +29,11 @@ const envelopeV1Schema = z
   .superRefine((env, ctx) => {
     for (const [i, index] of (env.b64 ?? []).entries()) {
       if (index >= env.lines.length) {
-        ctx.addIssue({ code: 'custom', path: ['b64', i], message: `index ${index} is past the end of lines` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['b64', i],
+          message: `index ${index} is past the end of lines`,
+        });
       }
     }
   });
@@ -91,7 +95,8 @@ function decodeEnvelope(
   if (typeof value !== 'object' || value === null || !('v' in value)) {
     return fail('v', 'missing envelope version');
   }
-  if (value.v !== ENVELOPE_VERSION) return fail('v', `unsupported envelope version ${JSON.stringify(value.v)}`);
+  if (value.v !== ENVELOPE_VERSION)
+    return fail('v', `unsupported envelope version ${JSON.stringify(value.v)}`);
   const parsed = envelopeV1Schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -115,6 +120,7 @@ function fail(field: string, reason: string): DecodeEnvelopeResult {
   return { ok: false, error: { field, reason } };
 }
 
+export type { DecodeEnvelopeResult, Envelope, EnvelopeCodec, EnvelopeError, EnvelopeRecord, EnvelopeV1 };
 export {
   CONTENT_ENCODING_ATTRIBUTE,
   ContentEncoding,
@@ -125,4 +131,3 @@ export {
   envelopeRecords,
   envelopeV1Schema,
 };
-export type { DecodeEnvelopeResult, Envelope, EnvelopeCodec, EnvelopeError, EnvelopeRecord, EnvelopeV1 };

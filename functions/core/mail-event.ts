@@ -48,5 +48,5 @@ type ParseOutcome =
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 
-export { EventKind };
 export type { MailEvent, ParseOutcome };
+export { EventKind };

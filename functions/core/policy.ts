@@ -27,7 +27,11 @@ const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
 const NOT_COMPLAINTS = new Set(['auth-failure', 'not-spam']);
 const SENDER_SIDE = new Set<string>(SENDER_SIDE_CATEGORIES);
 
-function decide(event: MailEvent, classification: Classification | undefined, policy: PolicyConfig): Decision {
+function decide(
+  event: MailEvent,
+  classification: Classification | undefined,
+  policy: PolicyConfig,
+): Decision {
   const everywhere = (reason: string, category?: string): Decision => ({
     intent: Intent.unsubscribe,
     scope: event.recipient ? 'everywhere' : 'list',
@@ -47,7 +51,12 @@ function decide(event: MailEvent, classification: Classification | undefined, po
     case 'unsubscribe': {
       const how = event.recordType === 'f' ? 'feedback report of type opt-out' : 'List-Unsubscribe request';
       if (policy.unsubscribeScope === 'list' && event.refs.length > 0) {
-        return { intent: Intent.unsubscribe, scope: 'list', category: undefined, reason: `${how}: unsubscribe from its list` };
+        return {
+          intent: Intent.unsubscribe,
+          scope: 'list',
+          category: undefined,
+          reason: `${how}: unsubscribe from its list`,
+        };
       }
       return everywhere(`${how}: unsubscribe everywhere`);
     }
@@ -62,10 +71,12 @@ function decide(event: MailEvent, classification: Classification | undefined, po
     }
     case 'bounce': {
       const category = classification?.category ?? 'other';
-      const source = classification?.ruleId === 'pmta' ? 'bounceCat' : `rule=${classification?.ruleId ?? 'default'}`;
+      const source =
+        classification?.ruleId === 'pmta' ? 'bounceCat' : `rule=${classification?.ruleId ?? 'default'}`;
       const note = classification?.note ? ` (${classification.note})` : '';
       const label = `category=${category} ${source}${note}`;
-      if (SENDER_SIDE.has(category)) return ignore(`${label}: sender-side or operations category never unsubscribes`, category);
+      if (SENDER_SIDE.has(category))
+        return ignore(`${label}: sender-side or operations category never unsubscribes`, category);
       if (policy.hardCategories.includes(category)) return everywhere(`${label}: hard bounce`, category);
       if (policy.soft.categories.includes(category)) {
         return { intent: Intent.softBounce, scope: 'everywhere', category, reason: `${label}: soft bounce` };
@@ -82,5 +93,5 @@ function softLimitReached(countInWindow: number, policy: PolicyConfig): boolean 
   return countInWindow >= policy.soft.threshold;
 }
 
-export { decide, Intent, softLimitReached };
 export type { Decision };
+export { decide, Intent, softLimitReached };

@@ -24,12 +24,21 @@ function listUidFromListId(value: string | undefined): string | undefined {
 }
 
 /** MailWizz unsubscribe URL `.../lists/{L}/unsubscribe/{C}/{S}...` or mailto `{S}.{L}.{C}@domain`. */
-function idsFromListUnsubscribe(value: string | undefined): { list?: string; subscriber?: string; campaign?: string } {
+function idsFromListUnsubscribe(value: string | undefined): {
+  list?: string;
+  subscriber?: string;
+  campaign?: string;
+} {
   if (!value) return {};
   const url = /\/lists\/([a-z0-9]{13})\/unsubscribe\/([a-z0-9]{13})\/([a-z0-9]{13})/.exec(value);
   if (url) return { list: url[1], campaign: url[2], subscriber: url[3] };
   const mailto = /mailto:([a-z0-9]{13})\.([a-z0-9]{13})\.([a-z0-9]{13})@/i.exec(value);
-  if (mailto) return { subscriber: mailto[1]!.toLowerCase(), list: mailto[2]!.toLowerCase(), campaign: mailto[3]!.toLowerCase() };
+  if (mailto)
+    return {
+      subscriber: mailto[1]!.toLowerCase(),
+      list: mailto[2]!.toLowerCase(),
+      campaign: mailto[3]!.toLowerCase(),
+    };
   return {};
 }
 
@@ -37,7 +46,11 @@ function idsFromListUnsubscribe(value: string | undefined): { list?: string; sub
  * MailWizz's default Feedback-ID is `campaign:subscriber:list:customer` (13-char uids). Any other
  * shape is ignored rather than guessed.
  */
-function idsFromFeedbackId(value: string | undefined): { list?: string; subscriber?: string; campaign?: string } {
+function idsFromFeedbackId(value: string | undefined): {
+  list?: string;
+  subscriber?: string;
+  campaign?: string;
+} {
   const parts = value?.trim().split(':') ?? [];
   if (parts.length < 3 || !parts.slice(0, 3).every((p) => MAILWIZZ_UID.test(p))) return {};
   return { campaign: parts[0], subscriber: parts[1], list: parts[2] };
@@ -59,7 +72,12 @@ function mailwizzRef(headers: LoggedHeaders): SubscriberRef | undefined {
     feedback.list;
   if (!subscriber || !list) return undefined;
   const campaign = unsub.campaign ?? feedback.campaign;
-  return { providerType: 'mailwizz', listId: list, subscriberId: subscriber, ...(campaign ? { campaignId: campaign } : {}) };
+  return {
+    providerType: 'mailwizz',
+    listId: list,
+    subscriberId: subscriber,
+    ...(campaign ? { campaignId: campaign } : {}),
+  };
 }
 
 function interspireRef(headers: LoggedHeaders): SubscriberRef | undefined {
@@ -79,5 +97,5 @@ function extractProviderRefs(headers: LoggedHeaders): SubscriberRef[] {
   return refs;
 }
 
-export { extractProviderRefs, idsFromFeedbackId, idsFromListUnsubscribe, listUidFromListId };
 export type { LoggedHeaders };
+export { extractProviderRefs, idsFromFeedbackId, idsFromListUnsubscribe, listUidFromListId };

@@ -12,7 +12,10 @@ interface RoutableProvider {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*');
+  const escaped = glob
+    .toLowerCase()
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -40,5 +43,5 @@ function createRouter(providers: readonly RoutableProvider[]): Router {
   };
 }
 
-export { createRouter, globToRegExp };
 export type { RoutableProvider, Router };
+export { createRouter, globToRegExp };

@@ -21,7 +21,8 @@ function parseTimestamp(value: string): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return undefined;
   const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
   let t = Date.UTC(Number(y), month - 1, day, hour, minute, second, ms);
   if (zone && zone.toUpperCase() !== 'Z') {

@@ -1,0 +1,39 @@
+/**
+ * CloudWatch metric names and dimensions (EMF), shared by the functions and the dashboard/alarms.
+ */
+
+const METRIC_NAMESPACE = 'PmtaBounce';
+
+const METRICS = {
+  /** Accounting records received, dimension RecordType (b, rb, f, d, ...). */
+  recordsIn: 'RecordsIn',
+  /** Bounces by category, dimension Category. */
+  bounces: 'Bounces',
+  /** Decisions, dimension Action (unsubscribe, already-suppressed, soft-bounce, ignore, reject). */
+  decisions: 'Decisions',
+  /** Malformed records kept as rejects. */
+  rejects: 'Rejects',
+  /** Provider calls, dimension Provider. */
+  providerCalls: 'ProviderCalls',
+  /** Provider outcomes, dimensions Provider and Outcome (done, already, not-found, failed). */
+  providerOutcomes: 'ProviderOutcomes',
+  /** Provider latency in ms, dimension Provider. */
+  providerLatency: 'ProviderLatency',
+  /** From the record's timeLogged to the provider's answer, ms. */
+  endToEndLatency: 'EndToEndLatency',
+  /** Actions that failed permanently (or gave up), dimension Provider. */
+  actionsFailed: 'ActionsFailed',
+  /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
+  inboundUnsubscribes: 'InboundUnsubscribes',
+} as const;
+
+const DIMENSIONS = {
+  recordType: 'RecordType',
+  category: 'Category',
+  action: 'Action',
+  provider: 'Provider',
+  outcome: 'Outcome',
+  verdict: 'Verdict',
+} as const;
+
+export { DIMENSIONS, METRIC_NAMESPACE, METRICS };
