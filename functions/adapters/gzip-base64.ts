@@ -1,0 +1,18 @@
+/** The gzip + base64 codec of the shipper envelope (kept out of the pure core). */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { EnvelopeCodec } from '#core/envelope.ts';
+
+/** Accepts at most this much decompressed text, so a hostile body cannot exhaust memory. */
+const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+function gunzipBase64(base64: string): string {
+  return gunzipSync(Buffer.from(base64, 'base64'), { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+}
+
+function gzipBase64(text: string, level = 6): string {
+  return gzipSync(text, { level }).toString('base64');
+}
+
+const gzipEnvelopeCodec: EnvelopeCodec = { gunzipBase64 };
+
+export { gunzipBase64, gzipBase64, gzipEnvelopeCodec };

@@ -1,0 +1,297 @@
+/**
+ * pmta-shipper: PowerMTA accounting pipe → durable spool → SQS. Wiring and lifecycle only; each
+ * part lives in its own file. Reading never waits for SQS: stdin goes straight to the spool, and
+ * a separate loop ships the spool, so the two only meet on disk.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
+import { type EncodedMessage, MessageEncoder } from './message-encoder.ts';
+import { Packer, type PendingMessage } from './packer.ts';
+import { SpoolReader } from './spool-reader.ts';
+import { SpoolSegments } from './spool-segments.ts';
+import { AppendResult, SpoolWriter } from './spool-writer.ts';
+import { SqsSender } from './sqs-sender.ts';
+import { createShipperLog, formatStats, type ShipperLog, type ShipperStats } from './stats.ts';
+import { startStdinReader } from './stdin-reader.ts';
+
+const READ_AHEAD_BYTES = 1024 * 1024;
+const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
+
+interface MainDeps {
+  stdinFd?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const parsed = parseShipperArgs(argv, deps.env ?? process.env);
+  if (!parsed.ok) {
+    if ('help' in parsed) {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    process.stderr.write(`pmta-shipper: ${parsed.error}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const log = createShipperLog(parsed.args.logFile);
+  try {
+    return await run(parsed.args, log, deps.stdinFd ?? 0);
+  } catch (error) {
+    log.line('error', `fatal: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.fatal;
+  }
+}
+
+async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise<number> {
+  const stream = randomUUID();
+  const stats: ShipperStats = {
+    received: 0,
+    sent: 0,
+    messages: 0,
+    requests: 0,
+    sqsErrors: 0,
+    spooledBytes: 0,
+    segments: 0,
+  };
+  const spool = new SpoolSegments(args.spoolDir);
+  const leftover = spool.totalBytes;
+  const writer = new SpoolWriter(spool, {
+    segmentBytes: args.segmentBytes,
+    maxBytes: args.spoolMaxBytes,
+    onRecords: (n) => {
+      stats.received += n;
+    },
+  });
+
+  // 1. stdin → spool, started before anything that could be slow.
+  let inputDone = false;
+  let stopReading = (): void => {};
+  const inputEnded = new Promise<void>((resolve) => {
+    const reader = startStdinReader(stdinFd, {
+      chunk: (buf) => {
+        const result = writer.append(buf);
+        if (result === AppendResult.written) return true;
+        if (result === AppendResult.full) {
+          log.throttled(
+            'full',
+            10_000,
+            'error',
+            `spool is at its cap (${args.spoolMaxBytes} bytes): not reading stdin until SQS takes some`,
+          );
+        } else {
+          log.throttled(
+            'io',
+            10_000,
+            'error',
+            `cannot write the spool in ${args.spoolDir}: ${writer.lastError?.message}; retrying`,
+          );
+        }
+        return false;
+      },
+      end: () => resolve(),
+      error: (error) => {
+        log.line('error', `stdin: ${error.message}`);
+        resolve();
+      },
+    });
+    stopReading = () => {
+      reader.stop();
+      resolve();
+    };
+  }).then(() => {
+    inputDone = true;
+    writer.finish();
+  });
+  log.line(
+    'info',
+    `started stream=${stream} queue=${args.queueUrl} spool=${args.spoolDir}${leftover > 0 ? ` leftover=${leftover}B` : ''}`,
+  );
+
+  // 2. spool → SQS.
+  const client = new SQSClient({
+    region: args.region,
+    ...(args.endpointUrl ? { endpoint: args.endpointUrl } : {}),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
+  let maxMessageBytes = args.maxMessageBytes;
+  void learnQueueLimit(client, args, log).then((bytes) => {
+    if (bytes !== undefined)
+      maxMessageBytes = args.maxMessageBytesExplicit ? Math.min(bytes, maxMessageBytes) : bytes;
+  });
+  const encoder = new MessageEncoder({ host: hostname(), stream, gzipLevel: args.gzipLevel });
+  const toEncode: PendingMessage[] = [];
+  const sender = new SqsSender({
+    client,
+    queueUrl: args.queueUrl,
+    maxMessageBytes: () => maxMessageBytes,
+    maxInflight: args.maxInflight,
+    rejectDir: join(args.spoolDir, 'rejected'),
+    onAck: (m: EncodedMessage) => {
+      stats.sent += m.records;
+      stats.messages++;
+      m.segment.outstanding--;
+      spool.release(m.segment);
+    },
+    onTooBig: (m, records) => {
+      toEncode.unshift({ segment: m.segment, ...records, rawBytes: m.size * 4 });
+      wake();
+    },
+    onLimitLearned: (bytes) => {
+      if (bytes < maxMessageBytes) {
+        maxMessageBytes = Math.max(8 * 1024, bytes);
+        log.line('warn', `SQS refused a message as too large: max message bytes now ${maxMessageBytes}`);
+      }
+    },
+    onError: (what, error) => {
+      stats.sqsErrors++;
+      log.throttled(`sqs:${what}`, 10_000, 'warn', `${what} failed (will retry): ${describe(error)}`);
+    },
+  });
+  const packer = new Packer({
+    targetRawBytes: () => encoder.rawTarget(Math.floor(maxMessageBytes / 10) - 512),
+    emit: (m) => toEncode.push(m),
+  });
+  const reader = new SpoolReader(spool);
+  const sink = {
+    record: packer.record.bind(packer),
+    header: (_s: unknown, h: string) => packer.header(h),
+    segmentEnd: (s: Parameters<typeof spool.release>[0]) => {
+      packer.segmentEnd(s);
+      spool.release(s);
+    },
+  };
+
+  let wakeUp: (() => void) | undefined;
+  const wake = (): void => {
+    const w = wakeUp;
+    wakeUp = undefined;
+    w?.();
+  };
+  spool.onChange = wake;
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  // Periodic work: close the open message, send partial batches, fsync, stats, spool warnings.
+  let warned = false;
+  const flushTimer = setInterval(() => {
+    packer.flush();
+    sender.flush();
+    try {
+      writer.sync();
+    } catch (error) {
+      log.throttled('fsync', 10_000, 'error', `fsync of the spool failed: ${describe(error)}`);
+    }
+    wake();
+    if (spool.totalBytes > args.spoolWarnBytes) {
+      log.throttled(
+        'spool-warn',
+        60_000,
+        'warn',
+        `spool holds ${spool.totalBytes} bytes (warning at ${args.spoolWarnBytes}, cap ${args.spoolMaxBytes}): is SQS reachable?`,
+      );
+      warned = true;
+    } else if (warned) {
+      warned = false;
+      log.line('info', `spool back to ${spool.totalBytes} bytes`);
+    }
+  }, args.flushIntervalMs);
+  const logStats = (): void => {
+    stats.spooledBytes = spool.totalBytes;
+    stats.segments = spool.count;
+    stats.requests = sender.requests;
+    log.line('info', formatStats(stats));
+  };
+  const statsTimer = args.statsIntervalMs > 0 ? setInterval(logStats, args.statsIntervalMs) : undefined;
+
+  let draining = false;
+  let deadline = Number.POSITIVE_INFINITY;
+  const onSignal = (signal: string): void => {
+    log.line('info', `${signal}: stopping`);
+    stopReading();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  void inputEnded.then(() => {
+    draining = true;
+    deadline = Date.now() + args.drainTimeoutMs;
+    wake();
+  });
+
+  // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender.
+  const maxPendingMessages = 10 * (args.maxInflight + 1);
+  for (;;) {
+    if (draining && Date.now() >= deadline) break;
+    while (toEncode.length > 0) {
+      const m = toEncode.shift() as PendingMessage;
+      for (const e of await encoder.encode(m, maxMessageBytes)) sender.enqueue(e);
+    }
+    if (draining && inputDone && spool.count === 0 && sender.pending === 0 && packer.pendingRecords === 0)
+      break;
+    if (sender.pending >= maxPendingMessages) {
+      await sender.waitForProgress(Math.min(1000, deadline - Date.now()));
+      continue;
+    }
+    const n = reader.read(READ_AHEAD_BYTES, sink);
+    if (n > 0) continue;
+    if (draining) {
+      packer.flush();
+      sender.flush();
+      if (toEncode.length > 0) continue;
+      await Promise.race([sleep(50), sender.waitForProgress(50)]);
+    } else {
+      await sleep(args.flushIntervalMs);
+    }
+  }
+
+  clearInterval(flushTimer);
+  if (statsTimer) clearInterval(statsTimer);
+  sender.stop();
+  reader.close();
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  logStats();
+  if (spool.count > 0)
+    log.line('info', `exiting with ${spool.totalBytes} bytes left in the spool for the next start`);
+  client.destroy();
+  return EXIT.ok;
+}
+
+/** The queue's MaximumMessageSize, if this identity may read it (a SendMessage-only one may not). */
+async function learnQueueLimit(
+  client: SQSClient,
+  args: ShipperArgs,
+  log: ShipperLog,
+): Promise<number | undefined> {
+  try {
+    const out = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: args.queueUrl, AttributeNames: ['MaximumMessageSize'] }),
+      { abortSignal: AbortSignal.timeout(5_000) },
+    );
+    const bytes = Number(out.Attributes?.MaximumMessageSize);
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) return undefined;
+    log.line('info', `queue MaximumMessageSize=${bytes}`);
+    return bytes;
+  } catch (error) {
+    log.line(
+      'info',
+      `cannot read the queue's MaximumMessageSize (${describe(error)}); using ${args.maxMessageBytes}`,
+    );
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+export { main };

@@ -1,0 +1,144 @@
+/**
+ * Appends what is read from stdin to the current spool segment, unchanged, before anything else
+ * happens to it: this is the point where a record counts as received. Rotates segments at record
+ * boundaries and starts each new one with the header line in force, so a segment can be read alone.
+ */
+import { closeSync, fsyncSync, writeSync } from 'node:fs';
+import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
+import type { Segment, SpoolSegments } from './spool-segments.ts';
+
+interface SpoolWriterOptions {
+  segmentBytes: number;
+  maxBytes: number;
+  onRecords: (count: number) => void;
+}
+
+const AppendResult = { written: 'written', full: 'full', ioError: 'io-error' } as const;
+type AppendResult = (typeof AppendResult)[keyof typeof AppendResult];
+
+class SpoolWriter {
+  private readonly spool: SpoolSegments;
+  private readonly options: SpoolWriterOptions;
+  private readonly splitter = new RecordSplitter();
+  private header: Buffer | undefined;
+  private segment: Segment;
+  private fd: number;
+  private dirty = false;
+  private finished = false;
+  /** Bytes already split but not yet on disk because a write failed (disk full): written first. */
+  private unwritten: Buffer[] = [];
+  lastError: NodeJS.ErrnoException | undefined;
+
+  constructor(spool: SpoolSegments, options: SpoolWriterOptions) {
+    this.spool = spool;
+    this.options = options;
+    const { segment, fd } = spool.create();
+    this.segment = segment;
+    this.fd = fd;
+  }
+
+  /**
+   * Spools one chunk. `full`: over the size cap, nothing written, offer it again later.
+   * `io-error`: the write failed part-way (disk full); the rest is kept and `retry()` must succeed
+   * before more chunks are accepted.
+   */
+  append(chunk: Buffer): AppendResult {
+    if (this.finished) {
+      // A read that was already under way when we stopped: spool it in a segment of its own.
+      this.finished = false;
+      this.rotate(false);
+      const result = this.append(chunk);
+      this.finish();
+      return result;
+    }
+    if (this.unwritten.length > 0) return this.retry() ? this.append(chunk) : AppendResult.ioError;
+    if (this.spool.totalBytes + chunk.length > this.options.maxBytes) return AppendResult.full;
+    let records = 0;
+    this.splitter.push(chunk, (buf, start, end) => {
+      if (isHeaderRecord(buf, start, end)) this.header = Buffer.from(buf.subarray(start, end));
+      else if (end > start) records++;
+    });
+    this.options.onRecords(records);
+    const boundary = chunk.length - this.splitter.pendingBytes;
+    if (boundary >= 0 && this.segment.size + chunk.length >= this.options.segmentBytes) {
+      if (!this.write(chunk.subarray(0, boundary))) {
+        this.unwritten.push(chunk.subarray(boundary));
+        return AppendResult.ioError;
+      }
+      this.rotate();
+      return this.write(chunk.subarray(boundary)) ? AppendResult.written : AppendResult.ioError;
+    }
+    return this.write(chunk) ? AppendResult.written : AppendResult.ioError;
+  }
+
+  /** Writes what a failed append left over. True once nothing is left. */
+  retry(): boolean {
+    while (this.unwritten.length > 0) {
+      const next = this.unwritten.shift() as Buffer;
+      if (!this.writeNow(next)) return false;
+    }
+    return true;
+  }
+
+  /** fsync the current segment if anything was appended since the last call. */
+  sync(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    fsyncSync(this.fd);
+  }
+
+  /** End of input: the trailing partial record (if any) is already on disk; close the segment. */
+  finish(): void {
+    this.splitter.end(() => this.options.onRecords(1));
+    this.retry();
+    this.closeCurrent();
+    this.finished = true;
+  }
+
+  private rotate(closeCurrent = true): void {
+    if (closeCurrent) this.closeCurrent();
+    const { segment, fd } = this.spool.create();
+    this.segment = segment;
+    this.fd = fd;
+    if (this.header) this.write(Buffer.concat([this.header, Buffer.from('\n')]));
+  }
+
+  private closeCurrent(): void {
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+    } catch (error) {
+      this.lastError = error as NodeJS.ErrnoException;
+    }
+    this.spool.close(this.segment);
+  }
+
+  /** Keeps order: while earlier bytes are still unwritten, later ones queue behind them. */
+  private write(buf: Buffer): boolean {
+    if (this.unwritten.length > 0) {
+      this.unwritten.push(buf);
+      return false;
+    }
+    return this.writeNow(buf);
+  }
+
+  private writeNow(buf: Buffer): boolean {
+    let offset = 0;
+    try {
+      while (offset < buf.length) {
+        const n = writeSync(this.fd, buf, offset, buf.length - offset);
+        offset += n;
+        this.spool.grew(this.segment, n);
+      }
+      this.dirty = true;
+      return true;
+    } catch (error) {
+      this.lastError = error as NodeJS.ErrnoException;
+      this.unwritten.unshift(buf.subarray(offset));
+      return false;
+    }
+  }
+}
+
+export type { SpoolWriterOptions };
+export { AppendResult, SpoolWriter };

@@ -1,0 +1,48 @@
+/**
+ * A real SQS-compatible server (fauxqs) for tests, on 127.0.0.1 and a free port. Never use the
+ * fauxqs CLI or startFauxqs(): both listen on 0.0.0.0.
+ */
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+
+interface SqsServer {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  port: number;
+  createQueue: (name: string, attributes?: Record<string, string>) => Promise<string>;
+  /** A client for this server with dummy credentials. */
+  client: () => SQSClient;
+  stop: () => Promise<void>;
+}
+
+const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
+async function startSqsServer(options: { port?: number } = {}): Promise<SqsServer> {
+  const app = buildApp({ logger: false });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('fauxqs did not bind a TCP port');
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const clients: SQSClient[] = [];
+  const client = (): SQSClient => {
+    const c = new SQSClient({ region: 'us-east-1', endpoint, credentials: TEST_CREDENTIALS });
+    clients.push(c);
+    return c;
+  };
+  return {
+    endpoint,
+    port: address.port,
+    client,
+    async createQueue(name, attributes) {
+      const out = await client().send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      return out.QueueUrl as string;
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      await app.close();
+    },
+  };
+}
+
+export type { SqsServer };
+export { startSqsServer, TEST_CREDENTIALS };
