@@ -1,0 +1,128 @@
+/**
+ * Behaviours every SuppressionStore adapter must have (SQLite locally, DynamoDB in the cloud).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SuppressionRequest, SuppressionStore } from '#core/suppression-store.ts';
+
+const DAY = 86_400_000;
+const T0 = 1_764_000_000_000;
+
+function request(subject: string, providers: string[], at = T0): SuppressionRequest {
+  return {
+    subject,
+    kind: 'bounce',
+    category: 'bad-mailbox',
+    reason: 'test',
+    recordKey: `k-${subject}-${at}`,
+    at,
+    providers,
+  };
+}
+
+function describeSuppressionStoreContract(name: string, makeStore: () => Promise<SuppressionStore>): void {
+  describe(`SuppressionStore contract: ${name}`, () => {
+    let store: SuppressionStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('suppresses a new subject once; a replay is already suppressed', async () => {
+      const [first] = await store.suppress([request('a@example.com', ['mw'])]);
+      expect(first).toEqual({ subject: 'a@example.com', state: 'new', pendingProviders: ['mw'] });
+      await store.markProvider('a@example.com', 'mw', 'done');
+      const [again] = await store.suppress([request('a@example.com', ['mw'])]);
+      expect(again).toEqual({ subject: 'a@example.com', state: 'already', pendingProviders: [] });
+    });
+
+    it('keeps a subject pending for the providers that have not finished', async () => {
+      await store.suppress([request('b@example.com', ['mw', 'iem'])]);
+      await store.markProvider('b@example.com', 'mw', 'done');
+      await store.markProvider('b@example.com', 'iem', 'failed');
+      const [again] = await store.suppress([request('b@example.com', ['mw', 'iem'])]);
+      expect(again?.state).toBe('pending');
+      expect(again?.pendingProviders).toEqual(['iem']);
+    });
+
+    it('a provider added later makes an old suppression pending for it only', async () => {
+      await store.suppress([request('c@example.com', ['mw'])]);
+      await store.markProvider('c@example.com', 'mw', 'done');
+      const [again] = await store.suppress([request('c@example.com', ['mw', 'crm'])]);
+      expect(again).toMatchObject({ state: 'pending', pendingProviders: ['crm'] });
+    });
+
+    it('the second request for a subject in one batch is already suppressed', async () => {
+      const out = await store.suppress([
+        request('d@example.com', ['mw']),
+        request('d@example.com', ['mw'], T0 + 1),
+      ]);
+      expect(out.map((o) => o.state)).toEqual(['new', 'already']);
+    });
+
+    it('counts soft bounces within the window, each record key once', async () => {
+      const window = 30 * DAY;
+      const counts = await store.recordSoftBounces(
+        [
+          { address: 's@example.com', recordKey: 'r1', at: T0 },
+          { address: 's@example.com', recordKey: 'r2', at: T0 + DAY },
+          { address: 's@example.com', recordKey: 'r2', at: T0 + DAY },
+          { address: 'other@example.com', recordKey: 'r1', at: T0 + DAY },
+        ],
+        window,
+      );
+      expect(counts).toEqual([1, 2, 2, 1]);
+      // Exactly at the window edge it still counts; one ms past it, it does not.
+      const [edge] = await store.recordSoftBounces(
+        [{ address: 's@example.com', recordKey: 'r3', at: T0 + window }],
+        window,
+      );
+      expect(edge).toBe(3);
+      const [past] = await store.recordSoftBounces(
+        [{ address: 's@example.com', recordKey: 'r4', at: T0 + window + 1 }],
+        window,
+      );
+      expect(past).toBe(3);
+    });
+
+    it('keeps an audit trail per subject in order, with provider lists', async () => {
+      await store.suppress([request('e@example.com', ['mw'])]);
+      await store.appendAudit([
+        {
+          subject: 'e@example.com',
+          at: T0,
+          type: 'decision',
+          action: 'unsubscribe',
+          reason: 'hard bounce',
+          line: 3,
+        },
+        {
+          subject: 'e@example.com',
+          at: T0 + 5,
+          type: 'provider',
+          action: 'unsubscribe',
+          reason: 'hard bounce',
+          provider: 'mw',
+          outcome: 'done',
+          lists: [{ listId: 'l1', outcome: 'done' }],
+        },
+      ]);
+      const status = await store.status('e@example.com');
+      expect(status.suppressed).toMatchObject({ kind: 'bounce', category: 'bad-mailbox', providersDone: [] });
+      expect(status.audit.map((a) => [a.type, a.provider ?? null, a.outcome ?? null])).toEqual([
+        ['decision', null, null],
+        ['provider', 'mw', 'done'],
+      ]);
+      expect(status.audit[1]?.lists).toEqual([{ listId: 'l1', outcome: 'done' }]);
+    });
+
+    it('reports an unknown subject as not suppressed', async () => {
+      const status = await store.status('nobody@example.com');
+      expect(status.suppressed).toBeUndefined();
+      expect(status.audit).toEqual([]);
+    });
+  });
+}
+
+export { describeSuppressionStoreContract };
