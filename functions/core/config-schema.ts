@@ -119,6 +119,23 @@ const configShape = {
     .strict()
     .optional(),
   accounting: accountingSchema.prefault({}),
+  /** CloudWatch alarms of the AWS deployment (read by the CDK app; ignored in local mode). */
+  alarms: z
+    .object({
+      /** Address(es) subscribed by email to the alarm topic. */
+      email: z
+        .union([emailAddress, z.array(emailAddress).min(1)])
+        .transform((e) => (typeof e === 'string' ? [e] : e))
+        .optional(),
+      /** Alarm when no accounting record arrived for this many hours (a silent shipper). */
+      noRecordsHours: z.number().int().min(1).max(24).default(6),
+      /** Alarm when the oldest message of the records or actions queue is older than this. */
+      oldestMessageMinutes: z.number().int().min(1).max(1440).default(30),
+      /** Alarm when a provider's failed calls exceed this percentage over 15 minutes. */
+      providerErrorPercent: z.number().min(1).max(100).default(10),
+    })
+    .strict()
+    .optional(),
 };
 
 const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...configShape }).strict();
@@ -129,6 +146,14 @@ interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<stri
   unsubscribe: { domains: string[] };
   notify?: { to: string; from: string; digestMinutes: number } | undefined;
   accounting: { fields?: string[] | undefined };
+  alarms?:
+    | {
+        email?: string[] | undefined;
+        noRecordsHours: number;
+        oldestMessageMinutes: number;
+        providerErrorPercent: number;
+      }
+    | undefined;
   /** Keys whose values were written literally although they hold a credential (see `check`). */
   literalSecrets: string[];
 }
@@ -238,6 +263,7 @@ function parseConfig(
     unsubscribe: rest.unsubscribe,
     notify: rest.notify,
     accounting: rest.accounting,
+    alarms: rest.alarms,
     literalSecrets,
   };
 }
