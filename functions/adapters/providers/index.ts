@@ -2,10 +2,17 @@
  * The provider registry: adding a provider is one file plus one line here.
  */
 import type { ProviderSchemas } from '#core/config-schema.ts';
+import { interspireProvider } from './interspire.ts';
+import { mailwizzProvider } from './mailwizz.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
+import { webhookProvider } from './webhook.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type
-const providerRegistry: Record<string, ProviderDefinition<any>> = {};
+const providerRegistry: Record<string, ProviderDefinition<any>> = {
+  [mailwizzProvider.type]: mailwizzProvider,
+  [interspireProvider.type]: interspireProvider,
+  [webhookProvider.type]: webhookProvider,
+};
 
 function providerSchemas(): ProviderSchemas {
   const out: ProviderSchemas = {};
