@@ -28,7 +28,7 @@ const DEFAULT_RULES: readonly ClassificationRule[] = [
     id: 'text-bad-mailbox',
     category: 'bad-mailbox',
     pattern:
-      /(no such|bad|invalid|unknown|illegal|non-?existent|unavailable) (user|mailbox|recipient|address)|(user|mailbox|recipient|address|account)( name)? (unknown|not found|does not exist|doesn'?t exist|is unavailable)|user ?unknown|recipnotfound/i,
+      /(no such|bad|invalid|unknown|illegal|non-?existent|unavailable) (user|mailbox|recipient|address)|(user|mailbox|recipient|address|account)( name)? (unknown|not found|does not exist|doesn'?t exist|is unavailable)|user ?unknown|recipnotfound|doesn'?t have an? \S+ account/i,
   },
   {
     id: 'text-inactive',

@@ -1,0 +1,12 @@
+// dynalite 4 ships no types; only the factory the sandbox uses is declared.
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  interface DynaliteOptions {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    path?: string;
+  }
+  function dynalite(options?: DynaliteOptions): Server;
+  export default dynalite;
+}

@@ -1,0 +1,50 @@
+/**
+ * `pmta-bounce` command dispatcher. Configuration errors exit 2 with the key path named.
+ */
+import { ConfigError } from '#core/errors.ts';
+import { checkCommand } from './check-command.ts';
+import { type CliIo, ExitCode, processIo } from './cli-io.ts';
+import { processCommand } from './process-command.ts';
+import { statusCommand } from './status-command.ts';
+
+const HELP = `pmta-bounce — bounce, complaint and unsubscribe handler for PowerMTA
+
+commands:
+  process [FILE ... | -]   read accounting CSV (or a plain address CSV) and act on it
+      --config F --state F --dry-run --report F --json --debug --logfile=PATH
+  status EMAIL             suppression state, counters and audit trail of one address
+  check                    validate the configuration and each provider's credentials
+exit codes: 0 done, 2 usage or configuration error, 3 some actions failed
+`;
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  process: processCommand,
+  status: statusCommand,
+  check: checkCommand,
+};
+
+async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(HELP);
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`pmta-bounce: unknown command ${JSON.stringify(name)}\n${HELP}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`pmta-bounce: configuration error: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+}
+
+export { COMMANDS, main };

@@ -1,0 +1,185 @@
+/**
+ * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the seed's plain address CSV) →
+ * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
+ * the input size.
+ */
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createAccountingReader } from '#core/accounting-reader.ts';
+import type { Action } from '#core/action.ts';
+import { decideRecords, type ReportRow } from '#core/decide-records.ts';
+import type { ParseOutcome } from '#core/mail-event.ts';
+import { type ActionResult, runAction } from '#core/run-action.ts';
+import { loadConfigFile } from '../config-file.ts';
+import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from '../local-runtime.ts';
+import { type CliIo, ExitCode } from './cli-io.ts';
+import { warnLiteralSecrets } from './config-warnings.ts';
+import { countAction, countRow, emptySummary, formatSummary } from './process-summary.ts';
+import { createProgressBar } from './progress-bar.ts';
+import { createRunLog, type RunLog } from './run-log.ts';
+
+const BATCH_RECORDS = 5000;
+/** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
+const ACTION_CONCURRENCY = 32;
+
+const USAGE = `usage: pmta-bounce process [FILE ... | -] [--config F] [--state F] [--dry-run] [--report F] [--json] [--debug] [--logfile=PATH]`;
+
+async function runActions(
+  actions: readonly Action[],
+  runtime: LocalRuntime,
+  now: () => number,
+  onResult: (r: ActionResult) => void,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < actions.length) {
+      const action = actions[next++]!;
+      onResult(await runAction(action, runtime.providers, runtime.store, now));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, actions.length) }, worker));
+}
+
+function logRow(log: RunLog, row: ReportRow): void {
+  if (!log.enabled || row.action === 'ignore') return;
+  const who = row.recipient ?? '(no recipient)';
+  log(`line ${row.line} ${row.type} ${who}: ${row.action} — ${row.reason}`);
+}
+
+function logResult(log: RunLog, result: ActionResult): void {
+  if (!log.enabled) return;
+  for (const o of result.outcomes) {
+    const lists = o.lists?.map((l) => `${l.listName ?? l.listId} (${l.outcome})`).join(', ') || 'no lists';
+    const detail = o.outcome === 'failed' ? `FAILED: ${o.error}` : `${o.outcome}: ${lists}`;
+    log(`  ${o.provider}: ${result.action.subject} ${detail}`);
+  }
+}
+
+async function writeLine(stream: Writable, line: string): Promise<void> {
+  if (!stream.write(line)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+}
+
+async function processCommand(argv: string[], io: CliIo): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  function parse(a: string[]) {
+    return parseArgs({
+      args: a,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        state: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        report: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
+        logfile: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  }
+  try {
+    args = parse(argv);
+  } catch (error) {
+    io.stderr.write(`pmta-bounce process: ${(error as Error).message}\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  if (args.values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
+  const { config } = loadConfigFile(args.values.config, io.env);
+  warnLiteralSecrets(config, io.stderr);
+  const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
+  for (const input of inputs) {
+    if (input === '-') continue;
+    try {
+      statSync(input);
+    } catch {
+      io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
+      return ExitCode.usage;
+    }
+  }
+
+  const dryRun = args.values['dry-run'] ?? false;
+  const log = createRunLog({
+    debug: args.values.debug ?? false,
+    logfile: args.values.logfile,
+    console: io.stderr,
+    now: io.now,
+  });
+  const runtime = createLocalRuntime(config, {
+    statePath: args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH,
+    dryRun,
+  });
+  const report = args.values.report ? createWriteStream(args.values.report) : undefined;
+  const summary = emptySummary(config.providers.map((p) => p.id));
+  const started = io.now();
+  const totalBytes = inputs.every((i) => i !== '-')
+    ? inputs.reduce((n, i) => n + statSync(i).size, 0)
+    : undefined;
+  const showProgress = Boolean(io.stderr.isTTY) && !args.values.json && !args.values.debug;
+  const progress = showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined;
+  let bytesRead = 0;
+  log(
+    `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
+  );
+
+  try {
+    for (const input of inputs) {
+      const source = input === '-' ? 'stdin' : input;
+      const batch: ParseOutcome[] = [];
+      const reader = createAccountingReader({ fields: config.accounting.fields }, (o) => batch.push(o));
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const outcomes = batch.splice(0, batch.length);
+        const result = await decideRecords(outcomes, {
+          classifier: runtime.classifier,
+          policy: config.policy,
+          router: runtime.router,
+          store: runtime.store,
+          now: io.now,
+        });
+        if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
+        for (const row of result.rows) {
+          countRow(summary, row);
+          logRow(log, row);
+          if (report) {
+            const line = inputs.length > 1 ? { file: source, ...row } : row;
+            await writeLine(report, `${JSON.stringify(line)}\n`);
+          }
+        }
+        if (!dryRun && result.actions.length > 0) {
+          await runActions(result.actions, runtime, io.now, (r) => {
+            countAction(summary, r);
+            logResult(log, r);
+          });
+        }
+        progress?.update(summary.records, bytesRead);
+      };
+      const stream: Readable =
+        input === '-' ? io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+      for await (const chunk of stream) {
+        const buf = chunk as Buffer;
+        bytesRead += buf.length;
+        reader.write(buf);
+        // A pipe delivers records as PowerMTA writes them: act on each chunk, not at EOF.
+        if (batch.length >= BATCH_RECORDS || input === '-') await flush();
+      }
+      reader.end();
+      await flush();
+    }
+  } finally {
+    progress?.done();
+    if (report) await new Promise<void>((resolve) => report.end(resolve));
+    await runtime.close();
+  }
+
+  const elapsed = io.now() - started;
+  if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
+  log(`done: ${formatSummary(summary, elapsed)}`);
+  return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
+}
+
+export { processCommand };

@@ -1,0 +1,73 @@
+/**
+ * Running totals of a `process` run and their two renderings (interfaces.md `--json` and a
+ * readable line).
+ */
+import type { ReportRow } from '#core/decide-records.ts';
+import type { ActionResult } from '#core/run-action.ts';
+
+interface ProcessSummary {
+  records: number;
+  unsubscribed: number;
+  alreadySuppressed: number;
+  softBounces: number;
+  ignored: number;
+  rejected: number;
+  failed: number;
+  providerCalls: Record<string, number>;
+}
+
+function emptySummary(providerIds: readonly string[]): ProcessSummary {
+  return {
+    records: 0,
+    unsubscribed: 0,
+    alreadySuppressed: 0,
+    softBounces: 0,
+    ignored: 0,
+    rejected: 0,
+    failed: 0,
+    providerCalls: Object.fromEntries(providerIds.map((id) => [id, 0])),
+  };
+}
+
+function countRow(summary: ProcessSummary, row: ReportRow): void {
+  summary.records++;
+  switch (row.action) {
+    case 'unsubscribe':
+      summary.unsubscribed++;
+      break;
+    case 'already-suppressed':
+      summary.alreadySuppressed++;
+      break;
+    case 'soft-bounce':
+      summary.softBounces++;
+      break;
+    case 'ignore':
+      summary.ignored++;
+      break;
+    case 'reject':
+      summary.rejected++;
+      break;
+  }
+}
+
+function countAction(summary: ProcessSummary, result: ActionResult): void {
+  for (const o of result.outcomes)
+    summary.providerCalls[o.provider] = (summary.providerCalls[o.provider] ?? 0) + o.calls;
+  if (!result.complete) summary.failed++;
+}
+
+function formatSummary(s: ProcessSummary, elapsedMs: number): string {
+  const calls = Object.entries(s.providerCalls)
+    .map(([id, n]) => `${id}=${n}`)
+    .join(' ');
+  const rate = Math.round(s.records / Math.max(elapsedMs / 1000, 0.001));
+  return [
+    `records=${s.records} unsubscribed=${s.unsubscribed} already-suppressed=${s.alreadySuppressed}`,
+    `soft-bounces=${s.softBounces} ignored=${s.ignored} rejected=${s.rejected} failed=${s.failed}`,
+    `provider-calls: ${calls || 'none (no provider configured)'}`,
+    `(${(elapsedMs / 1000).toFixed(2)} s, ${rate.toLocaleString('en-US')} records/s)`,
+  ].join('  ');
+}
+
+export type { ProcessSummary };
+export { countAction, countRow, emptySummary, formatSummary };

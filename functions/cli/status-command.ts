@@ -1,0 +1,84 @@
+/**
+ * `pmta-bounce status EMAIL`: suppression state, soft-bounce counters and the audit trail of one
+ * address (or provider-id subject `ref:<type>:<list>:<subscriber>`).
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
+import type { SubjectStatus } from '#core/suppression-store.ts';
+import { DEFAULT_STATE_PATH } from '../local-runtime.ts';
+import { type CliIo, ExitCode } from './cli-io.ts';
+import { stamp } from './run-log.ts';
+
+const USAGE = 'usage: pmta-bounce status EMAIL [--state F] [--json]';
+
+function render(status: SubjectStatus): string {
+  const out: string[] = [];
+  const s = status.suppressed;
+  if (s) {
+    out.push(
+      `${status.subject}: SUPPRESSED since ${stamp(s.at)} (${s.kind}${s.category ? `, ${s.category}` : ''})`,
+    );
+    out.push(`  reason: ${s.reason}`);
+    out.push(`  providers done: ${s.providersDone.join(', ') || 'none'}`);
+  } else {
+    out.push(`${status.subject}: not suppressed`);
+  }
+  if (status.softBounces.length > 0) {
+    const latest = status.softBounces[status.softBounces.length - 1]!;
+    out.push(`  soft bounces: ${status.softBounces.length} (latest ${stamp(latest.at)})`);
+  }
+  out.push(`  audit (${status.audit.length}):`);
+  for (const a of status.audit) {
+    const where = a.line !== undefined ? ` line ${a.line}` : '';
+    if (a.type === 'decision') {
+      out.push(`    ${stamp(a.at)} decision ${a.action}${where}: ${a.reason}`);
+    } else {
+      const lists = a.lists?.map((l) => `${l.listName ?? l.listId}=${l.outcome}`).join(', ');
+      out.push(
+        `    ${stamp(a.at)} provider ${a.provider} ${a.outcome}${lists ? ` [${lists}]` : ''}${a.outcome === 'failed' ? `: ${a.reason}` : ''}`,
+      );
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function statusCommand(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      allowPositionals: true;
+      options: { state: { type: 'string' }; json: { type: 'boolean' } };
+    }>
+  >;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { state: { type: 'string' }, json: { type: 'boolean' } },
+    });
+  } catch (error) {
+    io.stderr.write(`pmta-bounce status: ${(error as Error).message}\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  const subject = parsed.positionals[0]?.trim();
+  if (!subject || parsed.positionals.length > 1) {
+    io.stderr.write(`${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  const path = parsed.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
+  if (!existsSync(path)) {
+    io.stderr.write(`pmta-bounce status: no state at ${path} (run process first, or pass --state)\n`);
+    return ExitCode.usage;
+  }
+  const real = new SqliteSuppressionStore({ path });
+  try {
+    const key = subject.startsWith('ref:') ? subject : subject.toLowerCase();
+    const status = await real.status(key);
+    io.stdout.write(parsed.values.json ? `${JSON.stringify(status)}\n` : render(status));
+    return ExitCode.ok;
+  } finally {
+    await real.close();
+  }
+}
+
+export { statusCommand };
