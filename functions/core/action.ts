@@ -22,6 +22,12 @@ interface Action {
   occurredAt?: number | undefined;
   /** Provider ids this action still has to reach. */
   providers: string[];
+  /**
+   * A by-ids (ref) action that policy wants applied everywhere (mailto unsubscribe with
+   * `policy.unsubscribeScope: everywhere`): an adapter that can resolve the ids to an email may
+   * widen it; others act on the one list. Absent = as the target says.
+   */
+  everywhere?: boolean | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {

@@ -1,0 +1,91 @@
+/**
+ * An in-memory SuppressionStore with the same semantics as the SQLite adapter (first suppress is
+ * `new`, later ones `pending` while routed providers are not done, else `already`), for tests that
+ * need the port without a database.
+ */
+import type {
+  AuditEntry,
+  SoftBounceRequest,
+  SubjectStatus,
+  SuppressionOutcome,
+  SuppressionRequest,
+  SuppressionStore,
+} from '#core/suppression-store.ts';
+
+interface MemorySuppression {
+  request: SuppressionRequest;
+  providersDone: Set<string>;
+}
+
+class MemorySuppressionStore implements SuppressionStore {
+  readonly suppressions = new Map<string, MemorySuppression>();
+  readonly softBounces = new Map<string, Map<string, number>>();
+  readonly audit: AuditEntry[] = [];
+  /** Throws this from every write when set (store outage). */
+  failWith: Error | undefined;
+
+  async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
+    if (this.failWith) throw this.failWith;
+    const insertedNow = new Set<string>();
+    return requests.map((r): SuppressionOutcome => {
+      const existing = this.suppressions.get(r.subject);
+      if (!existing) {
+        this.suppressions.set(r.subject, { request: r, providersDone: new Set() });
+        insertedNow.add(r.subject);
+        return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+      }
+      if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
+      const pendingProviders = r.providers.filter((p) => !existing.providersDone.has(p));
+      return {
+        subject: r.subject,
+        state: pendingProviders.length > 0 ? 'pending' : 'already',
+        pendingProviders,
+      };
+    });
+  }
+
+  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+    if (this.failWith) throw this.failWith;
+    return requests.map((r) => {
+      const keys = this.softBounces.get(r.address) ?? new Map<string, number>();
+      this.softBounces.set(r.address, keys);
+      if (!keys.has(r.recordKey)) keys.set(r.recordKey, r.at);
+      return [...keys.values()].filter((at) => at >= r.at - windowMs && at <= r.at).length;
+    });
+  }
+
+  async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    if (outcome === 'done') this.suppressions.get(subject)?.providersDone.add(provider);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.audit.push(...entries);
+  }
+
+  async status(subject: string): Promise<SubjectStatus> {
+    const s = this.suppressions.get(subject);
+    return {
+      subject,
+      suppressed: s
+        ? {
+            at: s.request.at,
+            kind: s.request.kind,
+            category: s.request.category,
+            reason: s.request.reason,
+            providersDone: [...s.providersDone].sort(),
+          }
+        : undefined,
+      softBounces: [...(this.softBounces.get(subject)?.entries() ?? [])].map(([recordKey, at]) => ({
+        at,
+        recordKey,
+      })),
+      audit: this.audit.filter((e) => e.subject === subject),
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export { MemorySuppressionStore };
