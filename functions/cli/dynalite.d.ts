@@ -1,6 +1,7 @@
 // dynalite 4 ships no types; only the factory the sandbox uses is declared.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
+
   interface DynaliteOptions {
     createTableMs?: number;
     deleteTableMs?: number;
