@@ -9,7 +9,7 @@ interface Classification {
   category: string;
   /** `pmta` when bounceCat was trusted, else the rule id (or `default`). */
   ruleId: string;
-  /** Set when bounceCat was present but not trusted, to say why in the decision reason. */
+  /** Set when bounceCat is not a PowerMTA category, to say so in the decision reason. */
   note?: string;
 }
 
@@ -31,18 +31,19 @@ function createClassifier(rules: readonly ClassificationRule[] = DEFAULT_RULES):
   const known = new Set<string>(KNOWN_CATEGORIES);
   return (event) => {
     const cat = event.bounceCat;
-    if (cat && cat !== 'other' && known.has(cat)) return { category: cat, ruleId: 'pmta' };
-    const note =
-      cat && cat !== 'other' ? `bounceCat ${JSON.stringify(cat)} is not a PowerMTA category` : undefined;
+    if (cat && cat !== 'other') {
+      if (known.has(cat)) return { category: cat, ruleId: 'pmta' };
+      // Not a PowerMTA category (e.g. "hard" from a hand-made file): named, never guessed at.
+      return { category: cat, ruleId: 'pmta', note: 'not a PowerMTA category' };
+    }
     // dsnStatus carries PowerMTA's text, e.g. "5.1.1 (bad destination mailbox address)".
     const subject = `${event.dsnStatus?.trim() ?? ''};${event.dsnDiag ?? ''}`;
     const hasStatus = /^[245]\.\d{1,3}\.\d{1,3}/.test(subject);
     for (const rule of rules) {
       if (rule.id.startsWith('status-') && !hasStatus) continue;
-      if (rule.pattern.test(subject))
-        return { category: rule.category, ruleId: rule.id, ...(note ? { note } : {}) };
+      if (rule.pattern.test(subject)) return { category: rule.category, ruleId: rule.id };
     }
-    return { category: 'other', ruleId: 'default', ...(note ? { note } : {}) };
+    return { category: 'other', ruleId: 'default' };
   };
 }
 

@@ -63,12 +63,12 @@ describe('classification', () => {
       rule: 'text-spam',
     },
     {
-      case: 'unknown bounceCat "hard" falls back',
+      case: 'unknown bounceCat "hard" is kept and named',
       bounceCat: 'hard',
       status: '550',
       diag: 'smtp; 550 5.1.1 User unknown',
-      category: 'bad-mailbox',
-      rule: 'text-bad-mailbox',
+      category: 'hard',
+      rule: 'pmta',
     },
     {
       case: 'Yahoo "doesn\'t have an account"',
@@ -151,6 +151,14 @@ describe('decisions under the default policy, every category', () => {
       expect(d.reason).toContain(`category=${category}`);
     },
   );
+});
+
+it('an unknown bounceCat is ignored with its name in the reason', () => {
+  const e = event({ bounceCat: 'hard' });
+  expect(decide(e, classify(e), policy)).toMatchObject({
+    intent: 'ignore',
+    reason: expect.stringContaining('category=hard bounceCat (not a PowerMTA category)'),
+  });
 });
 
 describe('complaints and unsubscribes', () => {
