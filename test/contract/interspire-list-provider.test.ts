@@ -3,6 +3,7 @@ import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
 import { type ContractFixture, describeListProviderContract } from './list-provider-contract.ts';
 
 const TOKEN = 'fake-xml-token-0000000000000000000000001';
+const WRONG_TOKEN = 'fake-xml-token-wrong';
 
 async function interspireFixture(): Promise<ContractFixture> {
   const fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
@@ -14,7 +15,7 @@ async function interspireFixture(): Promise<ContractFixture> {
           type: 'interspire',
           url: fake.url,
           username: 'admin',
-          token: badCredentials ? 'fake-xml-token-wrong' : TOKEN,
+          token: badCredentials ? WRONG_TOKEN : TOKEN,
           ...options,
         }),
         deps,
@@ -36,7 +37,7 @@ async function interspireFixture(): Promise<ContractFixture> {
       fake.http.latencyMs = ms;
     },
     maxInFlight: () => fake.http.maxInFlight(),
-    secrets: [TOKEN],
+    secrets: [TOKEN, WRONG_TOKEN],
     close: () => fake.close(),
   };
 }

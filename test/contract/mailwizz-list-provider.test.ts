@@ -5,6 +5,7 @@ import { type ContractFixture, describeListProviderContract } from './list-provi
 // Obviously fake keys: 40 hex characters like the real ones, nothing more.
 const API_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0001';
 const PRIVATE_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0002';
+const WRONG_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d9999';
 
 async function mailwizzFixture(mode: 'v1' | 'v2', countAsString: boolean): Promise<ContractFixture> {
   const fake = await FakeMailwizzServer.start({
@@ -20,7 +21,7 @@ async function mailwizzFixture(mode: 'v1' | 'v2', countAsString: boolean): Promi
           id: `mw-${mode}`,
           type: 'mailwizz',
           url: fake.url,
-          apiKey: badCredentials ? 'f00dfeedf00dfeedf00dfeedf00dfeedf00d9999' : API_KEY,
+          apiKey: badCredentials ? WRONG_KEY : API_KEY,
           ...(mode === 'v1' ? { privateKey: PRIVATE_KEY } : {}),
           ...options,
         }),
@@ -44,7 +45,7 @@ async function mailwizzFixture(mode: 'v1' | 'v2', countAsString: boolean): Promi
       fake.http.latencyMs = ms;
     },
     maxInFlight: () => fake.http.maxInFlight(),
-    secrets: [API_KEY, PRIVATE_KEY],
+    secrets: [API_KEY, PRIVATE_KEY, WRONG_KEY],
     close: () => fake.close(),
   };
 }

@@ -39,7 +39,14 @@ async function webhookFixture(): Promise<ContractFixture> {
     },
     maxInFlight: () => fake.http.maxInFlight(),
     // The secret and its decoded key must never show up anywhere.
-    secrets: [SECRET, SECRET.slice(6), 'fake-webhook-secret-for-tests-only', fake.path],
+    secrets: [
+      SECRET,
+      SECRET.slice(6),
+      'fake-webhook-secret-for-tests-only',
+      WRONG,
+      WRONG.slice(6),
+      fake.path,
+    ],
     close: () => fake.close(),
   };
 }
