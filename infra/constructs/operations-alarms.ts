@@ -1,0 +1,152 @@
+/**
+ * The alarms of the deployment and the SNS topic they notify: a dead-letter queue that is not
+ * empty, a queue whose oldest message is too old, a provider whose calls fail too often, a silent
+ * shipper (no records for N hours) and function errors.
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  type AlarmProps,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../functions/metric-names.ts';
+
+interface OperationsAlarmsProps {
+  /** Queues whose messages must not grow old, by a readable name (e.g. Records, Actions). */
+  workQueues: Record<string, IQueue>;
+  /** Dead-letter queues, by a readable name. */
+  deadLetterQueues: Record<string, IQueue>;
+  /** The queue the shipper sends to: no message for `noRecordsHours` means a silent shipper. */
+  recordsQueue: IQueue;
+  /** Functions whose errors (crashes, timeouts, config errors at cold start) alarm. */
+  functions: Record<string, IFunction>;
+  providerIds: readonly string[];
+  emails: readonly string[];
+  noRecordsHours: number;
+  oldestMessageMinutes: number;
+  providerErrorPercent: number;
+}
+
+class OperationsAlarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Topic', { displayName: 'pmta-bounce alarms', enforceSSL: true });
+    for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
+    const action = new SnsAction(this.topic);
+
+    const add = (alarmId: string, alarm: AlarmProps): void => {
+      const created = new Alarm(this, alarmId, alarm);
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+    };
+
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      add(`${name}DeadLetterQueueNotEmpty`, {
+        alarmDescription: `The ${name} dead-letter queue holds messages: inspect them and redrive after the fix.`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const [name, queue] of Object.entries(props.workQueues)) {
+      add(`${name}QueueOldestMessageTooOld`, {
+        alarmDescription: `The oldest message of the ${name} queue is older than ${props.oldestMessageMinutes} minutes.`,
+        metric: queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: props.oldestMessageMinutes * 60,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const usedIds = new Set<string>();
+    for (const [index, provider] of props.providerIds.entries()) {
+      let idPart = alarmIdPart(provider);
+      if (usedIds.has(idPart)) idPart = `${idPart}${index}`; // "a-b" and "a_b" both give "AB"
+      usedIds.add(idPart);
+      const period = Duration.minutes(15);
+      const calls = new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: METRICS.providerCalls,
+        dimensionsMap: { [DIMENSIONS.provider]: provider },
+        statistic: 'Sum',
+        period,
+      });
+      const failed = new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: METRICS.providerOutcomes,
+        dimensionsMap: { [DIMENSIONS.provider]: provider, [DIMENSIONS.outcome]: 'failed' },
+        statistic: 'Sum',
+        period,
+      });
+      add(`ProviderErrorRate${idPart}`, {
+        alarmDescription: `More than ${props.providerErrorPercent}% of the calls to provider ${provider} failed in 15 minutes.`,
+        metric: new MathExpression({
+          expression: 'IF(calls > 0, 100 * FILL(failed, 0) / calls, 0)',
+          usingMetrics: { calls, failed },
+          label: `${provider} failed calls %`,
+          period,
+        }),
+        threshold: props.providerErrorPercent,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    add('NoRecordsReceived', {
+      alarmDescription: `No accounting record reached the records queue for ${props.noRecordsHours} hours: is pmta-shipper running?`,
+      metric: props.recordsQueue.metricNumberOfMessagesSent({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.noRecordsHours,
+      // SQS publishes nothing for an idle queue: missing data is exactly the silence we look for.
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      add(`${name}FunctionErrors`, {
+        alarmDescription: `The ${name} function failed (crash, timeout or configuration error at cold start).`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+  }
+}
+
+/** A provider id (letters, digits, - and _) as part of a PascalCase construct id. */
+function alarmIdPart(providerId: string): string {
+  return providerId
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('');
+}
+
+export type { OperationsAlarmsProps };
+export { alarmIdPart, OperationsAlarms };

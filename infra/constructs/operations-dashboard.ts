@@ -1,0 +1,149 @@
+/**
+ * One CloudWatch dashboard, named after the stack, with the metrics the functions emit
+ * (functions/metric-names.ts) and the SQS metrics of every queue.
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IAlarm,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../functions/metric-names.ts';
+
+interface OperationsDashboardProps {
+  dashboardName: string;
+  /** Queues fed by the shipper and the functions, by a readable name. */
+  workQueues: Record<string, IQueue>;
+  deadLetterQueues: Record<string, IQueue>;
+  providerIds: readonly string[];
+  alarms: readonly IAlarm[];
+}
+
+const PERIOD = Duration.minutes(5);
+const WIDTH = 12;
+const HEIGHT = 6;
+
+/** One line per value of `dimension`, whatever values the functions emit (record types, categories...). */
+function byDimension(metricName: string, dimension: string, label: string): IMetric {
+  return new MathExpression({
+    expression: `SEARCH('{${METRIC_NAMESPACE},${dimension}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`,
+    usingMetrics: {},
+    label,
+    period: PERIOD,
+  });
+}
+
+function bounceMetric(
+  metricName: string,
+  statistic: string,
+  dimensionsMap: Record<string, string> = {},
+  label?: string,
+): Metric {
+  return new Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName,
+    dimensionsMap,
+    statistic,
+    period: PERIOD,
+    ...(label ? { label } : {}),
+  });
+}
+
+class OperationsDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const providers = props.providerIds;
+    const perProvider = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
+      providers.map((p) => bounceMetric(metricName, statistic, { [DIMENSIONS.provider]: p, ...extra }, p));
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
+      new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(24),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          `# ${props.dashboardName}\nPowerMTA bounces, complaints and unsubscribes: records in → decisions → ` +
+          'provider calls. Dead-letter queues must stay at 0 (docs/deploy-aws.md, "Reading the dashboard").',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }),
+    );
+    this.dashboard.addWidgets(
+      graph('Records in by type', [byDimension(METRICS.recordsIn, DIMENSIONS.recordType, 'RecordsIn')]),
+      graph('Bounces by category', [byDimension(METRICS.bounces, DIMENSIONS.category, 'Bounces')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Decisions', [byDimension(METRICS.decisions, DIMENSIONS.action, 'Decisions')]),
+      graph(
+        'Rejects and inbound unsubscribes',
+        [bounceMetric(METRICS.rejects, 'Sum', {}, 'Rejects (malformed records)')],
+        [byDimension(METRICS.inboundUnsubscribes, DIMENSIONS.verdict, 'InboundUnsubscribes')],
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Unsubscribes per provider',
+        perProvider(METRICS.providerOutcomes, 'Sum', { [DIMENSIONS.outcome]: 'done' }),
+      ),
+      graph('Errors per provider', [
+        ...perProvider(METRICS.providerOutcomes, 'Sum', { [DIMENSIONS.outcome]: 'failed' }),
+        ...providers.map((p) =>
+          bounceMetric(METRICS.actionsFailed, 'Sum', { [DIMENSIONS.provider]: p }, `${p} gave up`),
+        ),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Provider latency p50 / p99 (ms)',
+        perProvider(METRICS.providerLatency, 'p50').map((m) => m.with({ label: `${m.label} p50` })),
+        perProvider(METRICS.providerLatency, 'p99').map((m) => m.with({ label: `${m.label} p99` })),
+      ),
+      graph('End-to-end latency, PowerMTA to provider (ms)', [
+        bounceMetric(METRICS.endToEndLatency, 'p50', {}, 'p50'),
+        bounceMetric(METRICS.endToEndLatency, 'p99', {}, 'p99'),
+      ]),
+    );
+    const work = Object.entries(props.workQueues);
+    this.dashboard.addWidgets(
+      graph(
+        'Queue depth',
+        work.map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
+        ),
+      ),
+      graph(
+        'Age of oldest message (s)',
+        work.map(([name, q]) =>
+          q.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: name }),
+        ),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Dead-letter queue depth',
+        Object.entries(props.deadLetterQueues).map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
+        ),
+      ),
+      graph('Provider calls', perProvider(METRICS.providerCalls, 'Sum')),
+    );
+  }
+}
+
+export type { OperationsDashboardProps };
+export { OperationsDashboard };
