@@ -1,0 +1,209 @@
+/**
+ * `pmta-bounce unsub --from ADDR --to ADDR`: the PowerMTA `type pipe` handler for mailto
+ * List-Unsubscribe mail on the PowerMTA box. The message arrives on stdin; only its header block
+ * is kept (bounded, for the Message-ID), the rest is drained and discarded, never logged. The same
+ * core check as the SES function decides; the suppression goes to the local SQLite state and the
+ * action runs at once against the configured providers.
+ *
+ * Refused mail (unknown domain, malformed address) exits 0: bouncing it would only send
+ * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written, so the MTA
+ * may try again later.
+ */
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { Config } from '#core/config-schema.ts';
+import { StoreError } from '#core/errors.ts';
+import { printable } from '#core/inbound-unsubscribe.ts';
+import type { ListProvider } from '#core/list-provider.ts';
+import { headerValue, parseMailHeaders } from '#core/mail-headers.ts';
+import { recordInboundUnsubscribes } from '#core/record-inbound-unsubscribes.ts';
+import type { Router } from '#core/routing.ts';
+import { type ActionResult, runAction } from '#core/run-action.ts';
+import type { SuppressionStore } from '#core/suppression-store.ts';
+import { loadConfigFile } from '../config-file.ts';
+import { createLocalRuntime, DEFAULT_STATE_PATH } from '../local-runtime.ts';
+import { type CliIo, ExitCode } from './cli-io.ts';
+import { createRunLog } from './run-log.ts';
+
+const USAGE =
+  'usage: pmta-bounce unsub --from ADDR --to ADDR [--to ADDR ...] [--config F] [--state F] [--dry-run] [--json] [--debug] [--logfile=PATH]  (message on stdin)';
+
+/** EX_TEMPFAIL (sysexits.h): the state could not be written; try again later. */
+const EXIT_TEMPFAIL = 75;
+/** Header bytes kept from stdin; the body is never needed. */
+const MAX_HEAD_BYTES = 64 * 1024;
+/** Bytes drained before we stop reading (the MTA then sees a closed pipe, which is fine). */
+const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+const STDIN_TIMEOUT_MS = 30_000;
+
+interface UnsubRuntime {
+  store: SuppressionStore;
+  providers: ReadonlyMap<string, ListProvider>;
+  router: Router;
+  close(): Promise<void>;
+}
+
+/** What the command needs from the outside; the defaults are local mode's real wiring. */
+interface UnsubCommandDeps {
+  loadConfig(path: string | undefined, env: Record<string, string | undefined>): Config;
+  openRuntime(config: Config, options: { statePath: string; dryRun: boolean }): UnsubRuntime;
+}
+
+const defaultUnsubDeps: UnsubCommandDeps = {
+  loadConfig: (path, env) => loadConfigFile(path, env).config,
+  openRuntime: (config, options) => createLocalRuntime(config, options),
+};
+
+/** Reads stdin up to EOF (bounded in bytes and time) and returns the start of it as text. */
+async function readMessageHead(stdin: Readable & { isTTY?: boolean }): Promise<string> {
+  if (stdin.isTTY) return '';
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let total = 0;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.off('error', finish);
+      stdin.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      total += buf.length;
+      if (keptBytes < MAX_HEAD_BYTES) {
+        const part = buf.subarray(0, MAX_HEAD_BYTES - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+      if (total >= MAX_DRAIN_BYTES) finish();
+    };
+    const timer = setTimeout(finish, STDIN_TIMEOUT_MS);
+    timer.unref?.();
+    stdin.on('data', onData);
+    stdin.once('end', finish);
+    stdin.once('error', finish);
+  });
+  return Buffer.concat(kept).toString('utf8');
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      state: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+      logfile: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+}
+
+/** A Message-ID usable in a record key: printable, bounded; otherwise a time-based one. */
+function mailIdOf(head: string, now: number): string {
+  const id = headerValue(parseMailHeaders(head).headers, 'Message-ID')?.replace(/[<>\s]/g, '');
+  return id && /^[\x21-\x7e]{1,200}$/.test(id) ? id : `pipe-${now}`;
+}
+
+async function unsubCommand(
+  argv: string[],
+  io: CliIo,
+  deps: UnsubCommandDeps = defaultUnsubDeps,
+): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    io.stderr.write(`pmta-bounce unsub: ${(error as Error).message}\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  if (args.values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
+  const recipients = args.values.to ?? [];
+  if (recipients.length === 0 || recipients.some((t) => t.trim() === '')) {
+    io.stderr.write(`pmta-bounce unsub: --to is required\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  const config = deps.loadConfig(args.values.config, io.env);
+  const log = createRunLog({
+    debug: args.values.debug ?? false,
+    logfile: args.values.logfile,
+    console: io.stderr,
+    now: io.now,
+  });
+  // Read (and discard) the message before anything else so the MTA's write never blocks on us.
+  const head = await readMessageHead(io.stdin);
+  const receivedAt = io.now();
+  const dryRun = args.values['dry-run'] ?? false;
+  let runtime: UnsubRuntime;
+  try {
+    runtime = deps.openRuntime(config, {
+      statePath: args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH,
+      dryRun,
+    });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    io.stderr.write(`pmta-bounce unsub: ${error.message}\n`);
+    return EXIT_TEMPFAIL;
+  }
+  try {
+    const outcome = await recordInboundUnsubscribes(
+      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt },
+      { domains: config.unsubscribe.domains, scope: config.policy.unsubscribeScope, router: runtime.router },
+      runtime.store,
+    );
+    const from = printable(args.values.from ?? '');
+    for (const r of outcome.results)
+      log(
+        `unsub from=${from} to=${printable(r.recipient, 300)}: ${r.verdict} ${r.state ?? ''} — ${r.reason}`,
+      );
+    const results: ActionResult[] = [];
+    if (!dryRun) {
+      for (const action of outcome.actions)
+        results.push(await runAction(action, runtime.providers, runtime.store, io.now));
+    }
+    for (const result of results)
+      for (const o of result.outcomes)
+        log(`  ${o.provider}: ${result.action.subject} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
+    const failed = results.filter((r) => !r.complete).length;
+    if (args.values.json) {
+      io.stdout.write(
+        `${JSON.stringify({
+          recipients: outcome.results,
+          actions: outcome.actions.length,
+          failed,
+          providerCalls: results
+            .flatMap((r) => r.outcomes)
+            .reduce<Record<string, number>>((calls, o) => {
+              calls[o.provider] = (calls[o.provider] ?? 0) + o.calls;
+              return calls;
+            }, {}),
+        })}\n`,
+      );
+    } else {
+      for (const r of outcome.results)
+        io.stdout.write(
+          `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
+        );
+    }
+    return failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    io.stderr.write(`pmta-bounce unsub: ${error.message}\n`);
+    return EXIT_TEMPFAIL;
+  } finally {
+    await runtime.close();
+  }
+}
+
+export type { UnsubCommandDeps, UnsubRuntime };
+export { defaultUnsubDeps, EXIT_TEMPFAIL, readMessageHead, unsubCommand };
