@@ -1,0 +1,186 @@
+/**
+ * The act function's logic: per actions-queue message, claim the action (one run per subject at a
+ * time), skip the providers the suppression state already has done (replays and duplicates cost no
+ * call), run the rest (core runAction: audit + state per provider), then complete or release the
+ * claim. A retryable failure pushes the message's next delivery back (exponential backoff by
+ * receive count) and reports it failed; after maxReceiveCount the queue moves it to the DLQ.
+ */
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { ActionClaims } from '#adapters/dynamodb-action-claims.ts';
+import { mapLimit } from '#adapters/map-limit.ts';
+import type { MetricSink } from '#adapters/metric-sink.ts';
+import type { VisibilityControl } from '#adapters/sqs-action-queue.ts';
+import type { Action } from '#core/action.ts';
+import { BounceHandlerError } from '#core/errors.ts';
+import type { ListProvider } from '#core/list-provider.ts';
+import { type ActionResult, runAction } from '#core/run-action.ts';
+import type { SuppressionStore } from '#core/suppression-store.ts';
+import { DIMENSIONS, METRICS } from '../metric-names.ts';
+import type { Log } from './log-port.ts';
+
+interface ActDeps {
+  providers: ReadonlyMap<string, ListProvider>;
+  store: SuppressionStore & { providersDone(subject: string): Promise<string[]> };
+  claims: ActionClaims;
+  visibility: VisibilityControl;
+  metrics: MetricSink;
+  log: Log;
+  now: () => number;
+  /** Messages run in parallel; each provider's own concurrency limit applies inside it. */
+  concurrency?: number;
+  /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */
+  backoff?: { baseSeconds: number; maxSeconds: number };
+}
+
+const ActOutcome = {
+  done: 'done',
+  /** Every routed provider had already finished: a duplicate or a replay. */
+  duplicate: 'duplicate',
+  /** Failed in a way retrying cannot fix; audited and counted, not retried. */
+  failed: 'failed',
+  malformed: 'malformed',
+} as const;
+type ActOutcome = (typeof ActOutcome)[keyof typeof ActOutcome];
+
+interface ActSummary {
+  actionId: string | undefined;
+  outcome: ActOutcome;
+}
+
+/** A failure that returns the message to the queue (a batchItemFailure). */
+class RetryLaterError extends BounceHandlerError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = 'RetryLaterError';
+  }
+}
+
+const refSchema = z.object({
+  providerType: z.string(),
+  listId: z.string(),
+  subscriberId: z.string(),
+  campaignId: z.string().optional(),
+});
+const actionSchema = z.object({
+  v: z.literal(1),
+  id: z.string().min(1),
+  subject: z.string().min(1),
+  target: z.union([
+    z.object({ type: z.literal('email'), address: z.string().min(3) }),
+    z.object({ type: z.literal('ref'), ref: refSchema }),
+  ]),
+  kind: z.enum(['bounce', 'complaint', 'manual', 'unsubscribe']),
+  reason: z.string(),
+  category: z.string().optional(),
+  jobId: z.string().optional(),
+  occurredAt: z.number().optional(),
+  providers: z.array(z.string()),
+});
+
+const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
+
+function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; maxSeconds: number }): number {
+  const n = Math.max(1, receiveCount);
+  return Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** (n - 1));
+}
+
+function recordMetrics(result: ActionResult, deps: ActDeps): void {
+  const answeredAt = deps.now();
+  for (const o of result.outcomes) {
+    const provider = { [DIMENSIONS.provider]: o.provider };
+    if (o.calls > 0) deps.metrics.count(METRICS.providerCalls, provider, o.calls);
+    deps.metrics.count(METRICS.providerOutcomes, { ...provider, [DIMENSIONS.outcome]: o.outcome });
+    deps.metrics.timing(METRICS.providerLatency, provider, o.durationMs);
+    if (o.outcome !== 'failed' && result.action.occurredAt !== undefined) {
+      deps.metrics.timing(METRICS.endToEndLatency, {}, Math.max(0, answeredAt - result.action.occurredAt));
+    }
+  }
+}
+
+async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
+  let action: Action;
+  try {
+    action = actionSchema.parse(JSON.parse(record.body)) as Action;
+  } catch (error) {
+    // Not retryable: the body will not change. Logged (no secrets in actions) and acknowledged.
+    deps.log.error('malformed action message dropped', {
+      messageId: record.messageId,
+      error: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      body: record.body.slice(0, 500),
+    });
+    deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: 'none' });
+    return { actionId: undefined, outcome: ActOutcome.malformed };
+  }
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const retryLater = async (why: string): Promise<never> => {
+    await deps.visibility.delay(
+      record.eventSourceARN,
+      record.receiptHandle,
+      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+    );
+    throw new RetryLaterError(why);
+  };
+
+  const token = record.messageId;
+  const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
+  if (claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+  let result: ActionResult;
+  try {
+    const done = new Set(await deps.store.providersDone(action.subject));
+    const pending = action.providers.filter((p) => !done.has(p));
+    if (pending.length === 0) {
+      await deps.claims.complete(action.id, token, deps.now());
+      return { actionId: action.id, outcome: ActOutcome.duplicate };
+    }
+    result = await runAction({ ...action, providers: pending }, deps.providers, deps.store, deps.now);
+  } catch (error) {
+    await deps.claims.release(action.id, token);
+    throw error;
+  }
+  recordMetrics(result, deps);
+  if (result.complete) {
+    await deps.claims.complete(action.id, token, deps.now());
+    return { actionId: action.id, outcome: ActOutcome.done };
+  }
+  await deps.claims.release(action.id, token);
+  const failed = result.outcomes.filter((o) => o.outcome === 'failed');
+  const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
+  if (failed.some((o) => o.retryable !== false)) {
+    deps.log.warn('provider call failed; retrying later', {
+      actionId: action.id,
+      receives,
+      failures: summary,
+    });
+    return retryLater(summary);
+  }
+  for (const o of failed) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
+  deps.log.error('action failed permanently', { actionId: action.id, failures: summary });
+  return { actionId: action.id, outcome: ActOutcome.failed };
+}
+
+async function runActionsBatch(
+  event: SQSEvent,
+  deps: ActDeps,
+): Promise<Array<PromiseSettledResult<ActSummary>>> {
+  try {
+    return await mapLimit(event.Records, deps.concurrency ?? 10, async (record) => {
+      try {
+        return { status: 'fulfilled', value: await runActionMessage(record, deps) } as const;
+      } catch (error) {
+        if (!(error instanceof RetryLaterError)) {
+          deps.log.error('action message failed; it returns to the queue', {
+            messageId: record.messageId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+        return { status: 'rejected', reason: error } as const;
+      }
+    });
+  } finally {
+    deps.metrics.flush();
+  }
+}
+
+export type { ActDeps, ActSummary };
+export { ActOutcome, backoffSeconds, RetryLaterError, runActionMessage, runActionsBatch };
