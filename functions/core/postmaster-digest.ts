@@ -29,7 +29,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206
 
 /** One line of plain text that cannot break out of its line or be read as a formula. */
 function inertText(value: string | undefined, max = DEFAULT_MAX_VALUE): string {
-  if (value === undefined || value === '') return '-';
+  if (value === undefined || value === '') return '';
   let v = value.length > max ? `${value.slice(0, max)}...` : value;
   v = v.replace(UNSAFE, (ch) => {
     if (ch === '\r') return '\\r';
@@ -59,7 +59,10 @@ function headerSafe(value: string, max = 200): string {
 }
 
 function isoMinute(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z') : '-';
+  // toISOString throws outside ±8.64e15 ms.
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15
+    ? new Date(ms).toISOString().replace(/:\d{2}\.\d{3}Z$/, 'Z')
+    : '?';
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -97,7 +100,10 @@ function formatPostmasterDigest(
   for (const section of sections) {
     text.push('', `${section.title} (${section.items.length})`, '');
     for (const n of section.items) {
-      text.push(`* ${COLUMNS.map(([name, get]) => `${name}: ${inertText(get(n), max)}`).join('\n  ')}`);
+      const fields = COLUMNS.map(([name, get]) => [name, inertText(get(n), max)] as const).filter(
+        ([, v]) => v,
+      );
+      text.push(`* ${fields.map(([name, v]) => `${name}: ${v}`).join('\n  ')}`);
     }
   }
   text.push(
