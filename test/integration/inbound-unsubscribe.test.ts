@@ -225,7 +225,10 @@ describe('unsub handler module (real wiring from the environment)', () => {
     const table = await dynamo.newTable();
     const env = {
       [ENV.CONFIG_JSON]: JSON.stringify({
-        providers: [{ id: 'mw', type: 'mailwizz', url: 'https://mw.example.com/api', apiKey: '${MW_KEY}' }],
+        providers: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, not a template
+          { id: 'mw', type: 'mailwizz', url: 'https://mw.example.com/api', apiKey: '${MW_KEY}' },
+        ],
         unsubscribe: { domains: ['unsub.example.com'] },
       }),
       [ENV.TABLE_NAME]: table,
