@@ -1,0 +1,188 @@
+/**
+ * `pmta-bounce unsub` (PowerMTA `type pipe`) in-process: the message on stdin, the real local
+ * wiring (SQLite state, MailWizz adapter against the protocol fake), or injected deps.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
+import type { CliIo } from '#cli/cli-io.ts';
+import { EXIT_TEMPFAIL, type UnsubCommandDeps, unsubCommand } from '#cli/unsub-command.ts';
+import { parseConfig } from '#core/config-schema.ts';
+import { StoreError } from '#core/errors.ts';
+import { createRouter } from '#core/routing.ts';
+import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
+import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
+
+const MAIL = readFileSync(
+  new URL('../fixtures/eml/icloud-mailto-unsubscribe-mailwizz.eml', import.meta.url),
+  'utf8',
+);
+const API_KEY = 'f'.repeat(40);
+const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-unsub-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function io(stdin: string | Buffer, env: Record<string, string> = {}) {
+  const out = { stdout: '', stderr: '' };
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (d) => {
+    out.stdout += d;
+  });
+  stderr.on('data', (d) => {
+    out.stderr += d;
+  });
+  const cliIo: CliIo = {
+    stdin: Readable.from([Buffer.from(stdin)]),
+    stdout,
+    stderr,
+    env,
+    now: () => 1_800_000_000_000,
+  };
+  return { io: cliIo, out };
+}
+
+describe('pmta-bounce unsub with the real local wiring', () => {
+  let fake: FakeMailwizzServer;
+  let list: string;
+  let subscriber: string;
+  let campaign: string;
+  let config: string;
+
+  beforeAll(async () => {
+    fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY });
+    list = fake.addList('News');
+    subscriber = fake.addSubscriber(list, 'jane@example.com');
+    fake.addSubscriber(fake.addList('Deals'), 'jane@example.com');
+    campaign = fake.addCampaign();
+    config = join(dir, 'pmta-bounce.config.yaml');
+    writeFileSync(
+      config,
+      [
+        'providers:',
+        '  - id: mw',
+        '    type: mailwizz',
+        `    url: ${fake.url}`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder
+        '    apiKey: ${MW_KEY}',
+        '    maxRetries: 0',
+        'unsubscribe:',
+        '  domains: [Unsub.Example.com]',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => fake?.close());
+
+  it('unsubscribes the one subscription named by the address, once', async () => {
+    const state = join(dir, 'state.db');
+    const to = `${subscriber}.${list}.${campaign}@unsub.example.com`;
+    const args = ['--from', 'example@icloud.com', '--to', to, '--config', config, '--state', state];
+    const first = io(MAIL, { MW_KEY: API_KEY });
+    expect(await unsubCommand([...args, '--json'], first.io)).toBe(0);
+    const summary = JSON.parse(first.out.stdout);
+    expect(summary).toMatchObject({ actions: 1, failed: 0, providerCalls: { mw: expect.any(Number) } });
+    expect(summary.recipients).toMatchObject([{ recipient: to, verdict: 'accepted', state: 'new' }]);
+    expect(fake.subscriber(subscriber)?.status).toBe('unsubscribed');
+    // Only that list: the Deals subscription stays.
+    expect(fake.subscribers.filter((s) => s.status === 'confirmed')).toHaveLength(1);
+
+    const store = new SqliteSuppressionStore({ path: state });
+    const status = await store.status(`ref:mailwizz:${list}:${subscriber}`);
+    await store.close();
+    expect(status.suppressed?.providersDone).toEqual(['mw']);
+    expect(status.audit.map((a) => a.type)).toEqual(expect.arrayContaining(['decision', 'provider']));
+
+    // PowerMTA may deliver the same mail again: nothing more happens at the provider.
+    const mutations = fake.mutatingRequests();
+    const again = io(MAIL, { MW_KEY: API_KEY });
+    expect(await unsubCommand(args, again.io)).toBe(0);
+    expect(again.out.stdout).toMatch(/accepted \(already\)/);
+    expect(fake.mutatingRequests()).toBe(mutations);
+  });
+
+  it('refused mail exits 0 (no backscatter) and changes nothing', async () => {
+    const state = join(dir, 'refused.db');
+    const cases = [
+      'opt-out-100731.e75std53hz8rnmy4r@unsub.example.com',
+      `${subscriber}.${list}.${campaign}@example.org`,
+      `${'a'.repeat(3000)}@unsub.example.com`,
+    ];
+    for (const to of cases) {
+      const run = io(MAIL, { MW_KEY: API_KEY });
+      expect(await unsubCommand(['--to', to, '--config', config, '--state', state], run.io)).toBe(0);
+      expect(run.out.stdout).toMatch(/: (malformed|unknown-domain) — /);
+      expect(run.out.stdout.length).toBeLessThan(500);
+    }
+    const store = new SqliteSuppressionStore({ path: state });
+    expect((await store.status(`ref:mailwizz:${list}:${subscriber}`)).suppressed).toBeUndefined();
+    await store.close();
+  });
+
+  it('usage errors exit 2', async () => {
+    const run = io('');
+    expect(await unsubCommand(['--from', 'a@b.c'], run.io)).toBe(2);
+    expect(run.out.stderr).toMatch(/--to is required/);
+    expect(await unsubCommand(['--bogus'], io('').io)).toBe(2);
+  });
+});
+
+describe('pmta-bounce unsub with injected deps', () => {
+  const S = 'ab12cd34ef567';
+  const L = 'lq981kz0aa2bc';
+  const TO = `${S}.${L}.cmp00000000zz@unsub.example.com`;
+  function deps(store: MemorySuppressionStore, provider: MemoryListProvider): UnsubCommandDeps {
+    const config = parseConfig({ unsubscribe: { domains: ['unsub.example.com'] } }, {}, {});
+    config.providers = [
+      { id: provider.id, type: 'mailwizz', concurrency: 1, timeoutMs: 1000, maxRetries: 0 },
+    ];
+    return {
+      loadConfig: () => config,
+      openRuntime: () => ({
+        store,
+        providers: new Map([[provider.id, provider]]),
+        router: createRouter(config.providers),
+        close: async () => {},
+      }),
+    };
+  }
+
+  it('reads a large message bounded, keeps no body, and runs the action by ids', async () => {
+    const store = new MemorySuppressionStore();
+    const provider = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    const big = `${MAIL}\n${'body line that must never matter\n'.repeat(200_000)}`;
+    const run = io(big);
+    expect(await unsubCommand(['--to', TO, '--debug'], run.io, deps(store, provider))).toBe(0);
+    expect(provider.received).toMatchObject([
+      { operation: 'unsubscribeFromList', ref: { providerType: 'mailwizz', listId: L, subscriberId: S } },
+    ]);
+    expect(store.audit.find((a) => a.type === 'decision')?.recordKey).toBe(
+      `unsub:898B6152-36BC-4F4B-ABF8-2694A88CB5FC@icloud.com:${TO}`,
+    );
+    expect(run.out.stderr).not.toMatch(/body line|Apple Mail|DKIM/);
+  });
+
+  it('a provider failure exits 3, the state stays pending for the next delivery', async () => {
+    const store = new MemorySuppressionStore();
+    const provider = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    provider.failNext('transient');
+    expect(await unsubCommand(['--to', TO], io(MAIL).io, deps(store, provider))).toBe(3);
+    const retry = io(MAIL);
+    expect(await unsubCommand(['--to', TO], retry.io, deps(store, provider))).toBe(0);
+    expect(retry.out.stdout).toMatch(/accepted \(pending\)/);
+    expect(provider.received).toHaveLength(2);
+  });
+
+  it('a state that cannot be written exits 75 (EX_TEMPFAIL) so the MTA retries', async () => {
+    const store = new MemorySuppressionStore();
+    store.failWith = new StoreError('disk full');
+    const run = io(MAIL);
+    expect(await unsubCommand(['--to', TO], run.io, deps(store, new MemoryListProvider()))).toBe(
+      EXIT_TEMPFAIL,
+    );
+    expect(run.out.stderr).toMatch(/disk full/);
+  });
+});
