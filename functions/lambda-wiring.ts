@@ -151,9 +151,11 @@ function createClients(settings: CloudSettings): Clients {
 }
 
 function providerLogger(logger: Logger): (event: ProviderLogEvent) => void {
-  return (event) => {
-    if (event.event === 'call') logger.debug('provider call', { ...event });
-    else logger.warn(`provider ${event.event}`, { ...event });
+  return ({ message, ...event }) => {
+    // `message` is reserved by the logger: carried as `detail`.
+    const attributes = { ...event, ...(message === undefined ? {} : { detail: message }) };
+    if (event.event === 'call') logger.debug('provider call', attributes);
+    else logger.warn(`provider ${event.event}`, attributes);
   };
 }
 
@@ -207,7 +209,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       rejectLog: createDynamoDbRejectLog(clients.dynamo, settings.table),
       actions: createSqsActionSender(clients.sqs, actionsQueueUrl),
       codec: gzipEnvelopeCodec,
-      metrics: createEmfMetricSink(metrics),
+      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
       log: asLog(logger),
       now: () => Date.now(),
       accountingFields: config.accounting.fields,
@@ -244,7 +246,7 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
         inProgressSeconds: claimSeconds,
       }),
       visibility: createSqsVisibilityControl(clients.sqs),
-      metrics: createEmfMetricSink(metrics),
+      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
       log: asLog(logger),
       now: () => Date.now(),
       backoff,

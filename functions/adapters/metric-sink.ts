@@ -24,7 +24,7 @@ function dimensionKey(name: string, dimensions: Dimensions): string {
   return JSON.stringify([name, Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b))]);
 }
 
-function createEmfMetricSink(metrics: Metrics): MetricSink {
+function createEmfMetricSink(metrics: Metrics, options: { disabled?: boolean } = {}): MetricSink {
   const counts = new Map<string, { name: string; dimensions: Dimensions; value: number }>();
   const timings = new Map<string, { name: string; dimensions: Dimensions; values: number[] }>();
   const emit = (name: string, dimensions: Dimensions, unit: Unit, values: readonly number[]): void => {
@@ -47,6 +47,12 @@ function createEmfMetricSink(metrics: Metrics): MetricSink {
       else timings.set(key, { name, dimensions, values: [ms] });
     },
     flush() {
+      // POWERTOOLS_METRICS_DISABLED (sandbox, tests): nothing to print, and no empty-metrics warning.
+      if (options.disabled) {
+        counts.clear();
+        timings.clear();
+        return;
+      }
       for (const c of counts.values()) emit(c.name, c.dimensions, MetricUnit.Count, [c.value]);
       for (const t of timings.values()) {
         for (let i = 0; i < t.values.length; i += VALUES_PER_BLOB) {

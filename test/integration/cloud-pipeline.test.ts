@@ -1,0 +1,283 @@
+/**
+ * The cloud path end to end on this machine: shipper envelopes (the shipper's own encoder) →
+ * fauxqs records queue → the real ingest handler module → dynalite → actions queue → the real act
+ * handler module → the real MailWizz adapter → the fake MailWizz server. Everything on 127.0.0.1,
+ * started here. One sandbox for the file (the handler modules read their environment once);
+ * scenarios use their own addresses and run in order.
+ */
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb-reject-log.ts';
+import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
+import { redriveQueue } from '#cli/redrive.ts';
+import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
+import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
+import { ACCT_HEADER } from '#test/support/acct-records.ts';
+import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { type EncodedMessage, MessageEncoder } from '../../shipper/message-encoder.ts';
+
+const API_KEY = 'mw-test-key-0123456789';
+const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';
+
+let fake: FakeMailwizzServer;
+let sandbox: Sandbox;
+let store: DynamoDbSuppressionStore;
+let documents: DynamoDBDocumentClient;
+const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'it-stream', gzipLevel: 6 });
+const errors: string[] = [];
+
+/** A PowerMTA 5 `b` record (23 columns, ACCT_HEADER). */
+function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'job-1'): string {
+  const ts = new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + loggedSeconds * 1000).toISOString();
+  const t = `${ts.slice(0, 10)} ${ts.slice(11, 19)}+0000`;
+  const status =
+    category === 'quota-issues' ? '4.2.2 (mailbox full)' : '5.1.1 (bad destination mailbox address)';
+  return [
+    'b',
+    t,
+    t,
+    'news@example.com',
+    rcpt,
+    '',
+    'failed',
+    status,
+    '"smtp;550 5.1.1 no such user, sorry"',
+    'mx.example.net (192.0.2.1)',
+    category,
+    'smtp',
+    'app01 (10.0.0.5)',
+    'smtp',
+    '10.0.1.20',
+    '192.0.2.1',
+    'yes',
+    '1234',
+    'vmta1',
+    job,
+    `env-${loggedSeconds}`,
+    'example.net/vmta1',
+    'pool1',
+  ].join(',');
+}
+
+async function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
+  const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
+  const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
+  const [message] = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, 256 * 1024);
+  return message!;
+}
+
+async function ship(message: EncodedMessage): Promise<void> {
+  await sandbox.context.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: sandbox.context.records.url,
+      MessageBody: message.body,
+      ...(message.gzip
+        ? {
+            MessageAttributes: {
+              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },
+            },
+          }
+        : {}),
+    }),
+  );
+}
+
+/** Bounded wait: polls every 50 ms for at most `ms`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
+}
+
+async function queueDepth(url: string): Promise<number> {
+  const out = await sandbox.context.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** Both queues empty and nothing in flight. */
+async function settled(): Promise<boolean> {
+  return (
+    (await queueDepth(sandbox.context.records.url)) === 0 &&
+    (await queueDepth(sandbox.context.actions.url)) === 0
+  );
+}
+
+function subscriberStatus(uid: string): string | undefined {
+  return fake.subscriber(uid)?.status;
+}
+
+beforeAll(async () => {
+  fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY });
+  process.env.IT_MAILWIZZ_KEY = API_KEY;
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  sandbox = await startSandbox({
+    configDocument: {
+      providers: [
+        {
+          id: 'mw',
+          type: 'mailwizz',
+          url: fake.url,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, expanded by the handlers
+          apiKey: '${IT_MAILWIZZ_KEY}',
+          maxRetries: 0,
+          timeoutMs: 2000,
+        },
+      ],
+      policy: { soft: { threshold: 3, windowDays: 30 } },
+    },
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 3,
+    retryBaseSeconds: 1,
+    retryMaxSeconds: 1,
+    onError: (source, error) =>
+      errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: sandbox.context.dynamodbEndpoint,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    }),
+  );
+  store = new DynamoDbSuppressionStore({ client: documents, table: sandbox.context.table });
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  documents?.destroy();
+  await fake?.close();
+});
+
+describe('cloud pipeline on fauxqs + dynalite + fake MailWizz', () => {
+  it('unsubscribes hard bounces everywhere once, keeps rejects, ignores deliveries', async () => {
+    const listA = fake.addList('A');
+    const listB = fake.addList('B');
+    const subs = ['hard1@example.org', 'hard2@example.org'].flatMap((e) => [
+      fake.addSubscriber(listA, e),
+      fake.addSubscriber(listB, e),
+    ]);
+    const message = await encode([
+      bounce('hard1@example.org', 'bad-mailbox', 1),
+      bounce('hard2@example.org', 'bad-domain', 2),
+      'b,this is not a record',
+      bounce('hard1@example.org', 'bad-mailbox', 3),
+    ]);
+    await ship(message);
+    await until('hard bounces unsubscribed', () => subs.every((s) => subscriberStatus(s) === 'unsubscribed'));
+    await until('queues drained', settled);
+    for (const s of subs) expect(fake.subscriber(s)?.changes).toBe(1);
+    const rejects = await createDynamoDbRejectLog(documents, sandbox.context.table).list(dayOf(Date.now()));
+    expect(rejects.some((r) => r.raw === 'b,this is not a record')).toBe(true);
+    const status = await store.status('hard1@example.org');
+    expect(status.suppressed?.providersDone).toEqual(['mw']);
+    const provider = status.audit.find((a) => a.type === 'provider');
+    expect(provider).toMatchObject({ provider: 'mw', outcome: 'done' });
+    expect(provider?.lists?.map((l) => l.listId).sort()).toEqual([listA, listB].sort());
+  });
+
+  it('turns soft bounces into an unsubscribe at the threshold, across messages', async () => {
+    const list = fake.addList('Soft');
+    const sub = fake.addSubscriber(list, 'soft@example.org');
+    for (const [i, t] of [10, 20].entries()) {
+      await ship(await encode([bounce('soft@example.org', 'quota-issues', t, `soft-job-${i}`)]));
+      await until(
+        'soft bounce counted',
+        async () => (await store.status('soft@example.org')).softBounces.length === i + 1,
+      );
+    }
+    await until('queues drained', settled);
+    expect(subscriberStatus(sub)).toBe('confirmed');
+    // A replay of the second message is not a third bounce.
+    await ship(await encode([bounce('soft@example.org', 'quota-issues', 20, 'soft-job-1')]));
+    await until('queues drained', settled);
+    expect((await store.status('soft@example.org')).softBounces).toHaveLength(2);
+    expect(subscriberStatus(sub)).toBe('confirmed');
+    await ship(await encode([bounce('soft@example.org', 'quota-issues', 30, 'soft-job-2')]));
+    await until('third soft bounce unsubscribes', () => subscriberStatus(sub) === 'unsubscribed');
+    expect(fake.subscriber(sub)?.changes).toBe(1);
+  });
+
+  it('resolves anonymised complaints through MailWizz ids and unsubscribes that list only', async () => {
+    const listA = fake.addList('News');
+    const listB = fake.addList('Offers');
+    const onA = fake.addSubscriber(listA, 'complainer@example.org');
+    const onB = fake.addSubscriber(listB, 'complainer@example.org');
+    const t = '2026-11-20 11:00:00+0000';
+    await ship(await encode([`f,${t},news@example.com,,abuse,${onA},${listA}`], F_HEADER));
+    await until('complaint unsubscribed', () => subscriberStatus(onA) === 'unsubscribed');
+    await until('queues drained', settled);
+    expect(subscriberStatus(onB)).toBe('confirmed');
+    expect(fake.subscriber(onA)?.changes).toBe(1);
+  });
+
+  it('applies repeated and replayed messages exactly once', async () => {
+    const list = fake.addList('Replay');
+    const sub = fake.addSubscriber(list, 'replay@example.org');
+    const message = await encode([
+      bounce('replay@example.org', 'bad-mailbox', 40),
+      bounce('replay@example.org', 'bad-mailbox', 40),
+    ]);
+    const before = fake.mutatingRequests();
+    await Promise.all([ship(message), ship(message), ship(message)]);
+    await until('unsubscribed', () => subscriberStatus(sub) === 'unsubscribed');
+    await until('queues drained', settled);
+    // Replayed after everything finished (a shipper resend after a crash): no provider call at all.
+    const calls = fake.http.totalRequests();
+    await ship(message);
+    await until('queues drained', settled);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.subscriber(sub)?.changes).toBe(1);
+    expect(fake.mutatingRequests() - before).toBe(1);
+    expect(fake.http.totalRequests()).toBe(calls);
+  });
+
+  it('retries through a provider outage that recovers, without duplicates', async () => {
+    const list = fake.addList('Outage');
+    const sub = fake.addSubscriber(list, 'outage@example.org');
+    fake.http.inject({ status: 503, times: 2 });
+    await ship(await encode([bounce('outage@example.org', 'bad-mailbox', 50)]));
+    await until('unsubscribed after the outage', () => subscriberStatus(sub) === 'unsubscribed', 20_000);
+    await until('queues drained', settled);
+    expect(fake.subscriber(sub)?.changes).toBe(1);
+    expect(await queueDepth(sandbox.context.actions.dlqUrl)).toBe(0);
+    const audit = (await store.status('outage@example.org')).audit.filter((a) => a.type === 'provider');
+    expect(audit.map((a) => a.outcome)).toEqual(['failed', 'failed', 'done']);
+  });
+
+  it('parks an action in the DLQ when the outage lasts, and a redrive finishes it', async () => {
+    const list = fake.addList('Down');
+    const sub = fake.addSubscriber(list, 'down@example.org');
+    // maxReceiveCount 3: three failed runs, then the queue moves the message to the DLQ.
+    fake.http.inject({ status: 503, times: 3 });
+    await ship(await encode([bounce('down@example.org', 'bad-mailbox', 60)]));
+    await until(
+      'action in the DLQ',
+      async () => (await queueDepth(sandbox.context.actions.dlqUrl)) === 1,
+      25_000,
+    );
+    expect(subscriberStatus(sub)).toBe('confirmed');
+    const moved = await redriveQueue({
+      sqs: sandbox.context.sqs,
+      dlqUrl: sandbox.context.actions.dlqUrl,
+      targetUrl: sandbox.context.actions.url,
+    });
+    expect(moved).toEqual({ moved: 1, failed: 0 });
+    await until('unsubscribed after redrive', () => subscriberStatus(sub) === 'unsubscribed');
+    await until('queues drained', settled);
+    expect(fake.subscriber(sub)?.changes).toBe(1);
+    expect(await queueDepth(sandbox.context.actions.dlqUrl)).toBe(0);
+  });
+});
