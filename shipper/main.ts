@@ -18,6 +18,8 @@ import { createShipperLog, formatStats, type ShipperLog, type ShipperStats } fro
 import { startStdinReader } from './stdin-reader.ts';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
+/** Packed messages waiting for the encoder; bounds the raw text held in memory. */
+const MAX_ENCODE_BACKLOG = 2;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
@@ -226,22 +228,30 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
     wake();
   });
 
-  // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender.
-  const maxPendingMessages = 10 * (args.maxInflight + 1);
-  for (;;) {
-    if (draining && Date.now() >= deadline) break;
+  // Encoding runs beside reading (gzip is on the thread pool), one message at a time so `seq`
+  // follows arrival order.
+  let encoding: Promise<void> | undefined;
+  const encodeAll = async (): Promise<void> => {
     while (toEncode.length > 0) {
       const m = toEncode.shift() as PendingMessage;
       for (const e of await encoder.encode(m, maxMessageBytes)) sender.enqueue(e);
     }
-    if (draining && inputDone && spool.count === 0 && sender.pending === 0 && packer.pendingRecords === 0)
-      break;
-    if (sender.pending >= maxPendingMessages) {
-      await sender.waitForProgress(Math.min(1000, deadline - Date.now()));
+    encoding = undefined;
+    wake();
+  };
+
+  // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender.
+  const maxPendingMessages = 10 * (args.maxInflight + 1);
+  for (;;) {
+    if (draining && Date.now() >= deadline) break;
+    if (!encoding && toEncode.length > 0) encoding = encodeAll();
+    const idle = toEncode.length === 0 && !encoding && sender.pending === 0 && packer.pendingRecords === 0;
+    if (draining && inputDone && idle && spool.count === 0) break;
+    if (sender.pending >= maxPendingMessages || toEncode.length >= MAX_ENCODE_BACKLOG) {
+      await Promise.race([sender.waitForProgress(1000), sleep(1000)]);
       continue;
     }
-    const n = reader.read(READ_AHEAD_BYTES, sink);
-    if (n > 0) continue;
+    if (reader.read(READ_AHEAD_BYTES, sink) > 0) continue;
     if (draining) {
       packer.flush();
       sender.flush();

@@ -89,7 +89,8 @@ class RecordSplitter {
     }
     this.state = state;
     if (recordStart < len) {
-      this.carry.push(chunk.subarray(recordStart));
+      // Copied: callers reuse their read buffers.
+      this.carry.push(Buffer.from(chunk.subarray(recordStart)));
       this.carryBytes += len - recordStart;
       if (this.carryBytes > this.maxRecordBytes) this.resync(sink);
     }
@@ -100,6 +101,7 @@ class RecordSplitter {
     if (this.carryBytes > 0) {
       const rest = this.takeCarry();
       let end = rest.length;
+      if (end > 0 && rest[end - 1] === LF) end--;
       if (end > 0 && rest[end - 1] === CR) end--;
       sink(rest, 0, end);
     }
@@ -108,7 +110,8 @@ class RecordSplitter {
 
   private emit(chunk: Buffer, start: number, nl: number, sink: RecordSink): void {
     if (this.carryBytes > 0) {
-      this.carry.push(chunk.subarray(start, nl));
+      this.carry.push(chunk.subarray(start, nl)); // consumed right away below
+      this.carryBytes += nl - start;
       const whole = this.takeCarry();
       const end = whole.length > 0 && whole[whole.length - 1] === CR ? whole.length - 1 : whole.length;
       sink(whole, 0, end);

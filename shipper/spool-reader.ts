@@ -21,6 +21,8 @@ class SpoolReader {
   private offset = 0;
   private splitter = new RecordSplitter();
   private lastSeq = 0;
+  /** Reused for every read: records are copied out (as strings) before the next read. */
+  private buf = Buffer.alloc(0);
 
   constructor(spool: SpoolSegments) {
     this.spool = spool;
@@ -41,10 +43,10 @@ class SpoolReader {
       const segment = this.current;
       const available = segment.size - this.offset;
       if (available > 0) {
-        const buf = Buffer.allocUnsafe(Math.min(available, maxBytes));
-        const n = readSync(this.fd as number, buf, 0, buf.length, this.offset);
+        if (this.buf.length < maxBytes) this.buf = Buffer.allocUnsafe(maxBytes);
+        const n = readSync(this.fd as number, this.buf, 0, Math.min(available, maxBytes), this.offset);
         this.offset += n;
-        const chunk = n === buf.length ? buf : buf.subarray(0, n);
+        const chunk = this.buf.subarray(0, n);
         this.splitter.push(chunk, (b, s, e) => this.deliver(segment, b, s, e, sink));
         if (n > 0) return n;
       }

@@ -38,7 +38,7 @@ class SpoolWriter {
   }
 
   /**
-   * Spools one chunk. `full`: over the size cap, nothing written, offer it again later.
+   * Spools one chunk (the caller may reuse `chunk` afterwards: nothing keeps a view of it). `full`: over the size cap, nothing written, offer it again later.
    * `io-error`: the write failed part-way (disk full); the rest is kept and `retry()` must succeed
    * before more chunks are accepted.
    */
@@ -62,7 +62,7 @@ class SpoolWriter {
     const boundary = chunk.length - this.splitter.pendingBytes;
     if (boundary >= 0 && this.segment.size + chunk.length >= this.options.segmentBytes) {
       if (!this.write(chunk.subarray(0, boundary))) {
-        this.unwritten.push(chunk.subarray(boundary));
+        this.unwritten.push(Buffer.from(chunk.subarray(boundary)));
         return AppendResult.ioError;
       }
       this.rotate();
@@ -82,7 +82,7 @@ class SpoolWriter {
 
   /** fsync the current segment if anything was appended since the last call. */
   sync(): void {
-    if (!this.dirty) return;
+    if (!this.dirty || this.finished) return;
     this.dirty = false;
     fsyncSync(this.fd);
   }
@@ -104,6 +104,7 @@ class SpoolWriter {
   }
 
   private closeCurrent(): void {
+    this.dirty = false;
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
@@ -116,7 +117,7 @@ class SpoolWriter {
   /** Keeps order: while earlier bytes are still unwritten, later ones queue behind them. */
   private write(buf: Buffer): boolean {
     if (this.unwritten.length > 0) {
-      this.unwritten.push(buf);
+      this.unwritten.push(Buffer.from(buf));
       return false;
     }
     return this.writeNow(buf);
@@ -134,7 +135,7 @@ class SpoolWriter {
       return true;
     } catch (error) {
       this.lastError = error as NodeJS.ErrnoException;
-      this.unwritten.unshift(buf.subarray(offset));
+      this.unwritten.unshift(Buffer.from(buf.subarray(offset)));
       return false;
     }
   }

@@ -21,9 +21,10 @@ function startStdinReader(fd: number, h: StdinReaderHandlers): { stop: () => voi
     if (h.chunk(buf)) next();
     else setTimeout(() => offer(buf), 250);
   };
+  // One buffer for the whole run: the spool writer copies what it keeps, so RSS stays flat.
+  const buf = Buffer.allocUnsafe(READ_BYTES);
   const next = (): void => {
     if (stopped) return;
-    const buf = Buffer.allocUnsafe(READ_BYTES);
     read(fd, buf, 0, READ_BYTES, null, (error, n) => {
       if (error) {
         // A non-blocking descriptor: no data yet, try again shortly.
@@ -40,7 +41,7 @@ function startStdinReader(fd: number, h: StdinReaderHandlers): { stop: () => voi
         h.end();
         return;
       }
-      offer(n === READ_BYTES ? buf : Buffer.from(buf.subarray(0, n)));
+      offer(buf.subarray(0, n));
     });
   };
   next();

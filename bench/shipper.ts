@@ -1,0 +1,207 @@
+/**
+ * Shipper benchmark: pipes N realistic bounce records (default 1M) into the bundled shipper
+ * (dist/pmta-shipper.js, built first if missing) against fauxqs on 127.0.0.1, and prints
+ * records/s, SQS requests, records per message and peak RSS; then the same figures for naive
+ * one-record-per-message shipping (SendMessage per record) on a bounded subset, extrapolated.
+ *
+ *   node --import tsx bench/shipper.ts [--records 1000000] [--naive-records 20000] [--naive-seconds 20]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
+import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench/out');
+const BUNDLE = join(ROOT, 'dist/pmta-shipper.js');
+const RUN_LIMIT_MS = 10 * 60_000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '1000000' },
+      'naive-records': { type: 'string', default: '20000' },
+      'naive-seconds': { type: 'string', default: '20' },
+      'naive-child': { type: 'boolean', default: false },
+      'queue-url': { type: 'string' },
+      'endpoint-url': { type: 'string' },
+    },
+  });
+  if (values['naive-child'])
+    return naiveChild(values['queue-url'] as string, values['endpoint-url'] as string);
+  const records = Number(values.records);
+  mkdirSync(OUT, { recursive: true });
+  const input = join(OUT, `acct-${records}.csv`);
+  if (!existsSync(input)) await writeInput(input, records);
+  const inputBytes = readFileSync(input).length;
+  if (!existsSync(BUNDLE)) spawnSync('node', ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
+
+  const sqs = await startSqsServer();
+  try {
+    const queueUrl = await sqs.createQueue('bench-records');
+    const spool = join(OUT, 'spool');
+    rmSync(spool, { recursive: true, force: true });
+    const shipper = await runChild(
+      'node',
+      [
+        '--max-semi-space-size=1',
+        '--max-old-space-size=48',
+        BUNDLE,
+        '--queue-url',
+        queueUrl,
+        '--endpoint-url',
+        sqs.endpoint,
+        '--spool-dir',
+        spool,
+        '--stats-interval-ms',
+        '0',
+        '--drain-timeout-ms',
+        '50000',
+      ],
+      input,
+      RUN_LIMIT_MS,
+    );
+    const stats = parseStats(shipper.stderr);
+    if (stats.sent !== records)
+      throw new Error(`shipper sent ${stats.sent} of ${records} records:\n${shipper.stderr}`);
+
+    const naiveN = Math.min(records, Number(values['naive-records']));
+    const naiveInput = join(OUT, `acct-${naiveN}.csv`);
+    if (!existsSync(naiveInput)) await writeInput(naiveInput, naiveN);
+    const naiveQueue = await sqs.createQueue('bench-naive');
+    const naive = await runChild(
+      'node',
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/shipper.ts'),
+        '--naive-child',
+        '--queue-url',
+        naiveQueue,
+        '--endpoint-url',
+        sqs.endpoint,
+      ],
+      naiveInput,
+      Number(values['naive-seconds']) * 1000,
+    );
+    const naiveSent = Number(/sent=(\d+)/.exec(naive.stderr)?.[1] ?? 0);
+    const naiveRate = naiveSent / (naive.ms / 1000);
+
+    const rate = records / (shipper.ms / 1000);
+    const lines = [
+      `Shipper benchmark — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${navigatorCores()} cores`,
+      `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB`,
+      `naive (one SendMessage per record, ${naiveSent} records in ${(naive.ms / 1000).toFixed(1)} s, extrapolated to ${records}): ${fmt(naiveRate)} records/s, ${records} SQS requests, ${records} messages, 1 record/message, ~${fmt(records / naiveRate)} s for ${records} records, peak RSS ${(naive.peakRssKb / 1024).toFixed(1)} MB`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await sqs.stop();
+  }
+}
+
+async function writeInput(path: string, records: number): Promise<void> {
+  const gen = createRecordGenerator(42);
+  const out = createWriteStream(path);
+  out.write(`${ACCT_HEADER}\r\n`);
+  let batch: string[] = [];
+  for (let i = 0; i < records; i++) {
+    batch.push(gen(i));
+    if (batch.length === 5000 || i === records - 1) {
+      if (!out.write(`${batch.join('\r\n')}\r\n`))
+        await new Promise<void>((r) => out.once('drain', () => r()));
+      batch = [];
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
+interface ChildRun {
+  ms: number;
+  stderr: string;
+  peakRssKb: number;
+}
+
+/** Runs a child with `input` piped to its stdin; stops it (SIGTERM) after `limitMs`. */
+function runChild(cmd: string, args: string[], input: string, limitMs: number): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      },
+    });
+    let stderr = '';
+    let peakRssKb = 0;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const poll = setInterval(() => {
+      try {
+        const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
+      } catch {
+        // exited
+      }
+    }, 50);
+    const limit = setTimeout(() => child.kill('SIGTERM'), limitMs);
+    createReadStream(input)
+      .pipe(child.stdin)
+      .on('error', () => {});
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearInterval(poll);
+      clearTimeout(limit);
+      resolve({ ms: performance.now() - started, stderr, peakRssKb });
+    });
+  });
+}
+
+function parseStats(stderr: string): { sent: number; messages: number; requests: number } {
+  const line =
+    stderr
+      .split('\n')
+      .filter((l) => l.includes(' stats '))
+      .pop() ?? '';
+  const get = (k: string): number => Number(new RegExp(`${k}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
+  return { sent: get('sent'), messages: get('messages'), requests: get('requests') };
+}
+
+/** Naive shipper: one SendMessage per line, one at a time; stops at SIGTERM and reports. */
+async function naiveChild(queueUrl: string, endpoint: string): Promise<void> {
+  const client = new SQSClient({ region: 'us-east-1', endpoint });
+  let sent = 0;
+  let stop = false;
+  process.on('SIGTERM', () => {
+    stop = true;
+  });
+  let carry = '';
+  for await (const chunk of process.stdin) {
+    const parts = (carry + chunk).split('\r\n');
+    carry = parts.pop() ?? '';
+    for (const line of parts) {
+      if (stop) break;
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: line }));
+      sent++;
+    }
+    if (stop) break;
+  }
+  process.stderr.write(`naive sent=${sent}\n`);
+  process.exit(0);
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function navigatorCores(): number {
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
+}
+
+await main();

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Bundles the shipper into one file that plain `node` runs on the PowerMTA box (no node_modules).
+import { chmodSync, mkdirSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const outfile = 'dist/pmta-shipper.js';
+mkdirSync('dist', { recursive: true });
+await build({
+  entryPoints: ['shipper/cli.ts'],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Small young generation: the shipper's data lives on disk, so a large heap only costs RSS.
+  banner: {
+    js: [
+      '#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=48',
+      "import { createRequire as __pmtaCreateRequire } from 'node:module';",
+      'const require = __pmtaCreateRequire(import.meta.url);',
+    ].join('\n'),
+  },
+});
+chmodSync(outfile, 0o755);
+process.stdout.write(`built ${outfile}\n`);
