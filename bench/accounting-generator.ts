@@ -8,13 +8,33 @@ const HEADER =
   'type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool,feedbackType,header_X-Mw-Subscriber-Uid,header_List-Id';
 
 const BOUNCES: Array<[string, string, string]> = [
-  ['bad-mailbox', '5.1.1 (bad destination mailbox address)', 'smtp;550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table'],
-  ['bad-domain', '5.1.2 (bad destination system: no such domain)', 'smtp;550 5.1.2 Host unknown, Domain not found'],
-  ['inactive-mailbox', '5.2.1 (mailbox disabled, not accepting messages)', 'smtp;550 5.2.1 The email account that you tried to reach is disabled.'],
+  [
+    'bad-mailbox',
+    '5.1.1 (bad destination mailbox address)',
+    'smtp;550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table',
+  ],
+  [
+    'bad-domain',
+    '5.1.2 (bad destination system: no such domain)',
+    'smtp;550 5.1.2 Host unknown, Domain not found',
+  ],
+  [
+    'inactive-mailbox',
+    '5.2.1 (mailbox disabled, not accepting messages)',
+    'smtp;550 5.2.1 The email account that you tried to reach is disabled.',
+  ],
   ['quota-issues', '5.2.2 (mailbox full)', 'smtp;552 5.2.2 Mailbox full, quota exceeded, try later'],
   ['message-expired', '4.4.7 (delivery time expired)', 'smtp;421 4.4.7 message expired, no answer'],
-  ['spam-related', '5.7.1 (delivery not authorized, message refused)', 'smtp;550 5.7.1 Message rejected as spam, see http://postmaster.example/, code 42'],
-  ['policy-related', '5.7.1 (delivery not authorized, message refused)', 'smtp;554 5.7.1 Policy violation: "sender, not allowed"'],
+  [
+    'spam-related',
+    '5.7.1 (delivery not authorized, message refused)',
+    'smtp;550 5.7.1 Message rejected as spam, see http://postmaster.example/, code 42',
+  ],
+  [
+    'policy-related',
+    '5.7.1 (delivery not authorized, message refused)',
+    'smtp;554 5.7.1 Policy violation: "sender, not allowed"',
+  ],
 ];
 
 /** Small deterministic PRNG (mulberry32) so runs are comparable. */
@@ -34,7 +54,10 @@ function csvQuote(v: string): string {
 }
 
 /** `recipients` controls repetition: fewer distinct addresses means more soft-bounce counting. */
-function* generateAccountingLines(count: number, options: { seed?: number; recipients?: number } = {}): Generator<string> {
+function* generateAccountingLines(
+  count: number,
+  options: { seed?: number; recipients?: number } = {},
+): Generator<string> {
   const random = rng(options.seed ?? 1);
   const recipients = options.recipients ?? Math.max(1, Math.floor(count * 0.8));
   const t0 = 1_764_000_000;
@@ -43,7 +66,10 @@ function* generateAccountingLines(count: number, options: { seed?: number; recip
     const r = random();
     const rcpt = `user${Math.floor(random() * recipients)}@example${i % 97}.com`;
     const ts = t0 + i;
-    const time = new Date(ts * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '+0000');
+    const time = new Date(ts * 1000)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, '+0000');
     const job = `mailwizz-${(i % 1000).toString(36).padStart(13, 'c')}`;
     if (r < 0.03) {
       yield `f,${time},,news@example.com,${rcpt},,,,,,,,,,,,,,vmta1,${job},,,,abuse,,`;

@@ -2,7 +2,9 @@
  * Composition root of local mode: configuration → SQLite store, provider adapters, router and
  * classifier. Shared by the `pmta-bounce` commands.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
 import { type Classifier, createClassifier } from '#core/classify.ts';
 import type { Config } from '#core/config-schema.ts';
@@ -40,9 +42,11 @@ function createProviders(config: Config, log?: (event: ProviderLogEvent) => void
 }
 
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
-  const store = options.dryRun
+  // A dry run writes to a throwaway file (not :memory:) so memory stays flat on huge inputs.
+  const scratch = options.dryRun ? mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-')) : undefined;
+  const store = scratch
     ? new SqliteSuppressionStore({
-        path: ':memory:',
+        path: join(scratch, 'state.db'),
         basePath: existsSync(options.statePath) ? options.statePath : undefined,
       })
     : new SqliteSuppressionStore({ path: options.statePath });
@@ -53,7 +57,10 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier(),
-    close: () => store.close(),
+    close: async () => {
+      await store.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import {
   PMTA4_LAYOUT,
   PMTA5_LAYOUT,
 } from './accounting-layout.ts';
-import { parseAccountingRecord, parsePlainRecord } from './accounting-record.ts';
+import { parseAccountingRecord, parsePlainRecord, type RawText } from './accounting-record.ts';
 import type { ParseOutcome } from './mail-event.ts';
 
 const InputMode = {
@@ -44,7 +44,7 @@ interface AccountingParser {
   readonly mode: InputMode;
   readonly layout: AccountingLayout | undefined;
   /** undefined for header rows (they change the layout but are not records). */
-  parse(fields: readonly string[], line: number, raw: string): ParseOutcome | undefined;
+  parse(fields: readonly string[], line: number, raw: RawText): ParseOutcome | undefined;
 }
 
 function createAccountingParser(options: AccountingParserOptions = {}): AccountingParser {

@@ -54,11 +54,17 @@ function createAccountingReader(
   const parser = createAccountingParser(options);
   // csv-parse emits a record only once it sees the next byte: records wait here, in order.
   const queue: Array<{ line: number; raw: Buffer }> = [];
+  const rawText =
+    (buf: Buffer): (() => string) =>
+    () => {
+      const end = buf.length > 0 && buf[buf.length - 1] === 10 ? buf.length - 1 : buf.length;
+      return buf.toString('utf8', 0, Math.min(end, 4096));
+    };
 
   const push = (fields: string[]): void => {
     const item = queue.shift();
     if (!item) return;
-    const outcome = parser.parse(fields, item.line, item.raw.toString('utf8'));
+    const outcome = parser.parse(fields, item.line, rawText(item.raw));
     if (outcome) onOutcome(outcome);
   };
   const onSkip = (error: Error): void => {
@@ -92,7 +98,7 @@ function createAccountingReader(
     }
     queue.push({ line: record.line, raw: record.bytes });
     csv.parse(record.bytes, false, push, noop);
-    csv.parse(NEWLINE, false, push, noop);
+    if (!record.terminated) csv.parse(NEWLINE, false, push, noop);
     if (queue.length > 1) restart();
   };
   const splitter = createCsvRecordSplitter(MAX_RECORD_BYTES, onRecord);

@@ -35,15 +35,18 @@ function loggedHeaders(fields: readonly string[], layout: AccountingLayout): Map
   return headers;
 }
 
-function reject(line: number, raw: string, reason: string): ParseOutcome {
-  return { ok: false, kind: 'rejected', line, raw, reason };
+/** The record's text, computed only when a reject needs it (decoding every line costs). */
+type RawText = string | (() => string);
+
+function reject(line: number, raw: RawText, reason: string): ParseOutcome {
+  return { ok: false, kind: 'rejected', line, raw: typeof raw === 'string' ? raw : raw(), reason };
 }
 
 function parseAccountingRecord(
   fields: readonly string[],
   layout: AccountingLayout,
   line: number,
-  raw: string,
+  raw: RawText,
 ): ParseOutcome {
   const rawType = (fields[0] ?? '').trim();
   const type = rawType.toLowerCase();
@@ -151,7 +154,7 @@ function parseAccountingRecord(
 }
 
 /** A line of the seed's standalone CSV: the first column is the address. */
-function parsePlainRecord(fields: readonly string[], line: number, raw: string): ParseOutcome {
+function parsePlainRecord(fields: readonly string[], line: number, raw: RawText): ParseOutcome {
   const value = fields[0] ?? '';
   const address = normalizeAddress(value);
   if (!address.ok) return reject(line, raw, `first column: ${address.reason}`);
@@ -174,4 +177,5 @@ function parsePlainRecord(fields: readonly string[], line: number, raw: string):
   return { ok: true, event };
 }
 
+export type { RawText };
 export { parseAccountingRecord, parsePlainRecord };

@@ -16,7 +16,8 @@ const CR = 13;
 const MAX_LINES_IN_QUOTES = 100;
 
 type SplitRecord =
-  | { ok: true; line: number; bytes: Buffer }
+  /** `bytes` includes the terminating LF when `terminated`: csv-parse needs it to close the record. */
+  | { ok: true; line: number; bytes: Buffer; terminated: boolean }
   | { ok: false; line: number; raw: string; reason: string };
 
 interface CsvRecordSplitter {
@@ -52,7 +53,7 @@ function createCsvRecordSplitter(
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
   }
 
-  function finishRecord(): void {
+  function finishRecord(terminated: boolean): void {
     if (oversized) {
       emit({
         ok: false,
@@ -61,7 +62,7 @@ function createCsvRecordSplitter(
         reason: `record longer than ${maxRecordBytes} bytes`,
       });
     } else if (length > 0) {
-      emit({ ok: true, line, bytes: take() });
+      emit({ ok: true, line, bytes: take(), terminated });
     }
     line += linesInRecord + 1;
     reset();
@@ -72,12 +73,13 @@ function createCsvRecordSplitter(
     if (length + (to - from) > maxRecordBytes) {
       // Keep only a prefix for the reject's raw text; drop the rest so memory stays bounded.
       const room = Math.max(0, Math.min(4096, maxRecordBytes) - length);
-      if (room > 0) parts.push(Buffer.from(chunk.subarray(from, from + room)));
+      if (room > 0) parts.push(chunk.subarray(from, from + room));
       length += to - from;
       oversized = true;
       return;
     }
-    parts.push(Buffer.from(chunk.subarray(from, to)));
+    // No copy: callers hand over fresh chunks and never reuse them.
+    parts.push(chunk.subarray(from, to));
     length += to - from;
   }
 
@@ -124,9 +126,15 @@ function createCsvRecordSplitter(
         }
       }
       if (c === LF) {
-        append(chunk, start, i);
+        if (i === start && length === 0) {
+          // An empty line: no record, but it counts as a line.
+          start = i + 1;
+          line++;
+          continue;
+        }
+        append(chunk, start, i + 1);
         start = i + 1;
-        finishRecord();
+        finishRecord(true);
         continue;
       }
       if (c === QUOTE && fieldStart) {
@@ -166,7 +174,7 @@ function createCsvRecordSplitter(
         this.end();
         return;
       }
-      if (length > 0 || oversized) finishRecord();
+      if (length > 0 || oversized) finishRecord(false);
     },
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:process [-- RECORDS]`: generates a realistic accounting file (default 1M records),
+ * then measures, each in its own process, bare csv-parse, `process --dry-run` and `process` with
+ * SQLite state on the same file, and prints records/s, ratios and peak RSS.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateAccountingLines } from './accounting-generator.ts';
+
+const COUNT = Number(process.argv[2] ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-bench-'));
+const file = join(dir, 'acct.csv');
+
+async function generate(): Promise<void> {
+  const out = createWriteStream(file);
+  let buffer = '';
+  for (const line of generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2) })) {
+    buffer += `${line}\r\n`;
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await new Promise((r) => out.once('drain', r));
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await new Promise((r) => out.on('finish', r));
+}
+
+interface Result {
+  mode: string;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  peakRssMb: number;
+}
+
+function child(args: string[]): Result {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'process-child.ts'), ...args],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        PMTA_BOUNCE_CONFIG: '',
+      },
+      maxBuffer: 1 << 20,
+      timeout: 30 * 60_000,
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as Result;
+}
+
+await generate();
+const size = statSync(file).size;
+console.log(`input: ${COUNT.toLocaleString('en-US')} records, ${(size / 1048576).toFixed(1)} MiB (${file})`);
+const bare = child(['bare', file]);
+const dry = child(['cli', 'process', file, '--dry-run', '--json', '--state', join(dir, 'none.db')]);
+const state = child(['cli', 'process', file, '--json', '--state', join(dir, 'state.db')]);
+const rows = [
+  ['bare csv-parse', bare],
+  ['process --dry-run', dry],
+  ['process (SQLite state)', state],
+] as const;
+console.log('| run | records | seconds | records/s | vs bare csv-parse | peak RSS MB |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const [name, r] of rows) {
+  const ratio = (r.recordsPerSecond / bare.recordsPerSecond).toFixed(2);
+  console.log(
+    `| ${name} | ${r.records} | ${r.seconds.toFixed(2)} | ${r.recordsPerSecond.toLocaleString('en-US')} | ${ratio} | ${r.peakRssMb} |`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });
