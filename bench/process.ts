@@ -19,12 +19,12 @@ async function generate(): Promise<void> {
   for (const line of generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2) })) {
     buffer += `${line}\r\n`;
     if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buffer)) await new Promise<void>((r) => out.once('drain', () => r()));
       buffer = '';
     }
   }
   out.end(buffer);
-  await new Promise((r) => out.on('finish', r));
+  await new Promise<void>((r) => out.on('finish', () => r()));
 }
 
 interface Result {
