@@ -56,6 +56,8 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
     sqsErrors: 0,
     spooledBytes: 0,
     segments: 0,
+    pendingMessages: 0,
+    inflightRequests: 0,
   };
   const spool = new SpoolSegments(args.spoolDir);
   const leftover = spool.totalBytes;
@@ -210,6 +212,8 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
     stats.spooledBytes = spool.totalBytes;
     stats.segments = spool.count;
     stats.requests = sender.requests;
+    stats.pendingMessages = sender.pending;
+    stats.inflightRequests = sender.inflightRequests;
     log.line('info', formatStats(stats));
   };
   const statsTimer = args.statsIntervalMs > 0 ? setInterval(logStats, args.statsIntervalMs) : undefined;

@@ -9,6 +9,9 @@ interface ShipperStats {
   sqsErrors: number;
   spooledBytes: number;
   segments: number;
+  /** Messages packed and not yet acknowledged / SendMessageBatch calls under way. */
+  pendingMessages: number;
+  inflightRequests: number;
 }
 
 type LogLevel = 'info' | 'warn' | 'error';
@@ -42,7 +45,7 @@ function createShipperLog(logFile: string | undefined): ShipperLog {
 }
 
 function formatStats(s: ShipperStats): string {
-  return `stats received=${s.received} sent=${s.sent} messages=${s.messages} requests=${s.requests} spooledBytes=${s.spooledBytes} segments=${s.segments} sqsErrors=${s.sqsErrors}`;
+  return `stats received=${s.received} sent=${s.sent} messages=${s.messages} requests=${s.requests} spooledBytes=${s.spooledBytes} segments=${s.segments} sqsErrors=${s.sqsErrors} pending=${s.pendingMessages} inflight=${s.inflightRequests}`;
 }
 
 export type { LogLevel, ShipperLog, ShipperStats };
