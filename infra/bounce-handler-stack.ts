@@ -105,11 +105,12 @@ class BounceHandlerStack extends Stack {
       memorySize: 256,
       batchSize: 10,
       maxConcurrency: ACT_MAX_CONCURRENCY,
-      // A provider outage retries with backoff for hours before an action is parked in the DLQ.
-      maxReceiveCount: 8,
+      // A provider outage retries with the act function's backoff (30 s doubling to 15 min, set by
+      // ChangeMessageVisibility): about 2.5 hours before an action is parked in the DLQ.
+      maxReceiveCount: 12,
       retentionPeriod: Duration.days(14),
     });
-    act.bindTable(table).bindConfig(configJson, secret);
+    act.bindTable(table).bindConfig(configJson).bindSecret(secret);
     this.actionsQueue = act.queue;
 
     const ingest = new QueueConsumerFunction(this, 'Ingest', {
@@ -122,7 +123,7 @@ class BounceHandlerStack extends Stack {
       maxBatchingWindow: Duration.seconds(5),
       maxReceiveCount: 5,
     });
-    ingest.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson, secret);
+    ingest.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson).bindSecret(secret);
     this.recordsQueue = ingest.queue;
 
     const workQueues: Record<string, IQueue> = { Records: ingest.queue, Actions: act.queue };
@@ -142,7 +143,8 @@ class BounceHandlerStack extends Stack {
         timeout: Duration.seconds(30),
         memorySize: 256,
       });
-      unsub.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson, secret);
+      // unsub reads only routing keys of providers: no credentials, so no access to the secret.
+      unsub.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson);
       // SES invokes asynchronously: after Lambda's retries the event lands here, never lost.
       const unsubDlq = new Queue(this, 'UnsubFailedEvents', {
         encryption: QueueEncryption.SQS_MANAGED,
@@ -185,7 +187,7 @@ class BounceHandlerStack extends Stack {
       // In the SES sandbox the recipient identity is authorized too; outside it only the sender.
       notify
         .bindTable(table)
-        .bindConfig(configJson, secret)
+        .bindConfig(configJson) // digests need no provider credentials: no access to the secret
         .bindSesSender(from, [from, domainOf(from), to, domainOf(to)]);
       new Rule(this, 'NotifySchedule', {
         description: `pmta-bounce postmaster digest every ${digestMinutes} minutes`,

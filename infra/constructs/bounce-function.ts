@@ -97,13 +97,18 @@ class BounceFunction extends Construct {
     return this;
   }
 
-  /**
-   * The configuration with `${NAME}` placeholders (ENV.CONFIG_JSON) and the ARN of the secret that
-   * resolves them (ENV.SECRET_ARN), with read access to that one secret. Never a secret value.
-   */
-  bindConfig(configJson: string, secret: ISecret): this {
-    secret.grantRead(this.function);
+  /** The configuration document with its `${NAME}` placeholders left in (ENV.CONFIG_JSON). */
+  bindConfig(configJson: string): this {
     this.function.addEnvironment(ENV.CONFIG_JSON, configJson);
+    return this;
+  }
+
+  /**
+   * Read access to the one secret that resolves the `${NAME}` placeholders, and its ARN in
+   * ENV.SECRET_ARN. Only the ARN: never a secret value in the environment.
+   */
+  bindSecret(secret: ISecret): this {
+    secret.grantRead(this.function);
     this.function.addEnvironment(ENV.SECRET_ARN, secret.secretArn);
     return this;
   }

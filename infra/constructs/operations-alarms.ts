@@ -9,7 +9,6 @@ import {
   type AlarmProps,
   ComparisonOperator,
   MathExpression,
-  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,7 +17,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../functions/metric-names.ts';
+import { DIMENSIONS } from '../../functions/metric-names.ts';
+import { bounceMetric } from '../bounce-metrics.ts';
 
 interface OperationsAlarmsProps {
   /** Queues whose messages must not grow old, by a readable name (e.g. Records, Actions). */
@@ -87,17 +87,13 @@ class OperationsAlarms extends Construct {
       if (usedIds.has(idPart)) idPart = `${idPart}${index}`; // "a-b" and "a_b" both give "AB"
       usedIds.add(idPart);
       const period = Duration.minutes(15);
-      const calls = new Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: METRICS.providerCalls,
-        dimensionsMap: { [DIMENSIONS.provider]: provider },
+      const calls = bounceMetric('providerCalls', {
+        dimensions: { [DIMENSIONS.provider]: provider },
         statistic: 'Sum',
         period,
       });
-      const failed = new Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: METRICS.providerOutcomes,
-        dimensionsMap: { [DIMENSIONS.provider]: provider, [DIMENSIONS.outcome]: 'failed' },
+      const failed = bounceMetric('providerOutcomes', {
+        dimensions: { [DIMENSIONS.provider]: provider, [DIMENSIONS.outcome]: 'failed' },
         statistic: 'Sum',
         period,
       });

@@ -9,13 +9,12 @@ import {
   GraphWidget,
   type IAlarm,
   type IMetric,
-  MathExpression,
-  Metric,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../functions/metric-names.ts';
+import { DIMENSIONS } from '../../functions/metric-names.ts';
+import { bounceMetric, bounceMetricByDimension, type MetricKey } from '../bounce-metrics.ts';
 
 interface OperationsDashboardProps {
   dashboardName: string;
@@ -30,40 +29,22 @@ const PERIOD = Duration.minutes(5);
 const WIDTH = 12;
 const HEIGHT = 6;
 
-/** One line per value of `dimension`, whatever values the functions emit (record types, categories...). */
-function byDimension(metricName: string, dimension: string, label: string): IMetric {
-  return new MathExpression({
-    expression: `SEARCH('{${METRIC_NAMESPACE},${dimension}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`,
-    usingMetrics: {},
-    label,
-    period: PERIOD,
-  });
-}
-
-function bounceMetric(
-  metricName: string,
-  statistic: string,
-  dimensionsMap: Record<string, string> = {},
-  label?: string,
-): Metric {
-  return new Metric({
-    namespace: METRIC_NAMESPACE,
-    metricName,
-    dimensionsMap,
-    statistic,
-    period: PERIOD,
-    ...(label ? { label } : {}),
-  });
-}
-
 class OperationsDashboard extends Construct {
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
     const providers = props.providerIds;
-    const perProvider = (metricName: string, statistic: string, extra: Record<string, string> = {}) =>
-      providers.map((p) => bounceMetric(metricName, statistic, { [DIMENSIONS.provider]: p, ...extra }, p));
+    const metric = (
+      key: MetricKey,
+      statistic: string,
+      dimensions: Record<string, string> = {},
+      label?: string,
+    ) => bounceMetric(key, { statistic, period: PERIOD, dimensions, ...(label ? { label } : {}) });
+    const perProvider = (key: MetricKey, statistic: string, extra: Record<string, string> = {}) =>
+      providers.map((p) => metric(key, statistic, { [DIMENSIONS.provider]: p, ...extra }, p));
+    const byDimension = (key: MetricKey, dimension: string, label: string) =>
+      bounceMetricByDimension(key, dimension, PERIOD, label);
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
       new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
 
@@ -84,38 +65,37 @@ class OperationsDashboard extends Construct {
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }),
     );
     this.dashboard.addWidgets(
-      graph('Records in by type', [byDimension(METRICS.recordsIn, DIMENSIONS.recordType, 'RecordsIn')]),
-      graph('Bounces by category', [byDimension(METRICS.bounces, DIMENSIONS.category, 'Bounces')]),
+      graph('Records in by type', [byDimension('recordsIn', DIMENSIONS.recordType, 'RecordsIn')]),
+      graph('Bounces by category', [byDimension('bounces', DIMENSIONS.category, 'Bounces')]),
     );
     this.dashboard.addWidgets(
-      graph('Decisions', [byDimension(METRICS.decisions, DIMENSIONS.action, 'Decisions')]),
+      graph('Decisions', [byDimension('decisions', DIMENSIONS.action, 'Decisions')]),
       graph(
         'Rejects and inbound unsubscribes',
-        [bounceMetric(METRICS.rejects, 'Sum', {}, 'Rejects (malformed records)')],
-        [byDimension(METRICS.inboundUnsubscribes, DIMENSIONS.verdict, 'InboundUnsubscribes')],
+        [metric('rejects', 'Sum', {}, 'Rejects (malformed records)')],
+        [byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes')],
       ),
     );
     this.dashboard.addWidgets(
       graph(
         'Unsubscribes per provider',
-        perProvider(METRICS.providerOutcomes, 'Sum', { [DIMENSIONS.outcome]: 'done' }),
+        perProvider('providerOutcomes', 'Sum', { [DIMENSIONS.outcome]: 'done' }),
       ),
       graph('Errors per provider', [
-        ...perProvider(METRICS.providerOutcomes, 'Sum', { [DIMENSIONS.outcome]: 'failed' }),
-        ...providers.map((p) =>
-          bounceMetric(METRICS.actionsFailed, 'Sum', { [DIMENSIONS.provider]: p }, `${p} gave up`),
-        ),
+        ...perProvider('providerOutcomes', 'Sum', { [DIMENSIONS.outcome]: 'failed' }),
+        ...providers.map((p) => metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: p }, `${p} gave up`)),
+        metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: 'none' }, 'malformed actions'),
       ]),
     );
     this.dashboard.addWidgets(
       graph(
         'Provider latency p50 / p99 (ms)',
-        perProvider(METRICS.providerLatency, 'p50').map((m) => m.with({ label: `${m.label} p50` })),
-        perProvider(METRICS.providerLatency, 'p99').map((m) => m.with({ label: `${m.label} p99` })),
+        perProvider('providerLatency', 'p50').map((m) => m.with({ label: `${m.label} p50` })),
+        perProvider('providerLatency', 'p99').map((m) => m.with({ label: `${m.label} p99` })),
       ),
       graph('End-to-end latency, PowerMTA to provider (ms)', [
-        bounceMetric(METRICS.endToEndLatency, 'p50', {}, 'p50'),
-        bounceMetric(METRICS.endToEndLatency, 'p99', {}, 'p99'),
+        metric('endToEndLatency', 'p50', {}, 'p50'),
+        metric('endToEndLatency', 'p99', {}, 'p99'),
       ]),
     );
     const work = Object.entries(props.workQueues);
@@ -140,7 +120,7 @@ class OperationsDashboard extends Construct {
           q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
         ),
       ),
-      graph('Provider calls', perProvider(METRICS.providerCalls, 'Sum')),
+      graph('Provider calls', perProvider('providerCalls', 'Sum')),
     );
   }
 }
