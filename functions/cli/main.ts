@@ -14,7 +14,11 @@ commands:
       --config F --state F --dry-run --report F --json --debug --logfile=PATH
   status EMAIL             suppression state, counters and audit trail of one address
   check                    validate the configuration and each provider's credentials
-exit codes: 0 done, 2 usage or configuration error, 3 some actions failed
+  unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
+  sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
+  redrive                  move a sandbox dead-letter queue back to its source queue
+exit codes: 0 done, 2 usage or configuration error, 3 some actions failed,
+            75 (unsub) state could not be written: PowerMTA should retry
 `;
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -23,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
   process: processCommand,
   status: statusCommand,
   check: checkCommand,
+  // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
+  unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
+  sandbox: async (argv, io) => (await import('./sandbox.ts')).sandboxCommand(argv, io),
+  redrive: async (argv, io) => (await import('./sandbox.ts')).redriveCommand(argv, io),
 };
 
 async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
