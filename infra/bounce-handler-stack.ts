@@ -81,7 +81,6 @@ class BounceHandlerStack extends Stack {
     // The stack never sets the value (it starts as a generated placeholder); operators put it.
     const secret = new Secret(this, 'ProviderSecret', {
       description:
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's ${NAME} syntax, not a template
         'pmta-bounce provider credentials: JSON object {"NAME": "value"} for each ${NAME} in the config',
       generateSecretString: {
         secretStringTemplate: '{}',
@@ -250,12 +249,12 @@ class BounceHandlerStack extends Stack {
     out('ShipperPolicyArn', this.shipperPolicy.managedPolicyArn, 'Only sqs:SendMessage on the records queue');
     out('ShipperRoleArn', shipperRole.roleArn, 'Role of the EC2 instance profile for pmta-shipper');
     out('ShipperInstanceProfileName', shipperProfile.instanceProfileName, 'Attach to an EC2 PowerMTA host');
-    out('ShipperUserArn', shipperUser.userArn, 'IAM user for pmta-shipper off EC2 (create an access key)');
+    out('ShipperUserArn', shipperUser.userArn, 'IAM user for pmta-shipper off EC2');
+    out('ShipperUserName', shipperUser.userName, 'aws iam create-access-key --user-name <this>');
     out('ProviderSecretArn', secret.secretArn, 'Put the provider credentials here as a JSON object');
     out(
       'ProviderSecretKeys',
       secretNames.length > 0 ? secretNames.join(',') : '(none)',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's ${NAME} syntax, not a template
       'Keys the provider secret must hold (each ${NAME} of the config file)',
     );
     out('TableName', table.tableName, 'DynamoDB table of suppressions, counters and audit');

@@ -58,7 +58,6 @@ function parseStackConfig(text: string, source: string): StackConfig {
   if (config.literalSecrets.length > 0) {
     throw new ConfigError(
       config.literalSecrets[0]!,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's ${NAME} syntax, not a template
       'holds a literal credential; in AWS write ${NAME} and put the value into the stack secret ' +
         '(docs/deploy-aws.md), so that no credential lands in the CloudFormation template',
     );

@@ -12,6 +12,8 @@ import { BounceFunction, type BounceFunctionProps } from './bounce-function.ts';
 
 /** AWS guidance: the queue's visibility timeout is at least 6x the function timeout. */
 const VISIBILITY_FACTOR = 6;
+/** SQS's largest message (1 MiB): the shipper packs many records per message. */
+const MAX_MESSAGE_BYTES = 1_048_576;
 
 interface QueueConsumerFunctionProps extends BounceFunctionProps {
   /** Deliveries of one message before it moves to the dead-letter queue. */
@@ -37,11 +39,13 @@ class QueueConsumerFunction extends BounceFunction {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * VISIBILITY_FACTOR),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       retentionPeriod: props.retentionPeriod ?? Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
@@ -56,4 +60,4 @@ class QueueConsumerFunction extends BounceFunction {
 }
 
 export type { QueueConsumerFunctionProps };
-export { QueueConsumerFunction, VISIBILITY_FACTOR };
+export { MAX_MESSAGE_BYTES, QueueConsumerFunction, VISIBILITY_FACTOR };

@@ -107,6 +107,7 @@ describe('queues', () => {
       const consumer = child<QueueConsumerFunction>(name);
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: { deadLetterTargetArn: getAttArn(logicalId(consumer.deadLetterQueue)) },
+        MaximumMessageSize: 1_048_576, // docs/deploy-aws.md tells the shipper it may pack 1 MiB
       });
     }
   });
