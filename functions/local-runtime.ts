@@ -47,6 +47,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
   const store = scratch
     ? new SqliteSuppressionStore({
         path: join(scratch, 'state.db'),
+        audit: false,
         basePath: existsSync(options.statePath) ? options.statePath : undefined,
       })
     : new SqliteSuppressionStore({ path: options.statePath });

@@ -63,6 +63,8 @@ interface SqliteSuppressionStoreOptions {
   path: string;
   /** Read-only state consulted underneath (dry run). */
   basePath?: string | undefined;
+  /** false: drop audit entries (a dry run's throwaway state has no reader for them). */
+  audit?: boolean;
 }
 
 type Row = { providers_done: string } | undefined;
@@ -79,8 +81,10 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly baseCountSoft: Database.Statement<[string, number, number], { n: number }> | undefined;
   private readonly insertAudit: Database.Statement;
   private readonly insertReject: Database.Statement;
+  private readonly keepAudit: boolean;
 
   constructor(options: SqliteSuppressionStoreOptions) {
+    this.keepAudit = options.audit ?? true;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
@@ -182,6 +186,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (!this.keepAudit) return;
     const run = this.db.transaction((items: readonly AuditEntry[]) => {
       for (const e of items) {
         this.insertAudit.run(

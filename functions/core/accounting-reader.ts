@@ -14,6 +14,7 @@ const MAX_RECORD_BYTES = 128 * 1024;
 const NEWLINE = Buffer.from('\n');
 
 interface CsvApi {
+  info: { records: number };
   parse(
     buffer: Buffer | undefined,
     end: boolean,
@@ -97,6 +98,10 @@ function createAccountingReader(
       return;
     }
     queue.push({ line: record.line, raw: record.bytes });
+    // csv-parse compares each record's field count with the first record's and builds an Error
+    // with a stack trace for every mismatch, even with relax_column_count; mixed record types
+    // made that the most expensive step. Each record is fed on its own, so each is "the first".
+    csv.info.records = 0;
     csv.parse(record.bytes, false, push, noop);
     if (!record.terminated) csv.parse(NEWLINE, false, push, noop);
     if (queue.length > 1) restart();
