@@ -100,7 +100,7 @@ class BounceHandlerStack extends Stack {
       ...common,
       entry: entry('act'),
       description: 'pmta-bounce act: runs each action against the list-manager providers',
-      timeout: Duration.minutes(2),
+      timeout: actTimeout(config),
       memorySize: 256,
       batchSize: 10,
       maxConcurrency: ACT_MAX_CONCURRENCY,
@@ -274,9 +274,23 @@ class BounceHandlerStack extends Stack {
   }
 }
 
+/**
+ * The act function retries provider calls in-process (timeoutMs per attempt, maxRetries), and a
+ * message may first wait for another one's call to free its provider's concurrency slot: twice the
+ * slowest provider's worst case plus headroom, within Lambda's 15 minutes. The actions claim
+ * (960 s by default in the functions) outlasts it.
+ */
+function actTimeout(config: StackConfig['config']): Duration {
+  const worstCallSeconds = Math.max(
+    10,
+    ...config.providers.map((p) => (p.timeoutMs / 1000) * (p.maxRetries + 1)),
+  );
+  return Duration.seconds(Math.min(900, Math.max(60, Math.ceil(worstCallSeconds * 2 + 30))));
+}
+
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
 export type { BounceHandlerStackProps };
-export { ACT_MAX_CONCURRENCY, BounceHandlerStack, PROJECT_ROOT };
+export { ACT_MAX_CONCURRENCY, actTimeout, BounceHandlerStack, PROJECT_ROOT };

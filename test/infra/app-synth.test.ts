@@ -11,7 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
-import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
+import { actTimeout, PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 import { CONFIG_JSON_LIMIT_BYTES, PLACEHOLDER_VALUE, parseStackConfig } from '../../infra/config.ts';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/infra/fixtures');
@@ -72,6 +72,14 @@ describe('config → stack props', () => {
     const big = `unsubscribe:\n  domains: [${Array.from({ length: 200 }, (_, i) => `d${i}.example.com`).join(', ')}]\n`;
     expect(big.length).toBeGreaterThan(CONFIG_JSON_LIMIT_BYTES);
     expect(() => parseStackConfig(big, 'x')).toThrow(/Lambda allows/);
+  });
+
+  it.each([
+    { case: 'no provider', providers: [], seconds: 60 },
+    { case: 'defaults', providers: [{ timeoutMs: 10_000, maxRetries: 4 }], seconds: 130 },
+    { case: 'slow provider', providers: [{ timeoutMs: 120_000, maxRetries: 10 }], seconds: 900 },
+  ])('act timeout with $case: $seconds s', ({ providers, seconds }) => {
+    expect(actTimeout({ providers } as never).toSeconds()).toBe(seconds);
   });
 
   it('the smallest config deploys no unsub, no notify and no provider alarm', () => {

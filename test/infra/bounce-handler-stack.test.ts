@@ -128,6 +128,14 @@ describe('queues', () => {
     }
   });
 
+  it("sizes the act function's timeout from the providers' timeouts and retries", () => {
+    // Defaults: 10 s per attempt, 4 retries → 50 s worst call → 2 × 50 + 30.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^pmta-bounce act'),
+      Timeout: 130,
+    });
+  });
+
   it("bounds the act function's concurrency, not ingest's", () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(child<BounceFunction>('Act').function) },
