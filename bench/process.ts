@@ -4,7 +4,7 @@
  * SQLite state on the same file, and prints records/s, ratios and peak RSS.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAccountingLines } from './accounting-generator.ts';
@@ -35,10 +35,18 @@ interface Result {
   peakRssMb: number;
 }
 
+/** The V8 flags the installed `pmta-bounce` runs with (its shebang line), so RSS is what users get. */
+const BIN_FLAGS = (
+  readFileSync(join(import.meta.dirname, '../bin/pmta-bounce.js'), 'utf8').split('\n')[0] ?? ''
+)
+  .split(' ')
+  .filter((f) => f.startsWith('--'));
+
 function child(args: string[]): Result {
+  const flags = args[0] === 'bare' ? [] : BIN_FLAGS;
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'process-child.ts'), ...args],
+    [...flags, '--import', 'tsx', join(import.meta.dirname, 'process-child.ts'), ...args],
     {
       encoding: 'utf8',
       env: {
@@ -55,6 +63,7 @@ function child(args: string[]): Result {
 
 await generate();
 const size = statSync(file).size;
+console.log(`pmta-bounce runs with: node ${BIN_FLAGS.join(' ')}`);
 console.log(`input: ${COUNT.toLocaleString('en-US')} records, ${(size / 1048576).toFixed(1)} MiB (${file})`);
 const bare = child(['bare', file]);
 const dry = child(['cli', 'process', file, '--dry-run', '--json', '--state', join(dir, 'none.db')]);
