@@ -15,6 +15,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb-action-claims.ts';
+import { recordNotice } from '#adapters/dynamodb-notice-store.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
 import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
@@ -43,7 +44,12 @@ const TUNING_ENV = {
   RETRY_MAX_SECONDS: 'PMTA_BOUNCE_RETRY_MAX_SECONDS',
   /** INPROGRESS claim expiry, seconds: above the act function's timeout. */
   CLAIM_SECONDS: 'PMTA_BOUNCE_CLAIM_SECONDS',
+  /** The actions queue's maxReceiveCount: a failure on that receive is notified as final. */
+  MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
 } as const;
+
+/** The stack's actions-queue maxReceiveCount (infra/bounce-handler-stack.ts), when not set. */
+const DEFAULT_ACT_MAX_RECEIVE_COUNT = 12;
 
 interface CloudSettings {
   configJson: string;
@@ -187,6 +193,12 @@ interface FunctionWiring<D> {
   deps: () => Promise<D>;
 }
 
+/** Postmaster notices go to the table only when `notify` is configured (nobody would read them). */
+function noticeRecorder(config: Config, clients: Clients, table: string): IngestDeps['notices'] {
+  if (!config.notify) return undefined;
+  return (notices) => recordNotice(clients.dynamo, table, notices);
+}
+
 function observability(serviceName: string): { logger: Logger; metrics: Metrics } {
   return {
     logger: new Logger({ serviceName }),
@@ -213,6 +225,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       log: asLog(logger),
       now: () => Date.now(),
       accountingFields: config.accounting.fields,
+      notices: noticeRecorder(config, clients, settings.table),
     };
   });
   return { logger, metrics, deps };
@@ -235,6 +248,7 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
     maxSeconds: numberFrom(env, TUNING_ENV.RETRY_MAX_SECONDS, 900),
   };
   const claimSeconds = numberFrom(env, TUNING_ENV.CLAIM_SECONDS, 960);
+  const maxReceiveCount = numberFrom(env, TUNING_ENV.MAX_RECEIVE_COUNT, DEFAULT_ACT_MAX_RECEIVE_COUNT);
   const deps = memo(async (): Promise<ActDeps> => {
     const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
     return {
@@ -250,6 +264,8 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
       log: asLog(logger),
       now: () => Date.now(),
       backoff,
+      maxReceiveCount,
+      notices: noticeRecorder(config, clients, settings.table),
     };
   });
   return { logger, metrics, deps };

@@ -131,6 +131,7 @@ function handlerEnv(
     [TUNING_ENV.RETRY_BASE_SECONDS]: String(options.retryBaseSeconds ?? 5),
     [TUNING_ENV.RETRY_MAX_SECONDS]: String(options.retryMaxSeconds ?? 60),
     [TUNING_ENV.CLAIM_SECONDS]: String(Math.max(60, (options.visibilityTimeoutSeconds ?? 30) * 2)),
+    [TUNING_ENV.MAX_RECEIVE_COUNT]: String(options.maxReceiveCount ?? 5),
     AWS_REGION: SANDBOX_REGION,
     POWERTOOLS_METRICS_DISABLED: options.metrics ? 'false' : 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

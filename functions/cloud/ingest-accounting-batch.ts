@@ -2,7 +2,8 @@
  * The ingest function's logic: each SQS message (an envelope of raw accounting lines) → parse →
  * dedupe within the message → decide (suppression state and soft-bounce counters in the store) →
  * one Action per recipient still owed a provider call → actions queue. Rejects are kept in the
- * reject log. Messages are independent: one failing returns alone to the queue.
+ * reject log. Each complaint acted on becomes a postmaster notice (when `notify` is configured).
+ * Messages are independent: one failing returns alone to the queue.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RejectLog } from '#adapters/dynamodb-reject-log.ts';
@@ -19,7 +20,8 @@ import {
   type EnvelopeCodec,
   envelopeRecords,
 } from '#core/envelope.ts';
-import type { ParseOutcome } from '#core/mail-event.ts';
+import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
+import { complaintNotice, type PostmasterNotice } from '#core/notice-store.ts';
 import type { Router } from '#core/routing.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
@@ -40,6 +42,8 @@ interface IngestDeps {
   accountingFields?: readonly string[] | undefined;
   /** Messages processed in parallel (each one's store calls are batched already). */
   concurrency?: number;
+  /** Records postmaster notices for the digest; undefined when `notify` is not configured. */
+  notices?: ((notices: PostmasterNotice[]) => Promise<void>) | undefined;
 }
 
 interface IngestSummary {
@@ -81,6 +85,26 @@ function parseMessage(
   }
   reader.end();
   return { outcomes, duplicates };
+}
+
+/**
+ * One notice per complaint this message unsubscribes. A complaint already suppressed and finished
+ * is a replay (or a repeat) and is not announced again; one still pending (a retried message)
+ * yields the same notice id and time, so the store keeps one item.
+ */
+function complaintNotices(
+  outcomes: readonly ParseOutcome[],
+  result: DecideResult,
+  fallbackAt: number,
+): PostmasterNotice[] {
+  const notices: PostmasterNotice[] = [];
+  // decideRecords returns exactly one row per outcome, in order.
+  outcomes.forEach((o, i) => {
+    const row = result.rows[i];
+    if (o.ok && o.event.kind === EventKind.complaint && row?.action === RowAction.unsubscribe)
+      notices.push(complaintNotice(o.event, row.reason, fallbackAt));
+  });
+  return notices;
 }
 
 function countDecisions(result: DecideResult, metrics: MetricSink): void {
@@ -125,6 +149,12 @@ async function ingestAccountingMessage(record: SQSRecord, deps: IngestDeps): Pro
   });
   const source = `${envelope.host}/${envelope.stream}/${envelope.seq}`;
   await deps.rejectLog.record(source, result.rejects, deps.now());
+  if (deps.notices) {
+    // Before the actions are sent, for the same reason as the state: a failure replays the message.
+    // SentTimestamp is the same on every redelivery, so a complaint without a time keeps its key.
+    const sentAt = Number(record.attributes?.SentTimestamp);
+    await deps.notices(complaintNotices(outcomes, result, sentAt > 0 ? sentAt : deps.now()));
+  }
   // State is written before the actions are sent: if sending fails the message comes back, and
   // the store answers `pending` for those subjects, so the actions are emitted again.
   await deps.actions.send(result.actions);

@@ -4,6 +4,8 @@
  * call), run the rest (core runAction: audit + state per provider), then complete or release the
  * claim. A retryable failure pushes the message's next delivery back (exponential backoff by
  * receive count) and reports it failed; after maxReceiveCount the queue moves it to the DLQ.
+ * A provider that failed for good (a permanent error, or the last receive before the DLQ) becomes
+ * a postmaster notice (when `notify` is configured).
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -14,7 +16,8 @@ import type { VisibilityControl } from '#adapters/sqs-action-queue.ts';
 import type { Action } from '#core/action.ts';
 import { BounceHandlerError } from '#core/errors.ts';
 import type { ListProvider } from '#core/list-provider.ts';
-import { type ActionResult, runAction } from '#core/run-action.ts';
+import { failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
+import { type ActionResult, type ProviderOutcome, runAction } from '#core/run-action.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 import type { Log } from './log-port.ts';
@@ -31,6 +34,10 @@ interface ActDeps {
   concurrency?: number;
   /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */
   backoff?: { baseSeconds: number; maxSeconds: number };
+  /** The queue's redrive maxReceiveCount: a failure on this receive is the last before the DLQ. */
+  maxReceiveCount?: number | undefined;
+  /** Records postmaster notices for the digest; undefined when `notify` is not configured. */
+  notices?: ((notices: PostmasterNotice[]) => Promise<void>) | undefined;
 }
 
 const ActOutcome = {
@@ -98,6 +105,16 @@ function recordMetrics(result: ActionResult, deps: ActDeps): void {
   }
 }
 
+/** Failed outcomes that will not be retried: permanent ones, or all of them on the last receive. */
+function finalFailures(
+  failed: readonly ProviderOutcome[],
+  receives: number,
+  deps: ActDeps,
+): ProviderOutcome[] {
+  const lastReceive = deps.maxReceiveCount !== undefined && receives >= deps.maxReceiveCount;
+  return failed.filter((o) => o.retryable === false || lastReceive);
+}
+
 async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
   let action: Action;
   try {
@@ -146,6 +163,15 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
   await deps.claims.release(action.id, token);
   const failed = result.outcomes.filter((o) => o.outcome === 'failed');
   const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
+  const final = finalFailures(failed, receives, deps);
+  if (deps.notices && final.length > 0) {
+    // Before the message is acknowledged or handed back: if this write fails the message returns.
+    // Timed by the message's SentTimestamp, the same on every delivery of it: a redelivered
+    // message lands on the same notice item instead of adding one.
+    const sentAt = Number(record.attributes?.SentTimestamp);
+    const at = sentAt > 0 ? sentAt : deps.now();
+    await deps.notices(final.map((o) => failedActionNotice(action, o, at)));
+  }
   if (failed.some((o) => o.retryable !== false)) {
     deps.log.warn('provider call failed; retrying later', {
       actionId: action.id,

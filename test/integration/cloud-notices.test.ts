@@ -1,0 +1,216 @@
+/**
+ * Postmaster notices on the cloud path: the real ingest and act handler modules (fauxqs + dynalite
+ * + fake MailWizz, with `notify` configured) record a notice for a complaint they act on and for a
+ * provider that never recovers; the digest logic then mails both in ONE digest through the fake
+ * SES v2 server. Its own file: the handler modules read their environment (the config) once.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbNoticeStore } from '#adapters/dynamodb-notice-store.ts';
+import { createSesV2DigestMailer } from '#adapters/sesv2-digest-mailer.ts';
+import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
+import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
+import { ACCT_HEADER } from '#test/support/acct-records.ts';
+import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
+import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
+import { MessageEncoder } from '../../shipper/message-encoder.ts';
+
+const API_KEY = 'mw-notice-key-0123456789';
+const NOTIFY = { to: 'postmaster@example.com', from: 'bounces@example.com', digestMinutes: 5 };
+const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType';
+const MAX_RECEIVES = 2;
+
+let fake: FakeMailwizzServer;
+let ses: FakeSesV2Server;
+let sesClient: SESv2Client;
+let sandbox: Sandbox;
+let documents: DynamoDBDocumentClient;
+let notices: DynamoDbNoticeStore;
+const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'notice-stream', gzipLevel: 6 });
+const errors: string[] = [];
+
+function hardBounce(rcpt: string): string {
+  const t = '2026-11-20 12:00:00+0000';
+  return [
+    'b',
+    t,
+    t,
+    'news@example.com',
+    rcpt,
+    '',
+    'failed',
+    '5.1.1 (bad destination mailbox address)',
+    '"smtp;550 5.1.1 no such user"',
+    'mx.example.net (192.0.2.1)',
+    'bad-mailbox',
+    'smtp',
+    'app01 (10.0.0.5)',
+    'smtp',
+    '10.0.1.20',
+    '192.0.2.1',
+    'yes',
+    '1234',
+    'vmta1',
+    'job-n',
+    'env-n',
+    'example.net/vmta1',
+    'pool1',
+  ].join(',');
+}
+
+async function ship(lines: string[], header: string): Promise<void> {
+  const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
+  const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
+  const [message] = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, 256 * 1024);
+  await sandbox.context.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: sandbox.context.records.url,
+      MessageBody: message!.body,
+      ...(message!.gzip
+        ? {
+            MessageAttributes: {
+              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },
+            },
+          }
+        : {}),
+    }),
+  );
+}
+
+/** Bounded wait: polls every 50 ms for at most `ms`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
+}
+
+async function queueDepth(url: string): Promise<number> {
+  const out = await sandbox.context.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+const settled = async (): Promise<boolean> =>
+  (await queueDepth(sandbox.context.records.url)) === 0 &&
+  (await queueDepth(sandbox.context.actions.url)) === 0;
+
+beforeAll(async () => {
+  [fake, ses] = await Promise.all([
+    FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY }),
+    startFakeSesV2Server(),
+  ]);
+  sesClient = new SESv2Client({
+    region: 'us-east-1',
+    endpoint: ses.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  process.env.IT_NOTICE_MAILWIZZ_KEY = API_KEY;
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  sandbox = await startSandbox({
+    configDocument: {
+      providers: [
+        {
+          id: 'mw',
+          type: 'mailwizz',
+          url: fake.url,
+          apiKey: `\${IT_NOTICE_MAILWIZZ_KEY}`,
+          maxRetries: 0,
+          timeoutMs: 2000,
+        },
+      ],
+      notify: NOTIFY,
+    },
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: MAX_RECEIVES,
+    retryBaseSeconds: 1,
+    retryMaxSeconds: 1,
+    onError: (source, error) =>
+      errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: sandbox.context.dynamodbEndpoint,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    }),
+  );
+  notices = new DynamoDbNoticeStore({ client: documents, table: sandbox.context.table });
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  documents?.destroy();
+  sesClient?.destroy();
+  await Promise.all([fake?.close(), ses?.close()]);
+});
+
+describe('postmaster notices from the cloud path', () => {
+  it('a complaint → one pending notice (a replay adds none)', async () => {
+    const list = fake.addList('News');
+    const sub = fake.addSubscriber(list, 'complainer@example.org');
+    const line = 'f,2026-11-20 11:00:00+0000,news@example.com,complainer@example.org,abuse';
+    await ship([line], F_HEADER);
+    await until('complaint unsubscribed', () => fake.subscriber(sub)?.status === 'unsubscribed');
+    await until('queues drained', settled);
+    await ship([line], F_HEADER); // a shipper resend
+    await until('queues drained', settled);
+    const pending = await notices.pending(10);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatchObject({
+      kind: 'complaint',
+      subject: 'complainer@example.org',
+      category: 'abuse',
+    });
+  });
+
+  it('a provider that never recovers → a failed-action notice once the action is parked', async () => {
+    const list = fake.addList('Down');
+    const sub = fake.addSubscriber(list, 'down@example.org');
+    fake.http.inject({ status: 503, times: MAX_RECEIVES });
+    await ship([hardBounce('down@example.org')], ACCT_HEADER);
+    await until(
+      'action in the DLQ',
+      async () => (await queueDepth(sandbox.context.actions.dlqUrl)) === 1,
+      25_000,
+    );
+    expect(fake.subscriber(sub)?.status).toBe('confirmed');
+    const failed = (await notices.pending(10)).filter((n) => n.kind === 'action-failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ subject: 'down@example.org', provider: 'mw' });
+    expect(failed[0]?.detail).toMatch(/503/);
+  });
+
+  it('the digest logic mails both in ONE digest and clears them', async () => {
+    const before = ses.sent.length;
+    const summary = await sendPostmasterDigests({
+      store: notices,
+      mailer: createSesV2DigestMailer(sesClient),
+      notify: NOTIFY,
+      log: { info() {}, warn() {}, error() {} },
+      now: () => Date.now(),
+    });
+    expect(summary).toEqual({ digests: 1, notices: 2 });
+    expect(ses.problems).toEqual([]);
+    expect(ses.sent.length - before).toBe(1);
+    const mail = ses.sent.at(-1)!;
+    expect(mail).toMatchObject({ from: NOTIFY.from, to: [NOTIFY.to] });
+    expect(mail.subject).toMatch(/1 complaint, 1 failed action/);
+    expect(mail.text).toContain('complainer@example.org');
+    expect(mail.text).toContain('down@example.org');
+    expect(await notices.pending(10)).toEqual([]);
+  });
+});
