@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Action } from '#core/action.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
@@ -48,6 +49,10 @@ CREATE TABLE IF NOT EXISTS audit (
   record_key TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
+CREATE TABLE IF NOT EXISTS outbox (
+  subject TEXT PRIMARY KEY,
+  action TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rejects (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -222,6 +227,42 @@ class SqliteSuppressionStore implements SuppressionStore {
     return this.db
       .prepare('SELECT at, source, line, reason, raw FROM rejects ORDER BY id DESC LIMIT ?')
       .all(limit) as Array<{ at: number; source: string; line: number; reason: string; raw: string }>;
+  }
+
+  /**
+   * Local mode's outbox (the cloud's actions queue): an action is written before its provider
+   * calls and removed once every provider finished, so a crash or a failed provider leaves it to
+   * the next run instead of losing it (a pipe never replays the record).
+   */
+  enqueueActions(actions: readonly Action[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO outbox (subject, action) VALUES (?, ?)');
+    const run = this.db.transaction(() => {
+      for (const a of actions) insert.run(a.subject, JSON.stringify(a));
+    });
+    run();
+  }
+
+  completeAction(subject: string): void {
+    this.db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
+  }
+
+  /** Actions left by earlier runs, each narrowed to the providers not done yet. */
+  pendingActions(): Action[] {
+    const rows = this.db.prepare('SELECT subject, action FROM outbox ORDER BY rowid').all() as Array<{
+      subject: string;
+      action: string;
+    }>;
+    const out: Action[] = [];
+    for (const row of rows) {
+      const action = JSON.parse(row.action) as Action;
+      const done = new Set<string>(
+        JSON.parse(this.getSuppression.get(row.subject)?.providers_done ?? '[]') as string[],
+      );
+      const providers = action.providers.filter((p) => !done.has(p));
+      if (providers.length === 0) this.completeAction(row.subject);
+      else out.push({ ...action, providers });
+    }
+    return out;
   }
 
   async status(subject: string): Promise<SubjectStatus> {

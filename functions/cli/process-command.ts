@@ -125,7 +125,21 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
   );
 
+  const onResult = (r: ActionResult): void => {
+    countAction(summary, r);
+    logResult(log, r);
+    if (r.complete) runtime.store.completeAction(r.action.subject);
+  };
+
   try {
+    // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
+    const leftover = dryRun ? [] : runtime.store.pendingActions();
+    if (leftover.length > 0) {
+      io.stderr.write(
+        `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
+      );
+      await runActions(leftover, runtime, io.now, onResult);
+    }
     for (const input of inputs) {
       const source = input === '-' ? 'stdin' : input;
       const batch: ParseOutcome[] = [];
@@ -150,10 +164,8 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           }
         }
         if (!dryRun && result.actions.length > 0) {
-          await runActions(result.actions, runtime, io.now, (r) => {
-            countAction(summary, r);
-            logResult(log, r);
-          });
+          runtime.store.enqueueActions(result.actions);
+          await runActions(result.actions, runtime, io.now, onResult);
         }
         progress?.update(summary.records, bytesRead);
       };
