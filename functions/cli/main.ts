@@ -51,8 +51,19 @@ async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
       io.stderr.write(`pmta-bounce: configuration error: ${error.message}\n`);
       return ExitCode.usage;
     }
+    // A command that does not catch its own parseArgs error (unknown option, missing value) is
+    // still a usage error: exit 2 with the message, not a stack trace.
+    if (isArgumentError(error)) {
+      io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
+      return ExitCode.usage;
+    }
     throw error;
   }
+}
+
+function isArgumentError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 export { COMMANDS, main };

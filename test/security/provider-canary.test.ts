@@ -1,0 +1,183 @@
+/**
+ * Every provider adapter, with the canary as its credential, through success, refused credentials,
+ * 5xx until retries run out, and a timeout: the canary is in no log event, no result, no error
+ * (message, stack, cause, own fields) and no credential-check detail.
+ */
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ListProvider } from '#core/list-provider.ts';
+import { interspireProvider } from '#providers/interspire.ts';
+import { mailwizzProvider } from '#providers/mailwizz.ts';
+import { webhookProvider } from '#providers/webhook.ts';
+import { recordingDeps } from '#test/contract/list-provider-contract.ts';
+import type { FakeServer } from '#test/support/fake-http-server.ts';
+import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
+import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
+import { CANARY, expectNoCanary, safeJson } from './canary.ts';
+
+/** The other side's idea of the credential when ours must be refused (not the canary). */
+const OTHER_KEY = 'OtherKey0000000000000000000000';
+const EMAIL = 'gone@example.com';
+const ctx = { actionId: 'act_canary', kind: 'bounce' as const, reason: 'category=bad-mailbox' };
+
+interface Harness {
+  provider(deps: ReturnType<typeof recordingDeps>, tuning: Record<string, number>): ListProvider;
+  http: FakeServer;
+  close(): Promise<void>;
+}
+
+type Scenario = 'success' | 'auth' | '5xx' | 'timeout';
+
+/** Starts the fake; it expects the canary unless the scenario is a refused credential. */
+const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
+  'mailwizz v2': async (scenario) => {
+    const fake = await FakeMailwizzServer.start({
+      mode: 'v2',
+      apiKey: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.addSubscriber(fake.addList(), EMAIL);
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        mailwizzProvider.create(
+          mailwizzProvider.configSchema.parse({
+            id: 'mw',
+            type: 'mailwizz',
+            url: fake.url,
+            apiKey: CANARY,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  'mailwizz v1 (signed)': async (scenario) => {
+    const fake = await FakeMailwizzServer.start({
+      mode: 'v1',
+      apiKey: CANARY,
+      privateKey: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.addSubscriber(fake.addList(), EMAIL);
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        mailwizzProvider.create(
+          mailwizzProvider.configSchema.parse({
+            id: 'mw1',
+            type: 'mailwizz',
+            url: fake.url,
+            apiKey: CANARY,
+            privateKey: CANARY,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  interspire: async (scenario) => {
+    const fake = await FakeInterspireServer.start({
+      username: 'admin',
+      token: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.addSubscriber(fake.addList(), EMAIL);
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        interspireProvider.create(
+          interspireProvider.configSchema.parse({
+            id: 'iem',
+            type: 'interspire',
+            url: fake.url,
+            username: 'admin',
+            token: CANARY,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  webhook: async (scenario) => {
+    const fake = await FakeWebhookServer.start({
+      secret: `whsec_${scenario === 'auth' ? OTHER_KEY : CANARY}`,
+    });
+    fake.subscribe(EMAIL);
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        webhookProvider.create(
+          webhookProvider.configSchema.parse({
+            id: 'hook',
+            type: 'webhook',
+            url: fake.url,
+            secret: `whsec_${CANARY}`,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+};
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+/** Runs one operation, keeping whatever it produced: its value or its error in every rendering. */
+async function capture(
+  run: () => Promise<unknown>,
+): Promise<{ ok: boolean; rendered: Record<string, string> }> {
+  try {
+    const value = await run();
+    return { ok: true, rendered: { value: safeJson(value) } };
+  } catch (error) {
+    return {
+      ok: false,
+      rendered: {
+        json: safeJson(error),
+        string: String(error),
+        stack: (error as Error).stack ?? '',
+        inspect: inspect(error, { depth: 8, showHidden: true }),
+      },
+    };
+  }
+}
+
+const cases = Object.keys(HARNESSES).flatMap((name) =>
+  (['success', 'auth', '5xx', 'timeout'] as const).map((scenario) => ({ name, scenario })),
+);
+
+describe('provider adapters with the canary credential', () => {
+  it.each(cases)('$name, $scenario: the credential appears nowhere', async ({ name, scenario }) => {
+    const current = await HARNESSES[name]!(scenario);
+    harness = current;
+    if (scenario === '5xx') current.http.inject({ status: 503, times: 1000 });
+    if (scenario === 'timeout') current.http.inject({ hang: true, times: 1000 });
+    const deps = recordingDeps();
+    const tuning = scenario === 'timeout' ? { timeoutMs: 150, maxRetries: 1 } : { maxRetries: 2 };
+    const provider = current.provider(deps, tuning);
+
+    const check = await capture(() => provider.checkCredentials());
+    const everywhere = await capture(() => provider.unsubscribeEverywhere(EMAIL, ctx));
+    const byRef = await capture(() =>
+      provider.unsubscribeFromList({ providerType: provider.type, listId: '1', subscriberId: '1' }, ctx),
+    );
+
+    if (scenario === 'success') expect(everywhere.ok).toBe(true);
+    else expect(everywhere.ok).toBe(false);
+    if (scenario === 'auth' || scenario === '5xx') expect(deps.logs.length).toBeGreaterThan(0);
+    expectNoCanary({
+      logs: deps.logs,
+      check: check.rendered,
+      everywhere: everywhere.rendered,
+      byRef: byRef.rendered,
+      provider: inspect(provider, { depth: 2 }),
+    });
+  });
+});
