@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canaryForms, createCanaryScanner, TEST_CANARY } from '../../scripts/scan-canary.ts';
-import { CANARY, CANARY_ENV } from './canary.ts';
+import { CANARY, CANARY_ENV, expectNoCanary } from './canary.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -24,6 +24,15 @@ describe('scan-canary', () => {
   it('the test environment carries the same canary the scanner looks for', () => {
     expect(process.env[CANARY_ENV]).toBe(TEST_CANARY);
     expect(CANARY).toBe(TEST_CANARY);
+  });
+
+  it('expectNoCanary sees the canary in an error cause and in base64, and names only where', () => {
+    const leaky = new Error('outer', { cause: new Error(`inner ${CANARY}`) });
+    expect(() => expectNoCanary({ clean: 'ok', leaky })).toThrow(/leaky: raw/);
+    expect(() =>
+      expectNoCanary({ header: `Basic ${Buffer.from(`u:${CANARY}`).toString('base64')}` }),
+    ).toThrow(/header: base64@2/);
+    expect(() => expectNoCanary({ clean: 'ok', nested: { a: [1, 'b'] } })).not.toThrow();
   });
 
   it('passes clean output through unchanged and exits 0', () => {
