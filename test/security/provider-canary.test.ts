@@ -160,7 +160,8 @@ describe('provider adapters with the canary credential', () => {
     if (scenario === '5xx') current.http.inject({ status: 503, times: 1000 });
     if (scenario === 'timeout') current.http.inject({ hang: true, times: 1000 });
     const deps = recordingDeps();
-    const tuning = scenario === 'timeout' ? { timeoutMs: 150, maxRetries: 1 } : { maxRetries: 2 };
+    const tuning: Record<string, number> =
+      scenario === 'timeout' ? { timeoutMs: 150, maxRetries: 1 } : { maxRetries: 2 };
     const provider = current.provider(deps, tuning);
 
     const check = await capture(() => provider.checkCredentials());
