@@ -3,7 +3,7 @@
  * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
  * the input size.
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { appendFileSync, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting-reader.ts';
@@ -101,6 +101,20 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
+  // Output files are opened before anything is processed: an unwritable path is a usage error,
+  // not an 'error' event (report) or a throw (log file) that kills the run halfway.
+  let reportFd: number | undefined;
+  let opening = args.values.logfile;
+  try {
+    if (opening) appendFileSync(opening, '');
+    opening = args.values.report;
+    if (opening) reportFd = openSync(opening, 'w');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    io.stderr.write(`pmta-bounce process: cannot write ${opening} (${code})\n`);
+    return ExitCode.usage;
+  }
+
   const dryRun = args.values['dry-run'] ?? false;
   const log = createRunLog({
     debug: args.values.debug ?? false,
@@ -112,7 +126,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     statePath: args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH,
     dryRun,
   });
-  const report = args.values.report ? createWriteStream(args.values.report) : undefined;
+  const report = reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined;
   const summary = emptySummary(config.providers.map((p) => p.id));
   const started = io.now();
   const totalBytes = inputs.every((i) => i !== '-')

@@ -12,6 +12,13 @@ import { stamp } from './run-log.ts';
 
 const USAGE = 'usage: pmta-bounce status EMAIL [--state F] [--json]';
 
+/** Reasons quote input (e.g. an unknown bounceCat): control characters are shown escaped, one line each. */
+function oneLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function render(status: SubjectStatus): string {
   const out: string[] = [];
   const s = status.suppressed;
@@ -40,7 +47,7 @@ function render(status: SubjectStatus): string {
       );
     }
   }
-  return `${out.join('\n')}\n`;
+  return `${out.map(oneLine).join('\n')}\n`;
 }
 
 async function statusCommand(argv: string[], io: CliIo): Promise<number> {

@@ -15,6 +15,9 @@ const CONTENT_ENCODING_ATTRIBUTE = 'ContentEncoding';
 const ContentEncoding = { gzip: 'gzip' } as const;
 type ContentEncoding = (typeof ContentEncoding)[keyof typeof ContentEncoding];
 
+/** Standard padded base64, as the shipper writes it (atob would throw on anything else). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 const envelopeV1Schema = z
   .object({
     v: z.literal(1),
@@ -34,6 +37,9 @@ const envelopeV1Schema = z
           path: ['b64', i],
           message: `index ${index} is past the end of lines`,
         });
+      } else if (!BASE64.test(env.lines[index]!)) {
+        // Caught here, not when the records are read: a throw there would retry the message forever.
+        ctx.addIssue({ code: 'custom', path: ['lines', index], message: 'listed in b64 but not base64' });
       }
     }
   });
