@@ -67,6 +67,10 @@ function parseUnsubscribeAddress(raw: string, domains: readonly string[]): Addre
       verdict: 'malformed',
       reason: `local part longer than ${MAX_LOCAL_PART} characters`,
     };
+  // Before any comparison: toLowerCase() folds some non-ASCII letters into ASCII (U+212A KELVIN
+  // SIGN becomes "k"), which would let a lookalike address pass as a real one.
+  if (/[^\x21-\x7e]/.test(value))
+    return { ok: false, verdict: 'malformed', reason: `address is not printable ASCII: ${printable(value)}` };
   if (!domains.some((d) => d.toLowerCase() === domain))
     return {
       ok: false,
