@@ -4,18 +4,19 @@
  * a separate loop ships the spool, so the two only meet on disk.
  */
 import { randomUUID } from 'node:crypto';
+import { fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
 import { type EncodedMessage, MessageEncoder } from './message-encoder.ts';
 import { Packer, type PendingMessage } from './packer.ts';
 import { SpoolReader } from './spool-reader.ts';
 import { SpoolSegments } from './spool-segments.ts';
-import { AppendResult, SpoolWriter } from './spool-writer.ts';
 import { SqsSender } from './sqs-sender.ts';
 import { createShipperLog, formatStats, type ShipperLog, type ShipperStats } from './stats.ts';
-import { startStdinReader } from './stdin-reader.ts';
+import type { SpoolerCommand, SpoolerData, SpoolerEvent } from './stdin-spooler.ts';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
 /** Packed messages waiting for the encoder; bounds the raw text held in memory. */
@@ -23,11 +24,13 @@ const MAX_ENCODE_BACKLOG = 2;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
+  /** Module that runs `runStdinSpooler()` when loaded in a worker (the CLI entry itself). */
+  workerEntry: URL;
   stdinFd?: number;
   env?: NodeJS.ProcessEnv;
 }
 
-async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+async function main(argv: string[], deps: MainDeps): Promise<number> {
   const parsed = parseShipperArgs(argv, deps.env ?? process.env);
   if (!parsed.ok) {
     if ('help' in parsed) {
@@ -39,14 +42,14 @@ async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
   }
   const log = createShipperLog(parsed.args.logFile);
   try {
-    return await run(parsed.args, log, deps.stdinFd ?? 0);
+    return await run(parsed.args, log, deps.stdinFd ?? 0, deps.workerEntry);
   } catch (error) {
     log.line('error', `fatal: ${(error as Error).stack ?? String(error)}`);
     return EXIT.fatal;
   }
 }
 
-async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise<number> {
+async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEntry: URL): Promise<number> {
   const stream = randomUUID();
   const stats: ShipperStats = {
     received: 0,
@@ -61,23 +64,44 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
   };
   const spool = new SpoolSegments(args.spoolDir);
   const leftover = spool.totalBytes;
-  const writer = new SpoolWriter(spool, {
-    segmentBytes: args.segmentBytes,
-    maxBytes: args.spoolMaxBytes,
-    onRecords: (n) => {
-      stats.received += n;
-    },
-  });
 
-  // 1. stdin → spool, started before anything that could be slow.
+  // 1. stdin → spool on its own thread, started before anything that could be slow.
   let inputDone = false;
+  let currentFd: number | undefined;
   let stopReading = (): void => {};
   const inputEnded = new Promise<void>((resolve) => {
-    const reader = startStdinReader(stdinFd, {
-      chunk: (buf) => {
-        const result = writer.append(buf);
-        if (result === AppendResult.written) return true;
-        if (result === AppendResult.full) {
+    const data: SpoolerData = {
+      role: 'stdin-spooler',
+      fd: stdinFd,
+      dir: args.spoolDir,
+      lastSeq: spool.lastSeqOnDisk,
+      totalBytes: spool.totalBytes,
+      segmentBytes: args.segmentBytes,
+      maxBytes: args.spoolMaxBytes,
+    };
+    const worker = workerEntry.pathname.endsWith('.ts')
+      ? // From a clone the entry is TypeScript: register tsx inside the worker first.
+        new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerEntry.href)}); });`,
+          { eval: true, workerData: data },
+        )
+      : new Worker(workerEntry, { workerData: data });
+    spool.onRelease = (bytes) => worker.postMessage({ t: 'released', bytes } satisfies SpoolerCommand);
+    worker.on('message', (e: SpoolerEvent) => {
+      if (e.t === 'created') {
+        spool.adopt(e.seq, e.path);
+        currentFd = e.fd;
+      } else if (e.t === 'grew') {
+        const segment = spool.get(e.seq);
+        if (segment) spool.grew(segment, e.bytes);
+      } else if (e.t === 'closed') {
+        const segment = spool.get(e.seq);
+        if (segment) spool.close(segment, e.size);
+        if (currentFd !== undefined) currentFd = undefined;
+      } else if (e.t === 'records') {
+        stats.received += e.n;
+      } else if (e.t === 'stalled') {
+        if (e.reason === 'full') {
           log.throttled(
             'full',
             10_000,
@@ -89,24 +113,22 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
             'io',
             10_000,
             'error',
-            `cannot write the spool in ${args.spoolDir}: ${writer.lastError?.message}; retrying`,
+            `cannot write the spool in ${args.spoolDir}: ${e.message}; retrying`,
           );
         }
-        return false;
-      },
-      end: () => resolve(),
-      error: (error) => {
-        log.line('error', `stdin: ${error.message}`);
+      } else if (e.t === 'end') {
+        if (e.error) log.line('error', `stdin: ${e.error}`);
         resolve();
-      },
+      }
     });
-    stopReading = () => {
-      reader.stop();
+    worker.on('error', (error) => {
+      log.line('error', `stdin spooler failed: ${describe(error)}`);
       resolve();
-    };
+    });
+    worker.unref();
+    stopReading = () => resolve();
   }).then(() => {
     inputDone = true;
-    writer.finish();
   });
   log.line(
     'info',
@@ -118,7 +140,7 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
     region: args.region,
     ...(args.endpointUrl ? { endpoint: args.endpointUrl } : {}),
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
   });
   let maxMessageBytes = args.maxMessageBytes;
   void learnQueueLimit(client, args, log).then((bytes) => {
@@ -189,10 +211,14 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
   const flushTimer = setInterval(() => {
     packer.flush();
     sender.flush();
+    // The spooler thread may be parked in read(2); fsync its segment from here (fds are per process).
     try {
-      writer.sync();
+      if (currentFd !== undefined) fsyncSync(currentFd);
     } catch (error) {
-      log.throttled('fsync', 10_000, 'error', `fsync of the spool failed: ${describe(error)}`);
+      // EBADF/EINVAL: the spooler closed that segment meanwhile (its number may even be reused).
+      if (!['EBADF', 'EINVAL'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+        log.throttled('fsync', 10_000, 'error', `fsync of the spool failed: ${describe(error)}`);
+      }
     }
     wake();
     if (spool.totalBytes > args.spoolWarnBytes) {
@@ -259,8 +285,9 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number): Promise
     if (draining) {
       packer.flush();
       sender.flush();
-      if (toEncode.length > 0) continue;
-      await Promise.race([sleep(50), sender.waitForProgress(50)]);
+      // Always await here: gzip callbacks and responses need the event loop to get a turn.
+      if (encoding) await Promise.race([encoding, sleep(50)]);
+      else if (toEncode.length === 0) await Promise.race([sleep(50), sender.waitForProgress(50)]);
     } else {
       await sleep(args.flushIntervalMs);
     }
@@ -284,6 +311,7 @@ async function learnQueueLimit(
   client: SQSClient,
   args: ShipperArgs,
   log: ShipperLog,
+  attempt = 1,
 ): Promise<number | undefined> {
   try {
     const out = await client.send(
@@ -295,6 +323,12 @@ async function learnQueueLimit(
     log.line('info', `queue MaximumMessageSize=${bytes}`);
     return bytes;
   } catch (error) {
+    const denied = /denied|unauthori[sz]ed|forbidden/i.test(describe(error));
+    if (!denied && attempt < 5) {
+      // SQS may be unreachable at start: try again a little later (bounded: 5 attempts).
+      await new Promise((r) => setTimeout(r, 5_000).unref());
+      return learnQueueLimit(client, args, log, attempt + 1);
+    }
     log.line(
       'info',
       `cannot read the queue's MaximumMessageSize (${describe(error)}); using ${args.maxMessageBytes}`,

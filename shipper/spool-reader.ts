@@ -51,8 +51,14 @@ class SpoolReader {
         if (n > 0) return n;
       }
       if (!segment.closed) return 0;
-      // A segment left by a killed run may end inside a record: pass that piece on as it is.
-      this.splitter.end((b, s, e) => this.deliver(segment, b, s, e, sink));
+      if (this.offset > segment.size) {
+        // The writer moved this segment's incomplete last record to the next segment: what we
+        // hold of it will be read there.
+        this.splitter = new RecordSplitter();
+      } else {
+        // A segment left by a killed run may end inside a record: pass that piece on as it is.
+        this.splitter.end((b, s, e) => this.deliver(segment, b, s, e, sink));
+      }
       closeSync(this.fd as number);
       this.fd = undefined;
       this.current = undefined;

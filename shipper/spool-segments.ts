@@ -52,16 +52,32 @@ class SpoolSegments {
     return this.segments.size;
   }
 
+  /** Highest segment number on disk when the spool was opened (the writer continues after it). */
+  get lastSeqOnDisk(): number {
+    return this.lastSeq;
+  }
+
   /** Creates the next segment file and returns it with its open descriptor. */
   create(): { segment: Segment; fd: number } {
-    const seq = ++this.lastSeq;
-    const path = join(this.dir, `${String(seq).padStart(12, '0')}${SEGMENT_SUFFIX}`);
-    const fd = openSync(path, 'wx', 0o640);
-    syncDir(this.dir);
-    const segment: Segment = { seq, path, size: 0, closed: false, fullyRead: false, outstanding: 0 };
-    this.segments.set(seq, segment);
+    const { segment, fd } = createSegmentFile(this.dir, ++this.lastSeq);
+    this.segments.set(segment.seq, segment);
     return { segment, fd };
   }
+
+  /** A segment the stdin spooler (another thread) created. */
+  adopt(seq: number, path: string): Segment {
+    const segment: Segment = { seq, path, size: 0, closed: false, fullyRead: false, outstanding: 0 };
+    this.segments.set(seq, segment);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    return segment;
+  }
+
+  get(seq: number): Segment | undefined {
+    return this.segments.get(seq);
+  }
+
+  /** Called with the size of each deleted segment (the spooler keeps its own total for the cap). */
+  onRelease: (bytes: number) => void = () => {};
 
   grew(segment: Segment, bytes: number): void {
     segment.size += bytes;
@@ -69,7 +85,13 @@ class SpoolSegments {
     this.onChange();
   }
 
-  close(segment: Segment): void {
+  shrank(segment: Segment, bytes: number): void {
+    segment.size -= bytes;
+    this.total -= bytes;
+  }
+
+  close(segment: Segment, finalSize = segment.size): void {
+    if (finalSize < segment.size) this.shrank(segment, segment.size - finalSize);
     segment.closed = true;
     this.onChange();
   }
@@ -88,12 +110,20 @@ class SpoolSegments {
     if (!segment.closed || !segment.fullyRead || segment.outstanding > 0) return;
     if (!this.segments.delete(segment.seq)) return;
     this.total -= segment.size;
+    this.onRelease(segment.size);
     try {
       unlinkSync(segment.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+}
+
+function createSegmentFile(dir: string, seq: number): { segment: Segment; fd: number } {
+  const path = join(dir, `${String(seq).padStart(12, '0')}${SEGMENT_SUFFIX}`);
+  const fd = openSync(path, 'wx', 0o640);
+  syncDir(dir);
+  return { segment: { seq, path, size: 0, closed: false, fullyRead: false, outstanding: 0 }, fd };
 }
 
 function syncDir(dir: string): void {
@@ -111,4 +141,4 @@ function syncDir(dir: string): void {
 }
 
 export type { Segment };
-export { SEGMENT_SUFFIX, SpoolSegments };
+export { createSegmentFile, SEGMENT_SUFFIX, SpoolSegments };

@@ -3,9 +3,19 @@
  * happens to it: this is the point where a record counts as received. Rotates segments at record
  * boundaries and starts each new one with the header line in force, so a segment can be read alone.
  */
-import { closeSync, fsyncSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, writeSync } from 'node:fs';
 import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
-import type { Segment, SpoolSegments } from './spool-segments.ts';
+import type { Segment } from './spool-segments.ts';
+
+/** Where segments come from and where growth is reported (the spool itself, or a thread's proxy of it). */
+interface SpoolLedger {
+  create: () => { segment: Segment; fd: number };
+  grew: (segment: Segment, bytes: number) => void;
+  /** Bytes cut off the end of a segment before it is closed. */
+  shrank: (segment: Segment, bytes: number) => void;
+  close: (segment: Segment) => void;
+  readonly totalBytes: number;
+}
 
 interface SpoolWriterOptions {
   segmentBytes: number;
@@ -17,7 +27,7 @@ const AppendResult = { written: 'written', full: 'full', ioError: 'io-error' } a
 type AppendResult = (typeof AppendResult)[keyof typeof AppendResult];
 
 class SpoolWriter {
-  private readonly spool: SpoolSegments;
+  private readonly spool: SpoolLedger;
   private readonly options: SpoolWriterOptions;
   private readonly splitter = new RecordSplitter();
   private header: Buffer | undefined;
@@ -29,7 +39,7 @@ class SpoolWriter {
   private unwritten: Buffer[] = [];
   lastError: NodeJS.ErrnoException | undefined;
 
-  constructor(spool: SpoolSegments, options: SpoolWriterOptions) {
+  constructor(spool: SpoolLedger, options: SpoolWriterOptions) {
     this.spool = spool;
     this.options = options;
     const { segment, fd } = spool.create();
@@ -53,22 +63,53 @@ class SpoolWriter {
     }
     if (this.unwritten.length > 0) return this.retry() ? this.append(chunk) : AppendResult.ioError;
     if (this.spool.totalBytes + chunk.length > this.options.maxBytes) return AppendResult.full;
+    // Bytes go to disk before anything else happens to them: the gap between read(2) returning and
+    // write(2) starting is a few microseconds, the only moment a SIGKILL could lose them.
+    const ok = this.write(chunk);
+    this.account(chunk);
+    if (!ok) return AppendResult.ioError;
+    if (this.segment.size >= this.options.segmentBytes) {
+      const boundary = chunk.length - this.splitter.pendingBytes;
+      if (boundary >= 0) this.rotateAt(chunk.subarray(boundary));
+    }
+    return this.unwritten.length > 0 ? AppendResult.ioError : AppendResult.written;
+  }
+
+  /**
+   * Starts a new segment so that each holds whole records: the incomplete record at the end of the
+   * current one (`tail`, already written) is copied to the new segment after the header, and only
+   * then cut off the old one. A crash in between leaves the tail twice (an extra fragment
+   * downstream rejects), never zero times.
+   */
+  private rotateAt(tail: Buffer): void {
+    const old = this.segment;
+    const oldFd = this.fd;
+    const cut = old.size - tail.length;
+    const { segment, fd } = this.spool.create();
+    this.segment = segment;
+    this.fd = fd;
+    if (this.header) this.write(Buffer.concat([this.header, Buffer.from('\n')]));
+    if (tail.length > 0) this.write(tail);
+    try {
+      if (tail.length > 0) {
+        ftruncateSync(oldFd, cut);
+        this.spool.shrank(old, tail.length);
+      }
+      fsyncSync(oldFd);
+      closeSync(oldFd);
+    } catch (error) {
+      this.lastError = error as NodeJS.ErrnoException;
+    }
+    this.spool.close(old);
+  }
+
+  private account(chunk: Buffer): void {
     let records = 0;
     this.splitter.push(chunk, (buf, start, end) => {
       if (isHeaderRecord(buf, start, end)) this.header = Buffer.from(buf.subarray(start, end));
       else if (end > start) records++;
     });
     this.options.onRecords(records);
-    const boundary = chunk.length - this.splitter.pendingBytes;
-    if (boundary >= 0 && this.segment.size + chunk.length >= this.options.segmentBytes) {
-      if (!this.write(chunk.subarray(0, boundary))) {
-        this.unwritten.push(Buffer.from(chunk.subarray(boundary)));
-        return AppendResult.ioError;
-      }
-      this.rotate();
-      return this.write(chunk.subarray(boundary)) ? AppendResult.written : AppendResult.ioError;
-    }
-    return this.write(chunk) ? AppendResult.written : AppendResult.ioError;
   }
 
   /** Writes what a failed append left over. True once nothing is left. */
@@ -78,6 +119,11 @@ class SpoolWriter {
       if (!this.writeNow(next)) return false;
     }
     return true;
+  }
+
+  /** Descriptor of the segment being written (the main thread fsyncs it on its timer). */
+  get currentFd(): number {
+    return this.fd;
   }
 
   /** fsync the current segment if anything was appended since the last call. */
@@ -141,5 +187,5 @@ class SpoolWriter {
   }
 }
 
-export type { SpoolWriterOptions };
+export type { SpoolLedger, SpoolWriterOptions };
 export { AppendResult, SpoolWriter };

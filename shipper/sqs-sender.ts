@@ -155,8 +155,10 @@ class SqsSender {
       }
       // An entry SQS reported neither way: not acknowledged, so it is sent again.
       retry.push(...byId.values());
-      if (retry.length === 0) this.backoffMs = 0;
-      else this.backOff();
+      // SQS answered, so it is reachable: failed entries go again after a short pause, and only
+      // whole-request failures (outage, throttling of the call) escalate the backoff.
+      this.backoffMs = 0;
+      if (retry.length > 0) this.notBefore = Date.now() + BACKOFF_MIN_MS;
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
       if (name === 'BatchRequestTooLong' || /too ?long/i.test(String((error as Error).message))) {

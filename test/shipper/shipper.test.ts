@@ -137,7 +137,7 @@ describe('pmta-shipper', () => {
     } finally {
       closeSync(fd);
     }
-    const envelopes = await drainQueue(sqs.client(), url, () => false, 4_000);
+    const envelopes = await drainQueue(sqs.client(), url, () => false, 60_000, { stopWhenEmpty: true });
     const received = new Set(envelopes.flatMap((e) => e.lines));
     // A record cut by a kill mid-read arrives as the two pieces each run read.
     let offset = Buffer.byteLength(`${ACCT_HEADER}\r\n`);

@@ -41,6 +41,7 @@ async function drainQueue(
   queueUrl: string,
   done: (all: Envelope[]) => boolean,
   timeoutMs: number,
+  options: { stopWhenEmpty?: boolean } = {},
 ): Promise<Envelope[]> {
   const all: Envelope[] = [];
   const until = Date.now() + timeoutMs;
@@ -54,6 +55,7 @@ async function drainQueue(
       }),
     );
     const messages = out.Messages ?? [];
+    if (messages.length === 0 && options.stopWhenEmpty) break;
     for (const m of messages) {
       const decoded = decodeEnvelope(
         m.Body ?? '',
