@@ -3,8 +3,10 @@
  */
 
 const MAX_ADDRESS_LENGTH = 254;
-// Deliberately loose: PowerMTA already accepted these addresses; we only refuse what cannot be one.
-const ADDRESS = /^[^\s@<>",;()[\]\\]+@[^\s@<>",;()[\]\\]+\.[^\s@<>",;()[\]\\.]+$/;
+// Deliberately loose: PowerMTA already accepted these addresses; we only refuse what cannot be one
+// (control characters such as NUL included: they would travel on to providers, logs and reports).
+const ADDRESS =
+  /^[^\s\x00-\x1f\x7f@<>",;()[\]\\]+@[^\s\x00-\x1f\x7f@<>",;()[\]\\]+\.[^\s\x00-\x1f\x7f@<>",;()[\]\\.]+$/;
 
 type AddressResult = { ok: true; address: string } | { ok: false; reason: string };
 
