@@ -1,7 +1,7 @@
 /**
  * `pmta-bounce` command dispatcher. Configuration errors exit 2 with the key path named.
  */
-import { ConfigError } from '#core/errors.ts';
+import { ConfigError, StoreError } from '#core/errors.ts';
 import { checkCommand } from './check-command.ts';
 import { type CliIo, ExitCode, processIo } from './cli-io.ts';
 import { processCommand } from './process-command.ts';
@@ -53,6 +53,11 @@ async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
     }
     // A command that does not catch its own parseArgs error (unknown option, missing value) is
     // still a usage error: exit 2 with the message, not a stack trace.
+    // A --state that is not a database (or cannot be created) is found before anything is read.
+    if (error instanceof StoreError && error.message.startsWith('cannot open state')) {
+      io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
+      return ExitCode.usage;
+    }
     if (isArgumentError(error)) {
       io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
       return ExitCode.usage;

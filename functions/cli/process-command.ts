@@ -56,6 +56,14 @@ function logResult(log: RunLog, result: ActionResult): void {
   }
 }
 
+/**
+ * JSON leaves U+2028/U+2029 raw; readers that split on Unicode line breaks (Python's splitlines,
+ * some editors) would see a forged row. Escaped, the line still parses to the same value.
+ */
+function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 async function writeLine(stream: Writable, line: string): Promise<void> {
   if (!stream.write(line)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
@@ -93,10 +101,16 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
   for (const input of inputs) {
     if (input === '-') continue;
+    let directory = false;
     try {
-      statSync(input);
+      // A directory would fail later, mid-run, with EISDIR; pipes and devices are fine.
+      directory = statSync(input).isDirectory();
     } catch {
       io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
+      return ExitCode.usage;
+    }
+    if (directory) {
+      io.stderr.write(`pmta-bounce process: cannot read ${input} (a directory)\n`);
       return ExitCode.usage;
     }
   }
@@ -174,7 +188,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           logRow(log, row);
           if (report) {
             const line = inputs.length > 1 ? { file: source, ...row } : row;
-            await writeLine(report, `${JSON.stringify(line)}\n`);
+            await writeLine(report, `${jsonLine(line)}\n`);
           }
         }
         if (!dryRun && result.actions.length > 0) {
