@@ -81,7 +81,7 @@ function* generateAccountingLines(
     }
     const [cat, status, diag] = BOUNCES[Math.floor(random() * BOUNCES.length)]!;
     const type = r < 0.2 ? 'rb' : 'b';
-    yield `${type},${time},${time},news@example.com,${rcpt},,failed,${status},${csvQuote(diag.replace('{rcpt}', rcpt))},mx.example.net (192.0.2.10),${cat},smtp,app1 (10.0.0.2),smtp,198.51.100.7,192.0.2.10,"PIPELINING,8BITMIME,SIZE,STARTTLS",${2000 + (i % 5000)},vmta1,${job},,example.com/vmta1,pool1,,,`;
+    yield `${type},${time},${time},news@example.com,${rcpt},,failed,${csvQuote(status)},${csvQuote(diag.replace('{rcpt}', rcpt))},mx.example.net (192.0.2.10),${cat},smtp,app1 (10.0.0.2),smtp,198.51.100.7,192.0.2.10,"PIPELINING,8BITMIME,SIZE,STARTTLS",${2000 + (i % 5000)},vmta1,${job},,example.com/vmta1,pool1,,,`;
   }
 }
 
