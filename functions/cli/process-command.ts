@@ -4,6 +4,7 @@
  * the input size.
  */
 import { appendFileSync, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting-reader.ts';
@@ -117,6 +118,14 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
 
   // Output files are opened before anything is processed: an unwritable path is a usage error,
   // not an 'error' event (report) or a throw (log file) that kills the run halfway.
+  const statePath = args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
+  for (const output of [args.values.report, args.values.logfile]) {
+    // Opening the report truncates its file: pointed at the state, it would wipe the state.
+    if (output && resolve(output) === resolve(statePath)) {
+      io.stderr.write(`pmta-bounce process: ${output} is the state file; choose another path\n`);
+      return ExitCode.usage;
+    }
+  }
   let reportFd: number | undefined;
   let opening = args.values.logfile;
   try {
@@ -137,7 +146,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     now: io.now,
   });
   const runtime = createLocalRuntime(config, {
-    statePath: args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH,
+    statePath,
     dryRun,
   });
   const report = reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined;
