@@ -173,6 +173,7 @@ async function main(): Promise<void> {
     sqsPort: 0,
     dynamodbPort: 0,
     visibilityTimeoutSeconds: 120,
+    emulatorProcesses: true,
     ingestConcurrency: 2,
     actConcurrency: 8,
     onError: (source, error) => console.error(`${source}: ${error instanceof Error ? error.message : error}`),

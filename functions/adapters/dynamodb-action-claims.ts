@@ -1,109 +1,161 @@
 /**
- * Claims on actions, as Powertools idempotency does it: claim (INPROGRESS with an expiry) → run →
- * complete (COMPLETED, kept for a day) or release (deleted). A claim that is INPROGRESS and not
- * expired belongs to another invocation; an expired one (a crashed run) may be taken over.
- * Only conditional single-item writes: works on dynalite.
+ * Claims on actions, as Powertools idempotency does it: claim (with an expiry) → run → complete or
+ * release. A claim that is held and not expired belongs to another invocation; an expired one (a
+ * crashed run) may be taken over. Only conditional single-item writes: works on dynalite.
  *
- * Item: pk `claim#<actionId>` sk `claim`: status, token (the SQS message id), providers, expiresAt (s).
+ * The claim lives on the subject's suppression state item (pk `sub#<subject>` sk `state`:
+ * claimToken = the SQS message id, claimExpiresAt in s), because an action's id is its subject
+ * (decide-records) and act needs that item anyway: the claim write returns the providers already
+ * done (no separate read), and finishing records the provider outcomes and drops the claim in the
+ * same write. Three requests per action (claim, audit, finish) instead of five.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
-
-const ClaimStatus = { inProgress: 'INPROGRESS', completed: 'COMPLETED' } as const;
-type ClaimStatus = (typeof ClaimStatus)[keyof typeof ClaimStatus];
 
 const ClaimResult = { claimed: 'claimed', inProgress: 'in-progress' } as const;
 type ClaimResult = (typeof ClaimResult)[keyof typeof ClaimResult];
 
-/** How long a COMPLETED claim is kept (TTL), for the operator's benefit only. */
-const COMPLETED_TTL_SECONDS = 86_400;
+/** A provider's outcome as the state records it (SuppressionStore.markProvider). */
+interface ProviderMark {
+  provider: string;
+  outcome: 'done' | 'failed';
+}
 
 interface ActionClaims {
   claim(actionId: string, token: string, providers: readonly string[], nowMs: number): Promise<ClaimResult>;
   complete(actionId: string, token: string, nowMs: number): Promise<void>;
   release(actionId: string, token: string): Promise<void>;
+  /** Optional: claim and read the providers already done, in one request. */
+  claimReading?(
+    subject: string,
+    token: string,
+    nowMs: number,
+  ): Promise<{ claim: ClaimResult; done: string[] }>;
+  /** Optional: record the provider outcomes and drop the claim, in as few requests as possible. */
+  finish?(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void>;
 }
 
 interface DynamoDbActionClaimsOptions {
   client: DynamoDBDocumentClient;
   table: string;
-  /** INPROGRESS expiry: longer than the function timeout, so a live run is never taken over. */
+  /** Claim expiry: longer than the function timeout, so a live run is never taken over. */
   inProgressSeconds: number;
 }
 
-const key = (actionId: string) => ({ pk: `claim#${actionId}`, sk: 'claim' });
+const key = (subject: string) => ({ pk: `sub#${subject}`, sk: 'state' });
+
+function setToList(value: unknown): string[] {
+  if (value instanceof Set) return [...(value as Set<string>)];
+  return Array.isArray(value) ? (value as string[]) : [];
+}
 
 function createDynamoDbActionClaims(options: DynamoDbActionClaimsOptions): ActionClaims {
   const { client, table } = options;
-  const conditional = async (run: () => Promise<unknown>): Promise<boolean> => {
+  /** false when the condition failed; any other error is a StoreError. */
+  const conditional = async <T>(run: () => Promise<T>): Promise<T | false> => {
     try {
-      await run();
-      return true;
+      return await run();
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw new StoreError('action claim write failed', { cause: error });
     }
   };
+  const names = { '#t': 'claimToken', '#e': 'claimExpiresAt' };
+
+  async function claimReading(subject: string, token: string, nowMs: number) {
+    const now = Math.floor(nowMs / 1000);
+    const out = await conditional(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key(subject),
+          UpdateExpression: 'SET #t = :token, #e = :exp',
+          ConditionExpression: 'attribute_not_exists(#t) OR #e < :now OR #t = :token',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':exp': now + options.inProgressSeconds,
+            ':now': now,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (out === false) return { claim: ClaimResult.inProgress, done: [] };
+    return { claim: ClaimResult.claimed, done: setToList(out.Attributes?.done) };
+  }
+
+  /** Drops our own claim only: a run that outlived its expiry must not drop its successor's. */
+  async function drop(subject: string, token: string): Promise<void> {
+    await conditional(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key(subject),
+          UpdateExpression: 'REMOVE #t, #e',
+          ConditionExpression: '#t = :token',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      ),
+    );
+  }
+
+  /** Unconditional outcome write (SuppressionStore.markProvider's expression, several providers). */
+  async function mark(subject: string, providers: readonly string[], outcome: 'done' | 'failed') {
+    if (providers.length === 0) return;
+    await conditional(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: key(subject),
+          UpdateExpression: outcome === 'done' ? 'ADD done :p DELETE failed :p' : 'ADD failed :p',
+          ExpressionAttributeValues: { ':p': new Set(providers) },
+        }),
+      ),
+    );
+  }
+
   return {
-    async claim(actionId, token, providers, nowMs) {
-      const now = Math.floor(nowMs / 1000);
-      // COMPLETED does not block: which providers still need the action is the suppression
-      // state's to say (a later action for the same subject may carry a provider added since).
-      const ok = await conditional(() =>
-        client.send(
-          new PutCommand({
-            TableName: table,
-            Item: {
-              ...key(actionId),
-              status: ClaimStatus.inProgress,
-              token,
-              providers: [...providers],
-              expiresAt: now + options.inProgressSeconds,
-            },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR #s <> :running OR expiresAt < :now OR #t = :token',
-            ExpressionAttributeNames: { '#s': 'status', '#t': 'token' },
-            ExpressionAttributeValues: { ':running': ClaimStatus.inProgress, ':now': now, ':token': token },
-          }),
-        ),
-      );
-      return ok ? ClaimResult.claimed : ClaimResult.inProgress;
+    async claim(actionId, token, _providers, nowMs) {
+      return (await claimReading(actionId, token, nowMs)).claim;
     },
-    async complete(actionId, token, nowMs) {
-      await conditional(() =>
+    async complete(actionId, token) {
+      await drop(actionId, token);
+    },
+    async release(actionId, token) {
+      await drop(actionId, token);
+    },
+    claimReading,
+    async finish(subject, token, marks) {
+      const done = marks.filter((m) => m.outcome === 'done').map((m) => m.provider);
+      const failed = marks.filter((m) => m.outcome === 'failed').map((m) => m.provider);
+      // One expression may touch `failed` once: with both kinds, the done ones go first, alone.
+      if (done.length > 0 && failed.length > 0) await mark(subject, done, 'done');
+      const [outcome, providers] =
+        failed.length > 0 ? (['failed', failed] as const) : (['done', done] as const);
+      if (providers.length === 0) return drop(subject, token);
+      const ok = await conditional(() =>
         client.send(
           new UpdateCommand({
             TableName: table,
-            Key: key(actionId),
-            UpdateExpression: 'SET #s = :done, expiresAt = :exp',
+            Key: key(subject),
+            UpdateExpression:
+              outcome === 'done'
+                ? 'ADD done :p DELETE failed :p REMOVE #t, #e'
+                : 'ADD failed :p REMOVE #t, #e',
             ConditionExpression: '#t = :token',
-            ExpressionAttributeNames: { '#s': 'status', '#t': 'token' },
-            ExpressionAttributeValues: {
-              ':done': ClaimStatus.completed,
-              ':exp': Math.floor(nowMs / 1000) + COMPLETED_TTL_SECONDS,
-              ':token': token,
-            },
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':p': new Set(providers), ':token': token },
           }),
         ),
       );
-    },
-    async release(actionId, token) {
-      // Only our own claim: a run that outlived its expiry must not delete its successor's.
-      await conditional(() =>
-        client.send(
-          new DeleteCommand({
-            TableName: table,
-            Key: key(actionId),
-            ConditionExpression: '#t = :token',
-            ExpressionAttributeNames: { '#t': 'token' },
-            ExpressionAttributeValues: { ':token': token },
-          }),
-        ),
-      );
+      // Our claim was taken over (we outlived its expiry): the outcomes are still facts.
+      if (ok === false) await mark(subject, providers, outcome);
     },
   };
 }
 
-export type { ActionClaims, DynamoDbActionClaimsOptions };
-export { ClaimResult, ClaimStatus, createDynamoDbActionClaims };
+export type { ActionClaims, DynamoDbActionClaimsOptions, ProviderMark };
+export { ClaimResult, createDynamoDbActionClaims };

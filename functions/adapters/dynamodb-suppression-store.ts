@@ -54,6 +54,8 @@ interface DynamoDbSuppressionStoreOptions {
 class DynamoDbSuppressionStore implements SuppressionStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  /** Audit entries waiting for the next shared BatchWriteItem (appendAudit). */
+  #auditBatch: { items: Map<string, Item>; written: Promise<void> } | undefined;
 
   constructor(options: DynamoDbSuppressionStoreOptions) {
     this.#client = options.client;
@@ -168,6 +170,7 @@ class DynamoDbSuppressionStore implements SuppressionStore {
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     const items = new Map<string, Item>();
     for (const e of entries) {
       const body = JSON.stringify([
@@ -184,7 +187,23 @@ class DynamoDbSuppressionStore implements SuppressionStore {
       const pk = auditPk(e.subject);
       items.set(`${pk}\n${sk}`, { pk, sk, ...stripUndefined(e) });
     }
-    await batchPut(this.#client, this.#table, [...items.values()]);
+    // Concurrent callers (the act function runs up to ten actions at once, one audit entry each)
+    // share BatchWriteItem requests: entries queued in the same turn of the event loop go out
+    // together, and every caller returns only once its own entries are written.
+    this.#auditBatch ??= this.#newAuditBatch();
+    const batch = this.#auditBatch;
+    for (const [id, item] of items) batch.items.set(id, item);
+    return batch.written;
+  }
+
+  #newAuditBatch(): { items: Map<string, Item>; written: Promise<void> } {
+    const items = new Map<string, Item>();
+    const written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.#auditBatch = undefined;
+      // Same key, same content (the key hashes the entry): a duplicate is written once.
+      return batchPut(this.#client, this.#table, [...items.values()]);
+    });
+    return { items, written };
   }
 
   /** Providers that finished this subject (the act function skips them on a redelivery). */

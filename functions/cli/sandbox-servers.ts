@@ -2,7 +2,9 @@
  * The two emulators behind `pmta-bounce sandbox` and the integration tests, started from code on
  * 127.0.0.1 only (the fauxqs CLI binds 0.0.0.0: never use it), on a free port unless one is given.
  */
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 
@@ -39,5 +41,48 @@ async function startFauxqs(port = 0): Promise<LocalServer> {
   return { endpoint: `http://${HOST}:${bound}`, stop: () => app.close() };
 }
 
-export type { LocalServer };
-export { startDynalite, startFauxqs };
+type EmulatorKind = 'dynalite' | 'fauxqs';
+
+/** Startup of a child (tsx compile included) stops here at the latest. */
+const CHILD_START_MS = 30_000;
+
+/**
+ * The same server in a child process (emulator-process.ts): it gets its own core. The child stops
+ * when stop() is called, and by itself when this process exits (its stdin closes).
+ */
+function startEmulatorProcess(kind: EmulatorKind, port = 0): Promise<LocalServer> {
+  const entry = fileURLToPath(new URL('./emulator-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, String(port)], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${kind} child did not start within ${CHILD_START_MS} ms`));
+    }, CHILD_START_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} child exited (${code}) before it was ready`));
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const line = output.split('\n', 1)[0];
+      if (line === undefined || !output.includes('\n')) return;
+      clearTimeout(timer);
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      const endpoint = (JSON.parse(line) as { endpoint: string }).endpoint;
+      resolve({ endpoint, stop });
+    });
+  });
+}
+
+export type { EmulatorKind, LocalServer };
+export { startDynalite, startEmulatorProcess, startFauxqs };

@@ -9,7 +9,7 @@
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { ActionClaims } from '#adapters/dynamodb-action-claims.ts';
+import type { ActionClaims, ProviderMark } from '#adapters/dynamodb-action-claims.ts';
 import { mapLimit } from '#adapters/map-limit.ts';
 import type { MetricSink } from '#adapters/metric-sink.ts';
 import type { VisibilityControl } from '#adapters/sqs-action-queue.ts';
@@ -105,6 +105,21 @@ function recordMetrics(result: ActionResult, deps: ActDeps): void {
   }
 }
 
+/** The store as runAction sees it, except that provider outcomes are collected, not written. */
+function deferMarks(store: SuppressionStore, marks: ProviderMark[]): SuppressionStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'markProvider')
+        return async (_subject: string, provider: string, outcome: 'done' | 'failed') => {
+          marks.push({ provider, outcome });
+        };
+      const value = Reflect.get(target, property, target);
+      // Bound to the real store: its methods use private fields.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Failed outcomes that will not be retried: permanent ones, or all of them on the last receive. */
 function finalFailures(
   failed: readonly ProviderOutcome[],
@@ -140,27 +155,41 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
   };
 
   const token = record.messageId;
-  const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
-  if (claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+  // The DynamoDB claims read the providers done with the claim write; other ports read after it.
+  let done: readonly string[] | undefined;
+  if (deps.claims.claimReading) {
+    const c = await deps.claims.claimReading(action.subject, token, deps.now());
+    if (c.claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+    done = c.done;
+  } else {
+    const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
+    if (claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+  }
+  // With `finish`, the provider outcomes are written together with dropping the claim.
+  const marks: ProviderMark[] = [];
+  const finish = deps.claims.finish?.bind(deps.claims);
+  const store = finish ? deferMarks(deps.store, marks) : deps.store;
   let result: ActionResult;
   try {
-    const done = new Set(await deps.store.providersDone(action.subject));
-    const pending = action.providers.filter((p) => !done.has(p));
+    done ??= await deps.store.providersDone(action.subject);
+    const finished = new Set(done);
+    const pending = action.providers.filter((p) => !finished.has(p));
     if (pending.length === 0) {
       await deps.claims.complete(action.id, token, deps.now());
       return { actionId: action.id, outcome: ActOutcome.duplicate };
     }
-    result = await runAction({ ...action, providers: pending }, deps.providers, deps.store, deps.now);
+    result = await runAction({ ...action, providers: pending }, deps.providers, store, deps.now);
   } catch (error) {
     await deps.claims.release(action.id, token);
     throw error;
   }
+  if (finish) await finish(action.subject, token, marks);
   recordMetrics(result, deps);
   if (result.complete) {
-    await deps.claims.complete(action.id, token, deps.now());
+    if (!finish) await deps.claims.complete(action.id, token, deps.now());
     return { actionId: action.id, outcome: ActOutcome.done };
   }
-  await deps.claims.release(action.id, token);
+  if (!finish) await deps.claims.release(action.id, token);
   const failed = result.outcomes.filter((o) => o.outcome === 'failed');
   const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
   const final = finalFailures(failed, receives, deps);
