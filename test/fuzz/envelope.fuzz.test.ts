@@ -7,7 +7,12 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
-import { type DecodeEnvelopeResult, decodeEnvelope, encodeEnvelopeJson, envelopeRecords } from '#core/envelope.ts';
+import {
+  type DecodeEnvelopeResult,
+  decodeEnvelope,
+  encodeEnvelopeJson,
+  envelopeRecords,
+} from '#core/envelope.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 
 const encoding = fc.constantFrom(undefined, '', 'gzip', 'br', 'GZIP', 'identity');
@@ -49,9 +54,13 @@ describe('envelope decoder: fuzz', () => {
     'any body text, any content encoding: a value, never a throw',
     () => {
       fc.assert(
-        fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 300 })), encoding, (body, enc) => {
-          checkResult(decodeEnvelope(body, enc, gzipEnvelopeCodec));
-        }),
+        fc.property(
+          fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 300 })),
+          encoding,
+          (body, enc) => {
+            checkResult(decodeEnvelope(body, enc, gzipEnvelopeCodec));
+          },
+        ),
         { numRuns: n },
       );
     },
@@ -92,18 +101,31 @@ describe('envelope decoder: fuzz', () => {
     'what the encoder writes always decodes to the same lines (any text, binary records as b64)',
     () => {
       fc.assert(
-        fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.uint8Array({ maxLength: 30 })), { maxLength: 8 }), (items) => {
-          const b64: number[] = [];
-          const lines = items.map((item, i) => {
-            if (typeof item === 'string') return item;
-            b64.push(i);
-            return Buffer.from(item).toString('base64');
-          });
-          const envelope = { v: 1 as const, source: 'pmta-acct' as const, host: 'h', stream: 's', seq: 0, lines, b64 };
-          const result = decodeEnvelope(encodeEnvelopeJson(envelope), undefined, gzipEnvelopeCodec);
-          expect(result.ok).toBe(true);
-          if (result.ok) expect(result.envelope.lines).toEqual(lines);
-        }),
+        fc.property(
+          fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.uint8Array({ maxLength: 30 })), {
+            maxLength: 8,
+          }),
+          (items) => {
+            const b64: number[] = [];
+            const lines = items.map((item, i) => {
+              if (typeof item === 'string') return item;
+              b64.push(i);
+              return Buffer.from(item).toString('base64');
+            });
+            const envelope = {
+              v: 1 as const,
+              source: 'pmta-acct' as const,
+              host: 'h',
+              stream: 's',
+              seq: 0,
+              lines,
+              b64,
+            };
+            const result = decodeEnvelope(encodeEnvelopeJson(envelope), undefined, gzipEnvelopeCodec);
+            expect(result.ok).toBe(true);
+            if (result.ok) expect(result.envelope.lines).toEqual(lines);
+          },
+        ),
         { numRuns: n },
       );
     },
@@ -111,7 +133,15 @@ describe('envelope decoder: fuzz', () => {
   );
 
   it('a b64 index on a line that is not base64 is a reject naming that line, not a throw later', () => {
-    const body = JSON.stringify({ v: 1, source: 'pmta-acct', host: 'h', stream: 's', seq: 0, lines: ['ok', '!!!'], b64: [1] });
+    const body = JSON.stringify({
+      v: 1,
+      source: 'pmta-acct',
+      host: 'h',
+      stream: 's',
+      seq: 0,
+      lines: ['ok', '!!!'],
+      b64: [1],
+    });
     expect(decodeEnvelope(body, undefined, gzipEnvelopeCodec)).toEqual({
       ok: false,
       error: { field: 'lines.1', reason: 'listed in b64 but not base64' },
