@@ -48,6 +48,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     ? new SqliteSuppressionStore({
         path: join(scratch, 'state.db'),
         audit: false,
+        scratch: true,
         basePath: existsSync(options.statePath) ? options.statePath : undefined,
       })
     : new SqliteSuppressionStore({ path: options.statePath });

@@ -70,6 +70,8 @@ interface SqliteSuppressionStoreOptions {
   basePath?: string | undefined;
   /** false: drop audit entries (a dry run's throwaway state has no reader for them). */
   audit?: boolean;
+  /** A throwaway file (dry run): no journal, no syncs — nothing to protect, speed matters. */
+  scratch?: boolean;
 }
 
 type Row = { providers_done: string } | undefined;
@@ -93,8 +95,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
+      this.db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
+      if (options.scratch) this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.exec(SCHEMA);
       this.base = options.basePath
         ? new Database(options.basePath, { readonly: true, fileMustExist: true })
