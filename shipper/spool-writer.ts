@@ -63,8 +63,9 @@ class SpoolWriter {
     }
     if (this.unwritten.length > 0) return this.retry() ? this.append(chunk) : AppendResult.ioError;
     if (this.spool.totalBytes + chunk.length > this.options.maxBytes) return AppendResult.full;
-    // Bytes go to disk before anything else happens to them: the gap between read(2) returning and
-    // write(2) starting is a few microseconds, the only moment a SIGKILL could lose them.
+    // Bytes go to disk before anything else happens to them. From a pipe, read(2) until this
+    // write(2) has returned is the only moment a SIGKILL can lose them; from a regular file the
+    // spooler takes them off its input only after this (see stdin-spooler.ts).
     const ok = this.write(chunk);
     this.account(chunk);
     if (!ok) return AppendResult.ioError;

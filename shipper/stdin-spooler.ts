@@ -1,10 +1,18 @@
 /**
- * The stdin spooler: a worker thread that does nothing but read(2) fd 0 and write(2) the bytes to
- * the spool, back to back. Blocking reads are fine here, and since nothing else runs on this
- * thread, bytes leave the pipe and reach the spool file within microseconds — a SIGKILL at any
- * moment loses nothing that was read. The main thread learns about segments through messages.
+ * The stdin spooler: a worker thread that does nothing but read fd 0 and write(2) the bytes to the
+ * spool, back to back; the main thread learns about segments through messages.
+ *
+ * When stdin is a regular file (replaying an acct file, `< file`), bytes are taken off it only once
+ * they are in the spool: each chunk is read with pread(2) at the file's offset, which leaves the
+ * shared offset alone, appended to the spool, and only then is the offset moved past it by reading
+ * the same span again. A SIGKILL at any moment leaves every byte either spooled, or unread (still
+ * there for the next run), or both (sent twice: at-least-once) — never neither.
+ *
+ * A pipe (PowerMTA's case) has no pread: read(2) takes the bytes out of the pipe. One read is
+ * followed at once by the write; a SIGKILL between them, or during the write (the kernel then stops
+ * part-way), loses what that read returned. See docs/shipper.md.
  */
-import { readSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createSegmentFile, type Segment } from './spool-segments.ts';
@@ -86,11 +94,12 @@ async function runStdinSpooler(): Promise<void> {
       if (n > 0) ledger.post({ t: 'records', n });
     },
   });
+  const input = openInput(data.fd);
   const buf = Buffer.allocUnsafe(READ_BYTES);
   for (;;) {
     let n: number;
     try {
-      n = readSync(data.fd, buf, 0, READ_BYTES, null);
+      n = input.read(buf);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
@@ -112,11 +121,68 @@ async function runStdinSpooler(): Promise<void> {
       if (result === AppendResult.full) result = writer.append(chunk);
       else result = writer.retry() ? AppendResult.written : AppendResult.ioError;
     }
+    // Spooled: only now may the input let go of these bytes (the writer keeps no view of `buf`).
+    try {
+      input.consumed(n, buf);
+    } catch (error) {
+      writer.finish();
+      ledger.post({ t: 'end', error: (error as Error).message });
+      return;
+    }
     // Yield so 'released' messages keep the cap accounting current.
     await new Promise((resolve) => setImmediate(resolve));
   }
   writer.finish();
   ledger.post({ t: 'end' });
+}
+
+/** Where the spooler's bytes come from. */
+interface Input {
+  /** Next bytes of input, into `buf`; 0 at end of input. */
+  read: (buf: Buffer) => number;
+  /** The `n` bytes the last `read` returned are in the spool. `buf` may be used as scratch. */
+  consumed: (n: number, buf: Buffer) => void;
+}
+
+function openInput(fd: number): Input {
+  let position: number | undefined;
+  try {
+    if (fstatSync(fd).isFile()) position = offsetOf(fd);
+  } catch {
+    // A bad descriptor: the first read reports it.
+  }
+  if (position === undefined) {
+    // Pipe, socket, tty (or a file whose offset we cannot learn): read(2) consumes as it reads.
+    return { read: (buf) => readSync(fd, buf, 0, buf.length, null), consumed: () => {} };
+  }
+  // Regular file: pread at our own position; the shared offset (what the next run, or whoever
+  // handed us this descriptor, sees as read) advances only past spooled bytes.
+  let pos = position;
+  return {
+    read: (buf) => readSync(fd, buf, 0, buf.length, pos),
+    consumed: (n, buf) => {
+      // Node has no lseek: read the same span again at the shared offset. A kill part-way leaves
+      // the offset somewhere inside bytes that are already spooled (a duplicate, never a gap).
+      let left = n;
+      while (left > 0) {
+        const k = readSync(fd, buf, 0, Math.min(left, buf.length), null);
+        if (k === 0) break; // the file shrank under us: nothing more to step over
+        left -= k;
+      }
+      pos += n;
+    },
+  };
+}
+
+/** The descriptor's current file offset (Linux: /proc/self/fdinfo), if it can be read. */
+function offsetOf(fd: number): number | undefined {
+  try {
+    const m = /^pos:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    const pos = m ? Number(m[1]) : Number.NaN;
+    return Number.isSafeInteger(pos) ? pos : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type { SpoolerCommand, SpoolerData, SpoolerEvent };
