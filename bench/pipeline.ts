@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     },
     sqsPort: 0,
     dynamodbPort: 0,
-    visibilityTimeoutSeconds: 120,
+    // As the stack sets the records queue (6x the 1 min ingest timeout): a shorter one redelivers
+    // messages still being ingested under a burst, and each redelivery re-emits their actions.
+    visibilityTimeoutSeconds: 360,
     emulatorProcesses: true,
     ingestConcurrency: 2,
     actConcurrency: 8,
