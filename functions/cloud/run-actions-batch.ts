@@ -7,6 +7,7 @@
  * A provider that failed for good (a permanent error, or the last receive before the DLQ) becomes
  * a postmaster notice (when `notify` is configured).
  */
+import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { ActionClaims, ProviderMark } from '#adapters/dynamodb-action-claims.ts';
@@ -154,7 +155,13 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     throw new RetryLaterError(why);
   };
 
-  const token = record.messageId;
+  // One token per delivery, not per message: SQS may deliver the same message (same messageId)
+  // twice at once, and both copies must not hold the claim. Each receive has its own receipt
+  // handle; a redelivery after a crash waits for the old claim's expiry, as intended.
+  const token = createHash('sha256')
+    .update(record.receiptHandle || record.messageId)
+    .digest('base64url')
+    .slice(0, 32);
   // The DynamoDB claims read the providers done with the claim write; other ports read after it.
   let done: readonly string[] | undefined;
   if (deps.claims.claimReading) {

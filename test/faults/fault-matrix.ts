@@ -70,12 +70,11 @@ const SINGLE_FAULTS: readonly Fault[] = Object.values(Fault);
 
 /**
  * Faults that still find a bug (reported, not fixed here): the scenario runs and prints, and the
- * test expects it to fail until the fix lands.
- * duplicate-concurrent: the act function's claim token is the SQS message id, and a message
- * delivered twice at once keeps its id, so both deliveries claim the subject and call the
- * providers (Interspire UnsubscribeSubscriber twice).
+ * test expects it to fail until the fix lands. None now: duplicate-concurrent found that the act
+ * claim token was the SQS message id, which a message delivered twice at once keeps (fixed: one
+ * token per receipt handle).
  */
-const KNOWN_BUGS: ReadonlySet<Fault> = new Set([Fault.duplicateConcurrent]);
+const KNOWN_BUGS: ReadonlySet<Fault> = new Set<Fault>([]);
 const isKnownBug = (s: Scenario) => s.faults.some((f) => KNOWN_BUGS.has(f));
 
 /** Reduced (CI): no fault, then each fault alone. Full: also every pair. */
