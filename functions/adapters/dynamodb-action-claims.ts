@@ -4,7 +4,7 @@
  * crashed run) may be taken over. Only conditional single-item writes: works on dynalite.
  *
  * The claim lives on the subject's suppression state item (pk `sub#<subject>` sk `state`:
- * claimToken = the SQS message id, claimExpiresAt in s), because an action's id is its subject
+ * claimToken = the caller's per-delivery token, claimExpiresAt in s), because an action's id is its subject
  * (decide-records) and act needs that item anyway: the claim write returns the providers already
  * done (no separate read), and finishing records the provider outcomes and drops the claim in the
  * same write. Three requests per action (claim, audit, finish) instead of five.
