@@ -16,6 +16,8 @@ const ENV = {
   /** Endpoint overrides for the sandbox (fauxqs, dynalite); unset in AWS. */
   SQS_ENDPOINT: 'PMTA_BOUNCE_SQS_ENDPOINT',
   DYNAMODB_ENDPOINT: 'PMTA_BOUNCE_DYNAMODB_ENDPOINT',
+  /** The actions queue's maxReceiveCount: act notifies a failure on that receive as final. */
+  MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
 } as const;
 
 /** DynamoDB key schema and TTL attribute, as the stack creates the table. */

@@ -45,7 +45,7 @@ const TUNING_ENV = {
   /** INPROGRESS claim expiry, seconds: above the act function's timeout. */
   CLAIM_SECONDS: 'PMTA_BOUNCE_CLAIM_SECONDS',
   /** The actions queue's maxReceiveCount: a failure on that receive is notified as final. */
-  MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
+  MAX_RECEIVE_COUNT: ENV.MAX_RECEIVE_COUNT,
 } as const;
 
 /** The stack's actions-queue maxReceiveCount (infra/bounce-handler-stack.ts), when not set. */

@@ -25,7 +25,7 @@ import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType } from 'aws-cdk-lib/aws-ses-actions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { HANDLER_ENTRIES, TABLE_SCHEMA } from '../functions/config.ts';
+import { ENV, HANDLER_ENTRIES, TABLE_SCHEMA } from '../functions/config.ts';
 import type { StackConfig } from './config.ts';
 import { BounceFunction } from './constructs/bounce-function.ts';
 import { OperationsAlarms } from './constructs/operations-alarms.ts';
@@ -40,6 +40,8 @@ const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * invocation runs up to `concurrency` calls per provider, so a provider sees at most twice that.
  */
 const ACT_MAX_CONCURRENCY = 2;
+/** Receives before an action is parked in the DLQ (the act function's backoff spans ~2.5 h). */
+const ACT_MAX_RECEIVE_COUNT = 12;
 
 interface BounceHandlerStackProps extends StackProps {
   stackConfig: StackConfig;
@@ -106,10 +108,12 @@ class BounceHandlerStack extends Stack {
       maxConcurrency: ACT_MAX_CONCURRENCY,
       // A provider outage retries with the act function's backoff (30 s doubling to 15 min, set by
       // ChangeMessageVisibility): about 2.5 hours before an action is parked in the DLQ.
-      maxReceiveCount: 12,
+      maxReceiveCount: ACT_MAX_RECEIVE_COUNT,
       retentionPeriod: Duration.days(14),
     });
     act.bindTable(table).bindConfig(configJson).bindSecret(secret);
+    // The act function notifies a failure as final on the queue's last receive: tell it which.
+    act.function.addEnvironment(ENV.MAX_RECEIVE_COUNT, String(ACT_MAX_RECEIVE_COUNT));
     this.actionsQueue = act.queue;
 
     const ingest = new QueueConsumerFunction(this, 'Ingest', {
