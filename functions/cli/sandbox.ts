@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '#core/errors.ts';
-import { loadConfigFile } from '../config-file.ts';
+import { loadConfigFile, resolveConfigPath } from '../config-file.ts';
 import { type CliIo, ExitCode, processIo } from './cli-io.ts';
 import { redriveQueue } from './redrive.ts';
-import { SANDBOX_EXTENSIONS } from './sandbox-extensions.ts';
+import { type PreparedExtension, SANDBOX_EXTENSIONS } from './sandbox-extensions.ts';
 import {
   SANDBOX_CREDENTIALS,
   SANDBOX_NAMES,
@@ -99,27 +99,52 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
     return ExitCode.ok;
   }
   const str = (k: string) => values[k] as string | undefined;
-  // Validates the whole configuration (and that every ${NAME} is set) before anything starts.
-  const { path } = loadConfigFile(str('config'), io.env);
   const log = (line: string) => io.stderr.write(`${line}\n`);
-  const sandbox = await startSandbox({
-    configDocument: rawDocument(path),
-    env: io.env,
-    sqsPort: port(str('sqs-port'), DEFAULT_SQS_PORT, '--sqs-port'),
-    dynamodbPort: port(str('dynamodb-port'), DEFAULT_DYNAMODB_PORT, '--dynamodb-port'),
-    visibilityTimeoutSeconds: positive(str('visibility-timeout'), 30, '--visibility-timeout'),
-    maxReceiveCount: positive(str('max-receive-count'), 5, '--max-receive-count'),
-    metrics: values.metrics === true,
-    // A core of their own for the emulators: the sandbox is several times faster on 2+ cores.
-    emulatorProcesses: true,
-    extraPollers: SANDBOX_EXTENSIONS.map(
-      (e) =>
-        (context): SandboxPoller =>
-          e.create(values, context, log) ?? { start() {}, stop: async () => {} },
-    ),
-    onError: (source, error) =>
-      log(`sandbox ${source}: ${error instanceof Error ? error.message : String(error)}`),
-  });
+  // Extensions that rewrite the configuration (e.g. --fake-providers) go before its validation.
+  let rewritten: { document: unknown } | undefined;
+  const document = (): unknown =>
+    rewritten ? rewritten.document : rawDocument(resolveConfigPath(str('config'), io.env));
+  const prepared: PreparedExtension[] = [];
+  const stopPrepared = async (): Promise<void> => {
+    for (const p of prepared.reverse()) await p.stop();
+  };
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    for (const e of SANDBOX_EXTENSIONS) {
+      const p = await e.prepare?.(values, {
+        document,
+        env: io.env,
+        print: (line) => io.stdout.write(`${line}\n`),
+        log,
+      });
+      if (!p) continue;
+      prepared.push(p);
+      rewritten = { document: p.document };
+    }
+    // Validates the whole configuration (and that every ${NAME} is set) before anything starts.
+    const { path } = loadConfigFile(str('config'), io.env);
+    sandbox = await startSandbox({
+      configDocument: rewritten ? rewritten.document : rawDocument(path),
+      env: io.env,
+      sqsPort: port(str('sqs-port'), DEFAULT_SQS_PORT, '--sqs-port'),
+      dynamodbPort: port(str('dynamodb-port'), DEFAULT_DYNAMODB_PORT, '--dynamodb-port'),
+      visibilityTimeoutSeconds: positive(str('visibility-timeout'), 30, '--visibility-timeout'),
+      maxReceiveCount: positive(str('max-receive-count'), 5, '--max-receive-count'),
+      metrics: values.metrics === true,
+      // A core of their own for the emulators: the sandbox is several times faster on 2+ cores.
+      emulatorProcesses: true,
+      extraPollers: SANDBOX_EXTENSIONS.map(
+        (e) =>
+          (context): SandboxPoller =>
+            e.create(values, context, log) ?? { start() {}, stop: async () => {} },
+      ),
+      onError: (source, error) =>
+        log(`sandbox ${source}: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  } catch (error) {
+    await stopPrepared();
+    throw error;
+  }
   const c = sandbox.context;
   io.stdout.write(
     [
@@ -138,6 +163,7 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
   const signal = await waitForSignal();
   log(`sandbox: ${signal}, stopping`);
   await sandbox.stop();
+  await stopPrepared();
   const s = { ingest: sandbox.ingest.stats, act: sandbox.act.stats };
   io.stdout.write(
     `sandbox stopped: ingest ${s.ingest.deleted} messages done, ${s.ingest.failed} failed; act ${s.act.deleted} done, ${s.act.failed} failed\n`,

@@ -122,14 +122,14 @@ class FakeMailwizzServer {
     return `${prefix}${this.#counter.toString(36).padStart(12, '0')}`;
   }
 
-  addList(name = `List ${this.lists.size + 1}`): string {
-    const uid = this.#uid('l');
+  /** `uid`: a given list uid (e.g. one logged in a sample file), else a generated one. */
+  addList(name = `List ${this.lists.size + 1}`, uid = this.#uid('l')): string {
     this.lists.set(uid, { uid, name, archived: false });
     return uid;
   }
 
-  addSubscriber(listUid: string, email: string, status = 'confirmed'): string {
-    const uid = this.#uid('s');
+  /** `uid`: a given subscriber uid (e.g. of an anonymised complaint), else a generated one. */
+  addSubscriber(listUid: string, email: string, status = 'confirmed', uid = this.#uid('s')): string {
     this.subscribers.push({ uid, listUid, email, status, changes: 0 });
     return uid;
   }
