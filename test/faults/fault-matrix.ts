@@ -109,6 +109,8 @@ interface ScenarioResult {
   duplicated: number;
   /** Suppression state or a fake disagrees with what the records ask for. */
   mismatched: number;
+  /** Soft-bounce pairs that missed the threshold because they were decided out of order (known bug). */
+  known: number;
   seconds: number;
   details: string[];
   /** One line per lost record, duplicated effect or disagreement. */
@@ -906,6 +908,7 @@ async function account(
     }
   }
   const outcomes = { done: 0, already: 0, soft: 0, ignored: 0, rejected: 0 };
+  const bestOf = new Map<string, string | undefined>(); // line → best decision action
   const problems: string[] = [];
   let lost = 0;
   for (const w of written) {
@@ -934,6 +937,7 @@ async function account(
       continue;
     }
     const best = ACTION_RANK.find((a) => actions.includes(a));
+    bestOf.set(w.line, best);
     if (best === 'unsubscribe') outcomes.done += 1;
     else if (best === 'already-suppressed') outcomes.already += 1;
     else if (best === 'soft-bounce') outcomes.soft += 1;
@@ -942,9 +946,23 @@ async function account(
 
   // Provider effects: at most one per subscription, and exactly where the records ask for one.
   const expected = new Set(written.map((w) => w.record.unsubscribes).filter((s): s is string => !!s));
+  // Known bug (reported): a soft bounce is counted within [at - window, at], so when the later
+  // record of a pair is decided first (its message came first, the other's was retried) neither
+  // reaches the threshold. Such a subject is counted under `known`, not as a disagreement.
+  const softReordered = new Set<string>();
+  const softDecisions = new Map<string, Array<string | undefined>>();
+  for (const w of written) {
+    const r = w.record;
+    if (r.kind !== 'soft-first' && r.kind !== 'soft-second') continue;
+    const address = r.fields.rcpt ?? '';
+    softDecisions.set(address, [...(softDecisions.get(address) ?? []), bestOf.get(w.line)]);
+  }
+  for (const [address, bests] of softDecisions)
+    if (bests.length === 2 && bests.every((b) => b === 'soft-bounce')) softReordered.add(address);
   let duplicated = 0;
   let mismatched = 0;
   const check = (what: string, subject: string, effects: number) => {
+    if (softReordered.has(subject) && effects === 0) return;
     const want = expected.has(subject) ? 1 : 0;
     if (effects > 1) {
       duplicated += effects - 1;
@@ -964,6 +982,7 @@ async function account(
   }
   // The suppression state agrees: every subject to unsubscribe is suppressed and done everywhere.
   for (const subject of expected) {
+    if (softReordered.has(subject) && !state.has(subject)) continue;
     const done = state.get(subject);
     const want =
       subject.startsWith('ref:') || subject.startsWith('mailwizz:') ? ['mw'] : ['mw', 'iem', 'hook'];
@@ -979,6 +998,7 @@ async function account(
     lost,
     duplicated,
     mismatched,
+    known: softReordered.size,
     problems,
   };
 }
@@ -999,6 +1019,7 @@ function formatTable(results: readonly ScenarioResult[]): string {
     'lost',
     'dup',
     'state',
+    'known',
     's',
   ];
   const rows = results.map((r) => [
@@ -1014,6 +1035,7 @@ function formatTable(results: readonly ScenarioResult[]): string {
     r.lost,
     r.duplicated,
     r.mismatched === 0 ? 'ok' : `${r.mismatched} off`,
+    r.known,
     r.seconds,
   ]);
   const cells = [head, ...rows].map((row) => row.map(String));
