@@ -9,6 +9,7 @@
  *   pk `soft#<address>`  sk `r#<sha(recordKey)>`  one soft bounce: at, recordKey, expiresAt (window end)
  *   pk `audit#<subject>` sk `<at:13>#<sha(entry)>` one audit entry (a replayed entry lands on itself)
  */
+
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -19,6 +20,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
+import { softBouncesInWindow } from '#core/soft-bounce-window.ts';
 import type {
   AuditEntry,
   SoftBounceRequest,
@@ -145,12 +147,7 @@ class DynamoDbSuppressionStore implements SuppressionStore {
       for (const item of await this.#queryAll(softPk(address))) byKey.set(String(item.sk), Number(item.at));
       history.set(address, byKey);
     });
-    return requests.map((r) => {
-      let count = 0;
-      for (const at of history.get(r.address)?.values() ?? [])
-        if (at >= r.at - windowMs && at <= r.at) count += 1;
-      return count;
-    });
+    return requests.map((r) => softBouncesInWindow(history.get(r.address)?.values() ?? [], r.at, windowMs));
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/action.ts';
 import { StoreError } from '#core/errors.ts';
+import { softBouncesInWindow } from '#core/soft-bounce-window.ts';
 import type {
   AuditEntry,
   SoftBounceRequest,
@@ -84,8 +85,8 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly insertSuppression: Database.Statement;
   private readonly updateDone: Database.Statement;
   private readonly insertSoft: Database.Statement;
-  private readonly countSoft: Database.Statement<[string, number, number], { n: number }>;
-  private readonly baseCountSoft: Database.Statement<[string, number, number], { n: number }> | undefined;
+  private readonly softNear: Database.Statement<[string, number, number], { at: number }>;
+  private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   private readonly insertAudit: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
@@ -121,11 +122,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.insertSoft = this.db.prepare(
       'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
     );
-    this.countSoft = this.db.prepare(
-      'SELECT count(*) AS n FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
-    );
-    this.baseCountSoft = this.base?.prepare(
-      'SELECT count(*) AS n FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
+    this.softNear = this.db.prepare('SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?');
+    this.baseSoftNear = this.base?.prepare(
+      'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
     this.insertAudit = this.db.prepare(
       `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key)
@@ -176,9 +175,10 @@ class SqliteSuppressionStore implements SuppressionStore {
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         this.insertSoft.run(r.address, r.recordKey, r.at);
-        const mine = this.countSoft.get(r.address, r.at - windowMs, r.at)?.n ?? 0;
-        const base = this.baseCountSoft?.get(r.address, r.at - windowMs, r.at)?.n ?? 0;
-        return mine + base;
+        const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
+        const near = this.softNear.all(...range).map((row) => row.at);
+        for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
+        return softBouncesInWindow(near, r.at, windowMs);
       }),
     );
     return run(requests);

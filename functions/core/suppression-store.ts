@@ -63,7 +63,9 @@ interface SuppressionStore {
   suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]>;
   /**
    * Adds soft bounces (a record key is counted once, however often replayed) and returns, per
-   * request, the number of soft bounces of that address within [at - windowMs, at].
+   * request, the most soft bounces of that address found in any window of windowMs that contains
+   * `at` (core/soft-bounce-window.ts): in time order that is [at - windowMs, at]; out of order a
+   * late-decided earlier bounce still completes the count.
    */
   recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]>;
   /** A provider finished (or gave up on) a subject. */

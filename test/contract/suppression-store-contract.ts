@@ -63,16 +63,20 @@ function describeSuppressionStoreContract(name: string, makeStore: () => Promise
 
     it('counts soft bounces within the window, each record key once', async () => {
       const window = 30 * DAY;
+      const [first] = await store.recordSoftBounces(
+        [{ address: 's@example.com', recordKey: 'r1', at: T0 }],
+        window,
+      );
+      expect(first).toBe(1);
       const counts = await store.recordSoftBounces(
         [
-          { address: 's@example.com', recordKey: 'r1', at: T0 },
           { address: 's@example.com', recordKey: 'r2', at: T0 + DAY },
           { address: 's@example.com', recordKey: 'r2', at: T0 + DAY },
           { address: 'other@example.com', recordKey: 'r1', at: T0 + DAY },
         ],
         window,
       );
-      expect(counts).toEqual([1, 2, 2, 1]);
+      expect(counts).toEqual([2, 2, 1]);
       // Exactly at the window edge it still counts; one ms past it, it does not.
       const [edge] = await store.recordSoftBounces(
         [{ address: 's@example.com', recordKey: 'r3', at: T0 + window }],
@@ -84,6 +88,26 @@ function describeSuppressionStoreContract(name: string, makeStore: () => Promise
         window,
       );
       expect(past).toBe(3);
+    });
+
+    it('counts a soft bounce decided late (out of order) with the later ones in its window', async () => {
+      const window = 7 * DAY;
+      const [later] = await store.recordSoftBounces(
+        [{ address: 'o@example.com', recordKey: 'late', at: T0 + 3 * DAY }],
+        window,
+      );
+      expect(later).toBe(1);
+      const [earlier] = await store.recordSoftBounces(
+        [{ address: 'o@example.com', recordKey: 'early', at: T0 }],
+        window,
+      );
+      expect(earlier).toBe(2);
+      // Further than the window apart, in either order, they never add up.
+      const [far] = await store.recordSoftBounces(
+        [{ address: 'o@example.com', recordKey: 'far', at: T0 - 8 * DAY }],
+        window,
+      );
+      expect(far).toBe(1);
     });
 
     it('keeps an audit trail per subject in order, with provider lists', async () => {

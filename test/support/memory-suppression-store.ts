@@ -3,6 +3,7 @@
  * `new`, later ones `pending` while routed providers are not done, else `already`), for tests that
  * need the port without a database.
  */
+import { softBouncesInWindow } from '#core/soft-bounce-window.ts';
 import type {
   AuditEntry,
   SoftBounceRequest,
@@ -50,7 +51,7 @@ class MemorySuppressionStore implements SuppressionStore {
       const keys = this.softBounces.get(r.address) ?? new Map<string, number>();
       this.softBounces.set(r.address, keys);
       if (!keys.has(r.recordKey)) keys.set(r.recordKey, r.at);
-      return [...keys.values()].filter((at) => at >= r.at - windowMs && at <= r.at).length;
+      return softBouncesInWindow(keys.values(), r.at, windowMs);
     });
   }
 
