@@ -5,6 +5,7 @@
  */
 import { fakeProvidersExtension } from './sandbox-fake-providers.ts';
 import type { SandboxContext, SandboxPoller } from './sandbox-runtime.ts';
+import { sesInboxExtension } from './ses-inbox-extension.ts';
 
 type FlagValue = string | boolean | undefined;
 
@@ -40,7 +41,7 @@ interface SandboxExtension {
   ): Promise<PreparedExtension | undefined>;
 }
 
-const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension];
+const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension, sesInboxExtension];
 
 export type { PreparedExtension, SandboxExtension };
 export { SANDBOX_EXTENSIONS };
