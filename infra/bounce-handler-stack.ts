@@ -120,10 +120,11 @@ class BounceHandlerStack extends Stack {
       ...common,
       entry: entry('ingest'),
       description: 'pmta-bounce ingest: parses accounting records, decides, enqueues actions',
-      timeout: Duration.minutes(1),
-      memorySize: 512,
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(5),
+      // One records message can hold ~10k records (1 MiB gzip'd): one message per invocation, with
+      // time to spare, so a message is never redelivered while it is still being ingested.
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      batchSize: 1,
       maxReceiveCount: 5,
     });
     ingest.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson).bindSecret(secret);

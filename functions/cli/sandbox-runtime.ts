@@ -200,7 +200,13 @@ async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dynamodb,
       env,
     };
-    const source = (name: string, pair: QueuePair, handler: SqsHandler, concurrency: number) =>
+    const source = (
+      name: string,
+      pair: QueuePair,
+      handler: SqsHandler,
+      concurrency: number,
+      batchSize: number,
+    ) =>
       createSqsEventSource({
         sqs,
         queueUrl: pair.url,
@@ -209,10 +215,13 @@ async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         functionName: `pmta-bounce-${name}`,
         region: SANDBOX_REGION,
         concurrency,
+        batchSize,
         onError: (error) => options.onError?.(name, error),
       });
-    const ingest = source('ingest', records, handlers.ingest, options.ingestConcurrency ?? 2);
-    const act = source('act', actions, handlers.act, options.actConcurrency ?? 4);
+    // As the stack: one records message (thousands of records) per ingest invocation, ten actions
+    // per act invocation.
+    const ingest = source('ingest', records, handlers.ingest, options.ingestConcurrency ?? 2, 1);
+    const act = source('act', actions, handlers.act, options.actConcurrency ?? 4, 10);
     const extras = (options.extraPollers ?? []).map((make) => make(context));
     ingest.start();
     act.start();
