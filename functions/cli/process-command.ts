@@ -69,26 +69,25 @@ async function writeLine(stream: Writable, line: string): Promise<void> {
   if (!stream.write(line)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
 
+const OPTIONS = {
+  config: { type: 'string' },
+  state: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  report: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  logfile: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+function parseProcessArgs(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
 async function processCommand(argv: string[], io: CliIo): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  function parse(a: string[]) {
-    return parseArgs({
-      args: a,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        state: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        report: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        debug: { type: 'boolean', default: false },
-        logfile: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  }
+  let args: ReturnType<typeof parseProcessArgs>;
   try {
-    args = parse(argv);
+    args = parseProcessArgs(argv);
   } catch (error) {
     io.stderr.write(`pmta-bounce process: ${(error as Error).message}\n${USAGE}\n`);
     return ExitCode.usage;
