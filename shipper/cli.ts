@@ -1,17 +1,9 @@
 /**
  * Entry point of `pmta-shipper` (bundled to dist/pmta-shipper.js; bin/pmta-shipper.js runs it via
- * tsx). The same module is the stdin spooler's worker entry, so the bundle stays one file; the
- * imports are dynamic so the worker never loads the SQS client.
+ * tsx).
  */
-import { isMainThread } from 'node:worker_threads';
+import { main } from './main.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-if (isMainThread) {
-  const { main } = await import('./main.ts');
-  const code = await main(process.argv.slice(2), { workerEntry: new URL(import.meta.url) });
-  // Exit explicitly: the spooler thread may be parked in read(2) on the pipe.
-  process.exit(code);
-} else {
-  const { runStdinSpooler } = await import('./stdin-spooler.ts');
-  await runStdinSpooler();
-}
+const code = await main(process.argv.slice(2));
+// Exit explicitly: nothing else should keep the process, and stdin may still be open.
+process.exit(code);

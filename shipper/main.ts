@@ -1,36 +1,35 @@
 /**
  * pmta-shipper: PowerMTA accounting pipe → durable spool → SQS. Wiring and lifecycle only; each
- * part lives in its own file. Reading never waits for SQS: stdin goes straight to the spool, and
- * a separate loop ships the spool, so the two only meet on disk.
+ * part lives in its own file. Reading never waits for SQS: stdin goes straight to the spool in the
+ * callback that read it, and a separate loop ships the spool, so the two only meet on disk.
  */
 import { randomUUID } from 'node:crypto';
-import { fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
+import { EncodeQueue } from './encode-queue.ts';
 import { type EncodedMessage, MessageEncoder } from './message-encoder.ts';
-import { Packer, type PendingMessage } from './packer.ts';
+import { Packer } from './packer.ts';
+import { createQueueApi, type QueueApi } from './queue-api.ts';
 import { SpoolReader } from './spool-reader.ts';
 import { SpoolSegments } from './spool-segments.ts';
+import { SpoolWriter } from './spool-writer.ts';
 import { SqsSender } from './sqs-sender.ts';
 import { createShipperLog, formatStats, type ShipperLog, type ShipperStats } from './stats.ts';
-import type { SpoolerCommand, SpoolerData, SpoolerEvent } from './stdin-spooler.ts';
+import { StdinSpooler } from './stdin-spooler.ts';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
-/** Packed messages waiting for the encoder; bounds the raw text held in memory. */
-const MAX_ENCODE_BACKLOG = 2;
+/** Messages compressing at once: enough to keep a second core busy while this one packs. */
+const ENCODE_CONCURRENCY = 2;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
-  /** Module that runs `runStdinSpooler()` when loaded in a worker (the CLI entry itself). */
-  workerEntry: URL;
   stdinFd?: number;
   env?: NodeJS.ProcessEnv;
 }
 
-async function main(argv: string[], deps: MainDeps): Promise<number> {
+async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
   const parsed = parseShipperArgs(argv, deps.env ?? process.env);
   if (!parsed.ok) {
     if ('help' in parsed) {
@@ -42,14 +41,19 @@ async function main(argv: string[], deps: MainDeps): Promise<number> {
   }
   const log = createShipperLog(parsed.args.logFile);
   try {
-    return await run(parsed.args, log, deps.stdinFd ?? 0, deps.workerEntry);
+    return await run(parsed.args, log, deps.stdinFd ?? 0, deps.env ?? process.env);
   } catch (error) {
     log.line('error', `fatal: ${(error as Error).stack ?? String(error)}`);
     return EXIT.fatal;
   }
 }
 
-async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEntry: URL): Promise<number> {
+async function run(
+  args: ShipperArgs,
+  log: ShipperLog,
+  stdinFd: number,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const stream = randomUUID();
   const stats: ShipperStats = {
     received: 0,
@@ -65,43 +69,24 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
   const spool = new SpoolSegments(args.spoolDir);
   const leftover = spool.totalBytes;
 
-  // 1. stdin → spool on its own thread, started before anything that could be slow.
+  // 1. stdin → spool, started before anything that could be slow.
   let inputDone = false;
-  let currentFd: number | undefined;
-  let stopReading = (): void => {};
+  spool.onUnlinkError = (path, error) =>
+    log.throttled('unlink', 10_000, 'error', `cannot delete ${path}: ${error.message}`);
+  const writer = new SpoolWriter(spool, {
+    segmentBytes: args.segmentBytes,
+    maxBytes: args.spoolMaxBytes,
+    onRecords: (n) => {
+      stats.received += n;
+    },
+    onSyncError: (error) =>
+      log.throttled('fsync', 10_000, 'error', `fsync of the spool failed: ${describe(error)}`),
+  });
+  let stdin: StdinSpooler | undefined;
   const inputEnded = new Promise<void>((resolve) => {
-    const data: SpoolerData = {
-      role: 'stdin-spooler',
-      fd: stdinFd,
-      dir: args.spoolDir,
-      lastSeq: spool.lastSeqOnDisk,
-      totalBytes: spool.totalBytes,
-      segmentBytes: args.segmentBytes,
-      maxBytes: args.spoolMaxBytes,
-    };
-    const worker = workerEntry.pathname.endsWith('.ts')
-      ? // From a clone the entry is TypeScript: register tsx inside the worker first.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerEntry.href)}); });`,
-          { eval: true, workerData: data },
-        )
-      : new Worker(workerEntry, { workerData: data });
-    spool.onRelease = (bytes) => worker.postMessage({ t: 'released', bytes } satisfies SpoolerCommand);
-    worker.on('message', (e: SpoolerEvent) => {
-      if (e.t === 'created') {
-        spool.adopt(e.seq, e.path);
-        currentFd = e.fd;
-      } else if (e.t === 'grew') {
-        const segment = spool.get(e.seq);
-        if (segment) spool.grew(segment, e.bytes);
-      } else if (e.t === 'closed') {
-        const segment = spool.get(e.seq);
-        if (segment) spool.close(segment, e.size);
-        if (currentFd !== undefined) currentFd = undefined;
-      } else if (e.t === 'records') {
-        stats.received += e.n;
-      } else if (e.t === 'stalled') {
-        if (e.reason === 'full') {
+    stdin = new StdinSpooler(stdinFd, writer, {
+      stalled: (reason, message) => {
+        if (reason === 'full') {
           log.throttled(
             'full',
             10_000,
@@ -113,42 +98,33 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
             'io',
             10_000,
             'error',
-            `cannot write the spool in ${args.spoolDir}: ${e.message}; retrying`,
+            `cannot write the spool in ${args.spoolDir}: ${message}; retrying`,
           );
         }
-      } else if (e.t === 'end') {
-        if (e.error) log.line('error', `stdin: ${e.error}`);
+      },
+      ended: (error) => {
+        if (error) log.line('error', `stdin: ${error}`);
         resolve();
-      }
+      },
     });
-    worker.on('error', (error) => {
-      log.line('error', `stdin spooler failed: ${describe(error)}`);
-      resolve();
-    });
-    worker.unref();
-    stopReading = () => resolve();
+    stdin.start();
   }).then(() => {
     inputDone = true;
   });
+  const stopReading = (): void => stdin?.stop();
   log.line(
     'info',
     `started stream=${stream} queue=${args.queueUrl} spool=${args.spoolDir}${leftover > 0 ? ` leftover=${leftover}B` : ''}`,
   );
 
   // 2. spool → SQS.
-  const client = new SQSClient({
-    region: args.region,
-    ...(args.endpointUrl ? { endpoint: args.endpointUrl } : {}),
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
-  });
+  const client: QueueApi = createQueueApi(args, env);
   let maxMessageBytes = args.maxMessageBytes;
   void learnQueueLimit(client, args, log).then((bytes) => {
     if (bytes !== undefined)
       maxMessageBytes = args.maxMessageBytesExplicit ? Math.min(bytes, maxMessageBytes) : bytes;
   });
   const encoder = new MessageEncoder({ host: hostname(), stream, gzipLevel: args.gzipLevel });
-  const toEncode: PendingMessage[] = [];
   const sender = new SqsSender({
     client,
     queueUrl: args.queueUrl,
@@ -162,7 +138,7 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
       spool.release(m.segment);
     },
     onTooBig: (m, records) => {
-      toEncode.unshift({ segment: m.segment, ...records, rawBytes: m.size * 4 });
+      encoding.pushFront({ segment: m.segment, ...records, rawBytes: m.size * 4 });
       wake();
     },
     onLimitLearned: (bytes) => {
@@ -176,9 +152,16 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
       log.throttled(`sqs:${what}`, 10_000, 'warn', `${what} failed (will retry): ${describe(error)}`);
     },
   });
+  const encoding = new EncodeQueue({
+    encoder,
+    concurrency: ENCODE_CONCURRENCY,
+    maxBytes: () => maxMessageBytes,
+    emit: (m) => sender.enqueue(m),
+    progressed: () => wake(),
+  });
   const packer = new Packer({
     targetRawBytes: () => encoder.rawTarget(Math.floor(maxMessageBytes / 10) - 512),
-    emit: (m) => toEncode.push(m),
+    emit: (m) => encoding.push(m),
   });
   const reader = new SpoolReader(spool);
   const sink = {
@@ -211,15 +194,7 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
   const flushTimer = setInterval(() => {
     packer.flush();
     sender.flush();
-    // The spooler thread may be parked in read(2); fsync its segment from here (fds are per process).
-    try {
-      if (currentFd !== undefined) fsyncSync(currentFd);
-    } catch (error) {
-      // EBADF/EINVAL: the spooler closed that segment meanwhile (its number may even be reused).
-      if (!['EBADF', 'EINVAL'].includes((error as NodeJS.ErrnoException).code ?? '')) {
-        log.throttled('fsync', 10_000, 'error', `fsync of the spool failed: ${describe(error)}`);
-      }
-    }
+    writer.sync();
     wake();
     if (spool.totalBytes > args.spoolWarnBytes) {
       log.throttled(
@@ -258,36 +233,25 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
     wake();
   });
 
-  // Encoding runs beside reading (gzip is on the thread pool), one message at a time so `seq`
-  // follows arrival order.
-  let encoding: Promise<void> | undefined;
-  const encodeAll = async (): Promise<void> => {
-    while (toEncode.length > 0) {
-      const m = toEncode.shift() as PendingMessage;
-      for (const e of await encoder.encode(m, maxMessageBytes)) sender.enqueue(e);
-    }
-    encoding = undefined;
-    wake();
-  };
-
-  // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender.
+  // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender. It yields
+  // after every chunk so stdin's callbacks (and timers) run between them.
   const maxPendingMessages = 10 * (args.maxInflight + 1);
   for (;;) {
     if (draining && Date.now() >= deadline) break;
-    if (!encoding && toEncode.length > 0) encoding = encodeAll();
-    const idle = toEncode.length === 0 && !encoding && sender.pending === 0 && packer.pendingRecords === 0;
+    const idle = encoding.size === 0 && sender.pending === 0 && packer.pendingRecords === 0;
     if (draining && inputDone && idle && spool.count === 0) break;
-    if (sender.pending >= maxPendingMessages || toEncode.length >= MAX_ENCODE_BACKLOG) {
+    if (sender.pending >= maxPendingMessages || encoding.size > ENCODE_CONCURRENCY) {
       await Promise.race([sender.waitForProgress(1000), sleep(1000)]);
       continue;
     }
-    if (reader.read(READ_AHEAD_BYTES, sink) > 0) continue;
+    if (reader.read(READ_AHEAD_BYTES, sink) > 0) {
+      await nextTurn();
+      continue;
+    }
     if (draining) {
       packer.flush();
       sender.flush();
-      // Always await here: gzip callbacks and responses need the event loop to get a turn.
-      if (encoding) await Promise.race([encoding, sleep(50)]);
-      else if (toEncode.length === 0) await Promise.race([sleep(50), sender.waitForProgress(50)]);
+      await Promise.race([sleep(50), sender.waitForProgress(50)]);
     } else {
       await sleep(args.flushIntervalMs);
     }
@@ -297,6 +261,8 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
   if (statsTimer) clearInterval(statsTimer);
   sender.stop();
   reader.close();
+  stopReading();
+  await Promise.all([writer.settled(), spool.settled()]);
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   logStats();
@@ -308,17 +274,18 @@ async function run(args: ShipperArgs, log: ShipperLog, stdinFd: number, workerEn
 
 /** The queue's MaximumMessageSize, if this identity may read it (a SendMessage-only one may not). */
 async function learnQueueLimit(
-  client: SQSClient,
+  client: QueueApi,
   args: ShipperArgs,
   log: ShipperLog,
   attempt = 1,
 ): Promise<number | undefined> {
   try {
-    const out = await client.send(
-      new GetQueueAttributesCommand({ QueueUrl: args.queueUrl, AttributeNames: ['MaximumMessageSize'] }),
-      { abortSignal: AbortSignal.timeout(5_000) },
+    const attributes = await client.getQueueAttributes(
+      args.queueUrl,
+      ['MaximumMessageSize'],
+      AbortSignal.timeout(5_000),
     );
-    const bytes = Number(out.Attributes?.MaximumMessageSize);
+    const bytes = Number(attributes.MaximumMessageSize);
     if (!Number.isSafeInteger(bytes) || bytes <= 0) return undefined;
     log.line('info', `queue MaximumMessageSize=${bytes}`);
     return bytes;

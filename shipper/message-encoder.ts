@@ -2,7 +2,8 @@
  * Turns a packed message into an SQS message body (envelope v1): plain JSON when small, gzip +
  * base64 when that is smaller. Keeps a running compression ratio so the packer can aim each
  * message at a tenth of the size limit (ten messages fill one SendMessageBatch, which SQS caps at
- * the same limit in total). Compression runs on libuv's thread pool, off the event loop.
+ * the same limit in total). Compression runs on libuv's thread pool, off the event loop; several
+ * messages may be compressing at once (EncodeQueue keeps their order).
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -10,7 +11,7 @@ import {
   CONTENT_ENCODING_ATTRIBUTE,
   ContentEncoding,
   type Envelope,
-  encodeEnvelopeJson,
+  escapeSqsNoncharacters,
 } from '#core/envelope.ts';
 import type { PendingMessage } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
@@ -42,7 +43,6 @@ interface MessageEncoderOptions {
 
 class MessageEncoder {
   private readonly options: MessageEncoderOptions;
-  private seq = 0;
   /** Encoded size / raw size of recent gzip'd messages; starts pessimistic. */
   private ratio = 0.25;
 
@@ -55,51 +55,53 @@ class MessageEncoder {
     return Math.max(1, Math.floor((encodedTarget * 0.85) / this.ratio));
   }
 
-  /** Encodes, splitting in halves while the result is over `maxBytes` (one record always fits). */
-  async encode(message: PendingMessage, maxBytes: number): Promise<EncodedMessage[]> {
+  /** Encodes `message` as envelope number `seq`; the caller checks the size against the limit. */
+  async encode(message: PendingMessage, seq: number): Promise<EncodedMessage> {
     const envelope: Envelope = {
       v: 1,
       source: 'pmta-acct',
       host: this.options.host,
       stream: this.options.stream,
-      seq: this.seq++,
+      seq,
       ...(message.header === undefined ? {} : { header: message.header }),
       lines: message.lines,
       ...(message.b64.length > 0 ? { b64: message.b64 } : {}),
     };
-    const json = encodeEnvelopeJson(envelope);
-    const jsonBytes = Buffer.byteLength(json, 'utf8');
+    let json = JSON.stringify(envelope);
+    let bytes = Buffer.from(json, 'utf8');
+    // Pure ASCII (the usual case) cannot hold U+FFFE/U+FFFF: skip the scan for them.
+    if (bytes.length !== json.length) {
+      const escaped = escapeSqsNoncharacters(json);
+      if (escaped !== json) {
+        json = escaped;
+        bytes = Buffer.from(json, 'utf8');
+      }
+    }
     let body = json;
-    let size = jsonBytes;
+    let size = bytes.length;
     let gzipped = false;
-    if (jsonBytes > GZIP_MIN_BYTES) {
-      const z = (await gzipAsync(json, { level: this.options.gzipLevel })).toString('base64');
+    if (bytes.length > GZIP_MIN_BYTES) {
+      const z = (await gzipAsync(bytes, { level: this.options.gzipLevel, memLevel: 9 })).toString('base64');
       this.ratio = this.ratio * 0.7 + (z.length / Math.max(1, message.rawBytes)) * 0.3;
-      if (z.length + GZIP_ATTRIBUTE_BYTES < jsonBytes) {
+      if (z.length + GZIP_ATTRIBUTE_BYTES < bytes.length) {
         body = z;
         size = z.length + GZIP_ATTRIBUTE_BYTES;
         gzipped = true;
       }
     }
-    if (size > maxBytes && message.lines.length > 1) {
-      this.seq--; // this seq was never sent; the halves take it and the next one
-      const [a, b] = halves(message);
-      return [...(await this.encode(a, maxBytes)), ...(await this.encode(b, maxBytes))];
-    }
-    return [
-      {
-        segment: message.segment,
-        seq: envelope.seq,
-        body,
-        gzip: gzipped,
-        size,
-        records: message.lines.length,
-        attempts: 0,
-      },
-    ];
+    return {
+      segment: message.segment,
+      seq,
+      body,
+      gzip: gzipped,
+      size,
+      records: message.lines.length,
+      attempts: 0,
+    };
   }
 }
 
+/** Splits a message that came out too big; each half is acknowledged on its own. */
 function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
   const mid = Math.ceil(m.lines.length / 2);
   const part = (from: number, to: number): PendingMessage => ({
@@ -115,4 +117,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
 }
 
 export type { EncodedMessage };
-export { GZIP_ATTRIBUTE_BYTES, MessageEncoder };
+export { GZIP_ATTRIBUTE_BYTES, halves, MessageEncoder };

@@ -4,7 +4,7 @@
  * (stdin side) and the reader (SQS side); a segment is deleted only when it is closed, fully read
  * and every message cut from it was acknowledged by SQS.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlink } from 'node:fs';
 import { join } from 'node:path';
 
 const SEGMENT_SUFFIX = '.seg';
@@ -29,6 +29,11 @@ class SpoolSegments {
   private lastSeq = 0;
   /** Called when a segment gets new bytes or is closed (wakes the reader). */
   onChange: () => void = () => {};
+  /** Deletions under way on the thread pool (a large file's unlink can take milliseconds). */
+  private unlinking = 0;
+  private unlinked: Array<() => void> = [];
+  /** A deletion failed for another reason than "already gone" (reported by the caller's log). */
+  onUnlinkError: (path: string, error: NodeJS.ErrnoException) => void = () => {};
 
   constructor(dir: string) {
     this.dir = dir;
@@ -111,11 +116,18 @@ class SpoolSegments {
     if (!this.segments.delete(segment.seq)) return;
     this.total -= segment.size;
     this.onRelease(segment.size);
-    try {
-      unlinkSync(segment.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    // Off the event loop: a kill before it completes only means the segment is sent again.
+    this.unlinking++;
+    unlink(segment.path, (error) => {
+      if (error && error.code !== 'ENOENT') this.onUnlinkError(segment.path, error);
+      if (--this.unlinking === 0) for (const done of this.unlinked.splice(0)) done();
+    });
+  }
+
+  /** Resolves once every deletion started so far has finished. */
+  settled(): Promise<void> {
+    if (this.unlinking === 0) return Promise.resolve();
+    return new Promise((resolve) => this.unlinked.push(resolve));
   }
 }
 

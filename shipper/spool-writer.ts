@@ -3,7 +3,7 @@
  * happens to it: this is the point where a record counts as received. Rotates segments at record
  * boundaries and starts each new one with the header line in force, so a segment can be read alone.
  */
-import { closeSync, fsyncSync, ftruncateSync, writeSync } from 'node:fs';
+import { close, fsync, ftruncateSync, writeSync } from 'node:fs';
 import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
 import type { Segment } from './spool-segments.ts';
 
@@ -21,6 +21,8 @@ interface SpoolWriterOptions {
   segmentBytes: number;
   maxBytes: number;
   onRecords: (count: number) => void;
+  /** An fsync or close on the thread pool failed (the bytes are written; durability is at risk). */
+  onSyncError?: (error: NodeJS.ErrnoException) => void;
 }
 
 const AppendResult = { written: 'written', full: 'full', ioError: 'io-error' } as const;
@@ -35,6 +37,11 @@ class SpoolWriter {
   private fd: number;
   private dirty = false;
   private finished = false;
+  /** fsyncs in flight per descriptor; a descriptor in `closing` is closed after its last one. */
+  private readonly syncing = new Map<number, number>();
+  private readonly closing = new Set<number>();
+  private pendingIo = 0;
+  private ioDone: Array<() => void> = [];
   /** Bytes already split but not yet on disk because a write failed (disk full): written first. */
   private unwritten: Buffer[] = [];
   lastError: NodeJS.ErrnoException | undefined;
@@ -96,11 +103,10 @@ class SpoolWriter {
         ftruncateSync(oldFd, cut);
         this.spool.shrank(old, tail.length);
       }
-      fsyncSync(oldFd);
-      closeSync(oldFd);
     } catch (error) {
       this.lastError = error as NodeJS.ErrnoException;
     }
+    this.closeLater(oldFd);
     this.spool.close(old);
   }
 
@@ -122,16 +128,56 @@ class SpoolWriter {
     return true;
   }
 
-  /** Descriptor of the segment being written (the main thread fsyncs it on its timer). */
-  get currentFd(): number {
-    return this.fd;
-  }
-
-  /** fsync the current segment if anything was appended since the last call. */
+  /** fsync the current segment (on the thread pool) if anything was appended since the last call. */
   sync(): void {
     if (!this.dirty || this.finished) return;
     this.dirty = false;
-    fsyncSync(this.fd);
+    this.fsyncLater(this.fd);
+  }
+
+  /** Resolves once every fsync and close started so far has finished (before the process exits). */
+  settled(): Promise<void> {
+    if (this.pendingIo === 0) return Promise.resolve();
+    return new Promise((resolve) => this.ioDone.push(resolve));
+  }
+
+  /**
+   * fsync then close, off the event loop: reading stdin must not wait for the disk. The descriptor
+   * stays open until every fsync on it has returned, so its number cannot be reused under one.
+   */
+  private closeLater(fd: number): void {
+    this.closing.add(fd);
+    this.fsyncLater(fd);
+  }
+
+  private fsyncLater(fd: number): void {
+    this.syncing.set(fd, (this.syncing.get(fd) ?? 0) + 1);
+    this.pendingIo++;
+    fsync(fd, (error) => {
+      if (error) this.ioFailed(error);
+      const left = (this.syncing.get(fd) ?? 1) - 1;
+      if (left > 0) this.syncing.set(fd, left);
+      else {
+        this.syncing.delete(fd);
+        if (this.closing.delete(fd)) {
+          this.pendingIo++;
+          close(fd, (closeError) => {
+            if (closeError) this.ioFailed(closeError);
+            this.ioFinished();
+          });
+        }
+      }
+      this.ioFinished();
+    });
+  }
+
+  private ioFailed(error: NodeJS.ErrnoException): void {
+    this.lastError = error;
+    this.options.onSyncError?.(error);
+  }
+
+  private ioFinished(): void {
+    if (--this.pendingIo === 0) for (const done of this.ioDone.splice(0)) done();
   }
 
   /** End of input: the trailing partial record (if any) is already on disk; close the segment. */
@@ -152,12 +198,7 @@ class SpoolWriter {
 
   private closeCurrent(): void {
     this.dirty = false;
-    try {
-      fsyncSync(this.fd);
-      closeSync(this.fd);
-    } catch (error) {
-      this.lastError = error as NodeJS.ErrnoException;
-    }
+    this.closeLater(this.fd);
     this.spool.close(this.segment);
   }
 

@@ -7,11 +7,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
 import type { EncodedMessage } from './message-encoder.ts';
 
@@ -21,8 +16,23 @@ const BACKOFF_MAX_MS = 30_000;
 /** A message SQS refuses as malformed this often is set aside on disk instead of blocking the spool. */
 const MAX_SENDER_FAULTS = 5;
 
+/** The one SQS call the sender needs (shipper/sqs-client.ts; tests may pass their own). */
+interface BatchApi {
+  sendMessageBatch: (
+    queueUrl: string,
+    entries: Array<{
+      Id: string;
+      MessageBody: string;
+      MessageAttributes?: Record<string, { DataType: 'String'; StringValue: string }>;
+    }>,
+  ) => Promise<{
+    Successful: Array<{ Id: string }>;
+    Failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message?: string }>;
+  }>;
+}
+
 interface SqsSenderOptions {
-  client: SQSClient;
+  client: BatchApi;
   queueUrl: string;
   maxMessageBytes: () => number;
   maxInflight: number;
@@ -124,22 +134,23 @@ class SqsSender {
     this.inflight++;
     this.inflightMessages += batch.length;
     this.requests++;
-    const entries: SendMessageBatchRequestEntry[] = batch.map((m) => ({
+    const entries = batch.map((m) => ({
       Id: `m${m.seq}`,
       MessageBody: m.body,
       ...(m.gzip
         ? {
             MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },
+              [CONTENT_ENCODING_ATTRIBUTE]: {
+                DataType: 'String' as const,
+                StringValue: ContentEncoding.gzip,
+              },
             },
           }
         : {}),
     }));
     const retry: EncodedMessage[] = [];
     try {
-      const out = await this.o.client.send(
-        new SendMessageBatchCommand({ QueueUrl: this.o.queueUrl, Entries: entries }),
-      );
+      const out = await this.o.client.sendMessageBatch(this.o.queueUrl, entries);
       const byId = new Map(batch.map((m) => [`m${m.seq}`, m]));
       for (const ok of out.Successful ?? []) {
         const m = ok.Id ? byId.get(ok.Id) : undefined;
@@ -215,5 +226,5 @@ function decodeOwn(m: EncodedMessage): { header: string | undefined; lines: stri
   return { header: env.header, lines: env.lines, b64: env.b64 ?? [] };
 }
 
-export type { SqsSenderOptions };
+export type { BatchApi, SqsSenderOptions };
 export { MAX_BATCH_ENTRIES, SqsSender };

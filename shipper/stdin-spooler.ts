@@ -1,177 +1,190 @@
 /**
- * The stdin spooler: a worker thread that does nothing but read fd 0 and write(2) the bytes to the
- * spool, back to back; the main thread learns about segments through messages.
+ * The stdin spooler: takes what PowerMTA writes to the pipe and appends it to the spool, on the
+ * main thread, in the same callback that read it — no thread, no queue between read(2) and
+ * write(2), and no second V8 isolate (a worker thread cost ~19 MB RSS).
  *
- * When stdin is a regular file (replaying an acct file, `< file`), bytes are taken off it only once
- * they are in the spool: each chunk is read with pread(2) at the file's offset, which leaves the
- * shared offset alone, appended to the spool, and only then is the offset moved past it by reading
- * the same span again. A SIGKILL at any moment leaves every byte either spooled, or unread (still
- * there for the next run), or both (sent twice: at-least-once) — never neither.
+ * A pipe or socket (PowerMTA's case) is read by libuv in the event loop itself: the bytes reach
+ * JavaScript, and the spool, in the callback of the read that returned them. The pipe buffer keeps
+ * PowerMTA's writes flowing while the loop does other work, which is bounded to a few
+ * milliseconds per turn. A SIGKILL between one read(2) and its write(2) loses what that read
+ * returned (see docs/shipper.md); nothing waits in memory longer than that.
  *
- * A pipe (PowerMTA's case) has no pread: read(2) takes the bytes out of the pipe. One read is
- * followed at once by the write; a SIGKILL between them, or during the write (the kernel then stops
- * part-way), loses what that read returned. See docs/shipper.md.
+ * A regular file (replaying an acct file, `< file`) is read with pread(2) at our own position;
+ * the shared offset moves past bytes only once they are in the spool, by reading the same span
+ * again. A SIGKILL at any moment leaves every byte either spooled, or unread (still there for the
+ * next run), or both (sent twice: at-least-once) — never neither.
  */
 import { fstatSync, readFileSync, readSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { createSegmentFile, type Segment } from './spool-segments.ts';
-import { AppendResult, type SpoolLedger, SpoolWriter } from './spool-writer.ts';
+import { Socket } from 'node:net';
+import { isatty, ReadStream as TtyReadStream } from 'node:tty';
+import { AppendResult, type SpoolWriter } from './spool-writer.ts';
 
 const READ_BYTES = 256 * 1024;
+const STALL_RETRY_MS = 250;
 
-interface SpoolerData {
-  role: 'stdin-spooler';
-  fd: number;
-  dir: string;
-  lastSeq: number;
-  totalBytes: number;
-  segmentBytes: number;
-  maxBytes: number;
+interface StdinSpoolerHooks {
+  /** The spool cannot take more right now (cap reached, or the disk refused a write). */
+  stalled: (reason: 'full' | 'io-error', message: string) => void;
+  /** End of input (EOF, a read error, or `stop()`); the writer is finished. */
+  ended: (error?: string) => void;
 }
 
-type SpoolerEvent =
-  | { t: 'created'; seq: number; path: string; fd: number }
-  | { t: 'grew'; seq: number; bytes: number }
-  | { t: 'closed'; seq: number; size: number }
-  | { t: 'records'; n: number }
-  | { t: 'stalled'; reason: 'full' | 'io-error'; message: string }
-  | { t: 'end'; error?: string };
+class StdinSpooler {
+  private readonly fd: number;
+  private readonly writer: SpoolWriter;
+  private readonly hooks: StdinSpoolerHooks;
+  private stream: Socket | TtyReadStream | undefined;
+  private done = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
-/** Main → spooler: bytes freed by deleted segments. */
-type SpoolerCommand = { t: 'released'; bytes: number };
+  constructor(fd: number, writer: SpoolWriter, hooks: StdinSpoolerHooks) {
+    this.fd = fd;
+    this.writer = writer;
+    this.hooks = hooks;
+  }
 
-class ReportingLedger implements SpoolLedger {
-  private seq: number;
-  private total: number;
-  constructor(
-    private readonly data: SpoolerData,
-    private readonly port: MessagePort,
-  ) {
-    this.seq = data.lastSeq;
-    this.total = data.totalBytes;
-  }
-  get totalBytes(): number {
-    return this.total;
-  }
-  released(bytes: number): void {
-    this.total -= bytes;
-  }
-  create(): { segment: Segment; fd: number } {
-    const created = createSegmentFile(this.data.dir, ++this.seq);
-    this.post({ t: 'created', seq: created.segment.seq, path: created.segment.path, fd: created.fd });
-    return created;
-  }
-  grew(segment: Segment, bytes: number): void {
-    segment.size += bytes;
-    this.total += bytes;
-    this.post({ t: 'grew', seq: segment.seq, bytes });
-  }
-  shrank(segment: Segment, bytes: number): void {
-    segment.size -= bytes;
-    this.total -= bytes;
-  }
-  close(segment: Segment): void {
-    segment.closed = true;
-    this.post({ t: 'closed', seq: segment.seq, size: segment.size });
-  }
-  post(event: SpoolerEvent): void {
-    this.port.postMessage(event);
-  }
-}
-
-async function runStdinSpooler(): Promise<void> {
-  const data = workerData as SpoolerData;
-  const port = parentPort as MessagePort;
-  const ledger = new ReportingLedger(data, port);
-  port.on('message', (m: SpoolerCommand) => {
-    if (m.t === 'released') ledger.released(m.bytes);
-  });
-  const writer = new SpoolWriter(ledger, {
-    segmentBytes: data.segmentBytes,
-    maxBytes: data.maxBytes,
-    onRecords: (n) => {
-      if (n > 0) ledger.post({ t: 'records', n });
-    },
-  });
-  const input = openInput(data.fd);
-  const buf = Buffer.allocUnsafe(READ_BYTES);
-  for (;;) {
-    let n: number;
+  start(): void {
+    let stat: ReturnType<typeof fstatSync> | undefined;
     try {
-      n = input.read(buf);
+      stat = fstatSync(this.fd);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
-        await sleep(5); // a non-blocking descriptor with nothing to read yet
-        continue;
-      }
-      writer.finish();
-      ledger.post({ t: 'end', error: (error as Error).message });
+      this.end((error as Error).message);
       return;
     }
-    if (n === 0) break;
-    const chunk = buf.subarray(0, n);
-    // Retried every 250 ms for as long as the cap or the disk keeps us from writing: giving up
-    // would drop records; the main thread exiting (EOF/SIGTERM drain) ends this thread.
-    let result = writer.append(chunk);
-    while (result !== AppendResult.written) {
-      ledger.post({ t: 'stalled', reason: result, message: writer.lastError?.message ?? '' });
-      await sleep(250); // lets 'released' messages in
-      if (result === AppendResult.full) result = writer.append(chunk);
-      else result = writer.retry() ? AppendResult.written : AppendResult.ioError;
-    }
-    // Spooled: only now may the input let go of these bytes (the writer keeps no view of `buf`).
-    try {
-      input.consumed(n, buf);
-    } catch (error) {
-      writer.finish();
-      ledger.post({ t: 'end', error: (error as Error).message });
-      return;
-    }
-    // Yield so 'released' messages keep the cap accounting current.
-    await new Promise((resolve) => setImmediate(resolve));
+    const position = stat.isFile() ? offsetOf(this.fd) : undefined;
+    if (position !== undefined) this.readFile(position);
+    else if (stat.isFIFO() || stat.isSocket()) this.readStream(new Socket({ fd: this.fd, readable: true }));
+    else if (isatty(this.fd)) this.readStream(new TtyReadStream(this.fd));
+    else this.readDevice();
   }
-  writer.finish();
-  ledger.post({ t: 'end' });
-}
 
-/** Where the spooler's bytes come from. */
-interface Input {
-  /** Next bytes of input, into `buf`; 0 at end of input. */
-  read: (buf: Buffer) => number;
-  /** The `n` bytes the last `read` returned are in the spool. `buf` may be used as scratch. */
-  consumed: (n: number, buf: Buffer) => void;
-}
+  /** SIGTERM: stop taking input; what was read is already spooled. */
+  stop(): void {
+    this.end();
+  }
 
-function openInput(fd: number): Input {
-  let position: number | undefined;
-  try {
-    if (fstatSync(fd).isFile()) position = offsetOf(fd);
-  } catch {
-    // A bad descriptor: the first read reports it.
+  private end(error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stream?.pause();
+    this.stream?.removeAllListeners('data');
+    this.writer.finish();
+    this.hooks.ended(error);
   }
-  if (position === undefined) {
-    // Pipe, socket, tty (or a file whose offset we cannot learn): read(2) consumes as it reads.
-    return { read: (buf) => readSync(fd, buf, 0, buf.length, null), consumed: () => {} };
-  }
-  // Regular file: pread at our own position; the shared offset (what the next run, or whoever
-  // handed us this descriptor, sees as read) advances only past spooled bytes.
-  let pos = position;
-  return {
-    read: (buf) => readSync(fd, buf, 0, buf.length, pos),
-    consumed: (n, buf) => {
-      // Node has no lseek: read the same span again at the shared offset. A kill part-way leaves
-      // the offset somewhere inside bytes that are already spooled (a duplicate, never a gap).
-      let left = n;
-      while (left > 0) {
-        const k = readSync(fd, buf, 0, Math.min(left, buf.length), null);
-        if (k === 0) break; // the file shrank under us: nothing more to step over
-        left -= k;
+
+  /** Spools `chunk`, retrying while the cap or the disk refuses it; `then` runs once it is in. */
+  private spool(chunk: Buffer, then: () => void): void {
+    let result: AppendResult = this.writer.append(chunk);
+    const retry = (): void => {
+      this.retryTimer = undefined;
+      if (this.done) return;
+      result =
+        result === AppendResult.full
+          ? this.writer.append(chunk)
+          : this.writer.retry()
+            ? 'written'
+            : 'io-error';
+      check();
+    };
+    const check = (): void => {
+      if (result === AppendResult.written) {
+        then();
+        return;
       }
-      pos += n;
-    },
-  };
+      // Giving up would drop records: keep trying for as long as it takes (a drain or SIGTERM ends us).
+      this.hooks.stalled(result, this.writer.lastError?.message ?? '');
+      this.retryTimer = setTimeout(retry, STALL_RETRY_MS);
+    };
+    check();
+  }
+
+  private readStream(stream: Socket | TtyReadStream): void {
+    this.stream = stream;
+    stream.on('data', (chunk: Buffer) => {
+      if (this.done) return;
+      let spooled = false;
+      this.spool(chunk, () => {
+        spooled = true;
+        if (stream.isPaused()) stream.resume();
+      });
+      // Stalled: stop reading so the pipe, not our memory, holds what PowerMTA writes meanwhile.
+      if (!spooled) stream.pause();
+    });
+    stream.on('end', () => this.end());
+    stream.on('error', (error) => this.end(error.message));
+  }
+
+  /** Regular file: pread, spool, then step the shared offset over the spooled span. */
+  private readFile(position: number): void {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    let pos = position;
+    const next = (): void => {
+      if (this.done) return;
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, pos);
+      } catch (error) {
+        this.end((error as Error).message);
+        return;
+      }
+      if (n === 0) {
+        this.end();
+        return;
+      }
+      this.spool(buf.subarray(0, n), () => {
+        try {
+          skip(this.fd, n, buf);
+        } catch (error) {
+          this.end((error as Error).message);
+          return;
+        }
+        pos += n;
+        // One chunk per turn of the event loop: shipping and timers run in between.
+        setImmediate(next);
+      });
+    };
+    next();
+  }
+
+  /** Anything else (a character device such as /dev/null): plain reads, one per loop turn. */
+  private readDevice(): void {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    const next = (): void => {
+      if (this.done) return;
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
+          setTimeout(next, 5); // non-blocking descriptor with nothing to read yet
+          return;
+        }
+        this.end((error as Error).message);
+        return;
+      }
+      if (n === 0) {
+        this.end();
+        return;
+      }
+      this.spool(buf.subarray(0, n), () => setImmediate(next));
+    };
+    next();
+  }
+}
+
+/**
+ * Node has no lseek: advance the shared offset by reading the same span again. A kill part-way
+ * leaves the offset inside bytes that are already spooled (a duplicate, never a gap).
+ */
+function skip(fd: number, n: number, scratch: Buffer): void {
+  let left = n;
+  while (left > 0) {
+    const k = readSync(fd, scratch, 0, Math.min(left, scratch.length), null);
+    if (k === 0) break; // the file shrank under us: nothing more to step over
+    left -= k;
+  }
 }
 
 /** The descriptor's current file offset (Linux: /proc/self/fdinfo), if it can be read. */
@@ -185,5 +198,5 @@ function offsetOf(fd: number): number | undefined {
   }
 }
 
-export type { SpoolerCommand, SpoolerData, SpoolerEvent };
-export { runStdinSpooler };
+export type { StdinSpoolerHooks };
+export { StdinSpooler };

@@ -73,7 +73,12 @@ interface EnvelopeRecord {
 
 /** JSON of an envelope that is always a valid SQS body (SQS refuses U+FFFE and U+FFFF). */
 function encodeEnvelopeJson(envelope: Envelope): string {
-  return JSON.stringify(envelope).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return escapeSqsNoncharacters(JSON.stringify(envelope));
+}
+
+/** Escapes U+FFFE and U+FFFF in JSON text (callers that know the text is ASCII may skip this). */
+function escapeSqsNoncharacters(json: string): string {
+  return json.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 function decodeEnvelope(
@@ -136,4 +141,5 @@ export {
   encodeEnvelopeJson,
   envelopeRecords,
   envelopeV1Schema,
+  escapeSqsNoncharacters,
 };

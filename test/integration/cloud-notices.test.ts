@@ -31,6 +31,7 @@ let sandbox: Sandbox;
 let documents: DynamoDBDocumentClient;
 let notices: DynamoDbNoticeStore;
 const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'notice-stream', gzipLevel: 6 });
+let nextSeq = 0;
 const errors: string[] = [];
 
 function hardBounce(rcpt: string): string {
@@ -65,12 +66,12 @@ function hardBounce(rcpt: string): string {
 async function ship(lines: string[], header: string): Promise<void> {
   const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
   const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const [message] = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, 256 * 1024);
+  const message = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, nextSeq++);
   await sandbox.context.sqs.send(
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,
-      MessageBody: message!.body,
-      ...(message!.gzip
+      MessageBody: message.body,
+      ...(message.gzip
         ? {
             MessageAttributes: {
               [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },

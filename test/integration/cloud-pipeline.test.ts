@@ -25,6 +25,7 @@ let sandbox: Sandbox;
 let store: DynamoDbSuppressionStore;
 let documents: DynamoDBDocumentClient;
 const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'it-stream', gzipLevel: 6 });
+let nextSeq = 0;
 const errors: string[] = [];
 
 /** A PowerMTA 5 `b` record (23 columns, ACCT_HEADER). */
@@ -63,8 +64,8 @@ function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'jo
 async function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
   const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
   const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const [message] = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, 256 * 1024);
-  return message!;
+  const message = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, nextSeq++);
+  return message;
 }
 
 async function ship(message: EncodedMessage): Promise<void> {
