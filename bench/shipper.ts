@@ -1,8 +1,10 @@
 /**
  * Shipper benchmark: pipes N realistic bounce records (default 1M) into the bundled shipper
  * (dist/pmta-shipper.js, built first if missing) against fauxqs on 127.0.0.1, and prints
- * records/s, SQS requests, records per message and peak RSS; then the same figures for naive
- * one-record-per-message shipping (SendMessage per record) on a bounded subset, extrapolated.
+ * records/s, SQS requests, records per message and peak RSS; then the same input with SQS
+ * unreachable until all of it is spooled (a backlog of N records, then drained: peak RSS must not
+ * grow with it); then naive one-record-per-message shipping (SendMessage per record) on a bounded
+ * subset, extrapolated.
  *
  *   node --import tsx bench/shipper.ts [--records 1000000] [--naive-records 20000] [--naive-seconds 20]
  */
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
+import { startSqsFaultProxy } from '../test/support/sqs-fault-proxy.ts';
 import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -71,6 +74,43 @@ async function main(): Promise<void> {
     if (stats.sent !== records)
       throw new Error(`shipper sent ${stats.sent} of ${records} records:\n${shipper.stderr}`);
 
+    // Backlog: SQS unreachable until every record is spooled, then reachable again.
+    const proxy = await startSqsFaultProxy(sqs.endpoint);
+    const backlogQueue = await sqs.createQueue('bench-backlog');
+    rmSync(spool, { recursive: true, force: true });
+    await proxy.down();
+    let upAtMs = 0;
+    const backlog = await runChild(
+      'node',
+      [
+        '--max-semi-space-size=1',
+        '--max-old-space-size=48',
+        BUNDLE,
+        '--queue-url',
+        backlogQueue,
+        '--endpoint-url',
+        proxy.endpoint,
+        '--spool-dir',
+        spool,
+        '--stats-interval-ms',
+        '200',
+        '--drain-timeout-ms',
+        '50000',
+      ],
+      input,
+      RUN_LIMIT_MS,
+      (stderr, ms) => {
+        if (upAtMs === 0 && lastStat(stderr, 'received') === records) {
+          upAtMs = ms;
+          void proxy.up();
+        }
+      },
+    );
+    await proxy.stop();
+    const backlogStats = parseStats(backlog.stderr);
+    if (backlogStats.sent !== records)
+      throw new Error(`backlog run sent ${backlogStats.sent} of ${records} records:\n${backlog.stderr}`);
+
     const naiveN = Math.min(records, Number(values['naive-records']));
     const naiveInput = join(OUT, `acct-${naiveN}.csv`);
     if (!existsSync(naiveInput)) await writeInput(naiveInput, naiveN);
@@ -96,7 +136,8 @@ async function main(): Promise<void> {
     const rate = records / (shipper.ms / 1000);
     const lines = [
       `Shipper benchmark — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${availableParallelism()} cores, load average at start ${loadBefore}`,
-      `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB`,
+      `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB`,
+      `backlog (SQS unreachable until all ${records} records were spooled, ${(upAtMs / 1000).toFixed(2)} s; then drained in ${((backlog.ms - upAtMs) / 1000).toFixed(2)} s = ${fmt(records / ((backlog.ms - upAtMs) / 1000))} records/s): ${backlogStats.requests} SendMessageBatch calls, peak RSS ${(backlog.peakRssKb / 1024).toFixed(1)} MB`,
       `naive (one SendMessage per record, ${naiveSent} records in ${(naive.ms / 1000).toFixed(1)} s, extrapolated to ${records}): ${fmt(naiveRate)} records/s, ${records} SQS requests, ${records} messages, 1 record/message, ~${fmt(records / naiveRate)} s for ${records} records, peak RSS ${(naive.peakRssKb / 1024).toFixed(1)} MB`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -123,12 +164,20 @@ async function writeInput(path: string, records: number): Promise<void> {
 
 interface ChildRun {
   ms: number;
+  /** When the last input byte was taken by the child's stdin pipe. */
+  inputMs: number;
   stderr: string;
   peakRssKb: number;
 }
 
 /** Runs a child with `input` piped to its stdin; stops it (SIGTERM) after `limitMs`. */
-function runChild(cmd: string, args: string[], input: string, limitMs: number): Promise<ChildRun> {
+function runChild(
+  cmd: string,
+  args: string[],
+  input: string,
+  limitMs: number,
+  onStderr?: (stderr: string, ms: number) => void,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(cmd, args, {
@@ -141,8 +190,10 @@ function runChild(cmd: string, args: string[], input: string, limitMs: number): 
     });
     let stderr = '';
     let peakRssKb = 0;
+    let inputMs = 0;
     child.stderr.on('data', (d) => {
       stderr += d;
+      onStderr?.(stderr, performance.now() - started);
     });
     const poll = setInterval(() => {
       try {
@@ -155,14 +206,23 @@ function runChild(cmd: string, args: string[], input: string, limitMs: number): 
     const limit = setTimeout(() => child.kill('SIGTERM'), limitMs);
     createReadStream(input)
       .pipe(child.stdin)
+      .on('finish', () => {
+        inputMs = performance.now() - started;
+      })
       .on('error', () => {});
     child.on('error', reject);
     child.on('exit', () => {
       clearInterval(poll);
       clearTimeout(limit);
-      resolve({ ms: performance.now() - started, stderr, peakRssKb });
+      resolve({ ms: performance.now() - started, inputMs, stderr, peakRssKb });
     });
   });
+}
+
+/** The latest value of `key=` in the child's stats lines. */
+function lastStat(stderr: string, key: string): number {
+  const all = [...stderr.matchAll(new RegExp(`stats .*\\b${key}=(\\d+)`, 'g'))];
+  return Number(all.at(-1)?.[1] ?? Number.NaN);
 }
 
 function parseStats(stderr: string): { sent: number; messages: number; requests: number } {

@@ -67,7 +67,7 @@ class EncodeQueue {
         const head = this.running[0] as Running;
         const encoded = await head.result;
         this.running.shift();
-        if (encoded.size > this.o.maxBytes() && head.message.lines.length > 1) {
+        if (encoded.size > this.o.maxBytes() && head.message.lines.count > 1) {
           // Later encodings carry later numbers than the halves will: drop and redo them.
           const later = this.running.map((r) => r.message);
           this.running = [];
@@ -76,6 +76,7 @@ class EncodeQueue {
         } else {
           this.o.emit(encoded);
         }
+        head.message.lines.release();
         this.pump();
         this.o.progressed();
       }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
 import { EncodeQueue } from './encode-queue.ts';
+import { EnvelopeLines } from './envelope-lines.ts';
 import { type EncodedMessage, MessageEncoder } from './message-encoder.ts';
 import { Packer } from './packer.ts';
 import { createQueueApi, type QueueApi } from './queue-api.ts';
@@ -138,7 +139,8 @@ async function run(
       spool.release(m.segment);
     },
     onTooBig: (m, records) => {
-      encoding.pushFront({ segment: m.segment, ...records, rawBytes: m.size * 4 });
+      const lines = EnvelopeLines.fromText(records.lines, records.b64);
+      encoding.pushFront({ segment: m.segment, header: records.header, lines, rawBytes: m.size * 4 });
       wake();
     },
     onLimitLearned: (bytes) => {
@@ -161,6 +163,7 @@ async function run(
   });
   const packer = new Packer({
     targetRawBytes: () => encoder.rawTarget(Math.floor(maxMessageBytes / 10) - 512),
+    headRoom: (header) => encoder.headRoom(header),
     emit: (m) => encoding.push(m),
   });
   const reader = new SpoolReader(spool);

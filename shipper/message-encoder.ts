@@ -10,9 +10,9 @@ import { gzip } from 'node:zlib';
 import {
   CONTENT_ENCODING_ATTRIBUTE,
   ContentEncoding,
-  type Envelope,
+  ENVELOPE_SOURCE,
   escapeSqsNoncharacters,
-} from '#core/envelope.ts';
+} from '#core/envelope-wire.ts';
 import type { PendingMessage } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
@@ -57,27 +57,8 @@ class MessageEncoder {
 
   /** Encodes `message` as envelope number `seq`; the caller checks the size against the limit. */
   async encode(message: PendingMessage, seq: number): Promise<EncodedMessage> {
-    const envelope: Envelope = {
-      v: 1,
-      source: 'pmta-acct',
-      host: this.options.host,
-      stream: this.options.stream,
-      seq,
-      ...(message.header === undefined ? {} : { header: message.header }),
-      lines: message.lines,
-      ...(message.b64.length > 0 ? { b64: message.b64 } : {}),
-    };
-    let json = JSON.stringify(envelope);
-    let bytes = Buffer.from(json, 'utf8');
-    // Pure ASCII (the usual case) cannot hold U+FFFE/U+FFFF: skip the scan for them.
-    if (bytes.length !== json.length) {
-      const escaped = escapeSqsNoncharacters(json);
-      if (escaped !== json) {
-        json = escaped;
-        bytes = Buffer.from(json, 'utf8');
-      }
-    }
-    let body = json;
+    const bytes = this.envelopeBytes(message, seq);
+    let body: string | undefined;
     let size = bytes.length;
     let gzipped = false;
     if (bytes.length > GZIP_MIN_BYTES) {
@@ -92,28 +73,47 @@ class MessageEncoder {
     return {
       segment: message.segment,
       seq,
-      body,
+      body: body ?? bytes.toString('utf8'),
       gzip: gzipped,
       size,
-      records: message.lines.length,
+      records: message.lines.count,
       attempts: 0,
     };
+  }
+
+  /** Bytes to leave before a message's items for its envelope head (any seq). */
+  headRoom(header: string | undefined): number {
+    return Buffer.byteLength(this.head(header, Number.MAX_SAFE_INTEGER), 'utf8');
+  }
+
+  /** Envelope v1 JSON around the message's prebuilt `lines` items (field order is free in JSON). */
+  private envelopeBytes(message: PendingMessage, seq: number): Buffer {
+    const b64 = message.lines.b64;
+    const tail = b64.length > 0 ? `],"b64":[${b64.join(',')}]}` : ']}';
+    return message.lines.frame(this.head(message.header, seq), tail);
+  }
+
+  private head(header: string | undefined, seq: number): string {
+    const { host, stream } = this.options;
+    let head = `{"v":1,"source":"${ENVELOPE_SOURCE}","host":${JSON.stringify(host)},"stream":${JSON.stringify(stream)},"seq":${seq}`;
+    if (header !== undefined) head += `,"header":${escapeSqsNoncharacters(JSON.stringify(header))}`;
+    return `${head},"lines":[`;
   }
 }
 
 /** Splits a message that came out too big; each half is acknowledged on its own. */
 function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
-  const mid = Math.ceil(m.lines.length / 2);
+  const n = m.lines.count;
+  const mid = Math.ceil(n / 2);
   const part = (from: number, to: number): PendingMessage => ({
     segment: m.segment,
     header: m.header,
     lines: m.lines.slice(from, to),
-    b64: m.b64.filter((i) => i >= from && i < to).map((i) => i - from),
-    rawBytes: Math.ceil((m.rawBytes * (to - from)) / m.lines.length),
+    rawBytes: Math.ceil((m.rawBytes * (to - from)) / n),
   });
   // The extra half shares the segment's acknowledgement count with the original.
   m.segment.outstanding++;
-  return [part(0, mid), part(mid, m.lines.length)];
+  return [part(0, mid), part(mid, n)];
 }
 
 export type { EncodedMessage };

@@ -3,20 +3,27 @@
  * one header, up to a raw-size target the encoder keeps calibrated. A message never spans a header
  * change (envelope rule) nor a segment (so acknowledging it can free exactly one segment).
  */
+import { EnvelopeLines } from './envelope-lines.ts';
 import type { Segment } from './spool-segments.ts';
 
 interface PendingMessage {
   segment: Segment;
   header: string | undefined;
-  lines: string[];
-  /** Indices of `lines` holding base64 of bytes that are not valid UTF-8 (envelope `b64`). */
-  b64: number[];
+  lines: EnvelopeLines;
   rawBytes: number;
 }
 
 interface PackerOptions {
   targetRawBytes: () => number;
+  /** Room to leave before the items for the envelope head (MessageEncoder.headRoom). */
+  headRoom: (header: string | undefined) => number;
   emit: (message: PendingMessage) => void;
+}
+
+/** What the reader knows about the bytes a record comes from (checked once per read). */
+interface RecordBytesHint {
+  utf8: boolean;
+  noncharacters: boolean;
 }
 
 class Packer {
@@ -34,21 +41,20 @@ class Packer {
     this.currentHeader = header;
   }
 
-  record(segment: Segment, buf: Buffer, start: number, end: number): void {
+  record(segment: Segment, buf: Buffer, start: number, end: number, hint: RecordBytesHint): void {
     if (this.message && this.message.segment !== segment) this.flush();
     if (!this.message) {
-      this.message = { segment, header: this.currentHeader, lines: [], b64: [], rawBytes: 0 };
+      const target = this.options.targetRawBytes();
+      this.message = {
+        segment,
+        header: this.currentHeader,
+        lines: new EnvelopeLines(Math.ceil(target * 1.15) + 4096, this.options.headRoom(this.currentHeader)),
+        rawBytes: 0,
+      };
       segment.outstanding++;
     }
     const m = this.message;
-    const text = buf.toString('utf8', start, end);
-    // U+FFFD marks either a real U+FFFD or bytes that are not UTF-8; only the latter needs base64.
-    if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(buf.subarray(start, end))) {
-      m.b64.push(m.lines.length);
-      m.lines.push(buf.toString('base64', start, end));
-    } else {
-      m.lines.push(text);
-    }
+    m.lines.addBytes(buf, start, end, hint.utf8, hint.noncharacters);
     m.rawBytes += end - start + 3;
     if (m.rawBytes >= this.options.targetRawBytes()) this.flush();
   }
@@ -65,9 +71,9 @@ class Packer {
   }
 
   get pendingRecords(): number {
-    return this.message?.lines.length ?? 0;
+    return this.message?.lines.count ?? 0;
   }
 }
 
-export type { PendingMessage };
+export type { PendingMessage, RecordBytesHint };
 export { Packer };

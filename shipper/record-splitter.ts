@@ -40,9 +40,14 @@ class RecordSplitter {
     let recordStart = 0;
     const len = chunk.length;
     let state = this.state;
+    // Next LF / quote at or after the position they were searched from (-1: none in the chunk).
+    // Each stays valid until `p` passes it, so each byte is searched about once, not once per
+    // quoted field (records carry several).
+    let nl = -2;
+    let q = -2;
     while (p < len) {
+      if (q !== -1 && q < p) q = chunk.indexOf(QUOTE, p);
       if (state === State.quoted) {
-        const q = chunk.indexOf(QUOTE, p);
         if (q < 0) {
           p = len;
           break;
@@ -69,8 +74,7 @@ class RecordSplitter {
           continue;
         }
       }
-      const nl = chunk.indexOf(LF, p);
-      const q = chunk.indexOf(QUOTE, p);
+      if (nl !== -1 && nl < p) nl = chunk.indexOf(LF, p);
       if (q >= 0 && (nl < 0 || q < nl)) {
         const atFieldStart = q === p ? state === State.fieldStart : chunk[q - 1] === COMMA;
         state = atFieldStart ? State.quoted : State.unquoted;

@@ -3,12 +3,14 @@
  * Only bytes the writer has already appended are read, so the reader may trail the writer closely
  * (low latency) or by gigabytes (SQS down) with the same bounded memory.
  */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { RecordBytesHint } from './packer.ts';
 import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
 import type { Segment, SpoolSegments } from './spool-segments.ts';
 
 interface SpoolRecordSink {
-  record: (segment: Segment, buf: Buffer, start: number, end: number) => void;
+  record: (segment: Segment, buf: Buffer, start: number, end: number, hint: RecordBytesHint) => void;
   header: (segment: Segment, header: string) => void;
   /** Every record of the segment has been handed out. */
   segmentEnd: (segment: Segment) => void;
@@ -21,8 +23,12 @@ class SpoolReader {
   private offset = 0;
   private splitter = new RecordSplitter();
   private lastSeq = 0;
-  /** Reused for every read: records are copied out (as strings) before the next read. */
+  /** Reused for every read: records are copied out (as JSON) before the next read. */
   private buf = Buffer.alloc(0);
+  /** About the current read, checked once for all its records (records from a carry: unknown). */
+  private readonly chunkHint: RecordBytesHint = { utf8: false, noncharacters: true };
+  private readonly unknownHint: RecordBytesHint = { utf8: false, noncharacters: true };
+  private chunk: Buffer | undefined;
 
   constructor(spool: SpoolSegments) {
     this.spool = spool;
@@ -47,7 +53,12 @@ class SpoolReader {
         const n = readSync(this.fd as number, this.buf, 0, Math.min(available, maxBytes), this.offset);
         this.offset += n;
         const chunk = this.buf.subarray(0, n);
+        // A read may end inside a multi-byte character: then its records are checked one by one.
+        this.chunk = chunk;
+        this.chunkHint.utf8 = isUtf8(chunk);
+        this.chunkHint.noncharacters = chunk.includes(0xef);
         this.splitter.push(chunk, (b, s, e) => this.deliver(segment, b, s, e, sink));
+        this.chunk = undefined;
         if (n > 0) return n;
       }
       if (!segment.closed) return 0;
@@ -76,7 +87,7 @@ class SpoolReader {
   private deliver(segment: Segment, buf: Buffer, start: number, end: number, sink: SpoolRecordSink): void {
     if (end === start) return; // blank line: nothing to ship
     if (isHeaderRecord(buf, start, end)) sink.header(segment, buf.toString('utf8', start, end));
-    else sink.record(segment, buf, start, end);
+    else sink.record(segment, buf, start, end, buf === this.chunk ? this.chunkHint : this.unknownHint);
   }
 }
 

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
+import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope-wire.ts';
 import type { EncodedMessage } from './message-encoder.ts';
 
 const MAX_BATCH_ENTRIES = 10;

@@ -53,7 +53,7 @@ class StdinSpooler {
     }
     const position = stat.isFile() ? offsetOf(this.fd) : undefined;
     if (position !== undefined) this.readFile(position);
-    else if (stat.isFIFO() || stat.isSocket()) this.readStream(new Socket({ fd: this.fd, readable: true }));
+    else if (stat.isFIFO() || stat.isSocket()) this.readPipe();
     else if (isatty(this.fd)) this.readStream(new TtyReadStream(this.fd));
     else this.readDevice();
   }
@@ -73,8 +73,12 @@ class StdinSpooler {
     this.hooks.ended(error);
   }
 
-  /** Spools `chunk`, retrying while the cap or the disk refuses it; `then` runs once it is in. */
-  private spool(chunk: Buffer, then: () => void): void {
+  /**
+   * Spools `chunk`, retrying while the cap or the disk refuses it; `then` runs once it is in.
+   * `keep` gives a copy to retry with when the caller's buffer will not stay as it is.
+   */
+  private spool(first: Buffer, then: () => void, keep: () => Buffer = () => first): void {
+    let chunk = first;
     let result: AppendResult = this.writer.append(chunk);
     const retry = (): void => {
       this.retryTimer = undefined;
@@ -94,9 +98,47 @@ class StdinSpooler {
       }
       // Giving up would drop records: keep trying for as long as it takes (a drain or SIGTERM ends us).
       this.hooks.stalled(result, this.writer.lastError?.message ?? '');
+      if (chunk === first) chunk = keep();
       this.retryTimer = setTimeout(retry, STALL_RETRY_MS);
     };
     check();
+  }
+
+  /**
+   * Pipe or socket: libuv reads into one reused buffer (no allocation per read: a fresh 64 KiB
+   * buffer per read was most of the shipper's memory, waiting for the garbage collector).
+   */
+  private readPipe(): void {
+    // `onread` is accepted by the Socket constructor (Node ≥12) though its typings only list it
+    // for net.connect.
+    const options = {
+      fd: this.fd,
+      readable: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BYTES),
+        callback: (n: number, buf: Uint8Array) => {
+          if (this.done) return false;
+          const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+          let spooled = false;
+          let stalled = false;
+          this.spool(
+            chunk,
+            () => {
+              spooled = true;
+              if (stalled) socket.resume();
+            },
+            // The read buffer is reused by the next read: a chunk that must wait is copied.
+            () => Buffer.from(chunk),
+          );
+          stalled = !spooled;
+          return spooled; // false pauses reading: the pipe, not our memory, holds the rest
+        },
+      },
+    };
+    const socket = new Socket(options as ConstructorParameters<typeof Socket>[0]);
+    this.stream = socket;
+    socket.on('end', () => this.end());
+    socket.on('error', (error) => this.end(error.message));
   }
 
   private readStream(stream: Socket | TtyReadStream): void {

@@ -7,13 +7,13 @@
  * record's raw bytes because those bytes are not valid UTF-8; the shipper never alters a record.
  */
 import { z } from 'zod';
-
-const ENVELOPE_VERSION = 1;
-const ENVELOPE_SOURCE = 'pmta-acct';
-/** Name of the SQS message attribute that says how the body is encoded. */
-const CONTENT_ENCODING_ATTRIBUTE = 'ContentEncoding';
-const ContentEncoding = { gzip: 'gzip' } as const;
-type ContentEncoding = (typeof ContentEncoding)[keyof typeof ContentEncoding];
+import {
+  CONTENT_ENCODING_ATTRIBUTE,
+  ContentEncoding,
+  ENVELOPE_SOURCE,
+  ENVELOPE_VERSION,
+  escapeSqsNoncharacters,
+} from './envelope-wire.ts';
 
 /** Standard padded base64, as the shipper writes it (atob would throw on anything else). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -74,11 +74,6 @@ interface EnvelopeRecord {
 /** JSON of an envelope that is always a valid SQS body (SQS refuses U+FFFE and U+FFFF). */
 function encodeEnvelopeJson(envelope: Envelope): string {
   return escapeSqsNoncharacters(JSON.stringify(envelope));
-}
-
-/** Escapes U+FFFE and U+FFFF in JSON text (callers that know the text is ASCII may skip this). */
-function escapeSqsNoncharacters(json: string): string {
-  return json.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 function decodeEnvelope(

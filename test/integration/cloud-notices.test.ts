@@ -4,6 +4,7 @@
  * provider that never recovers; the digest logic then mails both in ONE digest through the fake
  * SES v2 server. Its own file: the handler modules read their environment (the config) once.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -17,6 +18,7 @@ import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
 import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
+import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
 import { MessageEncoder } from '../../shipper/message-encoder.ts';
 
 const API_KEY = 'mw-notice-key-0123456789';
@@ -66,7 +68,10 @@ function hardBounce(rcpt: string): string {
 async function ship(lines: string[], header: string): Promise<void> {
   const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
   const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const message = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, nextSeq++);
+  const message = await encoder.encode(
+    { segment, header, lines: EnvelopeLines.fromText(lines), rawBytes },
+    nextSeq++,
+  );
   await sandbox.context.sqs.send(
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,

@@ -5,6 +5,7 @@
  * started here. One sandbox for the file (the handler modules read their environment once);
  * scenarios use their own addresses and run in order.
  */
+
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
 import { type EncodedMessage, MessageEncoder } from '../../shipper/message-encoder.ts';
 
 const API_KEY = 'mw-test-key-0123456789';
@@ -64,7 +66,10 @@ function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'jo
 async function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
   const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
   const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const message = await encoder.encode({ segment, header, lines, b64: [], rawBytes }, nextSeq++);
+  const message = await encoder.encode(
+    { segment, header, lines: EnvelopeLines.fromText(lines), rawBytes },
+    nextSeq++,
+  );
   return message;
 }
 
