@@ -35,8 +35,15 @@ class EnvelopeLines {
   private quoteFrom = 0;
   private quoteAt = -1;
 
-  /** `headRoom`: bytes kept free before the items, so `frame()` can add the envelope without a copy. */
-  constructor(capacity: number, headRoom = 0) {
+  /**
+   * `headRoom`: bytes kept free before the items, so `frame()` can add the envelope without a copy.
+   * `continues`: these items follow earlier ones in the same array (the first gets a comma too).
+   */
+  constructor(
+    capacity: number,
+    headRoom = 0,
+    private readonly continues = false,
+  ) {
     const want = Math.max(1024, capacity + headRoom);
     const i = pool.findIndex((b) => b.length >= want);
     this.buf = i >= 0 ? (pool.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafe(want);
@@ -81,6 +88,11 @@ class EnvelopeLines {
     return this.itemEnds.length;
   }
 
+  /** Bytes of the items written so far. */
+  get size(): number {
+    return this.used - this.base;
+  }
+
   /** The items written so far (a view: valid until the next add). */
   get bytes(): Buffer {
     return this.buf.subarray(this.base, this.used);
@@ -107,7 +119,7 @@ class EnvelopeLines {
     this.reserve((end - start) * 2 + 3);
     const out = this.buf;
     let o = this.used;
-    if (o > this.base) out[o++] = COMMA;
+    if (o > this.base || this.continues) out[o++] = COMMA;
     out[o++] = QUOTE;
     let p = start;
     for (;;) {
@@ -166,7 +178,7 @@ class EnvelopeLines {
   private addJson(json: string, encoding: 'latin1' | 'utf8'): void {
     const max = encoding === 'latin1' ? json.length : json.length * 3;
     this.reserve(max + 1);
-    if (this.itemEnds.length > 0) this.buf[this.used++] = COMMA;
+    if (this.itemEnds.length > 0 || this.continues) this.buf[this.used++] = COMMA;
     this.used += this.buf.write(json, this.used, encoding);
     this.itemEnds.push(this.used - this.base);
   }

@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
-import { EncodeQueue } from './encode-queue.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
-import { type EncodedMessage, MessageEncoder } from './message-encoder.ts';
+import { MessageBuilder } from './message-builder.ts';
+import { type EncodedMessage, halves, MessageEncoder } from './message-encoder.ts';
 import { Packer } from './packer.ts';
 import { createQueueApi, type QueueApi } from './queue-api.ts';
 import { SpoolReader } from './spool-reader.ts';
@@ -20,9 +20,11 @@ import { SqsSender } from './sqs-sender.ts';
 import { createShipperLog, formatStats, type ShipperLog, type ShipperStats } from './stats.ts';
 import { StdinSpooler } from './stdin-spooler.ts';
 
-const READ_AHEAD_BYTES = 1024 * 1024;
-/** Messages compressing at once: enough to keep a second core busy while this one packs. */
-const ENCODE_CONCURRENCY = 2;
+const READ_AHEAD_BYTES = 256 * 1024;
+/** Packed messages still compressing; with the next one packing, keeps a second core busy. */
+const MAX_FINISHING = 2;
+/** Staged JSON handed to gzip and not yet taken: bounds memory when compression falls behind. */
+const MAX_GZIP_BACKLOG_BYTES = 512 * 1024;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
@@ -125,7 +127,8 @@ async function run(
     if (bytes !== undefined)
       maxMessageBytes = args.maxMessageBytesExplicit ? Math.min(bytes, maxMessageBytes) : bytes;
   });
-  const encoder = new MessageEncoder({ host: hostname(), stream, gzipLevel: args.gzipLevel });
+  const host = hostname();
+  const encoder = new MessageEncoder({ host, stream, gzipLevel: args.gzipLevel });
   const sender = new SqsSender({
     client,
     queueUrl: args.queueUrl,
@@ -139,9 +142,16 @@ async function run(
       spool.release(m.segment);
     },
     onTooBig: (m, records) => {
-      const lines = EnvelopeLines.fromText(records.lines, records.b64);
-      encoding.pushFront({ segment: m.segment, header: records.header, lines, rawBytes: m.size * 4 });
-      wake();
+      // Rare (the queue's limit is lower than we knew): the records go again, in two messages.
+      const whole = {
+        segment: m.segment,
+        header: records.header,
+        lines: EnvelopeLines.fromText(records.lines, records.b64),
+        rawBytes: m.size * 4,
+      };
+      for (const part of whole.lines.count > 1 ? halves(whole) : [whole]) {
+        track(encoder.encode(part, nextSeq++), part.rawBytes);
+      }
     },
     onLimitLearned: (bytes) => {
       if (bytes < maxMessageBytes) {
@@ -154,17 +164,42 @@ async function run(
       log.throttled(`sqs:${what}`, 10_000, 'warn', `${what} failed (will retry): ${describe(error)}`);
     },
   });
-  const encoding = new EncodeQueue({
-    encoder,
-    concurrency: ENCODE_CONCURRENCY,
-    maxBytes: () => maxMessageBytes,
-    emit: (m) => sender.enqueue(m),
-    progressed: () => wake(),
-  });
+  // Messages whose compression is finishing (on the thread pool); each goes to the sender when done.
+  let nextSeq = 0;
+  let finishing = 0;
+  let gzipBacklog = 0;
+  let fatal: unknown;
+  const track = (encoded: Promise<EncodedMessage>, rawBytes: number): void => {
+    finishing++;
+    encoded.then(
+      (e) => {
+        finishing--;
+        if (e.gzip) encoder.observe(rawBytes, e.body.length);
+        sender.enqueue(e);
+        wake();
+      },
+      (error: unknown) => {
+        finishing--;
+        fatal = error;
+        wake();
+      },
+    );
+  };
+  const encodedTarget = (): number => Math.floor(maxMessageBytes / 10) - 512;
   const packer = new Packer({
-    targetRawBytes: () => encoder.rawTarget(Math.floor(maxMessageBytes / 10) - 512),
-    headRoom: (header) => encoder.headRoom(header),
-    emit: (m) => encoding.push(m),
+    rawTarget: () => encoder.rawTarget(encodedTarget()),
+    encodedTarget,
+    start: (segment, header) =>
+      new MessageBuilder(nextSeq++, segment, header, {
+        host,
+        stream,
+        gzipLevel: args.gzipLevel,
+        backlogChanged: (delta) => {
+          gzipBacklog += delta;
+          if (delta < 0) wake();
+        },
+      }),
+    emit: (m) => track(m.finish(), m.rawBytes),
   });
   const reader = new SpoolReader(spool);
   const sink = {
@@ -238,12 +273,17 @@ async function run(
 
   // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender. It yields
   // after every chunk so stdin's callbacks (and timers) run between them.
-  const maxPendingMessages = 10 * (args.maxInflight + 1);
+  const maxPendingMessages = 10 * args.maxInflight + 2;
   for (;;) {
     if (draining && Date.now() >= deadline) break;
-    const idle = encoding.size === 0 && sender.pending === 0 && packer.pendingRecords === 0;
+    if (fatal !== undefined) throw fatal;
+    const idle = finishing === 0 && sender.pending === 0 && packer.pendingRecords === 0;
     if (draining && inputDone && idle && spool.count === 0) break;
-    if (sender.pending >= maxPendingMessages || encoding.size > ENCODE_CONCURRENCY) {
+    if (
+      sender.pending >= maxPendingMessages ||
+      finishing > MAX_FINISHING ||
+      gzipBacklog > MAX_GZIP_BACKLOG_BYTES
+    ) {
       await Promise.race([sender.waitForProgress(1000), sleep(1000)]);
       continue;
     }

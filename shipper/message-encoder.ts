@@ -55,30 +55,20 @@ class MessageEncoder {
     return Math.max(1, Math.floor((encodedTarget * 0.85) / this.ratio));
   }
 
-  /** Encodes `message` as envelope number `seq`; the caller checks the size against the limit. */
+  /** A message of `rawBytes` raw record bytes came out as `encodedBytes` gzip+base64 bytes. */
+  observe(rawBytes: number, encodedBytes: number): void {
+    this.ratio = this.ratio * 0.7 + (encodedBytes / Math.max(1, rawBytes)) * 0.3;
+  }
+
+  /** Encodes `message` whole as envelope number `seq` (re-packed records; tests). */
   async encode(message: PendingMessage, seq: number): Promise<EncodedMessage> {
-    const bytes = this.envelopeBytes(message, seq);
-    let body: string | undefined;
-    let size = bytes.length;
-    let gzipped = false;
-    if (bytes.length > GZIP_MIN_BYTES) {
-      const z = (await gzipAsync(bytes, { level: this.options.gzipLevel, memLevel: 9 })).toString('base64');
-      this.ratio = this.ratio * 0.7 + (z.length / Math.max(1, message.rawBytes)) * 0.3;
-      if (z.length + GZIP_ATTRIBUTE_BYTES < bytes.length) {
-        body = z;
-        size = z.length + GZIP_ATTRIBUTE_BYTES;
-        gzipped = true;
-      }
-    }
-    return {
+    const encoded = await encodeBytes(this.envelopeBytes(message, seq), this.options.gzipLevel, {
       segment: message.segment,
       seq,
-      body: body ?? bytes.toString('utf8'),
-      gzip: gzipped,
-      size,
       records: message.lines.count,
-      attempts: 0,
-    };
+    });
+    if (encoded.gzip) this.observe(message.rawBytes, encoded.body.length);
+    return encoded;
   }
 
   /** Bytes to leave before a message's items for its envelope head (any seq). */
@@ -101,6 +91,21 @@ class MessageEncoder {
   }
 }
 
+/** A whole envelope's JSON as an SQS body: gzip + base64 when that is smaller, else the JSON. */
+async function encodeBytes(
+  bytes: Buffer,
+  gzipLevel: number,
+  meta: { segment: Segment; seq: number; records: number },
+): Promise<EncodedMessage> {
+  if (bytes.length > GZIP_MIN_BYTES) {
+    const z = (await gzipAsync(bytes, { level: gzipLevel, memLevel: 8 })).toString('base64');
+    if (z.length + GZIP_ATTRIBUTE_BYTES < bytes.length) {
+      return { ...meta, body: z, gzip: true, size: z.length + GZIP_ATTRIBUTE_BYTES, attempts: 0 };
+    }
+  }
+  return { ...meta, body: bytes.toString('utf8'), gzip: false, size: bytes.length, attempts: 0 };
+}
+
 /** Splits a message that came out too big; each half is acknowledged on its own. */
 function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
   const n = m.lines.count;
@@ -117,4 +122,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
 }
 
 export type { EncodedMessage };
-export { GZIP_ATTRIBUTE_BYTES, halves, MessageEncoder };
+export { encodeBytes, GZIP_ATTRIBUTE_BYTES, halves, MessageEncoder };

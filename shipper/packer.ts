@@ -3,9 +3,11 @@
  * one header, up to a raw-size target the encoder keeps calibrated. A message never spans a header
  * change (envelope rule) nor a segment (so acknowledging it can free exactly one segment).
  */
-import { EnvelopeLines } from './envelope-lines.ts';
+import type { EnvelopeLines } from './envelope-lines.ts';
+import type { MessageBuilder } from './message-builder.ts';
 import type { Segment } from './spool-segments.ts';
 
+/** A message packed whole (records re-packed after SQS refused them as too large; tests). */
 interface PendingMessage {
   segment: Segment;
   header: string | undefined;
@@ -14,10 +16,13 @@ interface PendingMessage {
 }
 
 interface PackerOptions {
-  targetRawBytes: () => number;
-  /** Room to leave before the items for the envelope head (MessageEncoder.headRoom). */
-  headRoom: (header: string | undefined) => number;
-  emit: (message: PendingMessage) => void;
+  /** Raw record bytes per message that should encode to about `encodedTarget` (calibrated). */
+  rawTarget: () => number;
+  /** Encoded bytes per message to aim at (a tenth of a SendMessageBatch call). */
+  encodedTarget: () => number;
+  /** A new message with the next envelope number. */
+  start: (segment: Segment, header: string | undefined) => MessageBuilder;
+  emit: (message: MessageBuilder) => void;
 }
 
 /** What the reader knows about the bytes a record comes from (checked once per read). */
@@ -29,7 +34,7 @@ interface RecordBytesHint {
 class Packer {
   private readonly options: PackerOptions;
   private currentHeader: string | undefined;
-  private message: PendingMessage | undefined;
+  private message: MessageBuilder | undefined;
 
   constructor(options: PackerOptions) {
     this.options = options;
@@ -44,19 +49,14 @@ class Packer {
   record(segment: Segment, buf: Buffer, start: number, end: number, hint: RecordBytesHint): void {
     if (this.message && this.message.segment !== segment) this.flush();
     if (!this.message) {
-      const target = this.options.targetRawBytes();
-      this.message = {
-        segment,
-        header: this.currentHeader,
-        lines: new EnvelopeLines(Math.ceil(target * 1.15) + 4096, this.options.headRoom(this.currentHeader)),
-        rawBytes: 0,
-      };
+      this.message = this.options.start(segment, this.currentHeader);
       segment.outstanding++;
     }
     const m = this.message;
-    m.lines.addBytes(buf, start, end, hint.utf8, hint.noncharacters);
-    m.rawBytes += end - start + 3;
-    if (m.rawBytes >= this.options.targetRawBytes()) this.flush();
+    m.add(buf, start, end, hint);
+    // The compressed size catches data that compresses far worse than the calibration says.
+    if (m.rawBytes >= this.options.rawTarget() || m.compressedSize >= this.options.encodedTarget() * 0.8)
+      this.flush();
   }
 
   segmentEnd(segment: Segment): void {
@@ -71,7 +71,7 @@ class Packer {
   }
 
   get pendingRecords(): number {
-    return this.message?.lines.count ?? 0;
+    return this.message?.count ?? 0;
   }
 }
 
