@@ -13,7 +13,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from '
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createCredentialChain } from '../shipper/aws-credentials.ts';
+import { SqsClient } from '../shipper/sqs-client.ts';
 import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
 import { startSqsFaultProxy } from '../test/support/sqs-fault-proxy.ts';
 import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
@@ -241,7 +242,8 @@ function parseStats(stderr: string): { sent: number; messages: number; requests:
 
 /** Naive shipper: one SendMessage per line, one at a time; stops at SIGTERM and reports. */
 async function naiveChild(queueUrl: string, endpoint: string): Promise<void> {
-  const client = new SQSClient({ region: 'us-east-1', endpoint });
+  // The shipper's own client: the baseline differs only in packing, not in the HTTP client.
+  const client = new SqsClient({ region: 'us-east-1', endpoint, credentials: createCredentialChain() });
   let sent = 0;
   let stop = false;
   process.on('SIGTERM', () => {
@@ -253,7 +255,7 @@ async function naiveChild(queueUrl: string, endpoint: string): Promise<void> {
     carry = parts.pop() ?? '';
     for (const line of parts) {
       if (stop) break;
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: line }));
+      await client.sendMessage(queueUrl, line);
       sent++;
     }
     if (stop) break;

@@ -199,6 +199,37 @@ describe('pmta-shipper', () => {
   }, 90_000);
 });
 
+describe('pmta-shipper against a queue with a smaller limit than it was told', () => {
+  it('re-packs what SQS refuses as too large and loses nothing', async () => {
+    const url = await sqs.createQueue('small-limit', { MaximumMessageSize: '16384' });
+    const spool = join(tmp, 'spool-small-limit');
+    // The identity may not read the queue's attributes, so the shipper starts from its default.
+    const proxy = await startSqsFaultProxy(sqs.endpoint, { denyGetQueueAttributes: true });
+    try {
+      const gen = createRecordGenerator(21);
+      const records = Array.from({ length: 3_000 }, (_, i) => gen(i));
+      const run = spawnShipper([...baseArgs(url, spool, proxy.endpoint), '--drain-timeout-ms', '40000']);
+      run.child.stdin?.end(`${ACCT_HEADER}\r\n${records.join('\r\n')}\r\n`);
+      expect((await run.exited).code).toBe(0);
+      expect(run.stderr()).toMatch(/cannot read the queue's MaximumMessageSize/);
+      expect(run.stderr()).toMatch(/refused a message as too large/);
+      const envelopes = await drainQueue(
+        sqs.client(),
+        url,
+        (all) => countRecords(all) >= records.length,
+        20_000,
+      );
+      const got = [...streamRecords(envelopes).values()][0]?.map((g) => g.bytes.toString('utf8')) ?? [];
+      // Re-packed records take new (later) numbers, so only the set is compared here.
+      expect(got.length).toBe(records.length);
+      expect([...got].sort()).toEqual([...records].sort());
+      expect(readSpoolLeft(spool)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  }, 90_000);
+});
+
 function offsetOf(pid: number): number {
   try {
     return Number(/pos:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/fdinfo/0`, 'utf8'))?.[1] ?? 0);

@@ -17,6 +17,8 @@ interface SqsFaultProxy {
 }
 
 interface ProxyOptions {
+  /** Answer GetQueueAttributes with AccessDenied, as for an identity allowed only SendMessage. */
+  denyGetQueueAttributes?: boolean;
   /** Return true to fail this entry (called once per entry per attempt). */
   failEntry?: (entryId: string, attempt: number) => boolean;
 }
@@ -31,6 +33,16 @@ async function startSqsFaultProxy(target: string, options: ProxyOptions = {}): P
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let body: Buffer = Buffer.concat(chunks);
+      if (options.denyGetQueueAttributes && req.headers['x-amz-target'] === 'AmazonSQS.GetQueueAttributes') {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazon.coral.service#AccessDeniedException',
+            message: 'User is not authorized to perform: sqs:getqueueattributes',
+          }),
+        );
+        return;
+      }
       const isBatch = req.headers['x-amz-target'] === 'AmazonSQS.SendMessageBatch';
       const failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message: string }> = [];
       if (isBatch && options.failEntry) {
