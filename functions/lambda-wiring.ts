@@ -18,7 +18,7 @@ import { createDynamoDbActionClaims } from '#adapters/dynamodb-action-claims.ts'
 import { recordNotice } from '#adapters/dynamodb-notice-store.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
-import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
 import { createEmfMetricSink } from '#adapters/metric-sink.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs-action-queue.ts';
 import { createClassifier } from '#core/classify.ts';
@@ -220,7 +220,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),
       rejectLog: createDynamoDbRejectLog(clients.dynamo, settings.table),
       actions: createSqsActionSender(clients.sqs, actionsQueueUrl),
-      codec: gzipEnvelopeCodec,
+      codec: envelopeBodyCodec,
       metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
       log: asLog(logger),
       now: () => Date.now(),

@@ -1,5 +1,6 @@
 /** Command line of `pmta-shipper` (docs/shipper.md lists every flag). */
 import { parseArgs } from 'node:util';
+import type { CompressionName } from './body-compression.ts';
 
 interface ShipperArgs {
   queueUrl: string;
@@ -17,6 +18,7 @@ interface ShipperArgs {
   logFile: string | undefined;
   drainTimeoutMs: number;
   gzipLevel: number;
+  compression: CompressionName;
   maxInflight: number;
 }
 
@@ -46,7 +48,9 @@ them to SQS (envelope v1). Exits 0 after stdin closes or SIGTERM; unsent records
   --stats-interval-ms N      one stats line this often (default 60000; 0 = only at exit)
   --log-file FILE            append log lines here instead of stderr
   --drain-timeout-ms N       at EOF/SIGTERM, try this long to send what is left (default 10000)
-  --gzip-level N             1 (fast) .. 9 (small) (default 1)
+  --compression br|gzip      body compression: br (brotli, default; needs functions from this
+                             release or later) or gzip (envelope v1's original encoding)
+  --gzip-level N             with --compression gzip: 1 (fast) .. 9 (small) (default 1)
   --max-inflight N           SendMessageBatch calls in flight (default 2)
   -h, --help                 this text`;
 
@@ -70,6 +74,7 @@ function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResu
         'log-file': { type: 'string' },
         'drain-timeout-ms': { type: 'string' },
         'gzip-level': { type: 'string' },
+        compression: { type: 'string' },
         'max-inflight': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -123,10 +128,18 @@ function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResu
     logFile: values['log-file'] as string | undefined,
     drainTimeoutMs: int('drain-timeout-ms', 10_000, 0, 50_000),
     gzipLevel: int('gzip-level', 1, 1, 9),
+    compression: compressionOf(values.compression, errors),
     maxInflight: int('max-inflight', 2, 1, 16),
   };
   if (errors.length > 0) return { ok: false, error: errors.join('; ') };
   return { ok: true, args };
+}
+
+function compressionOf(raw: unknown, errors: string[]): CompressionName {
+  if (raw === undefined || raw === 'br') return 'br';
+  if (raw === 'gzip') return 'gzip';
+  errors.push(`--compression must be br or gzip, got "${String(raw)}"`);
+  return 'br';
 }
 
 export type { ParseArgsResult, ShipperArgs };

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
+import { bodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
 import { MessageBuilder } from './message-builder.ts';
 import { type EncodedMessage, halves, MessageEncoder } from './message-encoder.ts';
@@ -23,8 +24,8 @@ import { StdinSpooler } from './stdin-spooler.ts';
 const READ_AHEAD_BYTES = 256 * 1024;
 /** Packed messages still compressing; with the next one packing, keeps a second core busy. */
 const MAX_FINISHING = 2;
-/** Staged JSON handed to gzip and not yet taken: bounds memory when compression falls behind. */
-const MAX_GZIP_BACKLOG_BYTES = 512 * 1024;
+/** Staged JSON handed to the compressor and not yet taken: bounds memory when compression falls behind. */
+const MAX_GZIP_BACKLOG_BYTES = 768 * 1024;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
@@ -128,7 +129,8 @@ async function run(
       maxMessageBytes = args.maxMessageBytesExplicit ? Math.min(bytes, maxMessageBytes) : bytes;
   });
   const host = hostname();
-  const encoder = new MessageEncoder({ host, stream, gzipLevel: args.gzipLevel });
+  const compression = bodyCompression(args.compression, args.gzipLevel);
+  const encoder = new MessageEncoder({ host, stream, compression });
   const sender = new SqsSender({
     client,
     queueUrl: args.queueUrl,
@@ -174,7 +176,7 @@ async function run(
     encoded.then(
       (e) => {
         finishing--;
-        if (e.gzip) encoder.observe(rawBytes, e.body.length);
+        if (e.encoding) encoder.observe(rawBytes, e.body.length);
         sender.enqueue(e);
         wake();
       },
@@ -193,7 +195,7 @@ async function run(
       new MessageBuilder(nextSeq++, segment, header, {
         host,
         stream,
-        gzipLevel: args.gzipLevel,
+        compression,
         backlogChanged: (delta) => {
           gzipBacklog += delta;
           if (delta < 0) wake();

@@ -1,27 +1,28 @@
 /**
  * One envelope being packed, compressed as it grows. Records are staged as JSON bytes in a small
- * buffer; each time it fills, it goes to a gzip stream on the thread pool, so a message's raw
+ * buffer; each time it fills, it goes to a compressor on the thread pool, so a message's raw
  * ~1 MB of JSON never sits in memory at once — only its compressed bytes (~100 KB) and one or
  * two staged chunks do. That is what keeps the shipper's RSS flat at full rate.
  *
  * A message that never fills one chunk (low volume, flushed every second) is encoded whole
- * instead, plain or gzip, whichever is smaller. `seq` is fixed when the message starts, so numbers
- * follow arrival order whatever order compression finishes in.
+ * instead, plain or compressed, whichever is smaller. `seq` is fixed when the message starts, so
+ * numbers follow arrival order whatever order compression finishes in.
  */
-import { createGzip, type Gzip } from 'node:zlib';
+import type { BrotliCompress, Gzip } from 'node:zlib';
 import { ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope-wire.ts';
+import type { BodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
-import { type EncodedMessage, encodeBytes, GZIP_ATTRIBUTE_BYTES } from './message-encoder.ts';
+import { type EncodedMessage, encodeBytes } from './message-encoder.ts';
 import type { RecordBytesHint } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
-/** Staged JSON handed to gzip at a time. */
-const CHUNK_BYTES = 64 * 1024;
+/** Staged JSON handed to the compressor at a time (brotli packs small writes poorly). */
+const CHUNK_BYTES = 256 * 1024;
 
 interface MessageBuilderOptions {
   host: string;
   stream: string;
-  gzipLevel: number;
+  compression: BodyCompression;
   /** Bytes of compressed input written but not yet taken by zlib changed (back-pressure). */
   backlogChanged: (delta: number) => void;
 }
@@ -32,7 +33,7 @@ class MessageBuilder {
   readonly header: string | undefined;
   private readonly o: MessageBuilderOptions;
   private staged: EnvelopeLines;
-  private gzip: Gzip | undefined;
+  private compressor: Gzip | BrotliCompress | undefined;
   private readonly out: Buffer[] = [];
   private compressed = 0;
   private failed: Error | undefined;
@@ -68,13 +69,13 @@ class MessageBuilder {
 
   /** No more records: the encoded message, once compression has caught up. */
   async finish(): Promise<EncodedMessage> {
-    if (!this.gzip) return this.encodeWhole();
+    if (!this.compressor) return this.encodeWhole();
     this.writeStaged(true);
-    const gzip = this.gzip;
+    const compressor = this.compressor;
     await new Promise<void>((resolve, reject) => {
-      if (gzip.readableEnded) resolve();
-      gzip.once('end', resolve);
-      gzip.once('error', reject);
+      if (compressor.readableEnded) resolve();
+      compressor.once('end', resolve);
+      compressor.once('error', reject);
     });
     if (this.failed) throw this.failed;
     const body = Buffer.concat(this.out, this.compressed).toString('base64');
@@ -83,43 +84,43 @@ class MessageBuilder {
       segment: this.segment,
       seq: this.seq,
       body,
-      gzip: true,
-      size: body.length + GZIP_ATTRIBUTE_BYTES,
+      encoding: this.o.compression.encoding,
+      size: body.length + this.o.compression.attributeBytes,
       records: this.records,
       attempts: 0,
     };
   }
 
-  /** Hands the staged chunk to gzip (`last`: with the envelope's tail, and ends the stream). */
+  /** Hands the staged chunk to the compressor (`last`: with the envelope's tail, and ends it). */
   private writeStaged(last: boolean): void {
     const staged = this.staged;
     for (const i of staged.b64) this.b64.push(i + this.recordsBeforeStaged);
     this.recordsBeforeStaged = this.records;
-    if (!this.gzip) {
-      this.gzip = this.startGzip();
-      this.gzip.write(Buffer.from(this.head(), 'utf8'));
+    if (!this.compressor) {
+      this.compressor = this.startCompressor();
+      this.compressor.write(Buffer.from(this.head(), 'utf8'));
     }
     const bytes = last ? staged.frame('', this.tail()) : staged.bytes;
     const size = bytes.length;
     this.o.backlogChanged(size);
-    this.gzip.write(bytes, () => {
+    this.compressor.write(bytes, () => {
       this.o.backlogChanged(-size);
       staged.release();
     });
-    if (last) this.gzip.end();
+    if (last) this.compressor.end();
     else this.staged = new EnvelopeLines(CHUNK_BYTES + 1024, 0, true);
   }
 
-  private startGzip(): Gzip {
-    const gzip = createGzip({ level: this.o.gzipLevel, memLevel: 8 });
-    gzip.on('data', (chunk: Buffer) => {
+  private startCompressor(): Gzip | BrotliCompress {
+    const compressor = this.o.compression.stream();
+    compressor.on('data', (chunk: Buffer) => {
       this.out.push(chunk);
       this.compressed += chunk.length;
     });
-    gzip.on('error', (error) => {
+    compressor.on('error', (error) => {
       this.failed = error;
     });
-    return gzip;
+    return compressor;
   }
 
   /** Small message: all of it is staged; plain JSON or gzip, whichever SQS will count as smaller. */
@@ -128,7 +129,7 @@ class MessageBuilder {
     this.b64.push(...staged.b64);
     const bytes = staged.frame(this.head(), this.tail());
     try {
-      return await encodeBytes(bytes, this.o.gzipLevel, {
+      return await encodeBytes(bytes, this.o.compression, {
         segment: this.segment,
         seq: this.seq,
         records: this.records,

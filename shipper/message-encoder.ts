@@ -1,34 +1,23 @@
 /**
- * Turns a packed message into an SQS message body (envelope v1): plain JSON when small, gzip +
- * base64 when that is smaller. Keeps a running compression ratio so the packer can aim each
- * message at a tenth of the size limit (ten messages fill one SendMessageBatch, which SQS caps at
- * the same limit in total). Compression runs on libuv's thread pool, off the event loop; several
- * messages may be compressing at once (EncodeQueue keeps their order).
+ * Turns a whole packed message into an SQS message body (envelope v1): plain JSON when small,
+ * compressed + base64 when that is smaller. Keeps a running compression ratio so the packer can aim
+ * each message at a tenth of the size limit (ten messages fill one SendMessageBatch, which SQS caps
+ * at the same limit in total). Large messages are compressed as they grow (message-builder.ts).
  */
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-import {
-  CONTENT_ENCODING_ATTRIBUTE,
-  ContentEncoding,
-  ENVELOPE_SOURCE,
-  escapeSqsNoncharacters,
-} from '#core/envelope-wire.ts';
+import { type ContentEncoding, ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope-wire.ts';
+import type { BodyCompression } from './body-compression.ts';
 import type { PendingMessage } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
-const gzipAsync = promisify(gzip);
-
-/** Below this much JSON, gzip cannot pay for its base64 and header. */
-const GZIP_MIN_BYTES = 1024;
-/** SQS counts attribute name, type and value toward the message size. */
-const GZIP_ATTRIBUTE_BYTES =
-  CONTENT_ENCODING_ATTRIBUTE.length + 'String'.length + ContentEncoding.gzip.length;
+/** Below this much JSON, compression cannot pay for its base64 and header. */
+const COMPRESS_MIN_BYTES = 1024;
 
 interface EncodedMessage {
   segment: Segment;
   seq: number;
   body: string;
-  gzip: boolean;
+  /** The `ContentEncoding` attribute to send, when the body is compressed. */
+  encoding: ContentEncoding | undefined;
   /** Size as SQS counts it (body plus attributes). */
   size: number;
   records: number;
@@ -38,7 +27,7 @@ interface EncodedMessage {
 interface MessageEncoderOptions {
   host: string;
   stream: string;
-  gzipLevel: number;
+  compression: BodyCompression;
 }
 
 class MessageEncoder {
@@ -55,19 +44,19 @@ class MessageEncoder {
     return Math.max(1, Math.floor((encodedTarget * 0.85) / this.ratio));
   }
 
-  /** A message of `rawBytes` raw record bytes came out as `encodedBytes` gzip+base64 bytes. */
+  /** A message of `rawBytes` raw record bytes came out as `encodedBytes` compressed+base64 bytes. */
   observe(rawBytes: number, encodedBytes: number): void {
     this.ratio = this.ratio * 0.7 + (encodedBytes / Math.max(1, rawBytes)) * 0.3;
   }
 
   /** Encodes `message` whole as envelope number `seq` (re-packed records; tests). */
   async encode(message: PendingMessage, seq: number): Promise<EncodedMessage> {
-    const encoded = await encodeBytes(this.envelopeBytes(message, seq), this.options.gzipLevel, {
+    const encoded = await encodeBytes(this.envelopeBytes(message, seq), this.options.compression, {
       segment: message.segment,
       seq,
       records: message.lines.count,
     });
-    if (encoded.gzip) this.observe(message.rawBytes, encoded.body.length);
+    if (encoded.encoding) this.observe(message.rawBytes, encoded.body.length);
     return encoded;
   }
 
@@ -91,19 +80,18 @@ class MessageEncoder {
   }
 }
 
-/** A whole envelope's JSON as an SQS body: gzip + base64 when that is smaller, else the JSON. */
+/** A whole envelope's JSON as an SQS body: compressed + base64 when that is smaller, else the JSON. */
 async function encodeBytes(
   bytes: Buffer,
-  gzipLevel: number,
+  compression: BodyCompression,
   meta: { segment: Segment; seq: number; records: number },
 ): Promise<EncodedMessage> {
-  if (bytes.length > GZIP_MIN_BYTES) {
-    const z = (await gzipAsync(bytes, { level: gzipLevel, memLevel: 8 })).toString('base64');
-    if (z.length + GZIP_ATTRIBUTE_BYTES < bytes.length) {
-      return { ...meta, body: z, gzip: true, size: z.length + GZIP_ATTRIBUTE_BYTES, attempts: 0 };
-    }
+  if (bytes.length > COMPRESS_MIN_BYTES) {
+    const z = (await compression.whole(bytes)).toString('base64');
+    const size = z.length + compression.attributeBytes;
+    if (size < bytes.length) return { ...meta, body: z, encoding: compression.encoding, size, attempts: 0 };
   }
-  return { ...meta, body: bytes.toString('utf8'), gzip: false, size: bytes.length, attempts: 0 };
+  return { ...meta, body: bytes.toString('utf8'), encoding: undefined, size: bytes.length, attempts: 0 };
 }
 
 /** Splits a message that came out too big; each half is acknowledged on its own. */
@@ -122,4 +110,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
 }
 
 export type { EncodedMessage };
-export { encodeBytes, GZIP_ATTRIBUTE_BYTES, halves, MessageEncoder };
+export { encodeBytes, halves, MessageEncoder };

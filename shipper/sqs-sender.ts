@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope-wire.ts';
 import type { EncodedMessage } from './message-encoder.ts';
 
@@ -137,13 +137,10 @@ class SqsSender {
     const entries = batch.map((m) => ({
       Id: `m${m.seq}`,
       MessageBody: m.body,
-      ...(m.gzip
+      ...(m.encoding
         ? {
             MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: {
-                DataType: 'String' as const,
-                StringValue: ContentEncoding.gzip,
-              },
+              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String' as const, StringValue: m.encoding },
             },
           }
         : {}),
@@ -221,7 +218,13 @@ class SqsSender {
 }
 
 function decodeOwn(m: EncodedMessage): { header: string | undefined; lines: string[]; b64: number[] } {
-  const json = m.gzip ? gunzipSync(Buffer.from(m.body, 'base64')).toString('utf8') : m.body;
+  const compressed = m.encoding ? Buffer.from(m.body, 'base64') : undefined;
+  const json = !compressed
+    ? m.body
+    : (m.encoding === ContentEncoding.br
+        ? brotliDecompressSync(compressed)
+        : gunzipSync(compressed)
+      ).toString('utf8');
   const env = JSON.parse(json) as { header?: string; lines: string[]; b64?: number[] };
   return { header: env.header, lines: env.lines, b64: env.b64 ?? [] };
 }

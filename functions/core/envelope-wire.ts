@@ -7,7 +7,8 @@ const ENVELOPE_VERSION = 1;
 const ENVELOPE_SOURCE = 'pmta-acct';
 /** Name of the SQS message attribute that says how the body is encoded. */
 const CONTENT_ENCODING_ATTRIBUTE = 'ContentEncoding';
-const ContentEncoding = { gzip: 'gzip' } as const;
+/** `br` (brotli) is an addition to v1: the shipper's default since it packs ~2x faster than gzip. */
+const ContentEncoding = { gzip: 'gzip', br: 'br' } as const;
 type ContentEncoding = (typeof ContentEncoding)[keyof typeof ContentEncoding];
 
 /** Escapes U+FFFE and U+FFFF in JSON text, which SQS refuses (callers that know the text is ASCII may skip this). */

@@ -59,6 +59,8 @@ type DecodeEnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; erro
 interface EnvelopeCodec {
   /** base64 text of gzipped bytes → the UTF-8 text inside. May throw; the throw becomes an error value. */
   gunzipBase64: (base64: string) => string;
+  /** The same for brotli-compressed bytes. */
+  unbrotliBase64: (base64: string) => string;
 }
 
 /** One record of an envelope as a consumer wants it. */
@@ -83,13 +85,16 @@ function decodeEnvelope(
 ): DecodeEnvelopeResult {
   let json = body;
   if (contentEncoding !== undefined && contentEncoding !== '') {
-    if (contentEncoding !== ContentEncoding.gzip) {
+    if (contentEncoding !== ContentEncoding.gzip && contentEncoding !== ContentEncoding.br) {
       return fail(CONTENT_ENCODING_ATTRIBUTE, `unsupported content encoding "${contentEncoding}"`);
     }
     try {
-      json = codec.gunzipBase64(body);
+      json = contentEncoding === ContentEncoding.gzip ? codec.gunzipBase64(body) : codec.unbrotliBase64(body);
     } catch (cause) {
-      return fail('body', `not base64 gzip: ${cause instanceof Error ? cause.message : String(cause)}`);
+      return fail(
+        'body',
+        `not base64 ${contentEncoding}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      );
     }
   }
   let value: unknown;

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
 import { decodeEnvelope, encodeEnvelopeJson, envelopeRecords } from '#core/envelope.ts';
 
 const ROOT = join(import.meta.dirname, '../fixtures/envelope');
@@ -26,7 +26,7 @@ describe('envelope contract', () => {
   });
 
   it.each(fixtures)('decodes $name', ({ fixture }) => {
-    const result = decodeEnvelope(fixture.body, fixture.contentEncoding ?? undefined, gzipEnvelopeCodec);
+    const result = decodeEnvelope(fixture.body, fixture.contentEncoding ?? undefined, envelopeBodyCodec);
     if (!result.ok) throw new Error(`${result.error.field}: ${result.error.reason}`);
     expect(result.envelope.seq).toBe(fixture.expect.seq);
     expect(result.envelope.lines).toHaveLength(fixture.expect.records);
@@ -60,10 +60,11 @@ describe('envelope contract', () => {
       enc: undefined,
       field: 'b64.0',
     },
-    { case: 'unknown encoding', body: '{}', enc: 'br', field: 'ContentEncoding' },
+    { case: 'unknown encoding', body: '{}', enc: 'zstd', field: 'ContentEncoding' },
     { case: 'gzip that is not gzip', body: 'bm90IGd6aXA=', enc: 'gzip', field: 'body' },
+    { case: 'br that is not brotli', body: 'bm90IGJyb3RsaQ==', enc: 'br', field: 'body' },
   ])('rejects $case naming the field, without throwing', ({ body, enc, field }) => {
-    const result = decodeEnvelope(body, enc, gzipEnvelopeCodec);
+    const result = decodeEnvelope(body, enc, envelopeBodyCodec);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.field).toBe(field);
   });
@@ -79,7 +80,7 @@ describe('envelope contract', () => {
     } as const;
     const json = encodeEnvelopeJson({ ...env, lines: [...env.lines] });
     expect(json).not.toMatch(/[\uFFFE\uFFFF]/);
-    const back = decodeEnvelope(json, undefined, gzipEnvelopeCodec);
+    const back = decodeEnvelope(json, undefined, envelopeBodyCodec);
     expect(back.ok && back.envelope.lines).toEqual(env.lines);
   });
 });

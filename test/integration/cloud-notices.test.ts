@@ -13,11 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb-notice-store.ts';
 import { createSesV2DigestMailer } from '#adapters/sesv2-digest-mailer.ts';
 import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
-import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
+import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
 import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
+import { bodyCompression } from '../../shipper/body-compression.ts';
 import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
 import { MessageEncoder } from '../../shipper/message-encoder.ts';
 
@@ -32,7 +33,11 @@ let sesClient: SESv2Client;
 let sandbox: Sandbox;
 let documents: DynamoDBDocumentClient;
 let notices: DynamoDbNoticeStore;
-const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'notice-stream', gzipLevel: 6 });
+const encoder = new MessageEncoder({
+  host: 'pmta-test',
+  stream: 'notice-stream',
+  compression: bodyCompression('gzip', 6),
+});
 let nextSeq = 0;
 const errors: string[] = [];
 
@@ -76,10 +81,10 @@ async function ship(lines: string[], header: string): Promise<void> {
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,
       MessageBody: message.body,
-      ...(message.gzip
+      ...(message.encoding
         ? {
             MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },
+              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: message.encoding as string },
             },
           }
         : {}),

@@ -13,9 +13,10 @@ import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb-reject-log.ts
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
 import { redriveQueue } from '#cli/redrive.ts';
 import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
-import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope.ts';
+import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { bodyCompression } from '../../shipper/body-compression.ts';
 import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
 import { type EncodedMessage, MessageEncoder } from '../../shipper/message-encoder.ts';
 
@@ -26,7 +27,11 @@ let fake: FakeMailwizzServer;
 let sandbox: Sandbox;
 let store: DynamoDbSuppressionStore;
 let documents: DynamoDBDocumentClient;
-const encoder = new MessageEncoder({ host: 'pmta-test', stream: 'it-stream', gzipLevel: 6 });
+const encoder = new MessageEncoder({
+  host: 'pmta-test',
+  stream: 'it-stream',
+  compression: bodyCompression('gzip', 6),
+});
 let nextSeq = 0;
 const errors: string[] = [];
 
@@ -78,10 +83,10 @@ async function ship(message: EncodedMessage): Promise<void> {
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,
       MessageBody: message.body,
-      ...(message.gzip
+      ...(message.encoding
         ? {
             MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: ContentEncoding.gzip },
+              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: message.encoding as string },
             },
           }
         : {}),
