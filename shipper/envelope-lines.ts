@@ -7,19 +7,19 @@
  * Fast path, a valid UTF-8 record whose only JSON-special bytes are quotes: the spans between
  * quotes are copied natively and each quote becomes \". Anything else (control bytes, backslash,
  * U+FFFE/U+FFFF) goes through JSON.stringify. A record that is not valid UTF-8 travels as base64,
- * listed in `b64`. Buffers are pooled: a message's buffer is reused once it is encoded.
+ * listed in `b64`. Buffers come from the byte arena when they fit (reused once encoded, and
+ * copied into from the spool reader's buffer without allocating); larger ones are plain buffers.
  */
 import { isUtf8 } from 'node:buffer';
 import { escapeSqsNoncharacters } from '#core/envelope-wire.ts';
+import { copyInArena, returnSlot, takeSlot } from './byte-arena.ts';
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-/** Spare line buffers kept for the next messages (a few are in use at once). */
-const POOL_SIZE = 4;
-const pool: Buffer[] = [];
 /** First byte of U+FFFE / U+FFFF in UTF-8 (EF BF BE / EF BF BF), which SQS refuses raw. */
 const NONCHARACTER_LEAD = 0xef;
+const EMPTY = Buffer.alloc(0);
 
 class EnvelopeLines {
   /** JSON items, comma separated, no brackets, from `base` on (room before it for the envelope head). */
@@ -45,16 +45,15 @@ class EnvelopeLines {
     private readonly continues = false,
   ) {
     const want = Math.max(1024, capacity + headRoom);
-    const i = pool.findIndex((b) => b.length >= want);
-    this.buf = i >= 0 ? (pool.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafe(want);
+    this.buf = takeSlot(want) ?? Buffer.allocUnsafe(want);
     this.base = headRoom;
     this.used = headRoom;
   }
 
   /** The message is encoded: its buffer may serve the next one (no view of it may be kept). */
   release(): void {
-    if (pool.length < POOL_SIZE && this.buf.length <= 8 * 1024 * 1024) pool.push(this.buf);
-    this.buf = Buffer.alloc(0);
+    returnSlot(this.buf);
+    this.buf = EMPTY;
     this.used = this.base;
   }
 
@@ -125,10 +124,10 @@ class EnvelopeLines {
     for (;;) {
       const q = this.nextQuote(buf, p);
       if (q < 0 || q >= end) {
-        o += buf.copy(out, o, p, end);
+        o += copySpan(buf, p, end, out, o);
         break;
       }
-      o += buf.copy(out, o, p, q);
+      o += copySpan(buf, p, q, out, o);
       out[o++] = BACKSLASH;
       out[o++] = QUOTE;
       p = q + 1;
@@ -187,8 +186,15 @@ class EnvelopeLines {
     if (this.used + bytes <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + bytes));
     this.buf.copy(bigger, 0, 0, this.used);
+    returnSlot(this.buf);
     this.buf = bigger;
   }
+}
+
+/** Copies `src[start, end)` into `dst` at `at`; returns the length. */
+function copySpan(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  if (end > start && !copyInArena(src, start, end, dst, at)) src.copy(dst, at, start, end);
+  return end - start;
 }
 
 /** Control bytes and backslash need JSON escapes the fast path does not write. */

@@ -151,8 +151,13 @@ async function run(
         lines: EnvelopeLines.fromText(records.lines, records.b64),
         rawBytes: m.size * 4,
       };
-      for (const part of whole.lines.count > 1 ? halves(whole) : [whole]) {
-        track(encoder.encode(part, nextSeq++), part.rawBytes);
+      const parts = whole.lines.count > 1 ? halves(whole) : [whole];
+      if (parts.length > 1) whole.lines.release();
+      for (const part of parts) {
+        const encoded = encoder.encode(part, nextSeq++);
+        const release = (): void => part.lines.release();
+        encoded.then(release, release);
+        track(encoded, part.rawBytes);
       }
     },
     onLimitLearned: (bytes) => {

@@ -5,6 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { READ_BYTES, readBuffer } from './byte-arena.ts';
 import type { RecordBytesHint } from './packer.ts';
 import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
 import type { Segment, SpoolSegments } from './spool-segments.ts';
@@ -23,7 +24,8 @@ class SpoolReader {
   private offset = 0;
   private splitter = new RecordSplitter();
   private lastSeq = 0;
-  /** Reused for every read: records are copied out (as JSON) before the next read. */
+  /** Reused for every read: records are copied out (as JSON) before the next read. The arena's
+   * read buffer, so one reader per process. */
   private buf = Buffer.alloc(0);
   /** About the current read, checked once for all its records (records from a carry: unknown). */
   private readonly chunkHint: RecordBytesHint = { utf8: false, noncharacters: true };
@@ -49,7 +51,8 @@ class SpoolReader {
       const segment = this.current;
       const available = segment.size - this.offset;
       if (available > 0) {
-        if (this.buf.length < maxBytes) this.buf = Buffer.allocUnsafe(maxBytes);
+        if (this.buf.length < maxBytes)
+          this.buf = maxBytes <= READ_BYTES ? readBuffer : Buffer.allocUnsafe(maxBytes);
         const n = readSync(this.fd as number, this.buf, 0, Math.min(available, maxBytes), this.offset);
         this.offset += n;
         const chunk = this.buf.subarray(0, n);

@@ -108,3 +108,24 @@ describe('EnvelopeLines', () => {
     );
   });
 });
+
+describe('EnvelopeLines in the byte arena', () => {
+  it('copies from the arena read buffer exactly as from any buffer, and reuses its slots', async () => {
+    const { readBuffer } = await import('../../../shipper/byte-arena.ts');
+    const records = [Buffer.from('b,"x ""y""",z'), Buffer.from('plain,record'), Buffer.from('"q"')];
+    const read = Buffer.concat(records.flatMap((r) => [r, Buffer.from('\n')]));
+    read.copy(readBuffer);
+    const chunk = readBuffer.subarray(0, read.length);
+    for (let round = 0; round < 10; round++) {
+      const lines = new EnvelopeLines(1000);
+      let at = 0;
+      for (const r of records) {
+        lines.addBytes(chunk, at, at + r.length, true, false);
+        at += r.length + 1;
+      }
+      expect(decode(lines)).toEqual(records.map((r) => r.toString()));
+      lines.release();
+      lines.release(); // a second release must not hand the slot out twice
+    }
+  });
+});
