@@ -14,6 +14,8 @@ const SLOT_BYTES = 272 * 1024;
 const arena = new ArrayBuffer(READ_BYTES + SLOT_COUNT * SLOT_BYTES);
 /** The whole arena, for copyWithin between its regions. */
 const arenaBytes = new Uint8Array(arena);
+/** The same, four bytes at a time (the arena starts aligned), for scanning. */
+const arenaWords = new Int32Array(arena);
 const readBuffer = Buffer.from(arena, 0, READ_BYTES);
 const freeSlots: Buffer[] = Array.from({ length: SLOT_COUNT }, (_, i) =>
   Buffer.from(arena, READ_BYTES + i * SLOT_BYTES, SLOT_BYTES),
@@ -38,4 +40,32 @@ function copyInArena(src: Buffer, start: number, end: number, dst: Buffer, at: n
   return true;
 }
 
-export { copyInArena, READ_BYTES, readBuffer, returnSlot, SLOT_BYTES, takeSlot };
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether `src[start, end)` holds a byte JSON must escape other than a quote (a control byte or a
+ * backslash), or undefined when `src` is not in the arena. Checks four bytes per step: a record is
+ * ~500 bytes and this runs for every one, where a byte loop cost ~1.4 µs per record.
+ */
+function hasEscapesInArena(src: Buffer, start: number, end: number): boolean | undefined {
+  if (src.buffer !== arena) return undefined;
+  let i = src.byteOffset + start;
+  const stop = src.byteOffset + end;
+  const aligned = Math.min(stop, (i + 3) & ~3);
+  for (; i < aligned; i++) if (isEscaped(arenaBytes[i] as number)) return true;
+  const words = stop >> 2;
+  for (let w = i >> 2; w < words; w++) {
+    const x = arenaWords[w] as number;
+    // Bit tricks (exact as a yes/no): a byte below 0x20, or a byte equal to the backslash.
+    const y = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) return true;
+  }
+  for (i = Math.max(i, words << 2); i < stop; i++) if (isEscaped(arenaBytes[i] as number)) return true;
+  return false;
+}
+
+function isEscaped(c: number): boolean {
+  return c < 0x20 || c === BACKSLASH;
+}
+
+export { copyInArena, hasEscapesInArena, READ_BYTES, readBuffer, returnSlot, SLOT_BYTES, takeSlot };

@@ -12,7 +12,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { escapeSqsNoncharacters } from '#core/envelope-wire.ts';
-import { copyInArena, returnSlot, takeSlot } from './byte-arena.ts';
+import { copyInArena, hasEscapesInArena, returnSlot, takeSlot } from './byte-arena.ts';
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -109,7 +109,7 @@ class EnvelopeLines {
       return;
     }
     if (
-      needsEscapes(buf, start, end) ||
+      (hasEscapesInArena(buf, start, end) ?? needsEscapes(buf, start, end)) ||
       (noncharacters && buf.subarray(start, end).includes(NONCHARACTER_LEAD))
     ) {
       this.addText(buf.toString('utf8', start, end));

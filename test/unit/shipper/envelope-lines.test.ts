@@ -129,3 +129,24 @@ describe('EnvelopeLines in the byte arena', () => {
     }
   });
 });
+
+describe('hasEscapesInArena', () => {
+  it('agrees with a byte-by-byte check for any bytes, offsets and lengths', async () => {
+    const { hasEscapesInArena, readBuffer } = await import('../../../shipper/byte-arena.ts');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 64 }),
+        fc.integer({ min: 0, max: 7 }),
+        (bytes, offset) => {
+          // Mostly printable bytes, so the word-at-a-time path sees clean words too.
+          const data = Buffer.from(bytes.map((b) => (b % 3 === 0 ? b : 0x41 + (b % 26))));
+          data.copy(readBuffer, offset);
+          const expected = [...data].some((c) => c < 0x20 || c === 0x5c);
+          expect(hasEscapesInArena(readBuffer, offset, offset + data.length)).toBe(expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(hasEscapesInArena(Buffer.from('a\\b'), 0, 3)).toBeUndefined();
+  });
+});
