@@ -11,7 +11,7 @@ import { parseShipperArgs, type ShipperArgs, USAGE } from './args.ts';
 import { bodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
 import { MessageBuilder } from './message-builder.ts';
-import { type EncodedMessage, halves, MessageEncoder } from './message-encoder.ts';
+import { type EncodedMessage, halves, MessageEncoder, releaseBody } from './message-encoder.ts';
 import { Packer } from './packer.ts';
 import { createQueueApi, type QueueApi } from './queue-api.ts';
 import { SpoolReader } from './spool-reader.ts';
@@ -142,8 +142,10 @@ async function run(
       stats.messages++;
       m.segment.outstanding--;
       spool.release(m.segment);
+      releaseBody(m);
     },
     onTooBig: (m, records) => {
+      releaseBody(m);
       // Rare (the queue's limit is lower than we knew): the records go again, in two messages.
       const whole = {
         segment: m.segment,

@@ -12,7 +12,7 @@ import type { BrotliCompress, Gzip } from 'node:zlib';
 import { ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope-wire.ts';
 import type { BodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
-import { type EncodedMessage, encodeBytes } from './message-encoder.ts';
+import { base64Bytes, type EncodedMessage, encodeBytes } from './message-encoder.ts';
 import type { RecordBytesHint } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
@@ -78,7 +78,7 @@ class MessageBuilder {
       compressor.once('error', reject);
     });
     if (this.failed) throw this.failed;
-    const body = Buffer.concat(this.out, this.compressed).toString('base64');
+    const body = base64Bytes(Buffer.concat(this.out, this.compressed));
     this.out.length = 0;
     return {
       segment: this.segment,

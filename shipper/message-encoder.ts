@@ -6,6 +6,7 @@
  */
 import { type ContentEncoding, ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope-wire.ts';
 import type { BodyCompression } from './body-compression.ts';
+import { BufferPool } from './buffer-pool.ts';
 import type { PendingMessage } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
@@ -15,7 +16,12 @@ const COMPRESS_MIN_BYTES = 1024;
 interface EncodedMessage {
   segment: Segment;
   seq: number;
-  body: string;
+  /**
+   * The SQS body as bytes: base64 text when `encoding` is set, else the envelope's JSON text. Kept
+   * as a Buffer, outside V8's heap: ~100 KB strings waiting for SQS were promoted to the old
+   * generation and made up most of the shipper's heap.
+   */
+  body: Buffer;
   /** The `ContentEncoding` attribute to send, when the body is compressed. */
   encoding: ContentEncoding | undefined;
   /** Size as SQS counts it (body plus attributes). */
@@ -87,12 +93,38 @@ async function encodeBytes(
   meta: { segment: Segment; seq: number; records: number },
 ): Promise<EncodedMessage> {
   if (bytes.length > COMPRESS_MIN_BYTES) {
-    const z = (await compression.whole(bytes)).toString('base64');
-    const size = z.length + compression.attributeBytes;
-    if (size < bytes.length) return { ...meta, body: z, encoding: compression.encoding, size, attempts: 0 };
+    const body = base64Bytes(await compression.whole(bytes));
+    const size = body.length + compression.attributeBytes;
+    if (size < bytes.length) return { ...meta, body, encoding: compression.encoding, size, attempts: 0 };
+    bodyPool.give(body);
   }
-  return { ...meta, body: bytes.toString('utf8'), encoding: undefined, size: bytes.length, attempts: 0 };
+  // A copy: `bytes` may be a view of a staging buffer that is reused.
+  const body = bodyPool.take(bytes.length);
+  bytes.copy(body);
+  return { ...meta, body, encoding: undefined, size: bytes.length, attempts: 0 };
 }
+
+/**
+ * Message bodies: taken when a message is encoded, given back when SQS has it (`releaseBody`).
+ * Enough spares for the messages waiting for SQS plus those being encoded.
+ */
+const bodyPool = new BufferPool(40);
+
+/** base64 of `bytes`, as ASCII bytes in a pooled body (the string in between lives only here). */
+function base64Bytes(bytes: Buffer): Buffer {
+  const text = bytes.toString('base64');
+  const body = bodyPool.take(text.length);
+  body.write(text, 0, 'latin1');
+  return body;
+}
+
+/** The message is acknowledged or re-packed: its body's memory serves the next message. */
+function releaseBody(m: EncodedMessage): void {
+  bodyPool.give(m.body);
+  m.body = RELEASED;
+}
+
+const RELEASED = Buffer.alloc(0);
 
 /** Splits a message that came out too big; each half is acknowledged on its own. */
 function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
@@ -110,4 +142,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
 }
 
 export type { EncodedMessage };
-export { encodeBytes, halves, MessageEncoder };
+export { base64Bytes, encodeBytes, halves, MessageEncoder, releaseBody };

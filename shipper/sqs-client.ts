@@ -7,6 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AwsCredentials } from './aws-credential-source.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { signRequest } from './sigv4.ts';
 import {
   headerValue,
@@ -24,7 +25,11 @@ interface SqsMessageAttribute {
 
 interface SqsBatchEntry {
   Id: string;
-  MessageBody: string;
+  /**
+   * The body text. A Buffer must hold text that needs no JSON escaping (base64): its bytes go into
+   * the request as they are, with no string made of them (the shipper's bodies stay off the heap).
+   */
+  MessageBody: string | Buffer;
   MessageAttributes?: Record<string, SqsMessageAttribute>;
 }
 
@@ -71,6 +76,8 @@ class SqsClient {
   private readonly send: typeof httpRequest;
   /** Server time minus local time, learnt from error answers when the local clock is off. */
   private clockOffsetMs = 0;
+  /** SendMessageBatch bodies (up to 1 MiB each), reused from one call to the next. */
+  private readonly requestBodies = new BufferPool(4, 256 * 1024);
 
   constructor(o: SqsClientOptions) {
     this.region = o.region;
@@ -92,10 +99,18 @@ class SqsClient {
     entries: SqsBatchEntry[],
     signal?: AbortSignal,
   ): Promise<SqsBatchResult> {
-    const out = await this.call<{
+    const body = batchRequestBody(queueUrl, entries, this.requestBodies);
+    type Answer = {
       Successful?: Array<{ Id: string; MessageId?: string }>;
       Failed?: Array<{ Id: string; SenderFault?: boolean; Code?: string; Message?: string }>;
-    }>('SendMessageBatch', { QueueUrl: queueUrl, Entries: entries }, signal);
+    };
+    let out: Answer;
+    try {
+      out = await this.call<Answer>('SendMessageBatch', body, signal);
+    } finally {
+      // Answered, failed or timed out (the socket destroyed): nothing reads the body any more.
+      this.requestBodies.give(body);
+    }
     return {
       Successful: (out.Successful ?? []).map((s) => ({ Id: s.Id, MessageId: s.MessageId })),
       Failed: (out.Failed ?? []).map((f) => ({
@@ -138,11 +153,12 @@ class SqsClient {
     this.agent.destroy();
   }
 
-  private async call<T>(operation: string, input: object, signal?: AbortSignal): Promise<T> {
+  /** `input`: the request's JSON value, or its JSON text already as bytes. */
+  private async call<T>(operation: string, input: object | Buffer, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new SqsNetworkError(SqsNetworkErrorName.Aborted, `${operation}: aborted`);
     const credentials = await this.credentials();
     // JSON.stringify is native and fast; undefined members (absent attributes) simply vanish.
-    const body = Buffer.from(JSON.stringify(input), 'utf8');
+    const body = Buffer.isBuffer(input) ? input : Buffer.from(JSON.stringify(input), 'utf8');
     const headers: Record<string, string> = {
       host: this.url.host,
       'content-type': 'application/x-amz-json-1.0',
@@ -260,6 +276,25 @@ class SqsClient {
       req.end(body);
     });
   }
+}
+
+/** SendMessageBatch's JSON, written straight into one buffer: Buffer bodies are copied, not decoded. */
+function batchRequestBody(queueUrl: string, entries: readonly SqsBatchEntry[], pool: BufferPool): Buffer {
+  const pieces: Array<string | Buffer> = [`{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[`];
+  entries.forEach((e, i) => {
+    pieces.push(`${i > 0 ? ',' : ''}{"Id":${JSON.stringify(e.Id)},"MessageBody":`);
+    if (typeof e.MessageBody === 'string') pieces.push(JSON.stringify(e.MessageBody));
+    else pieces.push('"', e.MessageBody, '"');
+    if (e.MessageAttributes) pieces.push(`,"MessageAttributes":${JSON.stringify(e.MessageAttributes)}`);
+    pieces.push('}');
+  });
+  pieces.push(']}');
+  let total = 0;
+  for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+  const out = pool.take(total);
+  let at = 0;
+  for (const p of pieces) at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
+  return out;
 }
 
 export type { SqsBatchEntry, SqsBatchResult, SqsClientOptions, SqsMessageAttribute };

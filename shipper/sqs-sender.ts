@@ -22,7 +22,8 @@ interface BatchApi {
     queueUrl: string,
     entries: Array<{
       Id: string;
-      MessageBody: string;
+      /** A Buffer holds base64 text (no JSON escaping needed), see sqs-client.ts. */
+      MessageBody: string | Buffer;
       MessageAttributes?: Record<string, { DataType: 'String'; StringValue: string }>;
     }>,
   ) => Promise<{
@@ -136,7 +137,8 @@ class SqsSender {
     this.requests++;
     const entries = batch.map((m) => ({
       Id: `m${m.seq}`,
-      MessageBody: m.body,
+      // base64 goes in as bytes; a plain JSON body is text to escape.
+      MessageBody: m.encoding ? m.body : m.body.toString('utf8'),
       ...(m.encoding
         ? {
             MessageAttributes: {
@@ -218,9 +220,9 @@ class SqsSender {
 }
 
 function decodeOwn(m: EncodedMessage): { header: string | undefined; lines: string[]; b64: number[] } {
-  const compressed = m.encoding ? Buffer.from(m.body, 'base64') : undefined;
+  const compressed = m.encoding ? Buffer.from(m.body.toString('latin1'), 'base64') : undefined;
   const json = !compressed
-    ? m.body
+    ? m.body.toString('utf8')
     : (m.encoding === ContentEncoding.br
         ? brotliDecompressSync(compressed)
         : gunzipSync(compressed)

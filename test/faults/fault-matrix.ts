@@ -27,7 +27,7 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createBounceTable } from '#adapters/dynamodb-table.ts';
-import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
 import { redriveQueue } from '#cli/redrive.ts';
 import { startDynalite } from '#cli/sandbox-servers.ts';
 import { createSqsEventSource, type SqsEventSource, type SqsHandler } from '#cli/sqs-event-source.ts';
@@ -677,7 +677,7 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
         const decoded = decodeEnvelope(
           r.body,
           r.messageAttributes?.[CONTENT_ENCODING_ATTRIBUTE]?.stringValue,
-          gzipEnvelopeCodec,
+          envelopeBodyCodec,
         );
         if (!decoded.ok) continue;
         for (const line of envelopeRecords(decoded.envelope))

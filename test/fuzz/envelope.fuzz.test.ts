@@ -6,7 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
 import {
   type DecodeEnvelopeResult,
   decodeEnvelope,
@@ -58,7 +58,7 @@ describe('envelope decoder: fuzz', () => {
           fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 300 })),
           encoding,
           (body, enc) => {
-            checkResult(decodeEnvelope(body, enc, gzipEnvelopeCodec));
+            checkResult(decodeEnvelope(body, enc, envelopeBodyCodec));
           },
         ),
         { numRuns: n },
@@ -74,7 +74,7 @@ describe('envelope decoder: fuzz', () => {
         fc.property(envelopeish, fc.boolean(), (value, gzip) => {
           const json = JSON.stringify(value);
           const body = gzip ? gzipSync(json).toString('base64') : json;
-          checkResult(decodeEnvelope(body, gzip ? 'gzip' : undefined, gzipEnvelopeCodec));
+          checkResult(decodeEnvelope(body, gzip ? 'gzip' : undefined, envelopeBodyCodec));
         }),
         { numRuns: n },
       );
@@ -89,7 +89,7 @@ describe('envelope decoder: fuzz', () => {
         fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat({ max: 50 }), (bytes, cut) => {
           const zipped = gzipSync(bytes);
           const body = zipped.subarray(0, Math.max(0, zipped.length - cut)).toString('base64');
-          checkResult(decodeEnvelope(body, 'gzip', gzipEnvelopeCodec));
+          checkResult(decodeEnvelope(body, 'gzip', envelopeBodyCodec));
         }),
         { numRuns: n },
       );
@@ -121,7 +121,7 @@ describe('envelope decoder: fuzz', () => {
               lines,
               b64,
             };
-            const result = decodeEnvelope(encodeEnvelopeJson(envelope), undefined, gzipEnvelopeCodec);
+            const result = decodeEnvelope(encodeEnvelopeJson(envelope), undefined, envelopeBodyCodec);
             expect(result.ok).toBe(true);
             if (result.ok) expect(result.envelope.lines).toEqual(lines);
           },
@@ -142,7 +142,7 @@ describe('envelope decoder: fuzz', () => {
       lines: ['ok', '!!!'],
       b64: [1],
     });
-    expect(decodeEnvelope(body, undefined, gzipEnvelopeCodec)).toEqual({
+    expect(decodeEnvelope(body, undefined, envelopeBodyCodec)).toEqual({
       ok: false,
       error: { field: 'lines.1', reason: 'listed in b64 but not base64' },
     });

@@ -80,7 +80,7 @@ async function ship(lines: string[], header: string): Promise<void> {
   await sandbox.context.sqs.send(
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,
-      MessageBody: message.body,
+      MessageBody: message.body.toString(),
       ...(message.encoding
         ? {
             MessageAttributes: {

@@ -82,7 +82,7 @@ async function ship(message: EncodedMessage): Promise<void> {
   await sandbox.context.sqs.send(
     new SendMessageCommand({
       QueueUrl: sandbox.context.records.url,
-      MessageBody: message.body,
+      MessageBody: message.body.toString(),
       ...(message.encoding
         ? {
             MessageAttributes: {

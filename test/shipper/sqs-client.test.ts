@@ -55,9 +55,15 @@ describe('SqsClient against fauxqs', () => {
       },
       { Id: 'm2', MessageBody: 'Grüße 東京 ✓ "quotes" \\ \t\n' },
     ];
-    const result = await client.sendMessageBatch(queueUrl, entries);
+    // A Buffer body (base64 bytes, as the shipper keeps them) goes in as it is.
+    const asBytes = gzipSync(Buffer.from('{"v":1,"records":["bytes"]}')).toString('base64');
+    const result = await client.sendMessageBatch(queueUrl, [
+      ...entries,
+      { Id: 'm3', MessageBody: Buffer.from(asBytes, 'latin1') },
+    ]);
+    entries.push({ Id: 'm3', MessageBody: asBytes });
     expect(result.Failed).toEqual([]);
-    expect(result.Successful.map((s) => s.Id).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(result.Successful.map((s) => s.Id).sort()).toEqual(['m0', 'm1', 'm2', 'm3']);
     expect(result.Successful.every((s) => typeof s.MessageId === 'string')).toBe(true);
 
     const received = await sqs.client().send(

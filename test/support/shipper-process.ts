@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { gzipEnvelopeCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
 import { decodeEnvelope, type Envelope, envelopeRecords } from '#core/envelope.ts';
 import { TEST_CREDENTIALS } from './sqs-server.ts';
 
@@ -60,7 +60,7 @@ async function drainQueue(
       const decoded = decodeEnvelope(
         m.Body ?? '',
         m.MessageAttributes?.ContentEncoding?.StringValue,
-        gzipEnvelopeCodec,
+        envelopeBodyCodec,
       );
       if (!decoded.ok)
         throw new Error(`undecodable message: ${decoded.error.field}: ${decoded.error.reason}`);
