@@ -4,7 +4,7 @@
  * about a second. No keep-alive: these requests happen once an hour or so.
  */
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 
 interface CredentialHttpRequest {
   method: 'GET' | 'PUT';
@@ -22,7 +22,11 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 function requestCredentialEndpoint(url: URL, o: CredentialHttpRequest): Promise<CredentialHttpResponse> {
   return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // https only when a credential endpoint needs it (IMDS and ECS are plain http): it costs RSS.
+    const send =
+      url.protocol === 'https:'
+        ? (createRequire(import.meta.url)('node:https') as typeof import('node:https')).request
+        : httpRequest;
     const req = send(url, { method: o.method, headers: o.headers ?? {}, agent: false });
     let settled = false;
     let timer: NodeJS.Timeout | undefined;

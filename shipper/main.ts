@@ -343,9 +343,10 @@ async function learnQueueLimit(
     return bytes;
   } catch (error) {
     const denied = /denied|unauthori[sz]ed|forbidden/i.test(describe(error));
-    if (!denied && attempt < 5) {
-      // SQS may be unreachable at start: try again a little later (bounded: 5 attempts).
-      await new Promise((r) => setTimeout(r, 5_000).unref());
+    if (!denied && attempt < 12) {
+      // SQS may be unreachable at start: try again soon, then less often (12 attempts, ~10 min),
+      // so a backlog left by an outage is drained in full-size messages once SQS is back.
+      await new Promise((r) => setTimeout(r, Math.min(60_000, 500 * 2 ** attempt)).unref());
       return learnQueueLimit(client, args, log, attempt + 1);
     }
     log.line(

@@ -5,7 +5,7 @@
  * sender owns retrying.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import type { AwsCredentials } from './aws-credential-source.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { signRequest } from './sigv4.ts';
@@ -90,8 +90,13 @@ class SqsClient {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
     const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 4, timeout: IDLE_SOCKET_MS };
     const https = this.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.send = https ? httpsRequest : httpRequest;
+    // https (and TLS behind it) is loaded only when used: ~1.6 MB of RSS a plain-http endpoint
+    // (sandbox, tests, benchmarks) does not need.
+    const tls = https
+      ? (createRequire(import.meta.url)('node:https') as typeof import('node:https'))
+      : undefined;
+    this.agent = tls ? new tls.Agent(agentOptions) : new HttpAgent(agentOptions);
+    this.send = tls ? tls.request : httpRequest;
   }
 
   async sendMessageBatch(
