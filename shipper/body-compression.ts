@@ -32,7 +32,7 @@ const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
 /** A 256 KiB window: plenty for records of a few hundred bytes, and little memory per stream. */
-const BROTLI_WINDOW_BITS = 18;
+const BROTLI_WINDOW_BITS = 16;
 const BROTLI_QUALITY = 1;
 
 function bodyCompression(name: CompressionName, gzipLevel: number): BodyCompression {

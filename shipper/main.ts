@@ -23,7 +23,7 @@ import { StdinSpooler } from './stdin-spooler.ts';
 
 const READ_AHEAD_BYTES = 256 * 1024;
 /** Packed messages still compressing; with the next one packing, keeps a second core busy. */
-const MAX_FINISHING = 2;
+const MAX_FINISHING = 1;
 /** Staged JSON handed to the compressor and not yet taken: bounds memory when compression falls behind. */
 const MAX_GZIP_BACKLOG_BYTES = 768 * 1024;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
@@ -282,7 +282,7 @@ async function run(
 
   // The shipping loop: bounded read-ahead, in-order encoding, batching in the sender. It yields
   // after every chunk so stdin's callbacks (and timers) run between them.
-  const maxPendingMessages = 10 * args.maxInflight + 2;
+  const maxPendingMessages = 12;
   for (;;) {
     if (draining && Date.now() >= deadline) break;
     if (fatal !== undefined) throw fatal;
