@@ -10,7 +10,8 @@ interface SignableRequest {
   url: URL | string;
   /** Headers to sign besides host (always signed, taken from the URL when absent). */
   headers: Record<string, string>;
-  body: Buffer | string;
+  /** The payload, or its pieces in order (hashed one after the other, never joined). */
+  body: Buffer | string | readonly (Buffer | string)[];
 }
 
 interface SigningScope {
@@ -83,6 +84,13 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function payloadHash(body: SignableRequest['body']): string {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return sha256Hex(body);
+  const hash = createHash('sha256');
+  for (const piece of body) hash.update(piece);
+  return hash.digest('hex');
+}
+
 function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -145,7 +153,7 @@ function signRequest(request: SignableRequest, scope: SigningScope): SigV4Header
     canonicalQuery(url.search),
     `${names.map((n) => `${n}:${headers.get(n)}`).join('\n')}\n`,
     signedHeaders,
-    sha256Hex(request.body),
+    payloadHash(request.body),
   ].join('\n');
 
   const credentialScope = `${day}/${scope.region}/${scope.service}/aws4_request`;

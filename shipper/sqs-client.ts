@@ -7,7 +7,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AwsCredentials } from './aws-credential-source.ts';
-import { BufferPool } from './buffer-pool.ts';
 import { signRequest } from './sigv4.ts';
 import {
   headerValue,
@@ -76,8 +75,6 @@ class SqsClient {
   private readonly send: typeof httpRequest;
   /** Server time minus local time, learnt from error answers when the local clock is off. */
   private clockOffsetMs = 0;
-  /** SendMessageBatch bodies (up to 1 MiB each), reused from one call to the next. */
-  private readonly requestBodies = new BufferPool(4, 256 * 1024);
 
   constructor(o: SqsClientOptions) {
     this.region = o.region;
@@ -104,18 +101,11 @@ class SqsClient {
     entries: SqsBatchEntry[],
     signal?: AbortSignal,
   ): Promise<SqsBatchResult> {
-    const body = batchRequestBody(queueUrl, entries, this.requestBodies);
     type Answer = {
       Successful?: Array<{ Id: string; MessageId?: string }>;
       Failed?: Array<{ Id: string; SenderFault?: boolean; Code?: string; Message?: string }>;
     };
-    let out: Answer;
-    try {
-      out = await this.call<Answer>('SendMessageBatch', body, signal);
-    } finally {
-      // Answered, failed or timed out (the socket destroyed): nothing reads the body any more.
-      this.requestBodies.give(body);
-    }
+    const out = await this.call<Answer>('SendMessageBatch', batchRequestPieces(queueUrl, entries), signal);
     return {
       Successful: (out.Successful ?? []).map((s) => ({ Id: s.Id, MessageId: s.MessageId })),
       Failed: (out.Failed ?? []).map((f) => ({
@@ -158,12 +148,12 @@ class SqsClient {
     this.agent.destroy();
   }
 
-  /** `input`: the request's JSON value, or its JSON text already as bytes. */
-  private async call<T>(operation: string, input: object | Buffer, signal?: AbortSignal): Promise<T> {
+  /** `input`: the request's JSON value, or its JSON text already as pieces of bytes, in order. */
+  private async call<T>(operation: string, input: object | RequestPieces, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new SqsNetworkError(SqsNetworkErrorName.Aborted, `${operation}: aborted`);
     const credentials = await this.credentials();
     // JSON.stringify is native and fast; undefined members (absent attributes) simply vanish.
-    const body = Buffer.isBuffer(input) ? input : Buffer.from(JSON.stringify(input), 'utf8');
+    const body = input instanceof RequestPieces ? input.pieces : [Buffer.from(JSON.stringify(input), 'utf8')];
     const headers: Record<string, string> = {
       host: this.url.host,
       'content-type': 'application/x-amz-json-1.0',
@@ -177,7 +167,7 @@ class SqsClient {
     );
     const res = await this.post(
       operation,
-      { ...headers, ...signed, 'content-length': String(body.length), 'user-agent': 'pmta-shipper' },
+      { ...headers, ...signed, 'content-length': String(lengthOf(body)), 'user-agent': 'pmta-shipper' },
       body,
       signal,
     );
@@ -211,7 +201,7 @@ class SqsClient {
   private post(
     operation: string,
     headers: Record<string, string>,
-    body: Buffer,
+    body: readonly Buffer[],
     signal: AbortSignal | undefined,
   ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
@@ -278,28 +268,42 @@ class SqsClient {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
-      req.end(body);
+      // Written piece by piece: the message bodies go out from where they are, never joined.
+      req.cork(); // one writev for all the pieces
+      for (const piece of body) req.write(piece);
+      req.end();
+      req.uncork();
     });
   }
 }
 
-/** SendMessageBatch's JSON, written straight into one buffer: Buffer bodies are copied, not decoded. */
-function batchRequestBody(queueUrl: string, entries: readonly SqsBatchEntry[], pool: BufferPool): Buffer {
-  const pieces: Array<string | Buffer> = [`{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[`];
+/** A request's JSON text as byte pieces, in order (the bodies are not copied into one buffer). */
+class RequestPieces {
+  constructor(readonly pieces: Buffer[]) {}
+}
+
+/** SendMessageBatch's JSON as pieces: Buffer bodies are passed through as they are. */
+function batchRequestPieces(queueUrl: string, entries: readonly SqsBatchEntry[]): RequestPieces {
+  const pieces: Buffer[] = [];
+  let text = `{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[`;
   entries.forEach((e, i) => {
-    pieces.push(`${i > 0 ? ',' : ''}{"Id":${JSON.stringify(e.Id)},"MessageBody":`);
-    if (typeof e.MessageBody === 'string') pieces.push(JSON.stringify(e.MessageBody));
-    else pieces.push('"', e.MessageBody, '"');
-    if (e.MessageAttributes) pieces.push(`,"MessageAttributes":${JSON.stringify(e.MessageAttributes)}`);
-    pieces.push('}');
+    text += `${i > 0 ? ',' : ''}{"Id":${JSON.stringify(e.Id)},"MessageBody":`;
+    if (typeof e.MessageBody === 'string') text += JSON.stringify(e.MessageBody);
+    else {
+      pieces.push(Buffer.from(`${text}"`, 'utf8'), e.MessageBody);
+      text = '"';
+    }
+    if (e.MessageAttributes) text += `,"MessageAttributes":${JSON.stringify(e.MessageAttributes)}`;
+    text += '}';
   });
-  pieces.push(']}');
-  let total = 0;
-  for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
-  const out = pool.take(total);
-  let at = 0;
-  for (const p of pieces) at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
-  return out;
+  pieces.push(Buffer.from(`${text}]}`, 'utf8'));
+  return new RequestPieces(pieces);
+}
+
+function lengthOf(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
 }
 
 export type { SqsBatchEntry, SqsBatchResult, SqsClientOptions, SqsMessageAttribute };
