@@ -1,7 +1,7 @@
 /**
  * How message bodies are compressed: brotli (the default: quality 1 packs these records about twice
- * as fast as gzip level 1 and ~10 % smaller) or gzip (for consumers that only know envelope v1's
- * original encoding). Either runs on libuv's thread pool.
+ * as fast as gzip level 1, to about the same size) or gzip (for consumers that only know envelope
+ * v1's original encoding). Either runs on libuv's thread pool.
  */
 import { promisify } from 'node:util';
 import {
@@ -31,7 +31,7 @@ interface BodyCompression {
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
-/** A 256 KiB window: plenty for records of a few hundred bytes, and little memory per stream. */
+/** A 64 KiB window: plenty for records of a few hundred bytes, and little memory per stream. */
 const BROTLI_WINDOW_BITS = 16;
 const BROTLI_QUALITY = 1;
 
