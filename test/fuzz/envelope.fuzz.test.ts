@@ -1,9 +1,9 @@
 /**
  * The shipper → SQS envelope decoder under generated input: arbitrary bodies, mutated envelopes,
- * gzip of anything. It never throws; a reject names the field and the reason; an accepted
+ * gzip or brotli of anything. It never throws; a reject names the field and the reason; an accepted
  * envelope's records can always be read (a throw there would retry a poison message forever).
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
@@ -90,6 +90,21 @@ describe('envelope decoder: fuzz', () => {
           const zipped = gzipSync(bytes);
           const body = zipped.subarray(0, Math.max(0, zipped.length - cut)).toString('base64');
           checkResult(decodeEnvelope(body, 'gzip', envelopeBodyCodec));
+        }),
+        { numRuns: n },
+      );
+    },
+    timeoutFor(n),
+  );
+
+  it(
+    'brotli of arbitrary bytes, truncated or not',
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat({ max: 50 }), (bytes, cut) => {
+          const packed = brotliCompressSync(bytes);
+          const body = packed.subarray(0, Math.max(0, packed.length - cut)).toString('base64');
+          checkResult(decodeEnvelope(body, 'br', envelopeBodyCodec));
         }),
         { numRuns: n },
       );
