@@ -3,29 +3,13 @@
  * HTTP server on 127.0.0.1. The signature is checked the way AWS checks it: re-signed from the
  * received headers (the signed ones only) with @smithy/signature-v4.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NodeSha256 } from '#test/support/node-sha256.ts';
 import { TEST_CANARY } from '../../../scripts/scan-canary.ts';
 import { SqsClient } from '../../../shipper/sqs-client.ts';
-
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDTEST',
