@@ -6,7 +6,7 @@
  * grow with it); then naive one-record-per-message shipping (SendMessage per record) on a bounded
  * subset, extrapolated.
  *
- *   node --import tsx bench/shipper.ts [--records 1000000] [--naive-records 20000] [--naive-seconds 20]
+ *   node --import tsx bench/shipper.ts [--records 1000000] [--compression br|gzip] [--naive-records 20000] [--naive-seconds 20]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       records: { type: 'string', default: '1000000' },
+      compression: { type: 'string', default: 'br' },
       'naive-records': { type: 'string', default: '20000' },
       'naive-seconds': { type: 'string', default: '20' },
       'naive-child': { type: 'boolean', default: false },
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
         '0',
         '--drain-timeout-ms',
         '50000',
+        '--compression',
+        String(values.compression),
       ],
       input,
       RUN_LIMIT_MS,
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
 
     const rate = records / (shipper.ms / 1000);
     const lines = [
-      `Shipper benchmark — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${availableParallelism()} cores, load average at start ${loadBefore}`,
+      `Shipper benchmark (--compression ${values.compression}) — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${availableParallelism()} cores, load average at start ${loadBefore}`,
       `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB, CPU ${(shipper.cpuMs / 1000).toFixed(1)} core-seconds (${((shipper.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
       `backlog (SQS unreachable until all ${records} records were spooled, ${(upAtMs / 1000).toFixed(2)} s; then drained in ${((backlog.ms - upAtMs) / 1000).toFixed(2)} s = ${fmt(records / ((backlog.ms - upAtMs) / 1000))} records/s): ${backlogStats.requests} SendMessageBatch calls, peak RSS ${(backlog.peakRssKb / 1024).toFixed(1)} MB`,
       `naive (one SendMessage per record, ${naiveSent} records in ${(naive.ms / 1000).toFixed(1)} s, extrapolated to ${records}): ${fmt(naiveRate)} records/s, ${records} SQS requests, ${records} messages, 1 record/message, ~${fmt(records / naiveRate)} s for ${records} records, peak RSS ${(naive.peakRssKb / 1024).toFixed(1)} MB`,
