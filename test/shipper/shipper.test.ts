@@ -6,7 +6,10 @@
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
+import { decodeEnvelope, type Envelope } from '#core/envelope.ts';
 import { ACCT_HEADER, createRandom, createRecordGenerator } from '#test/support/acct-records.ts';
 import { countRecords, drainQueue, spawnShipper, streamRecords } from '#test/support/shipper-process.ts';
 import { startSqsFaultProxy } from '#test/support/sqs-fault-proxy.ts';
@@ -197,6 +200,48 @@ describe('pmta-shipper', () => {
       await proxy.stop();
     }
   }, 90_000);
+});
+
+describe('pmta-shipper --compression gzip', () => {
+  it('ships gzip bodies (envelope v1 as first specified) with every record exactly as written', async () => {
+    const url = await sqs.createQueue('gzip-bodies');
+    const spool = join(tmp, 'spool-gzip');
+    const gen = createRecordGenerator(33);
+    // Enough for messages that are compressed as they grow, not only whole.
+    const records = Array.from({ length: 4_000 }, (_, i) => gen(i));
+    const run = spawnShipper([
+      ...baseArgs(url, spool),
+      '--compression',
+      'gzip',
+      '--max-message-bytes',
+      '1048576',
+    ]);
+    run.child.stdin?.end(`${ACCT_HEADER}\r\n${records.join('\r\n')}\r\n`);
+    expect((await run.exited).code).toBe(0);
+    const encodings = new Set<string>();
+    const client = sqs.client();
+    const envelopes: Envelope[] = [];
+    for (let i = 0; i < 20 && countRecords(envelopes) < records.length; i++) {
+      const out = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+      );
+      for (const m of out.Messages ?? []) {
+        const encoding = m.MessageAttributes?.ContentEncoding?.StringValue ?? 'none';
+        encodings.add(encoding);
+        const decoded = decodeEnvelope(
+          m.Body ?? '',
+          encoding === 'none' ? undefined : encoding,
+          envelopeBodyCodec,
+        );
+        if (!decoded.ok) throw new Error(`${decoded.error.field}: ${decoded.error.reason}`);
+        envelopes.push(decoded.envelope);
+      }
+    }
+    expect([...encodings]).toEqual(['gzip']);
+    const got = [...streamRecords(envelopes).values()][0]?.map((g) => g.bytes.toString('utf8'));
+    expect(got).toEqual(records);
+    expect(readSpoolLeft(spool)).toEqual([]);
+  }, 60_000);
 });
 
 describe('pmta-shipper against a queue with a smaller limit than it was told', () => {
