@@ -25,7 +25,7 @@ const READ_AHEAD_BYTES = 256 * 1024;
 /** Packed messages still compressing; with the next one packing, keeps a second core busy. */
 const MAX_FINISHING = 1;
 /** Staged JSON handed to the compressor and not yet taken: bounds memory when compression falls behind. */
-const MAX_GZIP_BACKLOG_BYTES = 768 * 1024;
+const MAX_COMPRESSOR_BACKLOG_BYTES = 768 * 1024;
 const EXIT = { ok: 0, usage: 2, fatal: 1 } as const;
 
 interface MainDeps {
@@ -176,7 +176,7 @@ async function run(
   // Messages whose compression is finishing (on the thread pool); each goes to the sender when done.
   let nextSeq = 0;
   let finishing = 0;
-  let gzipBacklog = 0;
+  let compressorBacklog = 0;
   let fatal: unknown;
   const track = (encoded: Promise<EncodedMessage>, rawBytes: number): void => {
     finishing++;
@@ -204,7 +204,7 @@ async function run(
         stream,
         compression,
         backlogChanged: (delta) => {
-          gzipBacklog += delta;
+          compressorBacklog += delta;
           if (delta < 0) wake();
         },
       }),
@@ -291,7 +291,7 @@ async function run(
     if (
       sender.pending >= maxPendingMessages ||
       finishing > MAX_FINISHING ||
-      gzipBacklog > MAX_GZIP_BACKLOG_BYTES
+      compressorBacklog > MAX_COMPRESSOR_BACKLOG_BYTES
     ) {
       await Promise.race([sender.waitForProgress(1000), sleep(1000)]);
       continue;

@@ -9,10 +9,15 @@
  * numbers follow arrival order whatever order compression finishes in.
  */
 import type { BrotliCompress, Gzip } from 'node:zlib';
-import { ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope-wire.ts';
 import type { BodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
-import { base64Bytes, type EncodedMessage, encodeBytes } from './message-encoder.ts';
+import {
+  base64Bytes,
+  type EncodedMessage,
+  encodeBytes,
+  envelopeHead,
+  envelopeTail,
+} from './message-encoder.ts';
 import type { RecordBytesHint } from './packer.ts';
 import type { Segment } from './spool-segments.ts';
 
@@ -139,17 +144,13 @@ class MessageBuilder {
     }
   }
 
-  /** Envelope head up to the opening of `lines` (field order is free in JSON). */
   private head(): string {
-    const { host, stream } = this.o;
-    let head = `{"v":1,"source":"${ENVELOPE_SOURCE}","host":${JSON.stringify(host)},"stream":${JSON.stringify(stream)},"seq":${this.seq}`;
-    if (this.header !== undefined) head += `,"header":${escapeSqsNoncharacters(JSON.stringify(this.header))}`;
-    return `${head},"lines":[`;
+    return envelopeHead(this.o.host, this.o.stream, this.seq, this.header);
   }
 
-  /** Closes `lines`; called once every chunk's b64 indices are collected. */
+  /** Called once every chunk's b64 indices are collected. */
   private tail(): string {
-    return this.b64.length > 0 ? `],"b64":[${this.b64.join(',')}]}` : ']}';
+    return envelopeTail(this.b64);
   }
 }
 

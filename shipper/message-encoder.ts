@@ -66,24 +66,26 @@ class MessageEncoder {
     return encoded;
   }
 
-  /** Bytes to leave before a message's items for its envelope head (any seq). */
-  headRoom(header: string | undefined): number {
-    return Buffer.byteLength(this.head(header, Number.MAX_SAFE_INTEGER), 'utf8');
-  }
-
-  /** Envelope v1 JSON around the message's prebuilt `lines` items (field order is free in JSON). */
+  /** Envelope v1 JSON around the message's prebuilt `lines` items. */
   private envelopeBytes(message: PendingMessage, seq: number): Buffer {
-    const b64 = message.lines.b64;
-    const tail = b64.length > 0 ? `],"b64":[${b64.join(',')}]}` : ']}';
-    return message.lines.frame(this.head(message.header, seq), tail);
-  }
-
-  private head(header: string | undefined, seq: number): string {
     const { host, stream } = this.options;
-    let head = `{"v":1,"source":"${ENVELOPE_SOURCE}","host":${JSON.stringify(host)},"stream":${JSON.stringify(stream)},"seq":${seq}`;
-    if (header !== undefined) head += `,"header":${escapeSqsNoncharacters(JSON.stringify(header))}`;
-    return `${head},"lines":[`;
+    return message.lines.frame(
+      envelopeHead(host, stream, seq, message.header),
+      envelopeTail(message.lines.b64),
+    );
   }
+}
+
+/** Envelope v1 up to the opening of `lines` (field order is free in JSON, so `lines` can come last). */
+function envelopeHead(host: string, stream: string, seq: number, header: string | undefined): string {
+  let head = `{"v":1,"source":"${ENVELOPE_SOURCE}","host":${JSON.stringify(host)},"stream":${JSON.stringify(stream)},"seq":${seq}`;
+  if (header !== undefined) head += `,"header":${escapeSqsNoncharacters(JSON.stringify(header))}`;
+  return `${head},"lines":[`;
+}
+
+/** Closes `lines`, with the indices of its base64 items when there are any. */
+function envelopeTail(b64: readonly number[]): string {
+  return b64.length > 0 ? `],"b64":[${b64.join(',')}]}` : ']}';
 }
 
 /** A whole envelope's JSON as an SQS body: compressed + base64 when that is smaller, else the JSON. */
@@ -142,4 +144,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
 }
 
 export type { EncodedMessage };
-export { base64Bytes, encodeBytes, halves, MessageEncoder, releaseBody };
+export { base64Bytes, encodeBytes, envelopeHead, envelopeTail, halves, MessageEncoder, releaseBody };

@@ -5,16 +5,9 @@
 import type { ShipperArgs } from './args.ts';
 import { createCredentialChain } from './aws-credentials.ts';
 import { SqsClient } from './sqs-client.ts';
-import type { BatchApi } from './sqs-sender.ts';
 
-interface QueueApi extends BatchApi {
-  getQueueAttributes: (
-    queueUrl: string,
-    names: string[],
-    signal?: AbortSignal,
-  ) => Promise<Record<string, string>>;
-  destroy: () => void;
-}
+/** The calls the shipper makes (a test or benchmark may stand in its own). */
+type QueueApi = Pick<SqsClient, 'sendMessageBatch' | 'getQueueAttributes' | 'destroy'>;
 
 function createQueueApi(args: ShipperArgs, env: NodeJS.ProcessEnv): QueueApi {
   return new SqsClient({

@@ -57,32 +57,12 @@ class SpoolSegments {
     return this.segments.size;
   }
 
-  /** Highest segment number on disk when the spool was opened (the writer continues after it). */
-  get lastSeqOnDisk(): number {
-    return this.lastSeq;
-  }
-
   /** Creates the next segment file and returns it with its open descriptor. */
   create(): { segment: Segment; fd: number } {
     const { segment, fd } = createSegmentFile(this.dir, ++this.lastSeq);
     this.segments.set(segment.seq, segment);
     return { segment, fd };
   }
-
-  /** A segment the stdin spooler (another thread) created. */
-  adopt(seq: number, path: string): Segment {
-    const segment: Segment = { seq, path, size: 0, closed: false, fullyRead: false, outstanding: 0 };
-    this.segments.set(seq, segment);
-    this.lastSeq = Math.max(this.lastSeq, seq);
-    return segment;
-  }
-
-  get(seq: number): Segment | undefined {
-    return this.segments.get(seq);
-  }
-
-  /** Called with the size of each deleted segment (the spooler keeps its own total for the cap). */
-  onRelease: (bytes: number) => void = () => {};
 
   grew(segment: Segment, bytes: number): void {
     segment.size += bytes;
@@ -95,8 +75,7 @@ class SpoolSegments {
     this.total -= bytes;
   }
 
-  close(segment: Segment, finalSize = segment.size): void {
-    if (finalSize < segment.size) this.shrank(segment, segment.size - finalSize);
+  close(segment: Segment): void {
     segment.closed = true;
     this.onChange();
   }
@@ -115,7 +94,6 @@ class SpoolSegments {
     if (!segment.closed || !segment.fullyRead || segment.outstanding > 0) return;
     if (!this.segments.delete(segment.seq)) return;
     this.total -= segment.size;
-    this.onRelease(segment.size);
     // Off the event loop: a kill before it completes only means the segment is sent again.
     this.unlinking++;
     unlink(segment.path, (error) => {
@@ -153,4 +131,4 @@ function syncDir(dir: string): void {
 }
 
 export type { Segment };
-export { createSegmentFile, SEGMENT_SUFFIX, SpoolSegments };
+export { SEGMENT_SUFFIX, SpoolSegments };

@@ -7,7 +7,7 @@ import { close, fsync, ftruncateSync, writeSync } from 'node:fs';
 import { isHeaderRecord, RecordSplitter } from './record-splitter.ts';
 import type { Segment } from './spool-segments.ts';
 
-/** Where segments come from and where growth is reported (the spool itself, or a thread's proxy of it). */
+/** Where segments come from and where growth is reported (SpoolSegments). */
 interface SpoolLedger {
   create: () => { segment: Segment; fd: number };
   grew: (segment: Segment, bytes: number) => void;

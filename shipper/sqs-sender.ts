@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope-wire.ts';
 import type { EncodedMessage } from './message-encoder.ts';
+import type { SqsClient } from './sqs-client.ts';
 
 const MAX_BATCH_ENTRIES = 10;
 const BACKOFF_MIN_MS = 200;
@@ -16,21 +17,8 @@ const BACKOFF_MAX_MS = 30_000;
 /** A message SQS refuses as malformed this often is set aside on disk instead of blocking the spool. */
 const MAX_SENDER_FAULTS = 5;
 
-/** The one SQS call the sender needs (shipper/sqs-client.ts; tests may pass their own). */
-interface BatchApi {
-  sendMessageBatch: (
-    queueUrl: string,
-    entries: Array<{
-      Id: string;
-      /** A Buffer holds base64 text (no JSON escaping needed), see sqs-client.ts. */
-      MessageBody: string | Buffer;
-      MessageAttributes?: Record<string, { DataType: 'String'; StringValue: string }>;
-    }>,
-  ) => Promise<{
-    Successful: Array<{ Id: string }>;
-    Failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message?: string }>;
-  }>;
-}
+/** The one SQS call the sender needs (SqsClient; tests may pass their own). */
+type BatchApi = Pick<SqsClient, 'sendMessageBatch'>;
 
 interface SqsSenderOptions {
   client: BatchApi;
