@@ -9,6 +9,7 @@
  *
  *   node --import tsx bench/pipeline.ts [--records 100000] [--rate 100] [--seconds 20] [--latency-ms 20]
  */
+
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,9 +18,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type Sandbox, startSandbox } from '../functions/cli/sandbox-runtime.ts';
 import { ACCT_HEADER } from '../test/support/acct-records.ts';
+import { queueDepth } from '../test/support/sandbox-records.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -126,17 +127,8 @@ async function until(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function depth(sandbox: Sandbox, url: string): Promise<number> {
-  const out = await sandbox.context.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+function depth(sandbox: Sandbox, url: string): Promise<number> {
+  return queueDepth(sandbox.context.sqs, url);
 }
 
 function percentile(sorted: number[], p: number): number {

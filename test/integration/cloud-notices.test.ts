@@ -7,20 +7,20 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb-notice-store.ts';
 import { createSesV2DigestMailer } from '#adapters/sesv2-digest-mailer.ts';
 import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
-import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
+import {
+  envelopeEncoder,
+  queueDepth as sandboxQueueDepth,
+  sendEnvelope,
+} from '#test/support/sandbox-records.ts';
 import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
-import { bodyCompression } from '../../shipper/body-compression.ts';
-import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
-import { MessageEncoder } from '../../shipper/message-encoder.ts';
 
 const API_KEY = 'mw-notice-key-0123456789';
 const NOTIFY = { to: 'postmaster@example.com', from: 'bounces@example.com', digestMinutes: 5 };
@@ -33,12 +33,7 @@ let sesClient: SESv2Client;
 let sandbox: Sandbox;
 let documents: DynamoDBDocumentClient;
 let notices: DynamoDbNoticeStore;
-const encoder = new MessageEncoder({
-  host: 'pmta-test',
-  stream: 'notice-stream',
-  compression: bodyCompression('gzip', 6),
-});
-let nextSeq = 0;
+const encode = envelopeEncoder('notice-stream');
 const errors: string[] = [];
 
 function hardBounce(rcpt: string): string {
@@ -71,25 +66,7 @@ function hardBounce(rcpt: string): string {
 }
 
 async function ship(lines: string[], header: string): Promise<void> {
-  const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
-  const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const message = await encoder.encode(
-    { segment, header, lines: EnvelopeLines.fromText(lines), rawBytes },
-    nextSeq++,
-  );
-  await sandbox.context.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: sandbox.context.records.url,
-      MessageBody: message.body.toString(),
-      ...(message.encoding
-        ? {
-            MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: message.encoding as string },
-            },
-          }
-        : {}),
-    }),
-  );
+  await sendEnvelope(sandbox.context.sqs, sandbox.context.records.url, await encode(lines, header));
 }
 
 /** Bounded wait: polls every 50 ms for at most `ms`. */
@@ -102,18 +79,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
 }
 
-async function queueDepth(url: string): Promise<number> {
-  const out = await sandbox.context.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
+const queueDepth = (url: string): Promise<number> => sandboxQueueDepth(sandbox.context.sqs, url);
 
 const settled = async (): Promise<boolean> =>
   (await queueDepth(sandbox.context.records.url)) === 0 &&

@@ -6,19 +6,20 @@
  * scenarios use their own addresses and run in order.
  */
 
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
 import { redriveQueue } from '#cli/redrive.ts';
 import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
-import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
 import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
-import { bodyCompression } from '../../shipper/body-compression.ts';
-import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
-import { type EncodedMessage, MessageEncoder } from '../../shipper/message-encoder.ts';
+import {
+  envelopeEncoder,
+  queueDepth as sandboxQueueDepth,
+  sendEnvelope,
+} from '#test/support/sandbox-records.ts';
+import type { EncodedMessage } from '../../shipper/message-encoder.ts';
 
 const API_KEY = 'mw-test-key-0123456789';
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';
@@ -27,12 +28,7 @@ let fake: FakeMailwizzServer;
 let sandbox: Sandbox;
 let store: DynamoDbSuppressionStore;
 let documents: DynamoDBDocumentClient;
-const encoder = new MessageEncoder({
-  host: 'pmta-test',
-  stream: 'it-stream',
-  compression: bodyCompression('gzip', 6),
-});
-let nextSeq = 0;
+const encodeEnvelope = envelopeEncoder('it-stream');
 const errors: string[] = [];
 
 /** A PowerMTA 5 `b` record (23 columns, ACCT_HEADER). */
@@ -68,30 +64,12 @@ function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'jo
   ].join(',');
 }
 
-async function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
-  const rawBytes = lines.reduce((n, l) => n + l.length + 1, 0);
-  const segment = { outstanding: 0 } as unknown as Parameters<MessageEncoder['encode']>[0]['segment'];
-  const message = await encoder.encode(
-    { segment, header, lines: EnvelopeLines.fromText(lines), rawBytes },
-    nextSeq++,
-  );
-  return message;
+function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
+  return encodeEnvelope(lines, header);
 }
 
 async function ship(message: EncodedMessage): Promise<void> {
-  await sandbox.context.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: sandbox.context.records.url,
-      MessageBody: message.body.toString(),
-      ...(message.encoding
-        ? {
-            MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String', StringValue: message.encoding as string },
-            },
-          }
-        : {}),
-    }),
-  );
+  await sendEnvelope(sandbox.context.sqs, sandbox.context.records.url, message);
 }
 
 /** Bounded wait: polls every 50 ms for at most `ms`. */
@@ -104,18 +82,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
 }
 
-async function queueDepth(url: string): Promise<number> {
-  const out = await sandbox.context.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
+const queueDepth = (url: string): Promise<number> => sandboxQueueDepth(sandbox.context.sqs, url);
 
 /** Both queues empty and nothing in flight. */
 async function settled(): Promise<boolean> {
