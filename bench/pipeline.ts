@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Sandbox, startSandbox } from '../functions/cli/sandbox-runtime.ts';
+import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
 import { ACCT_HEADER } from '../test/support/acct-records.ts';
 import { queueDepth } from '../test/support/sandbox-records.ts';
 

@@ -13,8 +13,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from '
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCredentialChain } from '../shipper/aws-credentials.ts';
-import { SqsClient } from '../shipper/sqs-client.ts';
+import { createCredentialChain } from '../shipper/credentials/aws-credentials.ts';
+import { SqsClient } from '../shipper/sqs/sqs-client.ts';
 import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
 import { startSqsFaultProxy } from '../test/support/sqs-fault-proxy.ts';
 import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';

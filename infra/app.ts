@@ -5,7 +5,7 @@
  * An invalid configuration stops synth with the key path of the problem and exit code 2.
  */
 import { App } from 'aws-cdk-lib';
-import { resolveConfigPath } from '../functions/config-file.ts';
+import { resolveConfigPath } from '#cli/config-file.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 import { buildBounceHandlerApp, DEFAULT_STACK_NAME } from './bounce-handler-app.ts';
 

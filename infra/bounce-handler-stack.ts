@@ -25,7 +25,7 @@ import { ReceiptRuleSet } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType } from 'aws-cdk-lib/aws-ses-actions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, HANDLER_ENTRIES, TABLE_SCHEMA } from '../functions/config.ts';
+import { ENV, HANDLER_ENTRIES, TABLE_SCHEMA } from '#lambda/env.ts';
 import type { StackConfig } from './config.ts';
 import { BounceFunction } from './constructs/bounce-function.ts';
 import { OperationsAlarms } from './constructs/operations-alarms.ts';

@@ -1,16 +1,16 @@
 /**
  * The functions' CloudWatch metrics as the dashboard and alarms must name them. Powertools Metrics
  * adds a `service` dimension (the function's serviceName) to every metric it emits, so a metric is
- * identified by its dimensions from functions/metric-names.ts plus `service`.
+ * identified by its dimensions from functions/lambda/metric-names.ts plus `service`.
  */
 import type { Duration } from 'aws-cdk-lib';
 import { type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC_NAMESPACE, METRICS } from '../functions/metric-names.ts';
+import { METRIC_NAMESPACE, METRICS } from '#lambda/metric-names.ts';
 
 /** Dimension Powertools adds to every metric. */
 const SERVICE_DIMENSION = 'service';
 
-/** serviceName of each function's Powertools Metrics (functions/lambda-wiring.ts, unsub-notify-wiring.ts). */
+/** serviceName of each function's Powertools Metrics (functions/lambda/wiring.ts, unsub-notify-wiring.ts). */
 const SERVICE_NAMES = {
   ingest: 'pmta-bounce-ingest',
   act: 'pmta-bounce-act',

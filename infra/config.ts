@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseConfigText } from '../functions/config-file.ts';
+import { parseConfigText } from '#cli/config-file.ts';
 import type { Config } from '../functions/core/config-schema.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 

@@ -1,6 +1,6 @@
 /** Command line of `pmta-shipper` (docs/shipper.md lists every flag). */
 import { parseArgs } from 'node:util';
-import type { CompressionName } from './body-compression.ts';
+import type { CompressionName } from './message/body-compression.ts';
 
 interface ShipperArgs {
   queueUrl: string;

@@ -3,9 +3,9 @@
  * its cheapest authenticated call.
  */
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config-file.ts';
-import { createProviders } from '../local-runtime.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
+import { loadConfigFile } from './config-file.ts';
+import { createProviders } from './local-runtime.ts';
 
 async function checkCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });

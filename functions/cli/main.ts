@@ -29,8 +29,8 @@ const COMMANDS: Record<string, Command> = {
   check: checkCommand,
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
-  sandbox: async (argv, io) => (await import('./sandbox.ts')).sandboxCommand(argv, io),
-  redrive: async (argv, io) => (await import('./sandbox.ts')).redriveCommand(argv, io),
+  sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
+  redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
 };
 
 async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

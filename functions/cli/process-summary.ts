@@ -2,8 +2,9 @@
  * Running totals of a `process` run and their two renderings (interfaces.md `--json` and a
  * readable line).
  */
-import type { ReportRow } from '#core/decide-records.ts';
-import type { ActionResult } from '#core/run-action.ts';
+
+import type { ActionResult } from '#core/act/run-action.ts';
+import type { ReportRow } from '#core/decide/decide-records.ts';
 
 interface ProcessSummary {
   records: number;

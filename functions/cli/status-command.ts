@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { SubjectStatus } from '#core/suppression-store.ts';
-import { DEFAULT_STATE_PATH } from '../local-runtime.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
+import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
 
 const USAGE = 'usage: pmta-bounce status EMAIL [--state F] [--json]';

@@ -11,18 +11,18 @@
  */
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { type ActionResult, runAction } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
+import type { Router } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
-import { printable } from '#core/inbound-unsubscribe.ts';
 import type { ListProvider } from '#core/list-provider.ts';
-import { headerValue, parseMailHeaders } from '#core/mail-headers.ts';
-import { recordInboundUnsubscribes } from '#core/record-inbound-unsubscribes.ts';
-import type { Router } from '#core/routing.ts';
-import { type ActionResult, runAction } from '#core/run-action.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
-import { loadConfigFile } from '../config-file.ts';
-import { createLocalRuntime, DEFAULT_STATE_PATH } from '../local-runtime.ts';
+import { printable } from '#core/unsubscribe/inbound-unsubscribe.ts';
+import { headerValue, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
+import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
+import { loadConfigFile } from './config-file.ts';
+import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { createRunLog } from './run-log.ts';
 
 const USAGE =

@@ -1,7 +1,7 @@
 /**
  * The one normalized record every source becomes, and the three-way result of parsing one.
  */
-import type { RecordType } from './accounting-layout.ts';
+import type { RecordType } from './accounting/accounting-layout.ts';
 import type { SubscriberRef } from './list-provider.ts';
 
 const EventKind = {

@@ -3,9 +3,9 @@
  * the port that keeps them. Producers (ingest, act) add; the digest function reads the oldest,
  * mails them as one digest, then removes what it sent.
  */
-import { type Action, refSubject } from './action.ts';
+import { type Action, refSubject } from './act/action.ts';
+import type { ProviderOutcome } from './act/run-action.ts';
 import type { MailEvent } from './mail-event.ts';
-import type { ProviderOutcome } from './run-action.ts';
 
 const NoticeKind = {
   complaint: 'complaint',

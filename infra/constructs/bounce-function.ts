@@ -12,7 +12,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/config.ts';
+import { ENV } from '#lambda/env.ts';
 
 /** The latest Node.js runtime aws-cdk-lib 2.276 offers for Lambda. */
 const NODE_RUNTIME = Runtime.NODEJS_24_X;

@@ -17,7 +17,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIMENSIONS } from '../../functions/metric-names.ts';
+import { DIMENSIONS } from '#lambda/metric-names.ts';
 import { bounceMetric } from '../bounce-metrics.ts';
 
 interface OperationsAlarmsProps {

@@ -1,6 +1,6 @@
 /**
  * One CloudWatch dashboard, named after the stack, with the metrics the functions emit
- * (functions/metric-names.ts) and the SQS metrics of every queue.
+ * (functions/lambda/metric-names.ts) and the SQS metrics of every queue.
  */
 import { Duration } from 'aws-cdk-lib';
 import {
@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIMENSIONS } from '../../functions/metric-names.ts';
+import { DIMENSIONS } from '#lambda/metric-names.ts';
 import { bounceMetric, bounceMetricByDimension, type MetricKey } from '../bounce-metrics.ts';
 
 interface OperationsDashboardProps {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
+import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { describeSuppressionStoreContract } from './suppression-store-contract.ts';
 

@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
-import { decodeEnvelope, encodeEnvelopeJson, envelopeRecords } from '#core/envelope.ts';
+import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
+import { decodeEnvelope, encodeEnvelopeJson, envelopeRecords } from '#core/envelope/envelope.ts';
 
 const ROOT = join(import.meta.dirname, '../fixtures/envelope');
 

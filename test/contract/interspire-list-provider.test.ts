@@ -1,5 +1,5 @@
-import { interspireConfigSchema, interspireProvider } from '#providers/interspire.ts';
-import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
+import { interspireConfigSchema, interspireProvider } from '#providers/interspire/interspire.ts';
+import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
 import { type ContractFixture, describeListProviderContract } from './list-provider-contract.ts';
 
 const TOKEN = 'fake-xml-token-0000000000000000000000001';

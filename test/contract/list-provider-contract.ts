@@ -12,7 +12,7 @@ import {
   type SubscriberRef,
 } from '#core/list-provider.ts';
 import type { ProviderDeps, ProviderLogEvent } from '#providers/provider-definition.ts';
-import type { Fault } from '#test/support/fake-http-server.ts';
+import type { Fault } from '#sandbox/fakes/fake-http-server.ts';
 
 interface ContractProviderOptions {
   badCredentials?: boolean;

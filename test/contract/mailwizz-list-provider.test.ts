@@ -1,5 +1,5 @@
-import { mailwizzConfigSchema, mailwizzProvider } from '#providers/mailwizz.ts';
-import { FakeMailwizzServer, MAILWIZZ_MUTATING_ENDPOINTS } from '#test/support/fake-mailwizz-server.ts';
+import { mailwizzConfigSchema, mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';
+import { FakeMailwizzServer, MAILWIZZ_MUTATING_ENDPOINTS } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type ContractFixture, describeListProviderContract } from './list-provider-contract.ts';
 
 // Obviously fake keys: 40 hex characters like the real ones, nothing more.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import { describeSuppressionStoreContract } from './suppression-store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-store-'));

@@ -1,6 +1,6 @@
 import type { SubscriberRef } from '#core/list-provider.ts';
-import { webhookConfigSchema, webhookProvider } from '#providers/webhook.ts';
-import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
+import { webhookConfigSchema, webhookProvider } from '#providers/webhook/webhook.ts';
+import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { type ContractFixture, describeListProviderContract } from './list-provider-contract.ts';
 
 // base64 of "fake-webhook-secret-for-tests-only"

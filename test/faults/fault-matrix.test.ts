@@ -5,7 +5,7 @@
  * provider effect or disagreement between the state and the fakes fails the scenario.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { SqsHandler } from '#cli/sqs-event-source.ts';
+import type { SqsHandler } from '#sandbox/sqs-event-source.ts';
 import { formatTable, isKnownBug, runScenario, type ScenarioResult, scenarios } from './fault-matrix.ts';
 
 const FULL = process.env.FAULT_MATRIX === 'full';
@@ -16,8 +16,8 @@ const only = process.env.FAULT_MATRIX_ONLY;
 /** The handler modules read their environment once, at import: a fresh import per scenario. */
 async function loadHandlers(): Promise<{ ingest: SqsHandler; act: SqsHandler }> {
   vi.resetModules();
-  const ingest = await import('../../functions/handlers/process-accounting-batch.ts');
-  const act = await import('../../functions/handlers/run-provider-actions.ts');
+  const ingest = await import('#lambda/ingest/handler.ts');
+  const act = await import('#lambda/act/handler.ts');
   return { ingest: ingest.handler as SqsHandler, act: act.handler as SqsHandler };
 }
 

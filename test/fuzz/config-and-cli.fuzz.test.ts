@@ -12,9 +12,9 @@ import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
+import { parseConfigText } from '#cli/config-file.ts';
 import { main } from '#cli/main.ts';
 import { ConfigError } from '#core/errors.ts';
-import { parseConfigText } from '../../functions/config-file.ts';
 import { CANARY, canaryHits } from '../security/canary.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 

@@ -6,13 +6,13 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
+import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import {
   type DecodeEnvelopeResult,
   decodeEnvelope,
   encodeEnvelopeJson,
   envelopeRecords,
-} from '#core/envelope.ts';
+} from '#core/envelope/envelope.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 
 const encoding = fc.constantFrom(undefined, '', 'gzip', 'br', 'GZIP', 'identity');

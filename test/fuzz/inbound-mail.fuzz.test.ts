@@ -7,12 +7,12 @@
 import type { SESEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMemoryMetricSink } from '#adapters/metric-sink.ts';
-import { decideInboundUnsubscribe, parseUnsubscribeAddress } from '#core/inbound-unsubscribe.ts';
-import { parseAddressList, parseMailHeaders } from '#core/mail-headers.ts';
-import { createRouter } from '#core/routing.ts';
+import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { createRouter } from '#core/decide/routing.ts';
+import { decideInboundUnsubscribe, parseUnsubscribeAddress } from '#core/unsubscribe/inbound-unsubscribe.ts';
+import { parseAddressList, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
+import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
-import { handleInboundUnsubscribeEvent } from '../../functions/cloud/inbound-unsubscribe-mail.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 
 const DOMAINS = ['unsub.example.com'];

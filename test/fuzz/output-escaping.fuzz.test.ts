@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '#cli/main.ts';
 import type { PostmasterNotice } from '#core/notice-store.ts';
-import { formatPostmasterDigest } from '#core/postmaster-digest.ts';
-import { buildIemRequest, parseXml } from '#providers/interspire-xml.ts';
+import { formatPostmasterDigest } from '#core/notify/postmaster-digest.ts';
+import { buildIemRequest, parseXml } from '#providers/interspire/interspire-xml.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 
 const HOSTILE = [

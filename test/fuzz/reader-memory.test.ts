@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAccountingReader, MAX_RECORD_BYTES } from '#core/accounting-reader.ts';
+import { createAccountingReader, MAX_RECORD_BYTES } from '#core/accounting/accounting-reader.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { FULL_RUN } from './fuzz-runs.ts';
 

@@ -11,8 +11,8 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV, HANDLER_ENTRIES } from '../../functions/config.ts';
-import { METRICS } from '../../functions/metric-names.ts';
+import { ENV, HANDLER_ENTRIES } from '#lambda/env.ts';
+import { METRICS } from '#lambda/metric-names.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
 import {
   ACT_MAX_CONCURRENCY,
@@ -311,7 +311,7 @@ describe('shipper identity', () => {
 });
 
 describe('observability', () => {
-  it('has a dashboard named after the stack with every metric of functions/metric-names.ts', () => {
+  it('has a dashboard named after the stack with every metric of functions/lambda/metric-names.ts', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: STACK_NAME });
     const body = JSON.stringify(Object.values(resourcesOf('AWS::CloudWatch::Dashboard'))[0]!.Properties);
     for (const metric of Object.values(METRICS)) expect(body, metric).toContain(metric);

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../functions/metric-names.ts';
+import { METRICS } from '#lambda/metric-names.ts';
 import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 import { METRIC_SOURCES, SERVICE_NAMES } from '../../infra/bounce-metrics.ts';
 
-const WIRING_FILES = ['functions/lambda-wiring.ts', 'functions/unsub-notify-wiring.ts'];
+const WIRING_FILES = ['functions/lambda/wiring.ts', 'functions/lambda/unsub-notify-wiring.ts'];
 
 describe('bounce metrics', () => {
   const wiring = WIRING_FILES.map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8')).join('\n');
@@ -18,7 +18,7 @@ describe('bounce metrics', () => {
     expect(wiring).toContain(`'${service}'`);
   });
 
-  it('knows which function emits every metric of functions/metric-names.ts', () => {
+  it('knows which function emits every metric of functions/lambda/metric-names.ts', () => {
     expect(Object.keys(METRIC_SOURCES).sort()).toEqual(Object.keys(METRICS).sort());
   });
 });

@@ -9,18 +9,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbNoticeStore } from '#adapters/dynamodb-notice-store.ts';
-import { createSesV2DigestMailer } from '#adapters/sesv2-digest-mailer.ts';
-import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
+import { DynamoDbNoticeStore } from '#adapters/dynamodb/dynamodb-notice-store.ts';
+import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
+import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
+import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
-import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
 import {
   envelopeEncoder,
   queueDepth as sandboxQueueDepth,
   sendEnvelope,
 } from '#test/support/sandbox-records.ts';
-import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
 
 const API_KEY = 'mw-notice-key-0123456789';
 const NOTIFY = { to: 'postmaster@example.com', from: 'bounces@example.com', digestMinutes: 5 };

@@ -8,18 +8,18 @@
 
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb-reject-log.ts';
-import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
-import { redriveQueue } from '#cli/redrive.ts';
-import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
+import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb/dynamodb-reject-log.ts';
+import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { redriveQueue } from '#sandbox/redrive.ts';
+import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
 import { ACCT_HEADER } from '#test/support/acct-records.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
 import {
   envelopeEncoder,
   queueDepth as sandboxQueueDepth,
   sendEnvelope,
 } from '#test/support/sandbox-records.ts';
-import type { EncodedMessage } from '../../shipper/message-encoder.ts';
+import type { EncodedMessage } from '../../shipper/message/message-encoder.ts';
 
 const API_KEY = 'mw-test-key-0123456789';
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';

@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SESEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
-import { createMemoryMetricSink } from '#adapters/metric-sink.ts';
-import { createSqsActionSender } from '#adapters/sqs-action-queue.ts';
-import type { Action } from '#core/action.ts';
-import { createRouter } from '#core/routing.ts';
+import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { createSqsActionSender } from '#adapters/sqs/sqs-action-queue.ts';
+import type { Action } from '#core/act/action.ts';
+import { createRouter } from '#core/decide/routing.ts';
+import { ENV } from '#lambda/env.ts';
+import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
-import { handleInboundUnsubscribeEvent } from '../../functions/cloud/inbound-unsubscribe-mail.ts';
-import { ENV } from '../../functions/config.ts';
 
 const FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
 const GOOD = 'ab12cd34ef567.lq981kz0aa2bc.cmp00000000zz@unsub.example.com';
@@ -242,7 +242,7 @@ describe('unsub handler module (real wiring from the environment)', () => {
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     try {
       vi.resetModules();
-      const { handler } = await import('../../functions/handlers/handle-inbound-unsubscribe.ts');
+      const { handler } = await import('#lambda/unsub/handler.ts');
       // The provider's ${MW_KEY} is never needed (nor read) by this function.
       const summary = await handler(sesEvent(), { awsRequestId: 'r1', functionName: 'unsub' } as Context);
       expect(summary).toMatchObject({ accepted: 1, actions: 1 });

@@ -4,14 +4,14 @@
  */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb-notice-store.ts';
-import { createSesV2DigestMailer } from '#adapters/sesv2-digest-mailer.ts';
+import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
+import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import type { PostmasterNotice } from '#core/notice-store.ts';
+import { ENV } from '#lambda/env.ts';
+import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
+import { NOTIFY_ENV } from '#lambda/unsub-notify-wiring.ts';
+import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
-import { type FakeSesV2Server, startFakeSesV2Server } from '#test/support/fake-sesv2-server.ts';
-import { sendPostmasterDigests } from '../../functions/cloud/postmaster-digest-run.ts';
-import { ENV } from '../../functions/config.ts';
-import { NOTIFY_ENV } from '../../functions/unsub-notify-wiring.ts';
 
 const NOW = Date.UTC(2026, 10, 2, 12, 0, 0);
 const NOTIFY = { to: 'postmaster@example.com', from: 'bounces@example.com' };
@@ -139,7 +139,7 @@ describe('postmaster digest', () => {
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     try {
       vi.resetModules();
-      const { handler } = await import('../../functions/handlers/send-postmaster-digest.ts');
+      const { handler } = await import('#lambda/notify/handler.ts');
       const summary = await handler({}, {} as never);
       expect(summary).toEqual({ digests: 1, notices: 1 });
       expect(ses.sent.length - before).toBe(1);

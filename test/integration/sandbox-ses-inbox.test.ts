@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '#cli/sandbox-runtime.ts';
-import { sesInboxExtension } from '#cli/ses-inbox-extension.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
+import { sesInboxExtension } from '#sandbox/ses-inbox-extension.ts';
 
 const API_KEY = 'mw-test-key-0123456789';
 const MAIL = readFileSync(

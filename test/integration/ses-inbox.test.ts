@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SESEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryMetricSink } from '#adapters/metric-sink.ts';
-import { createSqsActionSender } from '#adapters/sqs-action-queue.ts';
-import { createSesInboxPoller, sesEventFromMail } from '#cli/ses-inbox.ts';
-import { createRouter } from '#core/routing.ts';
+import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { createSqsActionSender } from '#adapters/sqs/sqs-action-queue.ts';
+import { createRouter } from '#core/decide/routing.ts';
+import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
+import { createSesInboxPoller, sesEventFromMail } from '#sandbox/ses-inbox.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
-import { handleInboundUnsubscribeEvent } from '../../functions/cloud/inbound-unsubscribe-mail.ts';
 
 const MAIL = readFileSync(
   new URL('../fixtures/eml/icloud-mailto-unsubscribe-mailwizz.eml', import.meta.url),

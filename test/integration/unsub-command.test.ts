@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { CliIo } from '#cli/cli-io.ts';
 import { EXIT_TEMPFAIL, type UnsubCommandDeps, unsubCommand } from '#cli/unsub-command.ts';
 import { parseConfig } from '#core/config-schema.ts';
+import { createRouter } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
-import { createRouter } from '#core/routing.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
 

@@ -11,9 +11,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '#cli/cli-io.ts';
 import { main } from '#cli/main.ts';
-import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
-import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
+import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { CANARY, expectNoCanary } from './canary.ts';
 
 const OTHER_KEY = 'OtherKey0000000000000000000000';

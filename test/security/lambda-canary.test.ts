@@ -9,15 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDbSuppressionStore } from '#adapters/dynamodb-suppression-store.ts';
-import type { Action } from '#core/action.ts';
+import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import type { Action } from '#core/act/action.ts';
+import { ENV } from '#lambda/env.ts';
+import { TUNING_ENV } from '#lambda/wiring.ts';
+import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
-import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
-import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
-import { ENV } from '../../functions/config.ts';
-import { TUNING_ENV } from '../../functions/lambda-wiring.ts';
 import { CANARY, expectNoCanary, safeJson } from './canary.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pmta-bounce-test';
@@ -188,7 +188,7 @@ describe('act function with the canary in its Secrets Manager secret', () => {
     try {
       const { value, output } = await captureOutput(async () => {
         vi.resetModules();
-        const { handler } = await import('../../functions/handlers/run-provider-actions.ts');
+        const { handler } = await import('#lambda/act/handler.ts');
         const context = { awsRequestId: 'req-canary', functionName: 'act' } as Context;
         return handler({ Records: [record] } as SQSEvent, context);
       });

@@ -6,14 +6,14 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListProvider } from '#core/list-provider.ts';
-import { interspireProvider } from '#providers/interspire.ts';
-import { mailwizzProvider } from '#providers/mailwizz.ts';
-import { webhookProvider } from '#providers/webhook.ts';
+import { interspireProvider } from '#providers/interspire/interspire.ts';
+import { mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';
+import { webhookProvider } from '#providers/webhook/webhook.ts';
+import type { FakeServer } from '#sandbox/fakes/fake-http-server.ts';
+import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
-import type { FakeServer } from '#test/support/fake-http-server.ts';
-import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
-import { FakeMailwizzServer } from '#test/support/fake-mailwizz-server.ts';
-import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
 import { CANARY, expectNoCanary, safeJson } from './canary.ts';
 
 /** The other side's idea of the credential when ours must be refused (not the canary). */

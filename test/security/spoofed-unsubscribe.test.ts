@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import type { SESEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createMemoryMetricSink } from '#adapters/metric-sink.ts';
-import type { Action } from '#core/action.ts';
-import { createRouter } from '#core/routing.ts';
+import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import type { Action } from '#core/act/action.ts';
+import { createRouter } from '#core/decide/routing.ts';
 import type { SuppressionRequest } from '#core/suppression-store.ts';
+import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
-import { handleInboundUnsubscribeEvent } from '../../functions/cloud/inbound-unsubscribe-mail.ts';
 
 const FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
 const S = 'ab12cd34ef567';

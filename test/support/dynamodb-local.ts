@@ -4,8 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createBounceTable } from '#adapters/dynamodb-table.ts';
-import { type LocalServer, startDynalite } from '#cli/sandbox-servers.ts';
+import { createBounceTable } from '#adapters/dynamodb/dynamodb-table.ts';
+import { type LocalServer, startDynalite } from '#sandbox/servers.ts';
 
 interface DynamoDbLocal {
   server: LocalServer;

@@ -3,7 +3,7 @@
  * `new`, later ones `pending` while routed providers are not done, else `already`), for tests that
  * need the port without a database.
  */
-import { softBouncesInWindow } from '#core/soft-bounce-window.ts';
+import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
 import type {
   AuditEntry,
   SoftBounceRequest,

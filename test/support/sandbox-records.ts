@@ -3,10 +3,10 @@
  * and reading queue depths, for the cloud-path integration tests.
  */
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope.ts';
-import { bodyCompression } from '../../shipper/body-compression.ts';
-import { EnvelopeLines } from '../../shipper/envelope-lines.ts';
-import { type EncodedMessage, MessageEncoder } from '../../shipper/message-encoder.ts';
+import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope/envelope.ts';
+import { bodyCompression } from '../../shipper/message/body-compression.ts';
+import { EnvelopeLines } from '../../shipper/message/envelope-lines.ts';
+import { type EncodedMessage, MessageEncoder } from '../../shipper/message/message-encoder.ts';
 
 /** Encodes records as envelopes of one stream, numbered in order. */
 function envelopeEncoder(stream: string): (lines: string[], header: string) => Promise<EncodedMessage> {

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { envelopeBodyCodec } from '#adapters/gzip-base64.ts';
-import { decodeEnvelope, type Envelope, envelopeRecords } from '#core/envelope.ts';
+import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
+import { decodeEnvelope, type Envelope, envelopeRecords } from '#core/envelope/envelope.ts';
 import { TEST_CREDENTIALS } from './sqs-server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -2,10 +2,10 @@
  * The provider registry: adding a provider is one file plus one line here.
  */
 import type { ProviderSchemas } from '#core/config-schema.ts';
-import { interspireProvider } from './interspire.ts';
-import { mailwizzProvider } from './mailwizz.ts';
+import { interspireProvider } from './interspire/interspire.ts';
+import { mailwizzProvider } from './mailwizz/mailwizz.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
-import { webhookProvider } from './webhook.ts';
+import { webhookProvider } from './webhook/webhook.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type
 const providerRegistry: Record<string, ProviderDefinition<any>> = {

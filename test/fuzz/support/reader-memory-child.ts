@@ -4,7 +4,7 @@
  * reader in 64 KiB chunks and prints one JSON line: counts and the peak heap after forced GCs.
  * Runs under a small --max-old-space-size: finishing at all is the first assertion.
  */
-import { createAccountingReader } from '#core/accounting-reader.ts';
+import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 
 const LINES = Number(process.argv[2] ?? 100_000);
 const CHUNK = 64 * 1024;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PMTA4_DEFAULT_FIELDS, PMTA5_DEFAULT_FIELDS } from '#core/accounting-layout.ts';
+import { PMTA4_DEFAULT_FIELDS, PMTA5_DEFAULT_FIELDS } from '#core/accounting/accounting-layout.ts';
 import type { MailEvent, ParseOutcome } from '#core/mail-event.ts';
 import { readAccounting } from './read-accounting.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES } from '#core/classification-rules.ts';
-import { createClassifier } from '#core/classify.ts';
+import { DEFAULT_RULES } from '#core/classify/classification-rules.ts';
+import { createClassifier } from '#core/classify/classify.ts';
 import { KNOWN_CATEGORIES, parseConfig, SENDER_SIDE_CATEGORIES } from '#core/config-schema.ts';
+import { decide } from '#core/decide/policy.ts';
 import type { MailEvent } from '#core/mail-event.ts';
-import { decide } from '#core/policy.ts';
 
 const policy = parseConfig({}, {}, {}).policy;
 const classify = createClassifier();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig, providerBaseSchema } from '#core/config-schema.ts';
+import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
-import { createRouter } from '#core/routing.ts';
 
 const schemas = {
   fake: {

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
-import { createClassifier } from '#core/classify.ts';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
-import { decideRecords } from '#core/decide-records.ts';
-import { createRouter } from '#core/routing.ts';
+import { decideRecords } from '#core/decide/decide-records.ts';
+import { createRouter } from '#core/decide/routing.ts';
 import { readAccounting } from './read-accounting.ts';
 
 const DAY = 86_400_000;

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createRouter } from '#core/decide/routing.ts';
 import {
   checkVerdicts,
   decideInboundUnsubscribe,
   inboundUnsubscribeAction,
   parseUnsubscribeAddress,
-} from '#core/inbound-unsubscribe.ts';
-import { recordInboundUnsubscribes } from '#core/record-inbound-unsubscribes.ts';
-import { createRouter } from '#core/routing.ts';
+} from '#core/unsubscribe/inbound-unsubscribe.ts';
+import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
 
 const S = 'sub0000000001';

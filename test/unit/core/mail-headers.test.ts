@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { headerValue, parseAddressList, parseMailHeaders } from '#core/mail-headers.ts';
+import { headerValue, parseAddressList, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
 
 const ICLOUD = readFileSync(new URL('../../fixtures/eml/sisimai-arf-26.eml', import.meta.url), 'utf8');
 

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteSuppressionStore } from '#adapters/sqlite-suppression-store.ts';
-import { createClassifier } from '#core/classify.ts';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
-import { decideRecords } from '#core/decide-records.ts';
-import { createRouter } from '#core/routing.ts';
+import { decideRecords } from '#core/decide/decide-records.ts';
+import { createRouter } from '#core/decide/routing.ts';
 import { readAccounting } from './read-accounting.ts';
 
 const DIR = join(import.meta.dirname, '../../fixtures/pmta-acct');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { complaintNotice, failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
-import { escapeHtml, formatPostmasterDigest, headerSafe, inertText } from '#core/postmaster-digest.ts';
+import { escapeHtml, formatPostmasterDigest, headerSafe, inertText } from '#core/notify/postmaster-digest.ts';
 
 const AT = Date.UTC(2026, 10, 2, 10, 15, 0);
 

@@ -1,5 +1,5 @@
 /** Test helper: run the streaming reader over a string (in small chunks, to cross boundaries). */
-import { createAccountingReader } from '#core/accounting-reader.ts';
+import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 
 function readAccounting(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { softBouncesInWindow } from '#core/soft-bounce-window.ts';
+import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
 
 const D = 10;
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { interspireConfigSchema, interspireProvider } from '#providers/interspire.ts';
-import { buildIemRequest } from '#providers/interspire-xml.ts';
+import { interspireConfigSchema, interspireProvider } from '#providers/interspire/interspire.ts';
+import { buildIemRequest } from '#providers/interspire/interspire-xml.ts';
+import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
-import { FakeInterspireServer } from '#test/support/fake-interspire-server.ts';
 
 const TOKEN = 'fake-xml-token-0000000000000000000000001';
 const ctx = { actionId: 'act_1', kind: 'bounce' as const, reason: 'category=bad-mailbox' };

@@ -5,7 +5,7 @@ import {
   escapeXml,
   parseIemResponse,
   parseXml,
-} from '#providers/interspire-xml.ts';
+} from '#providers/interspire/interspire-xml.ts';
 
 describe('Interspire XML escaping', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '#core/errors.ts';
-import { campaignFromJobId, mailwizzConfigSchema, mailwizzProvider } from '#providers/mailwizz.ts';
+import { campaignFromJobId, mailwizzConfigSchema, mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';
+import { FakeMailwizzServer, MAILWIZZ_ENDPOINTS } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
-import { FakeMailwizzServer, MAILWIZZ_ENDPOINTS } from '#test/support/fake-mailwizz-server.ts';
 
 const API_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0001';
 const PRIVATE_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0002';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mailwizzStringToSign, signMailwizzRequest } from '#providers/mailwizz-signature.ts';
-import { buildSortedQuery, phpUrlEncode } from '#providers/php-form-encoding.ts';
+import { mailwizzStringToSign, signMailwizzRequest } from '#providers/mailwizz/mailwizz-signature.ts';
+import { buildSortedQuery, phpUrlEncode } from '#providers/mailwizz/php-form-encoding.ts';
 
 const PUBLIC = 'a'.repeat(40);
 const PRIVATE = 'b'.repeat(40);

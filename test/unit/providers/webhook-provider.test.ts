@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '#core/errors.ts';
-import { webhookConfigSchema, webhookProvider } from '#providers/webhook.ts';
+import { webhookConfigSchema, webhookProvider } from '#providers/webhook/webhook.ts';
+import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
-import { FakeWebhookServer } from '#test/support/fake-webhook-server.ts';
 
 const SECRET = `whsec_${Buffer.from('fake-webhook-secret-for-tests-only').toString('base64')}`;
 const ctx = { actionId: 'act_42', kind: 'complaint' as const, reason: 'feedback-loop abuse' };

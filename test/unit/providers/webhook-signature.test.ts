@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, webhookSignatureMatches } from '#providers/webhook-signature.ts';
+import { signWebhook, webhookSignatureMatches } from '#providers/webhook/webhook-signature.ts';
 
 // providers.md §6 test vector.
 const VECTOR = {

@@ -1,0 +1,286 @@
+/**
+ * The SuppressionStore port on one DynamoDB table (pk, sk, TTL `expiresAt`: TABLE_SCHEMA).
+ * Correctness rests on conditional single-item writes and idempotent puts only (no transactions),
+ * so the same code runs on dynalite.
+ *
+ * Items:
+ *   pk `sub#<subject>`   sk `state`              suppression: at, kind, category, reason, recordKey,
+ *                                                 done (SS: providers finished), failed (SS)
+ *   pk `soft#<address>`  sk `r#<sha(recordKey)>`  one soft bounce: at, recordKey, expiresAt (window end)
+ *   pk `audit#<subject>` sk `<at:13>#<sha(entry)>` one audit entry (a replayed entry lands on itself)
+ */
+
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '#core/act/map-limit.ts';
+import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { StoreError } from '#core/errors.ts';
+import type {
+  AuditEntry,
+  SoftBounceRequest,
+  SubjectStatus,
+  SuppressionOutcome,
+  SuppressionRequest,
+  SuppressionStore,
+} from '#core/suppression-store.ts';
+import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
+
+const STATE_SK = 'state';
+const QUERY_PARALLEL = 16;
+/** A query page loop stops here: far above any real audit trail or soft-bounce history. */
+const MAX_PAGES = 50;
+
+const subjectPk = (subject: string): string => `sub#${subject}`;
+const softPk = (address: string): string => `soft#${address}`;
+const auditPk = (subject: string): string => `audit#${subject}`;
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+const padAt = (at: number): string => String(Math.max(0, Math.trunc(at))).padStart(13, '0');
+
+function setToList(value: unknown): string[] {
+  if (value instanceof Set) return [...(value as Set<string>)].sort();
+  return Array.isArray(value) ? (value as string[]) : [];
+}
+
+interface DynamoDbSuppressionStoreOptions {
+  client: DynamoDBDocumentClient;
+  table: string;
+}
+
+class DynamoDbSuppressionStore implements SuppressionStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  /** Audit entries waiting for the next shared BatchWriteItem (appendAudit). */
+  #auditBatch: { items: Map<string, Item>; written: Promise<void> } | undefined;
+
+  constructor(options: DynamoDbSuppressionStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.table;
+  }
+
+  async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
+    const firstBySubject = new Map<string, SuppressionRequest>();
+    for (const r of requests) if (!firstBySubject.has(r.subject)) firstBySubject.set(r.subject, r);
+    const keys = [...firstBySubject.keys()].map((s) => ({ pk: subjectPk(s), sk: STATE_SK }));
+    const existing = await batchGet(this.#client, this.#table, keys);
+    const done = new Map<string, Set<string>>();
+    for (const item of existing.values()) done.set(String(item.pk).slice(4), new Set(setToList(item.done)));
+
+    const insertedNow = new Set<string>();
+    const absent = [...firstBySubject.values()].filter((r) => !done.has(r.subject));
+    await mapLimit(absent, QUERY_PARALLEL, async (r) => {
+      if (await this.#insertState(r)) insertedNow.add(r.subject);
+      else done.set(r.subject, await this.providersDoneSet(r.subject)); // lost a race: read the winner
+    });
+
+    const answered = new Set<string>();
+    return requests.map((r): SuppressionOutcome => {
+      if (insertedNow.has(r.subject)) {
+        // A second record for a subject suppressed earlier in this same batch adds nothing.
+        if (answered.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
+        answered.add(r.subject);
+        return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+      }
+      const finished = done.get(r.subject) ?? new Set<string>();
+      const pendingProviders = r.providers.filter((p) => !finished.has(p));
+      return {
+        subject: r.subject,
+        state: pendingProviders.length > 0 ? 'pending' : 'already',
+        pendingProviders,
+      };
+    });
+  }
+
+  /** true when this call created the state item; false when it already existed. */
+  async #insertState(r: SuppressionRequest): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: subjectPk(r.subject),
+            sk: STATE_SK,
+            at: r.at,
+            kind: r.kind,
+            ...(r.category ? { category: r.category } : {}),
+            reason: r.reason,
+            recordKey: r.recordKey,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StoreError('suppression write failed', { cause: error });
+    }
+  }
+
+  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+    if (requests.length === 0) return [];
+    // The same record key twice (a replay inside one message) is one item; BatchWriteItem also
+    // refuses duplicate keys in one request.
+    const items = new Map<string, Item>();
+    for (const r of requests) {
+      const sk = `r#${digest(r.recordKey)}`;
+      const id = `${r.address}\n${sk}`;
+      if (items.has(id)) continue;
+      items.set(id, {
+        pk: softPk(r.address),
+        sk,
+        at: r.at,
+        recordKey: r.recordKey,
+        expiresAt: Math.ceil((r.at + windowMs) / 1000) + 86_400,
+      });
+    }
+    await batchPut(this.#client, this.#table, [...items.values()]);
+    const addresses = [...new Set(requests.map((r) => r.address))];
+    const history = new Map<string, Map<string, number>>();
+    await mapLimit(addresses, QUERY_PARALLEL, async (address) => {
+      const byKey = new Map<string, number>();
+      for (const item of await this.#queryAll(softPk(address))) byKey.set(String(item.sk), Number(item.at));
+      history.set(address, byKey);
+    });
+    return requests.map((r) => softBouncesInWindow(history.get(r.address)?.values() ?? [], r.at, windowMs));
+  }
+
+  async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
+    const update = outcome === 'done' ? 'ADD done :p DELETE failed :p' : 'ADD failed :p';
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: subjectPk(subject), sk: STATE_SK },
+          UpdateExpression: update,
+          ExpressionAttributeValues: { ':p': new Set([provider]) },
+        }),
+      );
+    } catch (error) {
+      throw new StoreError('provider state write failed', { cause: error });
+    }
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const items = new Map<string, Item>();
+    for (const e of entries) {
+      const body = JSON.stringify([
+        e.type,
+        e.action,
+        e.reason,
+        e.provider,
+        e.outcome,
+        e.recordKey,
+        e.line,
+        e.lists,
+      ]);
+      const sk = `${padAt(e.at)}#${digest(body)}`;
+      const pk = auditPk(e.subject);
+      items.set(`${pk}\n${sk}`, { pk, sk, ...stripUndefined(e) });
+    }
+    // Concurrent callers (the act function runs up to ten actions at once, one audit entry each)
+    // share BatchWriteItem requests: entries queued in the same turn of the event loop go out
+    // together, and every caller returns only once its own entries are written.
+    this.#auditBatch ??= this.#newAuditBatch();
+    const batch = this.#auditBatch;
+    for (const [id, item] of items) batch.items.set(id, item);
+    return batch.written;
+  }
+
+  #newAuditBatch(): { items: Map<string, Item>; written: Promise<void> } {
+    const items = new Map<string, Item>();
+    const written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.#auditBatch = undefined;
+      // Same key, same content (the key hashes the entry): a duplicate is written once.
+      return batchPut(this.#client, this.#table, [...items.values()]);
+    });
+    return { items, written };
+  }
+
+  /** Providers that finished this subject (the act function skips them on a redelivery). */
+  async providersDone(subject: string): Promise<string[]> {
+    return [...(await this.providersDoneSet(subject))];
+  }
+
+  private async providersDoneSet(subject: string): Promise<Set<string>> {
+    const out = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: subjectPk(subject), sk: STATE_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return new Set(setToList(out.Item?.done));
+  }
+
+  async status(subject: string): Promise<SubjectStatus> {
+    const [state, soft, audit] = await Promise.all([
+      this.#client.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: subjectPk(subject), sk: STATE_SK },
+          ConsistentRead: true,
+        }),
+      ),
+      this.#queryAll(softPk(subject)),
+      this.#queryAll(auditPk(subject)),
+    ]);
+    const s = state.Item;
+    return {
+      subject,
+      suppressed: s
+        ? {
+            at: Number(s.at),
+            kind: String(s.kind),
+            category: s.category === undefined ? undefined : String(s.category),
+            reason: String(s.reason),
+            providersDone: setToList(s.done),
+          }
+        : undefined,
+      softBounces: soft
+        .map((i) => ({ at: Number(i.at), recordKey: String(i.recordKey) }))
+        .sort((a, b) => a.at - b.at),
+      audit: audit.map((i) => {
+        const { pk: _pk, sk: _sk, ...entry } = i;
+        return entry as unknown as AuditEntry;
+      }),
+    };
+  }
+
+  async #queryAll(pk: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const out = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((out.Items as Item[] | undefined) ?? []));
+      start = out.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return items;
+  }
+
+  async close(): Promise<void> {
+    // The client belongs to the caller (module scope in Lambda): nothing to release here.
+  }
+}
+
+function stripUndefined(value: object): Item {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+export type { DynamoDbSuppressionStoreOptions };
+export { DynamoDbSuppressionStore, digest, stripUndefined };

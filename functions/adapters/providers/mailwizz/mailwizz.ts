@@ -1,0 +1,145 @@
+/**
+ * MailWizz provider (API 1.x signed, 2.x/3.x X-API-KEY). Unsubscribe everywhere costs at most two
+ * calls whatever the number of lists: one search (to know the lists for the audit and to skip when
+ * nothing is active) and one bulk unsubscribe. Optionally reports the bounce on the campaign first.
+ */
+import { z } from 'zod';
+import { providerBaseSchema } from '#core/config-schema.ts';
+import { ProviderError } from '#core/errors.ts';
+import {
+  type ActionContext,
+  ListOutcome,
+  type ListProvider,
+  type ListResult,
+  type ProviderResult,
+  type SubscriberRef,
+} from '#core/list-provider.ts';
+import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
+import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';
+
+const mailwizzConfigSchema = providerBaseSchema
+  .extend({
+    type: z.literal('mailwizz'),
+    /** The API app's base URL, e.g. https://mw.example.com/api */
+    url: z.url({ protocol: /^https?$/ }),
+    /** 2.x/3.x API key; for 1.x the public key. */
+    apiKey: z.string().min(1),
+    /** 1.x only: the private key that signs requests. */
+    privateKey: z.string().min(1).optional(),
+    /** Report hard bounces on the campaign named by jobId `mailwizz-<campaign_uid>` (MailWizz then blacklists). */
+    reportBounces: z.boolean().default(false),
+  })
+  .strict();
+type MailwizzConfig = z.infer<typeof mailwizzConfigSchema>;
+
+/** Statuses the bulk unsubscribe would change and that still receive (or may receive) mail. */
+const ACTIVE_STATUSES = new Set(['confirmed', 'unconfirmed', 'unapproved']);
+const CAMPAIGN_JOB_ID = /^mailwizz-([a-z0-9]+)$/;
+
+function campaignFromJobId(jobId: string | undefined): string | undefined {
+  return jobId ? CAMPAIGN_JOB_ID.exec(jobId)?.[1] : undefined;
+}
+
+function bounceMessage(context: ActionContext): string {
+  return context.diagnostic || context.reason || 'BOUNCED BACK';
+}
+
+class MailwizzListProvider implements ListProvider {
+  readonly id: string;
+  readonly type = 'mailwizz';
+  readonly #api: MailwizzApi;
+  readonly #reportBounces: boolean;
+  readonly #log: ProviderDeps['log'];
+
+  constructor(config: MailwizzConfig, deps: ProviderDeps) {
+    this.id = config.id;
+    this.#reportBounces = config.reportBounces;
+    this.#log = deps.log;
+    this.#api = createMailwizzApi({
+      providerId: config.id,
+      url: config.url,
+      apiKey: config.apiKey,
+      privateKey: config.privateKey,
+      policy: createProviderCallPolicy(config.id, config, deps),
+      now: deps.now,
+    });
+  }
+
+  async unsubscribeEverywhere(email: string, context: ActionContext): Promise<ProviderResult> {
+    const tally: CallTally = { calls: 0 };
+    const found = await this.#api.searchAllLists(tally, email);
+    const byList = new Map<string, MailwizzSubscription>();
+    for (const s of found)
+      if (!byList.has(s.listUid) || ACTIVE_STATUSES.has(s.status)) byList.set(s.listUid, s);
+    const subscriptions = [...byList.values()];
+    const active = subscriptions.filter((s) => ACTIVE_STATUSES.has(s.status));
+    if (active.length > 0) {
+      const confirmed = active.find((s) => s.status === 'confirmed');
+      // Before the unsubscribe: MailWizz blacklists only a subscriber that is still confirmed.
+      if (confirmed) await this.#maybeReportBounce(tally, context, confirmed.subscriberUid);
+      await this.#api.unsubscribeAllLists(tally, email);
+    }
+    const lists: ListResult[] = subscriptions.map((s) => ({
+      listId: s.listUid,
+      ...(s.listName ? { listName: s.listName } : {}),
+      outcome: ACTIVE_STATUSES.has(s.status) ? ListOutcome.done : ListOutcome.already,
+    }));
+    return { provider: this.id, lists, calls: tally.calls };
+  }
+
+  async unsubscribeFromList(ref: SubscriberRef, context: ActionContext): Promise<ProviderResult> {
+    const tally: CallTally = { calls: 0 };
+    const result = (outcome: ListOutcome): ProviderResult => ({
+      provider: this.id,
+      lists: [{ listId: ref.listId, outcome }],
+      calls: tally.calls,
+    });
+    const subscriber = await this.#api.getSubscriber(tally, ref.listId, ref.subscriberId);
+    if (!subscriber) return result(ListOutcome.notFound);
+    // The per-subscriber endpoint changes only confirmed subscribers; anything else is left as is.
+    if (subscriber.status !== 'confirmed') return result(ListOutcome.already);
+    await this.#maybeReportBounce(tally, context, ref.subscriberId, ref.campaignId);
+    const outcome = await this.#api.unsubscribe(tally, ref.listId, ref.subscriberId);
+    return result(outcome === 'ok' ? ListOutcome.done : ListOutcome.notFound);
+  }
+
+  async checkCredentials() {
+    try {
+      const count = await this.#api.countLists({ calls: 0 });
+      return { ok: true, detail: `API key accepted; ${count} list${count === 1 ? '' : 's'}` };
+    } catch (error) {
+      if (error instanceof ProviderError) return { ok: false, detail: error.message };
+      throw error;
+    }
+  }
+
+  async #maybeReportBounce(
+    tally: CallTally,
+    context: ActionContext,
+    subscriberUid: string,
+    campaignUid?: string,
+  ): Promise<void> {
+    if (!this.#reportBounces || context.kind !== 'bounce') return;
+    const campaign = campaignUid ?? campaignFromJobId(context.jobId);
+    if (!campaign) return;
+    const report = await this.#api.reportBounce(tally, campaign, subscriberUid, bounceMessage(context));
+    if (report === 'skipped') {
+      this.#log({
+        provider: this.id,
+        event: 'call',
+        message: 'bounce report skipped (already bounced or unknown)',
+      });
+    }
+  }
+}
+
+const mailwizzProvider: ProviderDefinition<MailwizzConfig> = {
+  type: 'mailwizz',
+  configSchema: mailwizzConfigSchema,
+  secretKeys: ['apiKey', 'privateKey'],
+  create: (config, deps) => new MailwizzListProvider(config, deps),
+};
+
+export type { MailwizzConfig };
+export { campaignFromJobId, MailwizzListProvider, mailwizzConfigSchema, mailwizzProvider };

@@ -1,0 +1,70 @@
+/**
+ * Composition root of local mode: configuration → SQLite store, provider adapters, router and
+ * classifier. Shared by the `pmta-bounce` commands.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { type Classifier, createClassifier } from '#core/classify/classify.ts';
+import type { Config } from '#core/config-schema.ts';
+import { createRouter, type Router } from '#core/decide/routing.ts';
+import type { ListProvider } from '#core/list-provider.ts';
+import { providerRegistry } from '#providers/index.ts';
+import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
+
+const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
+
+interface LocalRuntime {
+  config: Config;
+  store: SqliteSuppressionStore;
+  providers: Map<string, ListProvider>;
+  router: Router;
+  classifier: Classifier;
+  close(): Promise<void>;
+}
+
+interface LocalRuntimeOptions {
+  statePath: string;
+  /** Decide and report only: state is read but never written, no provider is called. */
+  dryRun: boolean;
+  log?: (event: ProviderLogEvent) => void;
+}
+
+function createProviders(config: Config, log?: (event: ProviderLogEvent) => void): Map<string, ListProvider> {
+  const providers = new Map<string, ListProvider>();
+  for (const entry of config.providers) {
+    const definition = providerRegistry[entry.type];
+    if (!definition) continue; // parseConfig already refused unknown types
+    providers.set(entry.id, definition.create(entry, defaultProviderDeps(log)));
+  }
+  return providers;
+}
+
+function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
+  // A dry run writes to a throwaway file (not :memory:) so memory stays flat on huge inputs.
+  const scratch = options.dryRun ? mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-')) : undefined;
+  const store = scratch
+    ? new SqliteSuppressionStore({
+        path: join(scratch, 'state.db'),
+        audit: false,
+        scratch: true,
+        basePath: existsSync(options.statePath) ? options.statePath : undefined,
+      })
+    : new SqliteSuppressionStore({ path: options.statePath });
+  const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
+  return {
+    config,
+    store,
+    providers,
+    router: createRouter(config.providers),
+    classifier: createClassifier(),
+    close: async () => {
+      await store.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+export type { LocalRuntime, LocalRuntimeOptions };
+export { createLocalRuntime, createProviders, DEFAULT_STATE_PATH };

@@ -1,0 +1,182 @@
+/**
+ * One PowerMTA accounting row (already split into fields) + the layout in force → ParseOutcome.
+ * Columns are looked up by name; nothing here depends on positions.
+ */
+
+import { isAnonymised, normalizeAddress, shorten } from '../email-address.ts';
+import { EventKind, type MailEvent, type ParseOutcome } from '../mail-event.ts';
+import { extractProviderRefs } from '../unsubscribe/provider-refs.ts';
+import { type AccountingLayout, isRecordType, type RecordType } from './accounting-layout.ts';
+import { parseTimestamp } from './timestamp.ts';
+
+const NOT_ACTIONABLE: Record<string, string> = {
+  d: 'record type d (delivery) is not a bounce',
+  t: 'record type t (transient attempt) is not final',
+  tq: 'record type tq (queue-wide transient error) names no recipient failure',
+  r: 'record type r (receipt) is not a bounce',
+  rs: 'record type rs (remote status, e.g. delayed DSN) is not final',
+};
+
+/** Remote DSN actions that do not mean the recipient failed for good (RFC 3464). */
+const NON_FINAL_ACTIONS = new Set(['delayed', 'delivered', 'relayed', 'expanded']);
+
+function field(fields: readonly string[], layout: AccountingLayout, name: string): string | undefined {
+  const i = layout.index.get(name);
+  if (i === undefined) return undefined;
+  const v = fields[i];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function loggedHeaders(fields: readonly string[], layout: AccountingLayout): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [i, name] of layout.headerColumns) {
+    const v = fields[i];
+    if (v) headers.set(name.toLowerCase(), v);
+  }
+  return headers;
+}
+
+/** The record's text, computed only when a reject needs it (decoding every line costs). */
+type RawText = string | (() => string);
+
+function reject(line: number, raw: RawText, reason: string): ParseOutcome {
+  return { ok: false, kind: 'rejected', line, raw: typeof raw === 'string' ? raw : raw(), reason };
+}
+
+function parseAccountingRecord(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  line: number,
+  raw: RawText,
+): ParseOutcome {
+  const rawType = (fields[0] ?? '').trim();
+  const type = rawType.toLowerCase();
+  if (!isRecordType(type)) {
+    return reject(
+      line,
+      raw,
+      `unknown record type ${JSON.stringify(shorten(rawType, 20))} (known: b, rb, f, d, t, tq, r, rs)`,
+    );
+  }
+  if (fields.length > layout.fields.length) {
+    return reject(
+      line,
+      raw,
+      `${fields.length} fields but the layout in force (${layout.source}) has ${layout.fields.length}`,
+    );
+  }
+  const rcptRaw = field(fields, layout, 'rcpt');
+  const rcpt = rcptRaw === undefined ? undefined : normalizeAddress(rcptRaw);
+
+  const reason = NOT_ACTIONABLE[type];
+  if (reason) {
+    return {
+      ok: false,
+      kind: 'ignored',
+      line,
+      recordType: type,
+      recipient: rcpt?.ok ? rcpt.address : undefined,
+      reason,
+    };
+  }
+
+  const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
+  const occurredAt = timeRaw === undefined ? undefined : parseTimestamp(timeRaw);
+  if (timeRaw !== undefined && occurredAt === undefined) {
+    const name = layout.index.has('timelogged') ? 'timeLogged' : 'timeQueued';
+    return reject(line, raw, `${name}: not a timestamp ${JSON.stringify(shorten(timeRaw, 40))}`);
+  }
+  const headers = layout.headerColumns.length > 0 ? loggedHeaders(fields, layout) : undefined;
+  const dsnAction = field(fields, layout, 'dsnaction')?.toLowerCase();
+  const dsnStatus = field(fields, layout, 'dsnstatus');
+  const feedbackType = field(fields, layout, 'feedbacktype')?.trim().toLowerCase();
+  const jobId = field(fields, layout, 'jobid') ?? headers?.get('x-job');
+  const envId = field(fields, layout, 'envid');
+
+  let recipient: string | undefined;
+  const refs = type === 'f' && headers ? extractProviderRefs(headers) : [];
+  if (type === 'f') {
+    if (rcpt?.ok && !isAnonymised(rcpt.address)) recipient = rcpt.address;
+    else if (refs.length === 0) {
+      const why =
+        rcptRaw === undefined ? 'rcpt is empty' : rcpt?.ok ? 'rcpt is anonymised' : 'rcpt is not an address';
+      return reject(
+        line,
+        raw,
+        `complaint without a usable recipient: ${why} and no provider ids in header_* fields`,
+      );
+    }
+  } else {
+    if (rcptRaw === undefined) return reject(line, raw, 'rcpt missing');
+    if (!rcpt?.ok) return reject(line, raw, `rcpt: ${rcpt?.ok === false ? rcpt.reason : 'invalid'}`);
+    recipient = rcpt.address;
+    if (type === 'rb' && dsnAction && NON_FINAL_ACTIONS.has(dsnAction)) {
+      return {
+        ok: false,
+        kind: 'ignored',
+        line,
+        recordType: type,
+        recipient,
+        reason: `remote DSN action ${dsnAction} is not a failure`,
+      };
+    }
+  }
+
+  const event: MailEvent = {
+    line,
+    recordType: type as RecordType,
+    kind:
+      type === 'f'
+        ? feedbackType === 'opt-out'
+          ? EventKind.unsubscribe
+          : EventKind.complaint
+        : EventKind.bounce,
+    recipient,
+    orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
+    bounceCat: field(fields, layout, 'bouncecat')?.trim().toLowerCase(),
+    dsnAction,
+    dsnStatus,
+    dsnDiag: field(fields, layout, 'dsndiag'),
+    feedbackType,
+    jobId,
+    occurredAt,
+    refs,
+    key: [
+      type,
+      recipient ?? refs.map((r) => `${r.providerType}:${r.listId}:${r.subscriberId}`).join(','),
+      timeRaw ?? '',
+      jobId ?? '',
+      envId ?? '',
+      dsnStatus ?? '',
+      feedbackType ?? '',
+    ].join('|'),
+  };
+  return { ok: true, event };
+}
+
+/** A line of the seed's standalone CSV: the first column is the address. */
+function parsePlainRecord(fields: readonly string[], line: number, raw: RawText): ParseOutcome {
+  const value = fields[0] ?? '';
+  const address = normalizeAddress(value);
+  if (!address.ok) return reject(line, raw, `first column: ${address.reason}`);
+  const event: MailEvent = {
+    line,
+    recordType: 'plain',
+    kind: EventKind.manual,
+    recipient: address.address,
+    orig: undefined,
+    bounceCat: undefined,
+    dsnAction: undefined,
+    dsnStatus: undefined,
+    dsnDiag: undefined,
+    feedbackType: undefined,
+    jobId: undefined,
+    occurredAt: undefined,
+    refs: [],
+    key: `plain|${address.address}`,
+  };
+  return { ok: true, event };
+}
+
+export type { RawText };
+export { parseAccountingRecord, parsePlainRecord };

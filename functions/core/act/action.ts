@@ -1,0 +1,38 @@
+/**
+ * What must happen to one recipient at the providers. Local mode runs it in-process; in the cloud
+ * it is the body of an actions-queue message (JSON), so keep it plain data.
+ */
+import type { SubscriberRef } from '../list-provider.ts';
+import type { EventKind } from '../mail-event.ts';
+
+type ActionTarget = { type: 'email'; address: string } | { type: 'ref'; ref: SubscriberRef };
+
+interface Action {
+  v: 1;
+  /** Stable across retries and replays: the suppression subject. */
+  id: string;
+  /** The suppression subject: the address, or `ref:<type>:<list>:<subscriber>`. */
+  subject: string;
+  target: ActionTarget;
+  kind: EventKind;
+  reason: string;
+  category?: string | undefined;
+  jobId?: string | undefined;
+  /** When PowerMTA logged the record (ms): end-to-end latency is measured from here. */
+  occurredAt?: number | undefined;
+  /** Provider ids this action still has to reach. */
+  providers: string[];
+  /**
+   * A by-ids (ref) action that policy wants applied everywhere (mailto unsubscribe with
+   * `policy.unsubscribeScope: everywhere`): an adapter that can resolve the ids to an email may
+   * widen it; others act on the one list. Absent = as the target says.
+   */
+  everywhere?: boolean | undefined;
+}
+
+function refSubject(ref: SubscriberRef): string {
+  return `ref:${ref.providerType}:${ref.listId}:${ref.subscriberId}`;
+}
+
+export type { Action, ActionTarget };
+export { refSubject };

@@ -1,0 +1,248 @@
+/**
+ * The act function's logic: per actions-queue message, claim the action (one run per subject at a
+ * time), skip the providers the suppression state already has done (replays and duplicates cost no
+ * call), run the rest (core runAction: audit + state per provider), then complete or release the
+ * claim. A retryable failure pushes the message's next delivery back (exponential backoff by
+ * receive count) and reports it failed; after maxReceiveCount the queue moves it to the DLQ.
+ * A provider that failed for good (a permanent error, or the last receive before the DLQ) becomes
+ * a postmaster notice (when `notify` is configured).
+ */
+import { createHash } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import type { ActionClaims, ProviderMark } from '#adapters/dynamodb/dynamodb-action-claims.ts';
+import type { VisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
+import type { Action } from '#core/act/action.ts';
+import { mapLimit } from '#core/act/map-limit.ts';
+import { type ActionResult, type ProviderOutcome, runAction } from '#core/act/run-action.ts';
+import { BounceHandlerError } from '#core/errors.ts';
+import type { ListProvider } from '#core/list-provider.ts';
+import { failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
+import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { Log } from '../log-port.ts';
+import { DIMENSIONS, METRICS } from '../metric-names.ts';
+
+interface ActDeps {
+  providers: ReadonlyMap<string, ListProvider>;
+  store: SuppressionStore & { providersDone(subject: string): Promise<string[]> };
+  claims: ActionClaims;
+  visibility: VisibilityControl;
+  metrics: MetricSink;
+  log: Log;
+  now: () => number;
+  /** Messages run in parallel; each provider's own concurrency limit applies inside it. */
+  concurrency?: number;
+  /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */
+  backoff?: { baseSeconds: number; maxSeconds: number };
+  /** The queue's redrive maxReceiveCount: a failure on this receive is the last before the DLQ. */
+  maxReceiveCount?: number | undefined;
+  /** Records postmaster notices for the digest; undefined when `notify` is not configured. */
+  notices?: ((notices: PostmasterNotice[]) => Promise<void>) | undefined;
+}
+
+const ActOutcome = {
+  done: 'done',
+  /** Every routed provider had already finished: a duplicate or a replay. */
+  duplicate: 'duplicate',
+  /** Failed in a way retrying cannot fix; audited and counted, not retried. */
+  failed: 'failed',
+  malformed: 'malformed',
+} as const;
+type ActOutcome = (typeof ActOutcome)[keyof typeof ActOutcome];
+
+interface ActSummary {
+  actionId: string | undefined;
+  outcome: ActOutcome;
+}
+
+/** A failure that returns the message to the queue (a batchItemFailure). */
+class RetryLaterError extends BounceHandlerError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = 'RetryLaterError';
+  }
+}
+
+const refSchema = z.object({
+  providerType: z.string(),
+  listId: z.string(),
+  subscriberId: z.string(),
+  campaignId: z.string().optional(),
+});
+const actionSchema = z.object({
+  v: z.literal(1),
+  id: z.string().min(1),
+  subject: z.string().min(1),
+  target: z.union([
+    z.object({ type: z.literal('email'), address: z.string().min(3) }),
+    z.object({ type: z.literal('ref'), ref: refSchema }),
+  ]),
+  kind: z.enum(['bounce', 'complaint', 'manual', 'unsubscribe']),
+  reason: z.string(),
+  category: z.string().optional(),
+  jobId: z.string().optional(),
+  occurredAt: z.number().optional(),
+  providers: z.array(z.string()),
+});
+
+const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
+
+function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; maxSeconds: number }): number {
+  const n = Math.max(1, receiveCount);
+  return Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** (n - 1));
+}
+
+function recordMetrics(result: ActionResult, deps: ActDeps): void {
+  const answeredAt = deps.now();
+  for (const o of result.outcomes) {
+    const provider = { [DIMENSIONS.provider]: o.provider };
+    if (o.calls > 0) deps.metrics.count(METRICS.providerCalls, provider, o.calls);
+    deps.metrics.count(METRICS.providerOutcomes, { ...provider, [DIMENSIONS.outcome]: o.outcome });
+    deps.metrics.timing(METRICS.providerLatency, provider, o.durationMs);
+    if (o.outcome !== 'failed' && result.action.occurredAt !== undefined) {
+      deps.metrics.timing(METRICS.endToEndLatency, {}, Math.max(0, answeredAt - result.action.occurredAt));
+    }
+  }
+}
+
+/** The store as runAction sees it, except that provider outcomes are collected, not written. */
+function deferMarks(store: SuppressionStore, marks: ProviderMark[]): SuppressionStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'markProvider')
+        return async (_subject: string, provider: string, outcome: 'done' | 'failed') => {
+          marks.push({ provider, outcome });
+        };
+      const value = Reflect.get(target, property, target);
+      // Bound to the real store: its methods use private fields.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Failed outcomes that will not be retried: permanent ones, or all of them on the last receive. */
+function finalFailures(
+  failed: readonly ProviderOutcome[],
+  receives: number,
+  deps: ActDeps,
+): ProviderOutcome[] {
+  const lastReceive = deps.maxReceiveCount !== undefined && receives >= deps.maxReceiveCount;
+  return failed.filter((o) => o.retryable === false || lastReceive);
+}
+
+async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
+  let action: Action;
+  try {
+    action = actionSchema.parse(JSON.parse(record.body)) as Action;
+  } catch (error) {
+    // Not retryable: the body will not change. Logged (no secrets in actions) and acknowledged.
+    deps.log.error('malformed action message dropped', {
+      messageId: record.messageId,
+      error: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      body: record.body.slice(0, 500),
+    });
+    deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: 'none' });
+    return { actionId: undefined, outcome: ActOutcome.malformed };
+  }
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const retryLater = async (why: string): Promise<never> => {
+    await deps.visibility.delay(
+      record.eventSourceARN,
+      record.receiptHandle,
+      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+    );
+    throw new RetryLaterError(why);
+  };
+
+  // One token per delivery, not per message: SQS may deliver the same message (same messageId)
+  // twice at once, and both copies must not hold the claim. Each receive has its own receipt
+  // handle; a redelivery after a crash waits for the old claim's expiry, as intended.
+  const token = createHash('sha256')
+    .update(record.receiptHandle || record.messageId)
+    .digest('base64url')
+    .slice(0, 32);
+  // The DynamoDB claims read the providers done with the claim write; other ports read after it.
+  let done: readonly string[] | undefined;
+  if (deps.claims.claimReading) {
+    const c = await deps.claims.claimReading(action.subject, token, deps.now());
+    if (c.claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+    done = c.done;
+  } else {
+    const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
+    if (claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+  }
+  // With `finish`, the provider outcomes are written together with dropping the claim.
+  const marks: ProviderMark[] = [];
+  const finish = deps.claims.finish?.bind(deps.claims);
+  const store = finish ? deferMarks(deps.store, marks) : deps.store;
+  let result: ActionResult;
+  try {
+    done ??= await deps.store.providersDone(action.subject);
+    const finished = new Set(done);
+    const pending = action.providers.filter((p) => !finished.has(p));
+    if (pending.length === 0) {
+      await deps.claims.complete(action.id, token, deps.now());
+      return { actionId: action.id, outcome: ActOutcome.duplicate };
+    }
+    result = await runAction({ ...action, providers: pending }, deps.providers, store, deps.now);
+  } catch (error) {
+    await deps.claims.release(action.id, token);
+    throw error;
+  }
+  if (finish) await finish(action.subject, token, marks);
+  recordMetrics(result, deps);
+  if (result.complete) {
+    if (!finish) await deps.claims.complete(action.id, token, deps.now());
+    return { actionId: action.id, outcome: ActOutcome.done };
+  }
+  if (!finish) await deps.claims.release(action.id, token);
+  const failed = result.outcomes.filter((o) => o.outcome === 'failed');
+  const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
+  const final = finalFailures(failed, receives, deps);
+  if (deps.notices && final.length > 0) {
+    // Before the message is acknowledged or handed back: if this write fails the message returns.
+    // Timed by the message's SentTimestamp, the same on every delivery of it: a redelivered
+    // message lands on the same notice item instead of adding one.
+    const sentAt = Number(record.attributes?.SentTimestamp);
+    const at = sentAt > 0 ? sentAt : deps.now();
+    await deps.notices(final.map((o) => failedActionNotice(action, o, at)));
+  }
+  if (failed.some((o) => o.retryable !== false)) {
+    deps.log.warn('provider call failed; retrying later', {
+      actionId: action.id,
+      receives,
+      failures: summary,
+    });
+    return retryLater(summary);
+  }
+  for (const o of failed) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
+  deps.log.error('action failed permanently', { actionId: action.id, failures: summary });
+  return { actionId: action.id, outcome: ActOutcome.failed };
+}
+
+async function runActionsBatch(
+  event: SQSEvent,
+  deps: ActDeps,
+): Promise<Array<PromiseSettledResult<ActSummary>>> {
+  try {
+    return await mapLimit(event.Records, deps.concurrency ?? 10, async (record) => {
+      try {
+        return { status: 'fulfilled', value: await runActionMessage(record, deps) } as const;
+      } catch (error) {
+        if (!(error instanceof RetryLaterError)) {
+          deps.log.error('action message failed; it returns to the queue', {
+            messageId: record.messageId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+        return { status: 'rejected', reason: error } as const;
+      }
+    });
+  } finally {
+    deps.metrics.flush();
+  }
+}
+
+export type { ActDeps, ActSummary };
+export { ActOutcome, backoffSeconds, RetryLaterError, runActionMessage, runActionsBatch };

@@ -1,0 +1,38 @@
+/**
+ * Names shared by the Lambda functions and the CDK stack, so a typo cannot creep in between them.
+ * (The configuration file itself is read by functions/cli/config-file.ts.)
+ */
+
+/** Environment variables the stack sets on the functions. */
+const ENV = {
+  /** The configuration document (JSON), `${NAME}` placeholders left in: secrets are not in env. */
+  CONFIG_JSON: 'PMTA_BOUNCE_CONFIG_JSON',
+  /** ARN of the Secrets Manager secret: a JSON object {"NAME": "value"} for each `${NAME}`. */
+  SECRET_ARN: 'PMTA_BOUNCE_SECRET_ARN',
+  /** The DynamoDB table (single table: pk, sk, TTL attribute `expiresAt`). */
+  TABLE_NAME: 'PMTA_BOUNCE_TABLE',
+  /** Queue the ingest and unsub functions send actions to. */
+  ACTIONS_QUEUE_URL: 'PMTA_BOUNCE_ACTIONS_QUEUE_URL',
+  /** Endpoint overrides for the sandbox (fauxqs, dynalite); unset in AWS. */
+  SQS_ENDPOINT: 'PMTA_BOUNCE_SQS_ENDPOINT',
+  DYNAMODB_ENDPOINT: 'PMTA_BOUNCE_DYNAMODB_ENDPOINT',
+  /** The actions queue's maxReceiveCount: act notifies a failure on that receive as final. */
+  MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
+} as const;
+
+/** DynamoDB key schema and TTL attribute, as the stack creates the table. */
+const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Handler entry files (relative to the repository root), referenced by the stack. */
+const HANDLER_ENTRIES = {
+  ingest: 'functions/lambda/ingest/handler.ts',
+  act: 'functions/lambda/act/handler.ts',
+  unsub: 'functions/lambda/unsub/handler.ts',
+  notify: 'functions/lambda/notify/handler.ts',
+} as const;
+
+export { ENV, HANDLER_ENTRIES, TABLE_SCHEMA };
