@@ -21,7 +21,7 @@ import {
   createInterspireApi,
   type InterspireApi,
   type InterspireSubscription,
-  isSubscribed,
+  subscriptionState,
 } from './interspire-api.ts';
 
 const interspireConfigSchema = providerBaseSchema
@@ -126,8 +126,12 @@ class InterspireListProvider implements ListProvider {
   async #unsubscribeOne(tally: CallTally, s: InterspireSubscription): Promise<ListResult> {
     const name = this.#lists?.get(s.listId);
     const base = { listId: s.listId, ...(name ? { listName: name } : {}) };
-    // Only active subscriptions are touched: UnsubscribeSubscriber would count a second time.
-    if (!isSubscribed(s.unsubscribed)) return { ...base, outcome: ListOutcome.already };
+    // Only active subscriptions are touched: UnsubscribeSubscriber would count a second time. A
+    // row that does not say (no `unsubscribed` column) is asked about first, never assumed active.
+    const state = subscriptionState(s.unsubscribed);
+    if (state === 'unsubscribed') return { ...base, outcome: ListOutcome.already };
+    if (state === 'unknown' && (await this.#api.isUnsubscribed(tally, s)))
+      return { ...base, outcome: ListOutcome.already };
     const outcome = await this.#api.unsubscribe(tally, s);
     return { ...base, outcome: outcome === 'done' ? ListOutcome.done : ListOutcome.notFound };
   }
