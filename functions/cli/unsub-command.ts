@@ -11,7 +11,8 @@
  */
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { type ActionResult, runAction } from '#core/act/run-action.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { Router } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
@@ -23,6 +24,7 @@ import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsu
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
+import { runOutboxActions } from './outbox-runner.ts';
 import { createRunLog } from './run-log.ts';
 
 const USAGE =
@@ -36,8 +38,12 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
 const STDIN_TIMEOUT_MS = 30_000;
 
+/** What `unsub` needs of the outbox: actions go in before any provider call. */
+type UnsubOutbox = Pick<ActionOutbox, 'enqueue' | 'complete' | 'park'>;
+
 interface UnsubRuntime {
   store: SuppressionStore;
+  outbox: UnsubOutbox;
   providers: ReadonlyMap<string, ListProvider>;
   router: Router;
   close(): Promise<void>;
@@ -167,9 +173,12 @@ async function unsubCommand(
         `unsub from=${from} to=${printable(r.recipient, 300)}: ${r.verdict} ${r.state ?? ''} — ${r.reason}`,
       );
     const results: ActionResult[] = [];
-    if (!dryRun) {
-      for (const action of outcome.actions)
-        results.push(await runAction(action, runtime.providers, runtime.store, io.now));
+    if (!dryRun && outcome.actions.length > 0) {
+      // Outbox first, as `process` does: a provider that is down cannot lose the unsubscribe (the
+      // MTA will not deliver this mail again); the next `process` or `retry` run delivers it.
+      runtime.outbox.enqueue(outcome.actions);
+      const deps = { ...runtime, now: io.now };
+      await runOutboxActions(outcome.actions, deps, (r) => results.push(r), 1);
     }
     for (const result of results)
       for (const o of result.outcomes)
@@ -205,5 +214,5 @@ async function unsubCommand(
   }
 }
 
-export type { UnsubCommandDeps, UnsubRuntime };
+export type { UnsubCommandDeps, UnsubOutbox, UnsubRuntime };
 export { defaultUnsubDeps, EXIT_TEMPFAIL, readMessageHead, unsubCommand };

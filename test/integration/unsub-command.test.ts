@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { CliIo } from '#cli/cli-io.ts';
 import { processCommand } from '#cli/process-command.ts';
-import { type ActionOutbox, EXIT_TEMPFAIL, type UnsubCommandDeps, unsubCommand } from '#cli/unsub-command.ts';
+import { EXIT_TEMPFAIL, type UnsubCommandDeps, type UnsubOutbox, unsubCommand } from '#cli/unsub-command.ts';
 import type { Action } from '#core/act/action.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
@@ -173,7 +173,7 @@ describe('pmta-bounce unsub with injected deps', () => {
     };
   }
   /** The outbox as local mode keeps it (an action per subject), in memory. */
-  function memoryOutbox(): ActionOutbox & { actions: Map<string, Action>; failWith?: Error } {
+  function memoryOutbox(): UnsubOutbox & { actions: Map<string, Action>; failWith?: Error } {
     const actions = new Map<string, Action>();
     return {
       actions,
@@ -184,6 +184,7 @@ describe('pmta-bounce unsub with injected deps', () => {
       complete(subject) {
         actions.delete(subject);
       },
+      park() {},
     };
   }
   let outbox = memoryOutbox();
