@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
+import type { OutboxSummary } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
@@ -16,11 +17,28 @@ import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { runOutboxActions } from './outbox-runner.ts';
-import { countAction, countRow, emptySummary, formatSummary } from './process-summary.ts';
+import {
+  countAction,
+  countRow,
+  emptySummary,
+  formatSummary,
+  type ProcessSummary,
+} from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
 
 const BATCH_RECORDS = 5000;
+/** Pending and parked actions are counted in the summary; parked ones get a line of their own. */
+function reportOutbox(summary: ProcessSummary, outbox: OutboxSummary, io: CliIo): void {
+  summary.pending = outbox.pending;
+  if (outbox.parkedActions === 0) return;
+  // Provider errors carry no secret, but may quote the provider's answer: printable only.
+  const why = outbox.parked.map((p) => p.lastError.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).join('; ');
+  io.stderr.write(
+    `pmta-bounce process: ${outbox.parkedActions} action(s) parked after a permanent provider error (${why}); fix the configuration, then run \`pmta-bounce retry\`\n`,
+  );
+}
+
 const USAGE = `usage: pmta-bounce process [FILE ... | -] [--config F] [--state F] [--dry-run] [--report F] [--json] [--debug] [--logfile=PATH]`;
 
 function logRow(log: RunLog, row: ReportRow): void {
@@ -197,6 +215,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
       reader.end();
       await flush();
     }
+    if (!dryRun) reportOutbox(summary, runtime.outbox.summary(), io);
   } finally {
     progress?.done();
     if (report) await new Promise<void>((resolve) => report.end(resolve));
