@@ -62,6 +62,16 @@ function errorText(envelope: Envelope | undefined): string {
   return '';
 }
 
+/**
+ * Not-found is final (the subscriber is gone), so only MailWizz's own answer counts: its JSON error
+ * envelope naming a missing list, subscriber or campaign. A 404 without it (a web server or proxy
+ * page) or with "Page not found." (a wrong base path: no route matched) is a configuration error
+ * that must keep the action pending (docs/operations.md).
+ */
+function isMailwizzNotFound(envelope: Envelope | undefined, message: string): boolean {
+  return envelope?.status === 'error' && message !== '' && !/^page not found/i.test(message);
+}
+
 function readEnvelope(response: ProviderResponse): Envelope | undefined {
   if (response.text.trim() === '') return undefined;
   try {
@@ -136,7 +146,8 @@ function createMailwizzApi(options: MailwizzApiOptions) {
           status: 400,
         });
       }
-      if (notFoundStatuses.includes(response.status)) return undefined;
+      if (notFoundStatuses.includes(response.status) && isMailwizzNotFound(envelope, message))
+        return undefined;
       const statusError = errorForStatus(providerId, response, options.now());
       if (statusError) {
         if (statusError.kind !== ProviderErrorKind.permanent || !message) throw statusError;
