@@ -138,6 +138,16 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
   }
 
+  /** The journal and sync settings of this connection (tests, `check`). */
+  durability(): { journalMode: string; synchronous: string } {
+    const sync = ['off', 'normal', 'full', 'extra'];
+    const level = Number(this.db.pragma('synchronous', { simple: true }));
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })).toLowerCase(),
+      synchronous: sync[level] ?? String(level),
+    };
+  }
+
   /** A write that fails (disk full, read-only file, locked) is the port's StoreError: callers may retry later. */
   private write<T>(what: string, fn: () => T): T {
     try {
