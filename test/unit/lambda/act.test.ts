@@ -132,6 +132,27 @@ describe('runActionsBatch', () => {
     expect(redriven).toMatchObject({ status: 'fulfilled', value: { outcome: 'done' } });
   });
 
+  it('keeps the everywhere flag of a by-ids action: the address is resolved and unsubscribed everywhere', async () => {
+    const { deps } = setup();
+    const mw = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    const ref = mw.addSubscriber('news', 'hidden@example.com');
+    const deals = mw.addSubscriber('deals', 'hidden@example.com');
+    deps.providers = new Map([['mw', mw]]);
+    const subject = `ref:mailwizz:news:${ref.subscriberId}`;
+    const body = {
+      ...action('x'),
+      id: subject,
+      subject,
+      target: { type: 'ref', ref },
+      kind: 'complaint',
+      everywhere: true,
+      providers: ['mw'],
+    };
+    const [out] = await runActionsBatch(event(record(body)), deps);
+    expect(out).toMatchObject({ status: 'fulfilled', value: { outcome: 'done' } });
+    expect(mw.isActive(deals)).toBe(false);
+  });
+
   it('leaves an action claimed by another run for later', async () => {
     const { deps, claims, provider, delays } = setup();
     claims.held.set('d@example.com', 'other-message');
