@@ -84,6 +84,8 @@ const actionSchema = z.object({
   jobId: z.string().optional(),
   occurredAt: z.number().optional(),
   providers: z.array(z.string()),
+  // Without it zod would strip the flag and a by-ids action would never be widened.
+  everywhere: z.boolean().optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };

@@ -9,6 +9,7 @@ import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
 import {
   type ActionContext,
+  type EmailLookup,
   ListOutcome,
   type ListProvider,
   type ListResult,
@@ -109,6 +110,14 @@ class InterspireListProvider implements ListProvider {
     if (!subscription) return result({ listId: ref.listId, outcome: ListOutcome.notFound });
     await this.#ensureLists(tally, [ref.listId]);
     return result(await this.#unsubscribeOne(tally, subscription));
+  }
+
+  /** `LoadSubscriberList` by subscriberid + listid: one call; undefined when unknown. */
+  async findEmail(ref: SubscriberRef): Promise<EmailLookup> {
+    const tally: CallTally = { calls: 0 };
+    if (!/^\d+$/.test(ref.listId) || !/^\d+$/.test(ref.subscriberId)) return { email: undefined, calls: 0 };
+    const subscription = await this.#api.loadSubscription(tally, ref.subscriberId, ref.listId);
+    return { email: subscription?.email || undefined, calls: tally.calls };
   }
 
   async checkCredentials() {

@@ -72,6 +72,26 @@ function isMailwizzNotFound(envelope: Envelope | undefined, message: string): bo
   return envelope?.status === 'error' && message !== '' && !/^page not found/i.test(message);
 }
 
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  '#039': "'",
+  '#39': "'",
+};
+
+/**
+ * The EMAIL of a subscriber record: 1.x HTML-escapes values (CHtml::encode); 2.x may mask it
+ * (`common.mask_email_addresses`, docs/providers.md §1.4 e). A masked address is no address.
+ */
+function subscriberEmail(value: unknown): string | undefined {
+  const raw = str(value);
+  if (!raw || raw.length > 320) return undefined;
+  const email = raw.replace(/&(amp|lt|gt|quot|#0?39);/g, (_m, name: string) => HTML_ENTITIES[name] ?? '');
+  return email.includes('*') ? undefined : email;
+}
+
 function readEnvelope(response: ProviderResponse): Envelope | undefined {
   if (response.text.trim() === '') return undefined;
   try {
@@ -213,7 +233,7 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       tally: CallTally,
       listUid: string,
       subscriberUid: string,
-    ): Promise<{ status: string } | undefined> {
+    ): Promise<{ status: string; email: string | undefined } | undefined> {
       if (!UID.test(listUid) || !UID.test(subscriberUid)) return undefined;
       const result = await policy.send(
         tally,
@@ -222,7 +242,7 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       );
       if (!result) return undefined;
       const record = asRecord(asRecord(result.data).record);
-      return { status: str(record.status) ?? '' };
+      return { status: str(record.status) ?? '', email: subscriberEmail(record.EMAIL) };
     },
 
     /** `PUT lists/{L}/subscribers/{S}/unsubscribe`: changes only a confirmed subscriber. */
