@@ -195,6 +195,22 @@ describe('Interspire provider', () => {
     expect(fake.subscriber(id)?.unsubscribeCalls).toBe(0);
   });
 
+  it('findEmail looks the address up by ids with one LoadSubscriberList', async () => {
+    fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
+    const list = fake.addList();
+    const id = fake.addSubscriber(list, 'c@example.com');
+    const iem = provider();
+    expect(await iem.findEmail?.({ providerType: 'interspire', listId: list, subscriberId: id })).toEqual({
+      email: 'c@example.com',
+      calls: 1,
+    });
+    expect(await iem.findEmail?.({ providerType: 'interspire', listId: list, subscriberId: '999' })).toEqual({
+      email: undefined,
+      calls: 1,
+    });
+    expect(fake.http.count('subscribers/loadsubscriberlist')).toBe(2);
+  });
+
   it('checks the token with authentication/xmlapitest and reports refusal', async () => {
     fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
     expect((await provider().checkCredentials()).ok).toBe(true);

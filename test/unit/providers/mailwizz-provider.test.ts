@@ -223,6 +223,31 @@ describe('MailWizz provider', () => {
     expect(gone.lists).toEqual([{ listId: list, outcome: 'not-found' }]);
   });
 
+  it.each([
+    ['plain', "o'neil&co@example.com", "o'neil&co@example.com"],
+    ['html', "o'neil&co@example.com", "o'neil&co@example.com"],
+    ['masked', 'john@example.com', undefined],
+  ] as const)(
+    'findEmail reads a %s EMAIL with one call (a masked one is no address)',
+    async (recordEmail, email, expected) => {
+      fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY, recordEmail });
+      const list = fake.addList('News');
+      const uid = fake.addSubscriber(list, email);
+      const found = await provider().findEmail?.({
+        providerType: 'mailwizz',
+        listId: list,
+        subscriberId: uid,
+      });
+      expect(found).toEqual({ email: expected, calls: 1 });
+      const gone = await provider().findEmail?.({
+        providerType: 'mailwizz',
+        listId: list,
+        subscriberId: 'zz999yy888xx7',
+      });
+      expect(gone).toEqual({ email: undefined, calls: 1 });
+    },
+  );
+
   it('rejects unknown config keys and non-http URLs', () => {
     const base = { id: 'mw', type: 'mailwizz', url: 'https://mw.example.com/api', apiKey: 'k' };
     expect(mailwizzConfigSchema.safeParse(base).success).toBe(true);
