@@ -20,7 +20,10 @@ import type { ListProvider } from '#core/list-provider.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
 import { printable } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { headerValue, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
-import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
+import {
+  type InboundUnsubscribeOutcome,
+  recordInboundUnsubscribes,
+} from '#core/unsubscribe/record-inbound-unsubscribes.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
@@ -118,6 +121,28 @@ function mailIdOf(head: string, now: number): string {
   return id && /^[\x21-\x7e]{1,200}$/.test(id) ? id : `pipe-${now}`;
 }
 
+/** The command's answer: one JSON object (`--json`) or one line per recipient. */
+function writeOutcome(
+  io: CliIo,
+  json: boolean,
+  outcome: InboundUnsubscribeOutcome,
+  results: readonly ActionResult[],
+  failed: number,
+): void {
+  if (!json) {
+    for (const r of outcome.results)
+      io.stdout.write(
+        `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
+      );
+    return;
+  }
+  const providerCalls: Record<string, number> = {};
+  for (const o of results.flatMap((r) => r.outcomes))
+    providerCalls[o.provider] = (providerCalls[o.provider] ?? 0) + o.calls;
+  const summary = { recipients: outcome.results, actions: outcome.actions.length, failed, providerCalls };
+  io.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
 async function unsubCommand(
   argv: string[],
   io: CliIo,
@@ -184,26 +209,7 @@ async function unsubCommand(
       for (const o of result.outcomes)
         log(`  ${o.provider}: ${result.action.subject} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
     const failed = results.filter((r) => !r.complete).length;
-    if (args.values.json) {
-      io.stdout.write(
-        `${JSON.stringify({
-          recipients: outcome.results,
-          actions: outcome.actions.length,
-          failed,
-          providerCalls: results
-            .flatMap((r) => r.outcomes)
-            .reduce<Record<string, number>>((calls, o) => {
-              calls[o.provider] = (calls[o.provider] ?? 0) + o.calls;
-              return calls;
-            }, {}),
-        })}\n`,
-      );
-    } else {
-      for (const r of outcome.results)
-        io.stdout.write(
-          `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
-        );
-    }
+    writeOutcome(io, args.values.json ?? false, outcome, results, failed);
     return failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
