@@ -85,6 +85,15 @@ describe('runAction with an everywhere by-ids action', () => {
     expect(mw.isActive(ref)).toBe(true);
   });
 
+  it('a retry narrowed to the provider that failed still resolves the ids at their own provider', async () => {
+    const { mw, iem, ref, other, store, providers } = setup();
+    const retry = { ...action(ref), providers: ['iem'] };
+    const result = await runAction(retry, providers, store, () => NOW);
+    expect(result.outcomes.map((o) => [o.provider, o.outcome])).toEqual([['iem', 'done']]);
+    expect(mw.received.map((c) => c.operation)).toEqual(['findEmail']);
+    expect(iem.isActive(other)).toBe(false);
+  });
+
   it('without the flag a by-ids action stays on its one list', async () => {
     const { mw, ref, deals, store, providers } = setup();
     await runAction({ ...action(ref, false), providers: ['mw'] }, providers, store, () => NOW);
