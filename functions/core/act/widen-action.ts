@@ -20,17 +20,18 @@ type WideningPlan =
   /** The lookup itself failed: nothing is called, every provider stays pending. */
   | { kind: 'failed'; via: string; calls: number; error: string; retryable: boolean };
 
-/** The first routed provider that can look up ids of this type. */
+/**
+ * A provider that can look up ids of this type: a routed one first, else any configured one — a
+ * retry narrowed to the providers that failed (the ids' own provider already done) must still
+ * resolve, or it would fall back to one list at the others.
+ */
 function resolverFor(
   ref: SubscriberRef,
   action: Action,
   providers: ReadonlyMap<string, ListProvider>,
 ): ListProvider | undefined {
-  for (const id of action.providers) {
-    const p = providers.get(id);
-    if (p?.type === ref.providerType && p.findEmail) return p;
-  }
-  return undefined;
+  const routed = action.providers.flatMap((id) => providers.get(id) ?? []);
+  return [...routed, ...providers.values()].find((p) => p.type === ref.providerType && p.findEmail);
 }
 
 async function planWidening(
