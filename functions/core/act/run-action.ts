@@ -1,7 +1,8 @@
 /**
  * Runs one Action against each provider it still has to reach, in parallel; each provider's own
  * limits apply inside the adapter. Records the outcome per provider (audit + state) so a retry
- * only calls the providers that failed.
+ * only calls the providers that failed. A by-ids action flagged `everywhere` is first resolved to
+ * the subscriber's address (widen-action.ts) and then runs as an address action.
  */
 
 import { BounceHandlerError, ProviderError } from '../errors.ts';
