@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { CliIo } from '#cli/cli-io.ts';
 import { processCommand } from '#cli/process-command.ts';
+import { retryCommand } from '#cli/retry-command.ts';
 import { EXIT_TEMPFAIL, type UnsubCommandDeps, type UnsubOutbox, unsubCommand } from '#cli/unsub-command.ts';
 import type { Action } from '#core/act/action.ts';
 import { parseConfig } from '#core/config-schema.ts';
@@ -124,6 +125,24 @@ describe('pmta-bounce unsub with the real local wiring', () => {
     const store = new SqliteSuppressionStore({ path: state });
     expect(store.pendingActions()).toEqual([]);
     await store.close();
+  });
+
+  it('or `retry` delivers it, without waiting for the next accounting run', async () => {
+    const state = join(dir, 'outbox-retry.db');
+    const downList = fake.addList('Outage 2');
+    const downSubscriber = fake.addSubscriber(downList, 'jim@example.com');
+    const to = `${downSubscriber}.${downList}.${campaign}@unsub.example.com`;
+    fake.http.inject({ status: 503, times: 1 });
+    expect(
+      await unsubCommand(
+        ['--to', to, '--config', config, '--state', state],
+        io(MAIL, { MW_KEY: API_KEY }).io,
+      ),
+    ).toBe(3);
+    const retried = io('', { MW_KEY: API_KEY });
+    expect(await retryCommand(['--config', config, '--state', state, '--json'], retried.io)).toBe(0);
+    expect(JSON.parse(retried.out.stdout)).toMatchObject({ retried: 1, done: 1, pending: 0 });
+    expect(fake.subscriber(downSubscriber)?.status).toBe('unsubscribed');
   });
 
   it('refused mail exits 0 (no backscatter) and changes nothing', async () => {
