@@ -31,6 +31,7 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   providerLatency: 'act',
   endToEndLatency: 'act',
   actionsFailed: 'act',
+  providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
 };
 

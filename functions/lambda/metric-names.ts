@@ -21,8 +21,10 @@ const METRICS = {
   providerLatency: 'ProviderLatency',
   /** From the record's timeLogged to the provider's answer, ms. */
   endToEndLatency: 'EndToEndLatency',
-  /** Actions that failed permanently (or gave up), dimension Provider. */
+  /** Actions that failed on the last receive before the actions DLQ, dimension Provider. */
   actionsFailed: 'ActionsFailed',
+  /** Provider answers that retrying the same request cannot fix (3xx, 4xx but not-found), dimension Provider. */
+  providerPermanentErrors: 'ProviderPermanentErrors',
   /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
   inboundUnsubscribes: 'InboundUnsubscribes',
 } as const;

@@ -84,6 +84,9 @@ class OperationsDashboard extends Construct {
       graph('Errors per provider', [
         ...perProvider('providerOutcomes', 'Sum', { [DIMENSIONS.outcome]: 'failed' }),
         ...providers.map((p) => metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: p }, `${p} gave up`)),
+        ...providers.map((p) =>
+          metric('providerPermanentErrors', 'Sum', { [DIMENSIONS.provider]: p }, `${p} refused (3xx/4xx)`),
+        ),
         metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: 'none' }, 'malformed actions'),
       ]),
     );

@@ -38,3 +38,16 @@ describe('SqliteSuppressionStore dry-run overlay', () => {
     await again.close();
   });
 });
+
+describe('SqliteSuppressionStore durability', () => {
+  it('commits with synchronous=FULL: a decision written is a decision kept, power loss included', async () => {
+    // The accounting pipe cannot be replayed; WAL with NORMAL may roll the last commits back on
+    // power loss (docs/benchmarks.md has the cost). A dry run's throwaway state syncs nothing.
+    const real = new SqliteSuppressionStore({ path: join(dir, 'durable.db') });
+    expect(real.durability()).toEqual({ journalMode: 'wal', synchronous: 'full' });
+    await real.close();
+    const scratch = new SqliteSuppressionStore({ path: join(dir, 'scratch.db'), scratch: true });
+    expect(scratch.durability().synchronous).toBe('off');
+    await scratch.close();
+  });
+});

@@ -337,6 +337,9 @@ describe('observability', () => {
         'AlarmsProviderErrorRateCrmHook',
         'AlarmsProviderErrorRateInterspire',
         'AlarmsProviderErrorRateMailwizz',
+        'AlarmsProviderPermanentErrorsCrmHook',
+        'AlarmsProviderPermanentErrorsInterspire',
+        'AlarmsProviderPermanentErrorsMailwizz',
         'AlarmsRecordsDeadLetterQueueNotEmpty',
         'AlarmsRecordsQueueOldestMessageTooOld',
         'AlarmsUnsubDeadLetterQueueNotEmpty',
@@ -356,6 +359,13 @@ describe('observability', () => {
       Period: 3600,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProviderPermanentErrors',
+      Namespace: 'PmtaBounce',
+      Dimensions: Match.arrayWith([{ Name: 'Provider', Value: 'mailwizz' }]),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',

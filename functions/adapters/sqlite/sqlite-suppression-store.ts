@@ -18,6 +18,7 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/suppression-store.ts';
+import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -50,10 +51,6 @@ CREATE TABLE IF NOT EXISTS audit (
   record_key TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
-CREATE TABLE IF NOT EXISTS outbox (
-  subject TEXT PRIMARY KEY,
-  action TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS rejects (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -73,11 +70,15 @@ interface SqliteSuppressionStoreOptions {
   audit?: boolean;
   /** A throwaway file (dry run): no journal, no syncs — nothing to protect, speed matters. */
   scratch?: boolean;
+  /** Default FULL (see the constructor); NORMAL only for measuring what FULL costs. */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 type Row = { providers_done: string } | undefined;
 
 class SqliteSuppressionStore implements SuppressionStore {
+  /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
+  static defaultSynchronous: 'FULL' | 'NORMAL' = 'FULL';
   private readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
   private readonly getSuppression: Database.Statement<[string], { providers_done: string }>;
@@ -90,6 +91,8 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly insertAudit: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
+  /** Local mode's outbox on the same connection (core/act/action-outbox.ts). */
+  readonly outbox: SqliteActionOutbox;
 
   constructor(options: SqliteSuppressionStoreOptions) {
     this.keepAudit = options.audit ?? true;
@@ -97,7 +100,11 @@ class SqliteSuppressionStore implements SuppressionStore {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
       this.db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
-      this.db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
+      // FULL: in WAL mode NORMAL may lose the last commits on power loss, and the accounting pipe
+      // cannot be replayed; the cost is one WAL fsync per transaction (docs/benchmarks.md).
+      this.db.pragma(
+        `synchronous = ${options.scratch ? 'OFF' : (options.synchronous ?? SqliteSuppressionStore.defaultSynchronous)}`,
+      );
       if (options.scratch) {
         this.db.pragma('locking_mode = EXCLUSIVE');
         // Random-order addresses: a bigger page cache keeps index inserts in memory (bounded).
@@ -133,6 +140,30 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.insertReject = this.db.prepare(
       'INSERT INTO rejects (at, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)',
     );
+    this.outbox = new SqliteActionOutbox(
+      this.db,
+      (subject) => JSON.parse(this.getSuppression.get(subject)?.providers_done ?? '[]') as string[],
+    );
+  }
+
+  /** The journal and sync settings of this connection (tests, `check`). */
+  durability(): { journalMode: string; synchronous: string } {
+    const sync = ['off', 'normal', 'full', 'extra'];
+    const level = Number(this.db.pragma('synchronous', { simple: true }));
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })).toLowerCase(),
+      synchronous: sync[level] ?? String(level),
+    };
+  }
+
+  /** A write that fails (disk full, read-only file, locked) is the port's StoreError: callers may retry later. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot write state (${what}): ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private lookup(subject: string): Row {
@@ -168,7 +199,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         };
       });
     });
-    return run(requests);
+    return this.write('suppress', () => run(requests));
   }
 
   async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
@@ -181,7 +212,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         return softBouncesInWindow(near, r.at, windowMs);
       }),
     );
-    return run(requests);
+    return this.write('soft bounces', () => run(requests));
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
@@ -194,7 +225,7 @@ class SqliteSuppressionStore implements SuppressionStore {
       done.add(provider);
       this.updateDone.run(JSON.stringify([...done].sort()), subject);
     });
-    run();
+    this.write('provider outcome', run);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -215,7 +246,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         );
       }
     });
-    run(entries);
+    this.write('audit', () => run(entries));
   }
 
   /** Malformed records, kept with their raw text so an operator can fix and replay them. */
@@ -236,40 +267,18 @@ class SqliteSuppressionStore implements SuppressionStore {
       .all(limit) as Array<{ at: number; source: string; line: number; reason: string; raw: string }>;
   }
 
-  /**
-   * Local mode's outbox (the cloud's actions queue): an action is written before its provider
-   * calls and removed once every provider finished, so a crash or a failed provider leaves it to
-   * the next run instead of losing it (a pipe never replays the record).
-   */
+  /** The outbox (core/act/action-outbox.ts): written before the provider calls. */
   enqueueActions(actions: readonly Action[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO outbox (subject, action) VALUES (?, ?)');
-    const run = this.db.transaction(() => {
-      for (const a of actions) insert.run(a.subject, JSON.stringify(a));
-    });
-    run();
+    this.write('outbox', () => this.outbox.enqueue(actions));
   }
 
   completeAction(subject: string): void {
-    this.db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
+    this.write('outbox', () => this.outbox.complete(subject));
   }
 
-  /** Actions left by earlier runs, each narrowed to the providers not done yet. */
+  /** Actions left by earlier runs, each narrowed to the providers not done (nor parked) yet. */
   pendingActions(): Action[] {
-    const rows = this.db.prepare('SELECT subject, action FROM outbox ORDER BY rowid').all() as Array<{
-      subject: string;
-      action: string;
-    }>;
-    const out: Action[] = [];
-    for (const row of rows) {
-      const action = JSON.parse(row.action) as Action;
-      const done = new Set<string>(
-        JSON.parse(this.getSuppression.get(row.subject)?.providers_done ?? '[]') as string[],
-      );
-      const providers = action.providers.filter((p) => !done.has(p));
-      if (providers.length === 0) this.completeAction(row.subject);
-      else out.push({ ...action, providers });
-    }
-    return out;
+    return this.outbox.pending();
   }
 
   async status(subject: string): Promise<SubjectStatus> {

@@ -16,22 +16,36 @@ function uid(value: string | undefined): string | undefined {
   return v && MAILWIZZ_UID.test(v) ? v : undefined;
 }
 
-/** `List-Id: "Name" <LISTUID.host>` or `LISTUID.host` or a bare uid. */
+/**
+ * MailWizz writes `List-Id: {list_uid} <{display name}>` (docs/providers.md); RFC 2919 lists write
+ * `"Name" <LISTUID.host>`; some senders a bare `LISTUID.host`. The uid before `<` wins: the display
+ * name is free text and may itself look like a uid. indexOf, not a regex: the value is untrusted.
+ */
 function listUidFromListId(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const inner = /<([^>]*)>/.exec(value)?.[1] ?? value;
+  const open = value.indexOf('<');
+  if (open < 0) return uid(value.trim().split('.')[0]);
+  const before = uid(value.slice(0, open));
+  if (before) return before;
+  const close = value.indexOf('>', open + 1);
+  const inner = value.slice(open + 1, close < 0 ? undefined : close);
   return uid(inner.trim().split('.')[0]);
 }
 
-/** MailWizz unsubscribe URL `.../lists/{L}/unsubscribe/{C}/{S}...` or mailto `{S}.{L}.{C}@domain`. */
+/**
+ * MailWizz's own unsubscribe URL is `{frontend}lists/{list}/unsubscribe/{subscriber}/{campaign}`,
+ * followed by `/unsubscribe-direct?source=...` (1.x) or `?source=...` (2.x), then optionally a
+ * `<mailto:...>` part whose address is not ours (docs/providers.md, docs/unsubscribe.md). Our own
+ * unsubscribe-domain address is `mailto:{subscriber}.{list}.{campaign}@domain`.
+ */
 function idsFromListUnsubscribe(value: string | undefined): {
   list?: string;
   subscriber?: string;
   campaign?: string;
 } {
   if (!value) return {};
-  const url = /\/lists\/([a-z0-9]{13})\/unsubscribe\/([a-z0-9]{13})\/([a-z0-9]{13})/.exec(value);
-  if (url) return { list: url[1], campaign: url[2], subscriber: url[3] };
+  const url = /\/lists\/([a-z0-9]{13})\/unsubscribe\/([a-z0-9]{13})\/([a-z0-9]{13})(?![a-z0-9])/.exec(value);
+  if (url) return { list: url[1], subscriber: url[2], campaign: url[3] };
   const mailto = /mailto:([a-z0-9]{13})\.([a-z0-9]{13})\.([a-z0-9]{13})@/i.exec(value);
   if (mailto)
     return {
@@ -71,7 +85,7 @@ function mailwizzRef(headers: LoggedHeaders): SubscriberRef | undefined {
     unsub.list ??
     feedback.list;
   if (!subscriber || !list) return undefined;
-  const campaign = unsub.campaign ?? feedback.campaign;
+  const campaign = uid(findBySuffix(headers, '-campaign-uid')) ?? unsub.campaign ?? feedback.campaign;
   return {
     providerType: 'mailwizz',
     listId: list,
