@@ -19,8 +19,12 @@ function uid(value: string | undefined): string | undefined {
 /** `List-Id: "Name" <LISTUID.host>` or `LISTUID.host` or a bare uid. */
 function listUidFromListId(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const inner = /<([^>]*)>/.exec(value)?.[1] ?? value;
-  return uid(inner.trim().split('.')[0]);
+  // indexOf, not /<([^>]*)>/: that pattern rescans the rest of the value from every `<` (quadratic
+  // on a hostile header; docs/security.md).
+  const open = value.indexOf('<');
+  const close = open < 0 ? -1 : value.indexOf('>', open + 1);
+  const inner = close < 0 ? value : value.slice(open + 1, close);
+  return uid(inner.trim().split('.', 1)[0]);
 }
 
 /** MailWizz unsubscribe URL `.../lists/{L}/unsubscribe/{C}/{S}...` or mailto `{S}.{L}.{C}@domain`. */
@@ -87,8 +91,22 @@ function interspireRef(headers: LoggedHeaders): SubscriberRef | undefined {
   return { providerType: 'interspire', listId: list, subscriberId: subscriber };
 }
 
-function extractProviderRefs(headers: LoggedHeaders): SubscriberRef[] {
-  if (headers.size === 0) return [];
+/**
+ * RFC 5322 caps a header line at 998 characters: anything longer is not a header we wrote, and no
+ * pattern runs over more than this (docs/security.md).
+ */
+const MAX_HEADER_LENGTH = 998;
+
+function capped(headers: LoggedHeaders): LoggedHeaders {
+  let long = false;
+  for (const value of headers.values()) if (value.length > MAX_HEADER_LENGTH) long = true;
+  if (!long) return headers;
+  return new Map([...headers].map(([name, value]) => [name, value.slice(0, MAX_HEADER_LENGTH)]));
+}
+
+function extractProviderRefs(logged: LoggedHeaders): SubscriberRef[] {
+  if (logged.size === 0) return [];
+  const headers = capped(logged);
   const refs: SubscriberRef[] = [];
   const mw = mailwizzRef(headers);
   if (mw) refs.push(mw);
