@@ -28,7 +28,7 @@ async function importEmulator<T>(name: EmulatorPackage, load: () => Promise<T>):
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
     throw new Error(
       `${name} is a development dependency of pmta-bounce and is not installed: the sandbox needs it. ` +
-        'Run `npm ci` (without --omit=dev) in a clone of the repository (README, "Sandbox").',
+        'Run `npm ci` (without --omit=dev) in a clone of the repository (README, "Try the cloud path locally").',
       { cause: error },
     );
   }
@@ -59,6 +59,12 @@ async function startFauxqs(port = 0): Promise<LocalServer> {
   await app.listen({ port, host: HOST });
   const { port: bound } = app.server.address() as AddressInfo;
   return { endpoint: `http://${HOST}:${bound}`, stop: () => app.close() };
+}
+
+/** Both emulators load here, or the error says which is missing: checked before anything starts. */
+async function checkEmulatorsInstalled(): Promise<void> {
+  await importEmulator('fauxqs', () => import('fauxqs'));
+  await importEmulator('dynalite', () => import('dynalite'));
 }
 
 type EmulatorKind = EmulatorPackage;
@@ -105,4 +111,4 @@ function startEmulatorProcess(kind: EmulatorKind, port = 0): Promise<LocalServer
 }
 
 export type { EmulatorKind, LocalServer };
-export { importEmulator, startDynalite, startEmulatorProcess, startFauxqs };
+export { checkEmulatorsInstalled, importEmulator, startDynalite, startEmulatorProcess, startFauxqs };
