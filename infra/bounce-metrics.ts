@@ -32,6 +32,7 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   endToEndLatency: 'act',
   actionsFailed: 'act',
   inboundUnsubscribes: 'unsub',
+  unsubscribeRateLimited: 'unsub',
 };
 
 interface BounceMetricOptions {

@@ -23,8 +23,13 @@ const METRICS = {
   endToEndLatency: 'EndToEndLatency',
   /** Actions that failed permanently (or gave up), dimension Provider. */
   actionsFailed: 'ActionsFailed',
-  /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
+  /**
+   * Unsubscribe recipients received, dimension Verdict (accepted, spam, virus, spf, dkim, dmarc,
+   * malformed, unknown-domain, unsigned, bad-signature, rate-limited).
+   */
   inboundUnsubscribes: 'InboundUnsubscribes',
+  /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
+  unsubscribeRateLimited: 'UnsubscribeRateLimited',
 } as const;
 
 const DIMENSIONS = {
@@ -34,6 +39,7 @@ const DIMENSIONS = {
   provider: 'Provider',
   outcome: 'Outcome',
   verdict: 'Verdict',
+  scope: 'Scope',
 } as const;
 
 export { DIMENSIONS, METRIC_NAMESPACE, METRICS };

@@ -32,7 +32,12 @@ const SUBJECT = `ref:mailwizz:${L}:${S}`;
 
 type Verdicts = Partial<Record<'spam' | 'virus' | 'spf' | 'dkim' | 'dmarc', string>>;
 
-function sesEvent(recipients: string[], verdicts: Verdicts = {}, source = 'reader@icloud.com', id = 'm1'): SESEvent {
+function sesEvent(
+  recipients: string[],
+  verdicts: Verdicts = {},
+  source = 'reader@icloud.com',
+  id = 'm1',
+): SESEvent {
   const event = JSON.parse(FIXTURE) as SESEvent;
   const ses = event.Records[0]!.ses;
   ses.receipt.recipients = recipients;
@@ -71,8 +76,16 @@ const signing = { keys: [KEY], hmac: hmacSha256 };
 describe('signed addresses', () => {
   it.each([
     { case: 'untagged', recipient: UNSIGNED, verdict: 'unsigned' },
-    { case: 'wrong tag', recipient: SIGNED.replace(/.@/, (m) => `${m[0] === 'a' ? 'b' : 'a'}@`), verdict: 'bad-signature' },
-    { case: 'tag of another subscriber', recipient: SIGNED.replace(S, 'zz12cd34ef567'), verdict: 'bad-signature' },
+    {
+      case: 'wrong tag',
+      recipient: SIGNED.replace(/.@/, (m) => `${m[0] === 'a' ? 'b' : 'a'}@`),
+      verdict: 'bad-signature',
+    },
+    {
+      case: 'tag of another subscriber',
+      recipient: SIGNED.replace(S, 'zz12cd34ef567'),
+      verdict: 'bad-signature',
+    },
     { case: 'retired key id', recipient: SIGNED.replace('.k1', '.k9'), verdict: 'bad-signature' },
   ])('signing on, $case: refused, nothing stored or sent', async ({ recipient, verdict }) => {
     const t = setup({ signing });
@@ -101,9 +114,24 @@ describe('SES verdicts that refuse, configurable', () => {
     { case: 'default: spam GRAY passes', verdicts: { spam: 'GRAY' }, refuse: undefined, accepted: 1 },
     { case: 'default: DMARC FAIL passes', verdicts: { dmarc: 'FAIL' }, refuse: undefined, accepted: 1 },
     { case: 'default: virus FAIL refuses', verdicts: { virus: 'FAIL' }, refuse: undefined, accepted: 0 },
-    { case: 'spam GRAY refuses when listed', verdicts: { spam: 'GRAY' }, refuse: { spam: ['FAIL', 'GRAY'] }, accepted: 0 },
-    { case: 'DMARC FAIL refuses when listed', verdicts: { dmarc: 'FAIL' }, refuse: { dmarc: ['FAIL'] }, accepted: 0 },
-    { case: 'spam FAIL passes when not listed', verdicts: { spam: 'FAIL' }, refuse: { spam: [] }, accepted: 1 },
+    {
+      case: 'spam GRAY refuses when listed',
+      verdicts: { spam: 'GRAY' },
+      refuse: { spam: ['FAIL', 'GRAY'] },
+      accepted: 0,
+    },
+    {
+      case: 'DMARC FAIL refuses when listed',
+      verdicts: { dmarc: 'FAIL' },
+      refuse: { dmarc: ['FAIL'] },
+      accepted: 0,
+    },
+    {
+      case: 'spam FAIL passes when not listed',
+      verdicts: { spam: 'FAIL' },
+      refuse: { spam: [] },
+      accepted: 1,
+    },
   ])('$case', async ({ verdicts, refuse, accepted }) => {
     const refuseVerdicts = refuse
       ? { spam: ['FAIL'], virus: ['FAIL'], spf: [], dkim: [], dmarc: [], ...refuse }
@@ -198,12 +226,13 @@ describe('rate limits', () => {
     let deferred = 0;
     for (let i = 0; i < 8; i += 1) {
       const recipient = `${String(i).padStart(13, '0')}.${L}.${C}@unsub.example.com`;
-      await handleInboundUnsubscribeEvent(sesEvent([recipient], {}, `x@d${i}.example`, `m${i}`), t.deps).catch(
-        (error: unknown) => {
-          if (!(error instanceof UnsubscribeDeferredError)) throw error;
-          deferred += 1;
-        },
-      );
+      await handleInboundUnsubscribeEvent(
+        sesEvent([recipient], {}, `x@d${i}.example`, `m${i}`),
+        t.deps,
+      ).catch((error: unknown) => {
+        if (!(error instanceof UnsubscribeDeferredError)) throw error;
+        deferred += 1;
+      });
     }
     expect(deferred).toBe(3);
     expect(t.store.suppressions.size).toBe(5);

@@ -89,6 +89,8 @@ async function runAction(
     }),
   );
   const at = now();
+  // Until a provider vouches for unverified ids, what we write about them expires too.
+  const expiresAt = action.unverifiedUntil;
   const audit: AuditEntry[] = outcomes.map((o) => ({
     subject: action.subject,
     at,
@@ -98,10 +100,13 @@ async function runAction(
     provider: o.provider,
     outcome: o.outcome,
     lists: o.lists,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
   }));
   await store.appendAudit(audit);
   for (const o of outcomes)
     await store.markProvider(action.subject, o.provider, o.outcome === 'failed' ? 'failed' : 'done');
+  if (expiresAt !== undefined && outcomes.some((o) => o.outcome === 'done' || o.outcome === 'already'))
+    await store.confirm(action.subject);
   return { action, outcomes, complete: outcomes.every((o) => o.outcome !== 'failed') };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The unsubscribe-mail pipeline shared by the unsub Lambda and `pmta-bounce unsub`: decisions for
  * one mail's recipients → suppression state → one Action per subject that still needs providers.
- * Sees only the store port; sending or running the actions is the caller's job.
+ * Sees only the store and rate-counter ports; sending or running the actions is the caller's job.
+ * A mail over a rate limit is deferred as a whole: nothing is written, the caller makes the sender
+ * retry (docs/security.md).
  */
 import { type Action, refSubject } from '../act/action.ts';
 import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
@@ -10,8 +12,10 @@ import {
   type InboundUnsubscribeMail,
   type InboundUnsubscribeSettings,
   inboundUnsubscribeAction,
+  UNVERIFIED_TTL_MS,
   type UnsubscribeVerdict,
 } from './inbound-unsubscribe.ts';
+import { checkRateLimit, type RateCounter, type RateLimitScope } from './unsubscribe-rate-limit.ts';
 
 interface InboundUnsubscribeResult {
   recipient: string;
@@ -26,15 +30,42 @@ interface InboundUnsubscribeResult {
 interface InboundUnsubscribeOutcome {
   results: InboundUnsubscribeResult[];
   actions: Action[];
+  /** Set when the mail went over a rate limit: nothing was written; the sender must retry. */
+  deferred?: RateLimitScope | undefined;
 }
 
 async function recordInboundUnsubscribes(
   mail: InboundUnsubscribeMail,
   settings: InboundUnsubscribeSettings,
   store: SuppressionStore,
+  rateCounter?: RateCounter | undefined,
 ): Promise<InboundUnsubscribeOutcome> {
   const decisions = decideInboundUnsubscribe(mail, settings);
   const accepted = decisions.flatMap((d) => (d.verdict === 'accepted' ? [d] : []));
+  // Only mail that would write state counts: refused mail that names no subscription (unsigned,
+  // malformed) costs nothing. Over the limit, refused mail is not audited, accepted mail deferred.
+  const writes = accepted.length > 0 || decisions.some((d) => d.verdict !== 'accepted' && d.ref);
+  if (writes && rateCounter && settings.rateLimit) {
+    const limit = await checkRateLimit(rateCounter, settings.rateLimit, mail.sender, mail.receivedAt);
+    if (!limit.ok) {
+      if (accepted.length === 0)
+        return {
+          results: decisions.map((d) => ({ recipient: d.recipient, verdict: d.verdict, reason: d.reason })),
+          actions: [],
+        };
+      const results = decisions.map((d) =>
+        d.verdict === 'accepted'
+          ? {
+              recipient: d.recipient,
+              verdict: 'rate-limited' as const,
+              subject: d.request.subject,
+              reason: limit.reason,
+            }
+          : { recipient: d.recipient, verdict: d.verdict, reason: d.reason },
+      );
+      return { results, actions: [], deferred: limit.scope };
+    }
+  }
   const states = accepted.length > 0 ? await store.suppress(accepted.map((d) => d.request)) : [];
   const actions: Action[] = [];
   const audit: AuditEntry[] = [];
@@ -43,8 +74,16 @@ async function recordInboundUnsubscribes(
     if (d.verdict !== 'accepted') {
       const subject = d.ref ? refSubject(d.ref) : undefined;
       // Refused mail that named a real subscription is audited on it: "why am I still subscribed?"
+      // It expires: refused input never leaves a permanent record.
       if (subject)
-        audit.push({ subject, at: mail.receivedAt, type: 'decision', action: 'ignore', reason: d.reason });
+        audit.push({
+          subject,
+          at: mail.receivedAt,
+          type: 'decision',
+          action: 'ignore',
+          reason: d.reason,
+          expiresAt: mail.receivedAt + UNVERIFIED_TTL_MS,
+        });
       return { recipient: d.recipient, verdict: d.verdict, subject, reason: d.reason };
     }
     const outcome = states[accepted.indexOf(d)]!;
@@ -65,6 +104,7 @@ async function recordInboundUnsubscribes(
       action: outcome.state === 'already' ? 'already-suppressed' : 'unsubscribe',
       reason,
       recordKey: d.request.recordKey,
+      expiresAt: d.request.expiresAt,
     });
     return {
       recipient: d.recipient,
