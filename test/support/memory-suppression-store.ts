@@ -78,7 +78,10 @@ class MemorySuppressionStore implements SuppressionStore {
   }
 
   async status(subject: string): Promise<SubjectStatus> {
-    const s = this.suppressions.get(subject);
+    const now = this.now();
+    const live = (expiresAt: number | undefined) => expiresAt === undefined || expiresAt > now;
+    const found = this.suppressions.get(subject);
+    const s = found && live(found.request.expiresAt) ? found : undefined;
     return {
       subject,
       suppressed: s
@@ -95,7 +98,7 @@ class MemorySuppressionStore implements SuppressionStore {
         at,
         recordKey,
       })),
-      audit: this.audit.filter((e) => e.subject === subject),
+      audit: this.audit.filter((e) => e.subject === subject && live(e.expiresAt)),
     };
   }
 

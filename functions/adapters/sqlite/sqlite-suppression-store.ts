@@ -380,15 +380,17 @@ class SqliteSuppressionStore implements SuppressionStore {
           expires_at: number | null;
         }
       | undefined;
+    const now = this.now();
+    const live = s && (s.expires_at === null || s.expires_at > now) ? s : undefined;
     const soft = this.db
       .prepare('SELECT at, record_key AS recordKey FROM soft_bounces WHERE address = ? ORDER BY at')
       .all(subject) as Array<{ at: number; recordKey: string }>;
     const audit = (
       this.db
         .prepare(
-          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at FROM audit WHERE subject = ? ORDER BY id',
+          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at FROM audit WHERE subject = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
         )
-        .all(subject) as Array<Record<string, unknown>>
+        .all(subject, now) as Array<Record<string, unknown>>
     ).map(
       (a): AuditEntry => ({
         subject: a.subject as string,
@@ -406,14 +408,14 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     return {
       subject,
-      suppressed: s
+      suppressed: live
         ? {
-            at: s.at,
-            kind: s.kind,
-            category: s.category ?? undefined,
-            reason: s.reason,
-            providersDone: JSON.parse(s.providers_done) as string[],
-            ...(s.expires_at === null ? {} : { expiresAt: s.expires_at }),
+            at: live.at,
+            kind: live.kind,
+            category: live.category ?? undefined,
+            reason: live.reason,
+            providersDone: JSON.parse(live.providers_done) as string[],
+            ...(live.expires_at === null ? {} : { expiresAt: live.expires_at }),
           }
         : undefined,
       softBounces: soft,
