@@ -5,12 +5,14 @@
  * core check as the SES function decides; the suppression goes to the local SQLite state and the
  * action runs at once against the configured providers.
  *
- * Refused mail (unknown domain, malformed address) exits 0: bouncing it would only send
- * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written, so the MTA
- * may try again later.
+ * Refused mail (unknown domain, malformed or unsigned address) exits 0: bouncing it would only send
+ * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written or the mail is
+ * over a rate limit, so the MTA may try again later. The pipe has no SES verdicts: signing and the
+ * provider's word on the subscription are its defences (docs/security.md, "PowerMTA pipe").
  */
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { type ActionResult, runAction } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { Router } from '#core/decide/routing.ts';
@@ -20,6 +22,8 @@ import type { SuppressionStore } from '#core/suppression-store.ts';
 import { printable } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { headerValue, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
 import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
+import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
@@ -40,6 +44,8 @@ interface UnsubRuntime {
   store: SuppressionStore;
   providers: ReadonlyMap<string, ListProvider>;
   router: Router;
+  /** Counters of unsubscribe.rateLimit (the SQLite state); absent = no limit. */
+  rateCounter?: RateCounter | undefined;
   close(): Promise<void>;
 }
 
@@ -51,7 +57,10 @@ interface UnsubCommandDeps {
 
 const defaultUnsubDeps: UnsubCommandDeps = {
   loadConfig: (path, env) => loadConfigFile(path, env).config,
-  openRuntime: (config, options) => createLocalRuntime(config, options),
+  openRuntime: (config, options) => {
+    const runtime = createLocalRuntime(config, options);
+    return { ...runtime, rateCounter: runtime.store.rateCounter() };
+  },
 };
 
 /** Reads stdin up to EOF (bounded in bytes and time) and returns the start of it as text. */
@@ -157,9 +166,10 @@ async function unsubCommand(
   }
   try {
     const outcome = await recordInboundUnsubscribes(
-      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt },
-      { domains: config.unsubscribe.domains, scope: config.policy.unsubscribeScope, router: runtime.router },
+      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt, sender: args.values.from },
+      inboundUnsubscribeSettings(config, runtime.router, hmacSha256),
       runtime.store,
+      runtime.rateCounter,
     );
     const from = printable(args.values.from ?? '');
     for (const r of outcome.results)
@@ -195,6 +205,7 @@ async function unsubCommand(
           `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
         );
     }
+    if (outcome.deferred) return EXIT_TEMPFAIL;
     return failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
