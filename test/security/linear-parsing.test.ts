@@ -26,7 +26,7 @@ const RUN_LIMIT_MS = 3000;
 /** 2x the input may cost at most this many times the time (linear: ~2; quadratic: 4). */
 const GROWTH_LIMIT = 3.5;
 /** Times below this are noise on a shared machine: the growth check uses at least this. */
-const NOISE_MS = 15;
+const NOISE_MS = 50;
 
 /** Repeats `unit` to (about) n characters. */
 const fill = (unit: string, n: number): string => unit.repeat(Math.max(1, Math.floor(n / unit.length)));

@@ -169,6 +169,8 @@ interface InboundUnsubscribeMail {
   mailId: string;
   /** When the mail arrived (ms). */
   receivedAt: number;
+  /** When it is handled (ms; default receivedAt): expiries count from here. */
+  processedAt?: number | undefined;
   /** Envelope sender (SES `mail.source`, the pipe's `--from`): its domain is rate-limited. */
   sender?: string | undefined;
 }
@@ -224,7 +226,7 @@ function decideInboundUnsubscribe(
         recordKey: `unsub:${mail.mailId}:${address.address}`,
         at: mail.receivedAt,
         providers: settings.router.forRef(address.ref, undefined),
-        expiresAt: mail.receivedAt + UNVERIFIED_TTL_MS,
+        expiresAt: (mail.processedAt ?? mail.receivedAt) + UNVERIFIED_TTL_MS,
       },
     };
   });

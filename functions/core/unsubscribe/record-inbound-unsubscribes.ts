@@ -82,7 +82,7 @@ async function recordInboundUnsubscribes(
           type: 'decision',
           action: 'ignore',
           reason: d.reason,
-          expiresAt: mail.receivedAt + UNVERIFIED_TTL_MS,
+          expiresAt: (mail.processedAt ?? mail.receivedAt) + UNVERIFIED_TTL_MS,
         });
       return { recipient: d.recipient, verdict: d.verdict, subject, reason: d.reason };
     }

@@ -93,6 +93,7 @@ async function handleRecord(
       sender: typeof mail.source === 'string' ? mail.source : undefined,
       mailId: String(mail.messageId).slice(0, 200),
       receivedAt: Number.isFinite(receivedAt) ? receivedAt : deps.now(),
+      processedAt: deps.now(),
     },
     deps.settings,
     deps.store,
