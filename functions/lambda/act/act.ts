@@ -84,6 +84,9 @@ const actionSchema = z.object({
   jobId: z.string().optional(),
   occurredAt: z.number().optional(),
   providers: z.array(z.string()),
+  // Without these the schema would strip them: docs/security.md (unverified mailto ids).
+  everywhere: z.boolean().optional(),
+  unverifiedUntil: z.number().optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
