@@ -9,6 +9,7 @@ import { type Action, refSubject } from '../act/action.ts';
 import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
 import {
   decideInboundUnsubscribe,
+  type InboundUnsubscribeDecision,
   type InboundUnsubscribeMail,
   type InboundUnsubscribeSettings,
   inboundUnsubscribeAction,
@@ -34,6 +35,36 @@ interface InboundUnsubscribeOutcome {
   deferred?: RateLimitScope | undefined;
 }
 
+/**
+ * Only mail that would write state counts: refused mail that names no subscription (unsigned,
+ * malformed) costs nothing. Over the limit, refused mail is not audited and accepted mail is
+ * deferred; undefined = go on.
+ */
+async function overRateLimit(
+  mail: InboundUnsubscribeMail,
+  settings: InboundUnsubscribeSettings,
+  decisions: readonly InboundUnsubscribeDecision[],
+  rateCounter: RateCounter | undefined,
+): Promise<InboundUnsubscribeOutcome | undefined> {
+  const accepted = decisions.some((d) => d.verdict === 'accepted');
+  const writes = accepted || decisions.some((d) => d.ref);
+  if (!writes || !rateCounter || !settings.rateLimit) return undefined;
+  const limit = await checkRateLimit(rateCounter, settings.rateLimit, mail.sender, mail.receivedAt);
+  if (limit.ok) return undefined;
+  const results = decisions.map(
+    (d): InboundUnsubscribeResult =>
+      d.verdict === 'accepted'
+        ? {
+            recipient: d.recipient,
+            verdict: 'rate-limited',
+            subject: d.request.subject,
+            reason: limit.reason,
+          }
+        : { recipient: d.recipient, verdict: d.verdict, reason: d.reason },
+  );
+  return { results, actions: [], ...(accepted ? { deferred: limit.scope } : {}) };
+}
+
 async function recordInboundUnsubscribes(
   mail: InboundUnsubscribeMail,
   settings: InboundUnsubscribeSettings,
@@ -42,30 +73,8 @@ async function recordInboundUnsubscribes(
 ): Promise<InboundUnsubscribeOutcome> {
   const decisions = decideInboundUnsubscribe(mail, settings);
   const accepted = decisions.flatMap((d) => (d.verdict === 'accepted' ? [d] : []));
-  // Only mail that would write state counts: refused mail that names no subscription (unsigned,
-  // malformed) costs nothing. Over the limit, refused mail is not audited, accepted mail deferred.
-  const writes = accepted.length > 0 || decisions.some((d) => d.verdict !== 'accepted' && d.ref);
-  if (writes && rateCounter && settings.rateLimit) {
-    const limit = await checkRateLimit(rateCounter, settings.rateLimit, mail.sender, mail.receivedAt);
-    if (!limit.ok) {
-      if (accepted.length === 0)
-        return {
-          results: decisions.map((d) => ({ recipient: d.recipient, verdict: d.verdict, reason: d.reason })),
-          actions: [],
-        };
-      const results = decisions.map((d) =>
-        d.verdict === 'accepted'
-          ? {
-              recipient: d.recipient,
-              verdict: 'rate-limited' as const,
-              subject: d.request.subject,
-              reason: limit.reason,
-            }
-          : { recipient: d.recipient, verdict: d.verdict, reason: d.reason },
-      );
-      return { results, actions: [], deferred: limit.scope };
-    }
-  }
+  const limited = await overRateLimit(mail, settings, decisions, rateCounter);
+  if (limited) return limited;
   const states = accepted.length > 0 ? await store.suppress(accepted.map((d) => d.request)) : [];
   const actions: Action[] = [];
   const audit: AuditEntry[] = [];
