@@ -61,7 +61,6 @@ describe('pmta-bounce unsub against forged mail', () => {
         '  - id: mw',
         '    type: mailwizz',
         `    url: ${fake.url}`,
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder
         '    apiKey: ${MW_KEY}',
         '    maxRetries: 0',
         'unsubscribe:',
@@ -84,7 +83,6 @@ describe('pmta-bounce unsub against forged mail', () => {
       '  signing:',
       '    keys:',
       '      - id: k1',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder
       '        secret: ${UNSUB_KEY}',
     ]);
     const state = join(dir, 'signed.db');
