@@ -33,6 +33,7 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   actionsFailed: 'act',
   providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
+  unsubscribeRateLimited: 'unsub',
 };
 
 interface BounceMetricOptions {

@@ -45,6 +45,9 @@ function render(status: SubjectStatus): string {
     );
     out.push(`  reason: ${s.reason}`);
     out.push(`  providers done: ${s.providersDone.join(', ') || 'none'}`);
+    // Unverified ids (a mailto unsubscribe) until a provider confirms the subscription exists.
+    if (s.expiresAt !== undefined)
+      out.push(`  provisional: no provider has confirmed the subscription; expires ${stamp(s.expiresAt)}`);
   } else {
     out.push(`${status.subject}: not suppressed`);
   }

@@ -5,12 +5,14 @@
  * core check as the SES function decides; the suppression goes to the local SQLite state and the
  * action runs at once against the configured providers.
  *
- * Refused mail (unknown domain, malformed address) exits 0: bouncing it would only send
- * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written, so the MTA
- * may try again later.
+ * Refused mail (unknown domain, malformed or unsigned address) exits 0: bouncing it would only send
+ * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written or the mail is
+ * over a rate limit, so the MTA may try again later. The pipe has no SES verdicts: signing and the
+ * provider's word on the subscription are its defences (docs/security.md, "PowerMTA pipe").
  */
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
@@ -24,6 +26,8 @@ import {
   type InboundUnsubscribeOutcome,
   recordInboundUnsubscribes,
 } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
+import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
@@ -49,6 +53,8 @@ interface UnsubRuntime {
   outbox: UnsubOutbox;
   providers: ReadonlyMap<string, ListProvider>;
   router: Router;
+  /** Counters of unsubscribe.rateLimit (the SQLite state); absent = no limit. */
+  rateCounter?: RateCounter | undefined;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,10 @@ interface UnsubCommandDeps {
 
 const defaultUnsubDeps: UnsubCommandDeps = {
   loadConfig: (path, env) => loadConfigFile(path, env).config,
-  openRuntime: (config, options) => createLocalRuntime(config, options),
+  openRuntime: (config, options) => {
+    const runtime = createLocalRuntime(config, options);
+    return { ...runtime, rateCounter: runtime.store.rateCounter() };
+  },
 };
 
 /** Reads stdin up to EOF (bounded in bytes and time) and returns the start of it as text. */
@@ -188,9 +197,10 @@ async function unsubCommand(
   }
   try {
     const outcome = await recordInboundUnsubscribes(
-      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt },
-      { domains: config.unsubscribe.domains, scope: config.policy.unsubscribeScope, router: runtime.router },
+      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt, sender: args.values.from },
+      inboundUnsubscribeSettings(config, runtime.router, hmacSha256),
       runtime.store,
+      runtime.rateCounter,
     );
     const from = printable(args.values.from ?? '');
     for (const r of outcome.results)
@@ -210,6 +220,7 @@ async function unsubCommand(
         log(`  ${o.provider}: ${result.action.subject} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
     const failed = results.filter((r) => !r.complete).length;
     writeOutcome(io, args.values.json ?? false, outcome, results, failed);
+    if (outcome.deferred) return EXIT_TEMPFAIL;
     return failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;

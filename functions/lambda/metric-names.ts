@@ -25,8 +25,13 @@ const METRICS = {
   actionsFailed: 'ActionsFailed',
   /** Provider answers that retrying the same request cannot fix (3xx, 4xx but not-found), dimension Provider. */
   providerPermanentErrors: 'ProviderPermanentErrors',
-  /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
+  /**
+   * Unsubscribe recipients received, dimension Verdict (accepted, spam, virus, spf, dkim, dmarc,
+   * malformed, unknown-domain, unsigned, bad-signature, rate-limited).
+   */
   inboundUnsubscribes: 'InboundUnsubscribes',
+  /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
+  unsubscribeRateLimited: 'UnsubscribeRateLimited',
 } as const;
 
 const DIMENSIONS = {
@@ -36,6 +41,7 @@ const DIMENSIONS = {
   provider: 'Provider',
   outcome: 'Outcome',
   verdict: 'Verdict',
+  scope: 'Scope',
 } as const;
 
 export { DIMENSIONS, METRIC_NAMESPACE, METRICS };

@@ -142,6 +142,33 @@ class OperationsAlarms extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
     });
 
+    // A flood of unsubscribe mail (forged or real) went over unsubscribe.rateLimit: those mails are
+    // deferred (retried, then parked in the Unsub dead-letter queue). docs/security.md.
+    if (props.functions.Unsub) {
+      const period = Duration.minutes(5);
+      const scope = (value: string) =>
+        bounceMetric('unsubscribeRateLimited', {
+          dimensions: { [DIMENSIONS.scope]: value },
+          statistic: 'Sum',
+          period,
+        });
+      add('UnsubscribeRateLimited', {
+        alarmDescription:
+          'Unsubscribe mail went over a rate limit (unsubscribe.rateLimit): a flood, forged or real. ' +
+          'The deferred mails are retried, then parked in the Unsub dead-letter queue for a redrive.',
+        metric: new MathExpression({
+          expression: 'FILL(domain, 0) + FILL(global, 0)',
+          usingMetrics: { domain: scope('sender-domain'), global: scope('global') },
+          label: 'unsubscribe mails deferred',
+          period,
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     for (const [name, fn] of Object.entries(props.functions)) {
       add(`${name}FunctionErrors`, {
         alarmDescription: `The ${name} function failed (crash, timeout or configuration error at cold start).`,

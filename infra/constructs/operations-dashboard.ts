@@ -73,7 +73,10 @@ class OperationsDashboard extends Construct {
       graph(
         'Rejects and inbound unsubscribes',
         [metric('rejects', 'Sum', {}, 'Rejects (malformed records)')],
-        [byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes')],
+        [
+          byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes'),
+          byDimension('unsubscribeRateLimited', DIMENSIONS.scope, 'UnsubscribeRateLimited'),
+        ],
       ),
     );
     this.dashboard.addWidgets(

@@ -344,6 +344,7 @@ describe('observability', () => {
         'AlarmsRecordsQueueOldestMessageTooOld',
         'AlarmsUnsubDeadLetterQueueNotEmpty',
         'AlarmsUnsubFunctionErrors',
+        'AlarmsUnsubscribeRateLimited',
       ].sort(),
     );
     const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
@@ -360,6 +361,25 @@ describe('observability', () => {
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
     });
+    // The rate-limit alarm sums both scopes of the unsub function's metric (docs/security.md).
+    for (const scope of ['sender-domain', 'global'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: Match.absent(),
+        Threshold: 0,
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({
+                MetricName: 'UnsubscribeRateLimited',
+                Dimensions: Match.arrayWith([
+                  { Name: 'Scope', Value: scope },
+                  { Name: 'service', Value: 'pmta-bounce-unsub' },
+                ]),
+              }),
+            }),
+          }),
+        ]),
+      });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ProviderPermanentErrors',
       Namespace: 'PmtaBounce',

@@ -126,6 +126,8 @@ function auditEntries(
         provider: o.provider,
         outcome: o.outcome,
         lists: o.lists,
+        // Until a provider vouches for unverified ids, what we write about them expires too.
+        ...(action.unverifiedUntil === undefined ? {} : { expiresAt: action.unverifiedUntil }),
       });
   }
   return entries;
@@ -141,8 +143,11 @@ async function runAction(
   const deps = { providers, context: actionContext(action), now };
   const outcomes = await Promise.all(action.providers.map((id) => callProvider(id, action, plan, deps)));
   await store.appendAudit(auditEntries(action, plan, outcomes, now()));
+  const expiresAt = action.unverifiedUntil;
   for (const o of outcomes)
     await store.markProvider(action.subject, o.provider, o.outcome === 'failed' ? 'failed' : 'done');
+  if (expiresAt !== undefined && outcomes.some((o) => o.outcome === 'done' || o.outcome === 'already'))
+    await store.confirm(action.subject);
   return { action, outcomes, complete: outcomes.every((o) => o.outcome !== 'failed') };
 }
 

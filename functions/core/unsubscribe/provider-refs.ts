@@ -23,6 +23,8 @@ function uid(value: string | undefined): string | undefined {
  */
 function listUidFromListId(value: string | undefined): string | undefined {
   if (!value) return undefined;
+  // indexOf, not /<([^>]*)>/: that pattern rescans the rest of the value from every `<` (quadratic
+  // on a hostile header; docs/security.md). The uid before `<` wins over the bracketed part.
   const open = value.indexOf('<');
   if (open < 0) return uid(value.trim().split('.')[0]);
   const before = uid(value.slice(0, open));
@@ -101,8 +103,22 @@ function interspireRef(headers: LoggedHeaders): SubscriberRef | undefined {
   return { providerType: 'interspire', listId: list, subscriberId: subscriber };
 }
 
-function extractProviderRefs(headers: LoggedHeaders): SubscriberRef[] {
-  if (headers.size === 0) return [];
+/**
+ * RFC 5322 caps a header line at 998 characters: anything longer is not a header we wrote, and no
+ * pattern runs over more than this (docs/security.md).
+ */
+const MAX_HEADER_LENGTH = 998;
+
+function capped(headers: LoggedHeaders): LoggedHeaders {
+  let long = false;
+  for (const value of headers.values()) if (value.length > MAX_HEADER_LENGTH) long = true;
+  if (!long) return headers;
+  return new Map([...headers].map(([name, value]) => [name, value.slice(0, MAX_HEADER_LENGTH)]));
+}
+
+function extractProviderRefs(logged: LoggedHeaders): SubscriberRef[] {
+  if (logged.size === 0) return [];
+  const headers = capped(logged);
   const refs: SubscriberRef[] = [];
   const mw = mailwizzRef(headers);
   if (mw) refs.push(mw);

@@ -84,8 +84,10 @@ const actionSchema = z.object({
   jobId: z.string().optional(),
   occurredAt: z.number().optional(),
   providers: z.array(z.string()),
-  // Without it zod would strip the flag and a by-ids action would never be widened.
+  // Without these zod would strip them: a by-ids action would never be widened, and unverified
+  // mailto ids would stay forever (docs/security.md).
   everywhere: z.boolean().optional(),
+  unverifiedUntil: z.number().optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
