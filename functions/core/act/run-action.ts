@@ -44,6 +44,8 @@ async function runAction(
     kind: action.kind === 'manual' ? 'unsubscribe' : action.kind,
     reason: action.reason,
     ...(action.category ? { category: action.category } : {}),
+    ...(action.rule ? { rule: action.rule } : {}),
+    ...(action.bounceType ? { bounceType: action.bounceType } : {}),
     ...(action.jobId ? { jobId: action.jobId } : {}),
     ...(action.occurredAt ? { occurredAt: action.occurredAt } : {}),
   };
