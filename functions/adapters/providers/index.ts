@@ -3,6 +3,7 @@
  */
 import type { ProviderSchemas } from '#core/config-schema.ts';
 import { interspireProvider } from './interspire/interspire.ts';
+import { listmonkProvider } from './listmonk/listmonk.ts';
 import { mailwizzProvider } from './mailwizz/mailwizz.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
 import { webhookProvider } from './webhook/webhook.ts';
@@ -12,6 +13,7 @@ const providerRegistry: Record<string, ProviderDefinition<any>> = {
   [mailwizzProvider.type]: mailwizzProvider,
   [interspireProvider.type]: interspireProvider,
   [webhookProvider.type]: webhookProvider,
+  [listmonkProvider.type]: listmonkProvider,
 };
 
 function providerSchemas(): ProviderSchemas {
