@@ -5,6 +5,7 @@ import type { ProviderSchemas } from '#core/config-schema.ts';
 import { interspireProvider } from './interspire/interspire.ts';
 import { listmonkProvider } from './listmonk/listmonk.ts';
 import { mailwizzProvider } from './mailwizz/mailwizz.ts';
+import { mauticProvider } from './mautic/mautic.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
 import { webhookProvider } from './webhook/webhook.ts';
 
@@ -14,6 +15,7 @@ const providerRegistry: Record<string, ProviderDefinition<any>> = {
   [interspireProvider.type]: interspireProvider,
   [webhookProvider.type]: webhookProvider,
   [listmonkProvider.type]: listmonkProvider,
+  [mauticProvider.type]: mauticProvider,
 };
 
 function providerSchemas(): ProviderSchemas {
