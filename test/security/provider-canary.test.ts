@@ -7,11 +7,15 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListProvider } from '#core/list-provider.ts';
 import { interspireProvider } from '#providers/interspire/interspire.ts';
+import { listmonkProvider } from '#providers/listmonk/listmonk.ts';
 import { mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';
+import { mauticProvider } from '#providers/mautic/mautic.ts';
 import { webhookProvider } from '#providers/webhook/webhook.ts';
 import type { FakeServer } from '#sandbox/fakes/fake-http-server.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
 import { CANARY, expectNoCanary, safeJson } from './canary.ts';
@@ -94,6 +98,100 @@ const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
             url: fake.url,
             username: 'admin',
             token: CANARY,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  'listmonk (bounce webhook, token header)': async (scenario) => {
+    const fake = await FakeListmonkServer.start({
+      username: 'api',
+      token: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.subscribe(EMAIL, fake.addList());
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        listmonkProvider.create(
+          listmonkProvider.configSchema.parse({
+            id: 'lm',
+            type: 'listmonk',
+            url: fake.url,
+            username: 'api',
+            token: CANARY,
+            auth: 'token',
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  'listmonk (subscribers API, BasicAuth)': async (scenario) => {
+    const fake = await FakeListmonkServer.start({
+      username: 'api',
+      token: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.subscribe(EMAIL, fake.addList());
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        listmonkProvider.create(
+          listmonkProvider.configSchema.parse({
+            id: 'lm',
+            type: 'listmonk',
+            url: fake.url,
+            username: 'api',
+            token: CANARY,
+            mode: 'unsubscribe',
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  'mautic (OAuth2)': async (scenario) => {
+    const fake = await FakeMauticServer.start({
+      clientId: 'client',
+      clientSecret: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.addContact(EMAIL, fake.addSegment());
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        mauticProvider.create(
+          mauticProvider.configSchema.parse({
+            id: 'mautic',
+            type: 'mautic',
+            url: fake.url,
+            clientId: 'client',
+            clientSecret: CANARY,
+            ...tuning,
+          }),
+          deps,
+        ),
+    };
+  },
+  'mautic (BasicAuth)': async (scenario) => {
+    const fake = await FakeMauticServer.start({
+      username: 'api',
+      password: scenario === 'auth' ? OTHER_KEY : CANARY,
+    });
+    fake.addContact(EMAIL, fake.addSegment());
+    return {
+      http: fake.http,
+      close: () => fake.close(),
+      provider: (deps, tuning) =>
+        mauticProvider.create(
+          mauticProvider.configSchema.parse({
+            id: 'mautic',
+            type: 'mautic',
+            url: fake.url,
+            username: 'api',
+            password: CANARY,
             ...tuning,
           }),
           deps,
