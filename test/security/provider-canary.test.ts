@@ -33,6 +33,37 @@ interface Harness {
 
 type Scenario = 'success' | 'auth' | '5xx' | 'timeout';
 
+async function listmonkHarness(scenario: Scenario, extra: Record<string, string>): Promise<Harness> {
+  const fake = await FakeListmonkServer.start({
+    username: 'api',
+    token: scenario === 'auth' ? OTHER_KEY : CANARY,
+  });
+  fake.subscribe(EMAIL, fake.addList());
+  const config = { id: 'lm', type: 'listmonk', url: fake.url, username: 'api', token: CANARY, ...extra };
+  return {
+    http: fake.http,
+    close: () => fake.close(),
+    provider: (deps, tuning) =>
+      listmonkProvider.create(listmonkProvider.configSchema.parse({ ...config, ...tuning }), deps),
+  };
+}
+
+/** Mautic with OAuth2 (`clientId`/`clientSecret`) or BasicAuth (`username`/`password`). */
+async function mauticHarness(scenario: Scenario, idKey: string, secretKey: string): Promise<Harness> {
+  const fake = await FakeMauticServer.start({
+    [idKey]: 'api',
+    [secretKey]: scenario === 'auth' ? OTHER_KEY : CANARY,
+  });
+  fake.addContact(EMAIL, fake.addSegment());
+  const config = { id: 'mautic', type: 'mautic', url: fake.url, [idKey]: 'api', [secretKey]: CANARY };
+  return {
+    http: fake.http,
+    close: () => fake.close(),
+    provider: (deps, tuning) =>
+      mauticProvider.create(mauticProvider.configSchema.parse({ ...config, ...tuning }), deps),
+  };
+}
+
 /** Starts the fake; it expects the canary unless the scenario is a refused credential. */
 const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
   'mailwizz v2': async (scenario) => {
@@ -104,100 +135,10 @@ const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
         ),
     };
   },
-  'listmonk (bounce webhook, token header)': async (scenario) => {
-    const fake = await FakeListmonkServer.start({
-      username: 'api',
-      token: scenario === 'auth' ? OTHER_KEY : CANARY,
-    });
-    fake.subscribe(EMAIL, fake.addList());
-    return {
-      http: fake.http,
-      close: () => fake.close(),
-      provider: (deps, tuning) =>
-        listmonkProvider.create(
-          listmonkProvider.configSchema.parse({
-            id: 'lm',
-            type: 'listmonk',
-            url: fake.url,
-            username: 'api',
-            token: CANARY,
-            auth: 'token',
-            ...tuning,
-          }),
-          deps,
-        ),
-    };
-  },
-  'listmonk (subscribers API, BasicAuth)': async (scenario) => {
-    const fake = await FakeListmonkServer.start({
-      username: 'api',
-      token: scenario === 'auth' ? OTHER_KEY : CANARY,
-    });
-    fake.subscribe(EMAIL, fake.addList());
-    return {
-      http: fake.http,
-      close: () => fake.close(),
-      provider: (deps, tuning) =>
-        listmonkProvider.create(
-          listmonkProvider.configSchema.parse({
-            id: 'lm',
-            type: 'listmonk',
-            url: fake.url,
-            username: 'api',
-            token: CANARY,
-            mode: 'unsubscribe',
-            ...tuning,
-          }),
-          deps,
-        ),
-    };
-  },
-  'mautic (OAuth2)': async (scenario) => {
-    const fake = await FakeMauticServer.start({
-      clientId: 'client',
-      clientSecret: scenario === 'auth' ? OTHER_KEY : CANARY,
-    });
-    fake.addContact(EMAIL, fake.addSegment());
-    return {
-      http: fake.http,
-      close: () => fake.close(),
-      provider: (deps, tuning) =>
-        mauticProvider.create(
-          mauticProvider.configSchema.parse({
-            id: 'mautic',
-            type: 'mautic',
-            url: fake.url,
-            clientId: 'client',
-            clientSecret: CANARY,
-            ...tuning,
-          }),
-          deps,
-        ),
-    };
-  },
-  'mautic (BasicAuth)': async (scenario) => {
-    const fake = await FakeMauticServer.start({
-      username: 'api',
-      password: scenario === 'auth' ? OTHER_KEY : CANARY,
-    });
-    fake.addContact(EMAIL, fake.addSegment());
-    return {
-      http: fake.http,
-      close: () => fake.close(),
-      provider: (deps, tuning) =>
-        mauticProvider.create(
-          mauticProvider.configSchema.parse({
-            id: 'mautic',
-            type: 'mautic',
-            url: fake.url,
-            username: 'api',
-            password: CANARY,
-            ...tuning,
-          }),
-          deps,
-        ),
-    };
-  },
+  'listmonk (bounce webhook, token header)': (scenario) => listmonkHarness(scenario, { auth: 'token' }),
+  'listmonk (subscribers API, BasicAuth)': (scenario) => listmonkHarness(scenario, { mode: 'unsubscribe' }),
+  'mautic (OAuth2)': (scenario) => mauticHarness(scenario, 'clientId', 'clientSecret'),
+  'mautic (BasicAuth)': (scenario) => mauticHarness(scenario, 'username', 'password'),
   webhook: async (scenario) => {
     const fake = await FakeWebhookServer.start({
       secret: `whsec_${scenario === 'auth' ? OTHER_KEY : CANARY}`,
