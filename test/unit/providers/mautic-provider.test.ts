@@ -98,6 +98,16 @@ describe('Mautic authentication', () => {
     expect(server.http.count(MAUTIC_ENDPOINTS.token)).toBe(2);
   });
 
+  it('concurrent actions share one token request', async () => {
+    const server = await start();
+    const emails = ['p1@example.com', 'p2@example.com', 'p3@example.com'];
+    for (const e of emails) server.addContact(e);
+    const p = provider(server);
+    await Promise.all(emails.map((e) => p.unsubscribeEverywhere(e, context('bounce'))));
+    expect(server.http.count(MAUTIC_ENDPOINTS.token)).toBe(1);
+    expect(server.contacts.every((c) => c.dnc?.reason === 2)).toBe(true);
+  });
+
   it('renews a token before it expires', async () => {
     let now = 1_700_000_000_000;
     const server = await start({ tokenLifetime: 3600, now: () => now });

@@ -72,6 +72,8 @@ function failureOf(providerId: string, response: ProviderResponse, nowMs: number
 /** Keeps one client-credentials token and renews it before it expires or when Mautic refuses it. */
 function createTokenSource(options: MauticApiOptions, base: string) {
   let cached: { token: string; expiresAt: number } | undefined;
+  // Concurrent actions wait for the one token request in flight instead of each asking.
+  let pending: Promise<{ token: string; expiresAt: number }> | undefined;
   return {
     forget(): void {
       cached = undefined;
@@ -81,7 +83,12 @@ function createTokenSource(options: MauticApiOptions, base: string) {
       if (auth.type === 'basic') {
         return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
       }
-      if (!cached || cached.expiresAt <= options.now()) cached = await requestToken(tally, auth);
+      if (!cached || cached.expiresAt <= options.now()) {
+        pending ??= requestToken(tally, auth).finally(() => {
+          pending = undefined;
+        });
+        cached = await pending;
+      }
       return `Bearer ${cached.token}`;
     },
   };
