@@ -173,6 +173,18 @@ describe('MailWizz bounceAs', () => {
     expect(second).toBeDefined();
   });
 
+  it('blacklist works signed (1.x): the nested details[status] field is part of the signature', async () => {
+    const privateKey = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0002';
+    fake = await FakeMailwizzServer.start({ mode: 'v1', apiKey: API_KEY, privateKey });
+    const uids = seed();
+    const result = await provider({ bounceAs: 'blacklist', privateKey }).unsubscribeEverywhere(
+      EMAIL,
+      bounce(),
+    );
+    expect(result.lists.map((l) => l.outcome)).toEqual(['done', 'done']);
+    expect(statuses(uids)).toEqual(['blacklisted', 'blacklisted']);
+  });
+
   it('refuses reportBounces with a bounceAs other than unsubscribe', () => {
     const parsed = mailwizzConfigSchema.safeParse({
       id: 'mw',
