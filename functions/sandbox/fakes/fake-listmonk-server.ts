@@ -102,6 +102,8 @@ class FakeListmonkServer {
   readonly lists = new Map<number, string>();
   readonly subscribers: FakeListmonkSubscriber[] = [];
   readonly bounces: FakeListmonkBounce[] = [];
+  /** Every bounce post accepted (listmonk queues them all; it inserts only some), by address. */
+  readonly posts = new Map<string, number>();
   /** Subscriptions taken out of mail, subscribers deleted, bounces recorded. */
   effects = 0;
   #server!: FakeServer;
@@ -421,6 +423,7 @@ class FakeListmonkServer {
       ? this.subscribers.find((s) => !s.deleted && s.uuid === uuid)
       : this.subscriberByEmail(email);
     // listmonk queues it and answers at once; an unknown subscriber is only logged there.
+    if (subscriber) this.posts.set(subscriber.email, (this.posts.get(subscriber.email) ?? 0) + 1);
     if (subscriber) this.#recordBounce(subscriber, type, String(bounce.source ?? ''), campaign, meta);
     return ok(true);
   }
