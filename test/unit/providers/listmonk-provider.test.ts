@@ -153,6 +153,15 @@ describe('listmonk configuration errors', () => {
     expect(server.http.count(LISTMONK_ENDPOINTS.webhook)).toBe(1);
   });
 
+  it('check hints at the url when it points below the root', async () => {
+    const server = await start();
+    const check = await provider(server, { url: `${server.url}/api` }).checkCredentials();
+    expect(check).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/HTTP 404.*instance root, without \/api/),
+    });
+  });
+
   it('check names a missing permission', async () => {
     const server = await start({ permissions: ['subscribers:get_all', 'webhooks:post_bounce'] });
     expect((await provider(server).checkCredentials()).detail).toMatch(/permission denied: bounces:get/);

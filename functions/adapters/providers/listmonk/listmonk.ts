@@ -138,8 +138,9 @@ class ListmonkListProvider implements ListProvider {
       await this.#api.canReadBounces(tally);
       return { ok: true, detail: 'API user accepted; bounce webhook enabled' };
     } catch (error) {
-      if (error instanceof ProviderError) return { ok: false, detail: error.message };
-      throw error;
+      if (!(error instanceof ProviderError)) throw error;
+      const hint = error.status === 404 ? ' (url must be the instance root, without /api)' : '';
+      return { ok: false, detail: `${error.message}${hint}` };
     }
   }
 
