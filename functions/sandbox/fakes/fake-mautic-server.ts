@@ -67,6 +67,11 @@ function error(status: number, message: string, type: string | null = null): Fak
 const notFound = () =>
   json(404, { errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] });
 
+/** PHP's FILTER_SANITIZE_SPECIAL_CHARS, which InputHelper::clean applies to `where` values. */
+function sanitizeSpecialChars(value: string): string {
+  return value.replace(/['"&<>\u0000-\u001f]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** Form or JSON body (FOSRest's body listener decodes JSON into the request bag). */
 function bodyParams(request: FakeRequest): Record<string, string> {
   const type = String(request.headers['content-type'] ?? '');
@@ -261,10 +266,16 @@ class FakeMauticServer {
     for (let i = 0; q.has(`where[${i}][col]`); i += 1) {
       const col = q.get(`where[${i}][col]`);
       const expr = q.get(`where[${i}][expr]`);
-      const val = q.get(`where[${i}][val]`) ?? '';
+      const val = sanitizeSpecialChars(q.get(`where[${i}][val]`) ?? '');
       if (col !== 'email' || expr !== 'eq') return error(400, 'this fake filters on email eq only');
       // MySQL's default collation compares case-insensitively.
       rows = rows.filter((c) => c.email.toLowerCase() === val.toLowerCase());
+    }
+    const search = q.get('search') ?? '';
+    if (search.startsWith('email:')) {
+      // The `email:` search command is a LIKE on the email column (docs/providers.md "Mautic").
+      const needle = search.slice(6).toLowerCase();
+      rows = rows.filter((c) => c.email.toLowerCase().includes(needle));
     }
     const limit = Math.max(1, Number(q.get('limit') ?? 30) || 30);
     const minimal = q.get('minimal') === '1' || q.get('minimal') === 'true';

@@ -67,6 +67,19 @@ describe('Mautic DNC', () => {
     expect(server.mutatingRequests()).toBe(0);
   });
 
+  it("finds an address with ' or & through the search (Mautic entity-encodes where values)", async () => {
+    const server = await start();
+    const id = server.addContact("o'brien&co@example.com");
+    server.addContact("xo'brien&co@example.com");
+    const result = await provider(server).unsubscribeEverywhere("O'Brien&co@example.com", context('bounce'));
+    expect(result.lists).toEqual([{ listId: `contact-${id}`, listName: 'email DNC', outcome: 'done' }]);
+    // The where filter alone would have found nothing:
+    const url = `${server.url}/api/contacts?where[0][col]=email&where[0][expr]=eq&where[0][val]=${encodeURIComponent("o'brien&co@example.com")}`;
+    const token = [...server.tokens.keys()][0]!;
+    const direct = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(await direct.json()).toEqual({ total: '0', contacts: [] });
+  });
+
   it('acts on every duplicate contact of the address and on nobody else', async () => {
     const server = await start();
     const one = server.addContact('dup@example.com');

@@ -39,6 +39,9 @@ interface MauticContact {
 const DncReason = { unsubscribed: 1, bounced: 2, manual: 3 } as const;
 type DncReason = (typeof DncReason)[keyof typeof DncReason];
 
+/** What FILTER_SANITIZE_SPECIAL_CHARS turns into entities (controls aside: no address has them). */
+const SANITIZED_CHARS = /['"&<>]/;
+
 /** A token is renewed this long before Mautic says it expires. */
 const TOKEN_MARGIN_MS = 60_000;
 
@@ -201,12 +204,16 @@ function createMauticApi(options: MauticApiOptions) {
   return {
     /** Contacts whose email is exactly this one (Mautic may hold duplicates). */
     async findContacts(tally: CallTally, email: string): Promise<MauticContact[]> {
-      const params = new URLSearchParams({
-        'where[0][col]': 'email',
-        'where[0][expr]': 'eq',
-        'where[0][val]': email,
-        limit: '50',
-      });
+      // Mautic passes `where` values through FILTER_SANITIZE_SPECIAL_CHARS (InputHelper::clean), so
+      // an address with ' " & < > can never equal them there: such addresses use the search.
+      const params = SANITIZED_CHARS.test(email)
+        ? new URLSearchParams({ search: `email:${email}`, limit: '50' })
+        : new URLSearchParams({
+            'where[0][col]': 'email',
+            'where[0][expr]': 'eq',
+            'where[0][val]': email,
+            limit: '50',
+          });
       const contacts = await call(tally, 'GET', `contacts?${params}`, (json) =>
         asItems(json.contacts).map(readContact),
       );
