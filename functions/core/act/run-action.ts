@@ -41,6 +41,8 @@ function actionContext(action: Action): ActionContext {
     kind: action.kind === 'manual' ? 'unsubscribe' : action.kind,
     reason: action.reason,
     ...(action.category ? { category: action.category } : {}),
+    ...(action.rule ? { rule: action.rule } : {}),
+    ...(action.bounceType ? { bounceType: action.bounceType } : {}),
     ...(action.jobId ? { jobId: action.jobId } : {}),
     ...(action.occurredAt ? { occurredAt: action.occurredAt } : {}),
   };

@@ -81,6 +81,8 @@ const actionSchema = z.object({
   kind: z.enum(['bounce', 'complaint', 'manual', 'unsubscribe']),
   reason: z.string(),
   category: z.string().optional(),
+  rule: z.string().optional(),
+  bounceType: z.enum(['hard', 'soft']).optional(),
   jobId: z.string().optional(),
   occurredAt: z.number().optional(),
   providers: z.array(z.string()),
