@@ -37,6 +37,11 @@ interface Action {
    * subscription exists (SuppressionStore.confirm). Absent = nothing to confirm.
    */
   unverifiedUntil?: number | undefined;
+  /**
+   * ms since epoch: when the person asked to unsubscribe (one-click POST, mailto mail). The 48-hour
+   * promise of docs/unsubscribe.md is measured from here. Absent = not an unsubscribe request.
+   */
+  requestedAt?: number | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {
