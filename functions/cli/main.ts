@@ -18,6 +18,9 @@ commands:
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
+  serve [--listen H:P]     one-click unsubscribe endpoint (RFC 8058) on 127.0.0.1:8025
+      --config F --state F
+  headers [--provider ID]  the List-Unsubscribe header lines to paste into the list manager
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
   redrive                  move a sandbox dead-letter queue back to its source queue
 exit codes: 0 done, 2 usage or configuration error, 3 some actions failed,
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   retry: retryCommand,
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
+  serve: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
   redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
 };

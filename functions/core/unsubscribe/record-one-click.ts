@@ -45,30 +45,14 @@ function requestOf(target: OneClickTarget, settings: OneClickRecordSettings, at:
   };
 }
 
-async function recordOneClick(
+function actionOf(
   target: OneClickTarget,
-  settings: OneClickRecordSettings,
-  store: SuppressionStore,
-  at: number,
-): Promise<OneClickRecord> {
-  const request = requestOf(target, settings, at);
-  const [outcome] = await store.suppress([request]);
-  const state = outcome?.state ?? 'already';
-  const pending = outcome?.pendingProviders ?? [];
-  await store.appendAudit([
-    {
-      subject: request.subject,
-      at,
-      type: 'decision',
-      action: state === 'already' ? 'already-suppressed' : 'unsubscribe',
-      reason: request.reason,
-      recordKey: request.recordKey,
-      expiresAt: request.expiresAt,
-    },
-  ]);
-  if (pending.length === 0) return { subject: request.subject, state, action: undefined };
-  const everywhere = target.type === 'ref' && settings.scope === 'everywhere';
-  const action: Action = {
+  request: SuppressionRequest,
+  pending: string[],
+  scope: PolicyConfig['unsubscribeScope'],
+): Action {
+  const everywhere = target.type === 'ref' && scope === 'everywhere';
+  return {
     v: 1,
     id: request.subject,
     subject: request.subject,
@@ -76,14 +60,60 @@ async function recordOneClick(
       target.type === 'ref' ? { type: 'ref', ref: target.ref } : { type: 'email', address: target.address },
     kind: 'unsubscribe',
     reason: request.reason,
-    occurredAt: at,
-    requestedAt: at,
+    occurredAt: request.at,
+    requestedAt: request.at,
     providers: pending,
     ...(everywhere ? { everywhere: true } : {}),
     ...(request.expiresAt === undefined ? {} : { unverifiedUntil: request.expiresAt }),
   };
-  return { subject: request.subject, state, action };
+}
+
+/**
+ * Records a batch of accepted POSTs in one write set (the server groups the requests of one tick,
+ * so a burst costs one transaction, not one per request). One record per target, in order; a
+ * subject twice in the batch gets one action.
+ */
+async function recordOneClicks(
+  targets: readonly OneClickTarget[],
+  settings: OneClickRecordSettings,
+  store: SuppressionStore,
+  at: number,
+): Promise<OneClickRecord[]> {
+  if (targets.length === 0) return [];
+  const requests = targets.map((t) => requestOf(t, settings, at));
+  const outcomes = await store.suppress(requests);
+  const seen = new Set<string>();
+  const records = requests.map((request, i): OneClickRecord => {
+    const state = outcomes[i]?.state ?? 'already';
+    const pending = outcomes[i]?.pendingProviders ?? [];
+    if (pending.length === 0 || seen.has(request.subject))
+      return { subject: request.subject, state, action: undefined };
+    seen.add(request.subject);
+    return {
+      subject: request.subject,
+      state,
+      action: actionOf(targets[i]!, request, pending, settings.scope),
+    };
+  });
+  // A repeat of a done unsubscribe writes nothing: the same link clicked forever keeps state flat.
+  const audit = requests.flatMap((request, i) =>
+    records[i]!.state === 'already'
+      ? []
+      : [
+          {
+            subject: request.subject,
+            at,
+            type: 'decision' as const,
+            action: 'unsubscribe',
+            reason: request.reason,
+            recordKey: request.recordKey,
+            expiresAt: request.expiresAt,
+          },
+        ],
+  );
+  if (audit.length > 0) await store.appendAudit(audit);
+  return records;
 }
 
 export type { OneClickRecord, OneClickRecordSettings };
-export { recordOneClick };
+export { recordOneClicks };
