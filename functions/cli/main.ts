@@ -13,6 +13,8 @@ commands:
   process [FILE ... | -]   read accounting CSV (or a plain address CSV) and act on it
       --config F --state F --dry-run --report F --json --debug --logfile=PATH
   status EMAIL             suppression state, counters and audit trail of one address
+  report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
+      --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   process: processCommand,
   status: statusCommand,
   check: checkCommand,
+  report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),

@@ -11,6 +11,7 @@ import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import type { Action } from '#core/act/action.ts';
 import { type ActionResult, runAction } from '#core/act/run-action.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
+import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
@@ -19,6 +20,7 @@ import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './loc
 import { countAction, countRow, emptySummary, formatSummary } from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
+import { createRunTraffic } from './run-traffic.ts';
 
 const BATCH_RECORDS = 5000;
 /** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
@@ -161,12 +163,14 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
   );
 
+  const traffic = createRunTraffic(config, statePath, dryRun);
   const onResult = (r: ActionResult): void => {
     countAction(summary, r);
     logResult(log, r);
     if (r.complete) runtime.store.completeAction(r.action.subject);
   };
 
+  let trips: GuardrailTrip[] = [];
   try {
     // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
     const leftover = dryRun ? [] : runtime.store.pendingActions();
@@ -191,6 +195,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           now: io.now,
         });
         if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
+        await traffic.add(outcomes, result.rows);
         for (const row of result.rows) {
           countRow(summary, row);
           logRow(log, row);
@@ -217,14 +222,18 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
       reader.end();
       await flush();
     }
+    trips = await traffic.finish();
   } finally {
+    await traffic.close();
     progress?.done();
     if (report) await new Promise<void>((resolve) => report.end(resolve));
     await runtime.close();
   }
 
   const elapsed = io.now() - started;
-  if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
+  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...summary, guardrails: trips })}\n`);
   else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
   log(`done: ${formatSummary(summary, elapsed)}`);
   return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
