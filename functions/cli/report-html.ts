@@ -89,23 +89,32 @@ const DRAW = `
 (function(){
 var data=JSON.parse(document.getElementById('report-data').textContent);
 var palette=['#3563c9','#b3261e','#1b7f3b','#a35d00','#7b3fb5','#0f7c8c','#8c6d1f','#c2185b'];
-function days(rows){var s={};rows.forEach(function(r){s[r.day]=1});return Object.keys(s).sort()}
-function ts(day){return Date.parse(day+'T00:00:00Z')/1000}
+var DAY=86400,HOUR=3600;
+function uniq(xs){var s={};xs.forEach(function(x){s[x]=1});return Object.keys(s).sort()}
+function secs(iso){return Date.parse(iso.length===10?iso+'T00:00:00Z':iso)/1000}
 function width(el){return Math.max(280,el.clientWidth-12)}
-function draw(id,title,xs,series,fmt){var el=document.getElementById(id);var opts={title:title,width:width(el),height:220,series:[{}].concat(series.map(function(s,i){return {label:s.label,stroke:s.stroke||palette[i%palette.length],width:2,dash:s.dash,value:function(u,v){return v==null?'—':fmt(v)}}})),axes:[{},{values:function(u,vals){return vals.map(fmt)}}]};
-var plot=new uPlot(opts,[xs.map(ts)].concat(series.map(function(s){return s.values})),el);el.setAttribute('data-series',series.map(function(s){return s.label}).join('|'));window.__charts=(window.__charts||[]).concat([plot]);}
+function draw(id,title,xs,pad,series,fmt){var el=document.getElementById(id);var x=xs.map(secs);
+var opts={title:title,width:width(el),height:220,scales:{x:{time:true,range:function(){return [x[0]-pad,x[x.length-1]+pad]}}},
+series:[{}].concat(series.map(function(s,i){return {label:s.label,stroke:s.stroke||palette[i%palette.length],width:2,dash:s.dash,points:{show:!s.dash,size:7},value:function(u,v){return v==null?'\u2014':fmt(v)}}})),
+axes:[{},{size:64,values:function(u,vals){return vals.map(fmt)}}],
+hooks:{draw:[function(u){var c=u.ctx;series.forEach(function(s,i){if(!s.dash)return;var y=u.valToPos(s.values[0],'y',true);c.save();c.strokeStyle=u.series[i+1].stroke();c.setLineDash(s.dash);c.lineWidth=2;c.beginPath();c.moveTo(u.bbox.left,y);c.lineTo(u.bbox.left+u.bbox.width,y);c.stroke();c.restore()})}]}};
+var ymax=0;series.forEach(function(s){s.values.forEach(function(v){if(v!=null&&v>ymax)ymax=v})});opts.scales.y={range:function(){return [0,ymax*1.15||1]}};
+var plot=new uPlot(opts,[x].concat(series.map(function(s){return s.values})),el);
+el.setAttribute('data-series',series.map(function(s){return s.label}).join('|'));window.__charts=(window.__charts||[]).concat([{id:id,data:plot.data}]);}
 var pct=function(v){return (v*100).toFixed(2)+' %'};var num=function(v){return String(Math.round(v))};
-var d=days(data.daily);var domains=data.sendingDomains.filter(function(g){return g.deliveries>0}).map(function(g){return g.name}).slice(0,8);
-var rateSeries=domains.map(function(name){return {label:name,values:d.map(function(day){var r=data.daily.find(function(x){return x.day===day&&x.sendingDomain===name});return r&&r.complaintRate!=null?r.complaintRate:null})}});
-rateSeries.push({label:'warn '+pct(data.settings.complaintRate.warn),stroke:'#a35d00',dash:[6,4],values:d.map(function(){return data.settings.complaintRate.warn})});
-rateSeries.push({label:'critical '+pct(data.settings.complaintRate.critical),stroke:'#b3261e',dash:[6,4],values:d.map(function(){return data.settings.complaintRate.critical})});
-draw('chart-complaint-rate','Complaint rate per sending domain',d,rateSeries,pct);
-function sum(day,key){return data.daily.filter(function(x){return x.day===day}).reduce(function(a,x){return a+(key==='blocks'?Object.values(x.blocks).reduce(function(p,q){return p+q},0):x[key])},0)}
-draw('chart-bounces','Bounces and complaints per day',d,[{label:'hard bounces',values:d.map(function(x){return sum(x,'hardBounces')})},{label:'soft bounces',values:d.map(function(x){return sum(x,'softBounces')})},{label:'sender-side blocks',values:d.map(function(x){return sum(x,'blocks')})},{label:'complaints',values:d.map(function(x){return sum(x,'complaints')})}],num);
-var bd=days(data.dailyBlocks);var pairs={};data.dailyBlocks.forEach(function(b){if(b.blocks>0)pairs[b.mailboxProvider+' via '+b.vmta]=(pairs[b.mailboxProvider+' via '+b.vmta]||0)+b.blocks});
+var days=uniq(data.daily.map(function(r){return r.day}));
+var domains=data.sendingDomains.filter(function(g){return g.deliveries>0}).map(function(g){return g.name}).slice(0,8);
+var rate=domains.map(function(name){return {label:name,values:days.map(function(day){var r=data.daily.find(function(x){return x.day===day&&x.sendingDomain===name});return r&&r.complaintRate!=null?r.complaintRate:null})}});
+rate.push({label:'warn '+pct(data.settings.complaintRate.warn),stroke:'#a35d00',dash:[6,4],values:days.map(function(){return data.settings.complaintRate.warn})});
+rate.push({label:'critical '+pct(data.settings.complaintRate.critical),stroke:'#b3261e',dash:[6,4],values:days.map(function(){return data.settings.complaintRate.critical})});
+if(days.length)draw('chart-complaint-rate','Complaint rate per sending domain and day',days,DAY,rate,pct);
+var step=data.step==='hour'?HOUR:DAY;var ts=data.timeline.map(function(p){return p.t});
+function blocks(p){return Object.keys(p.blocks).reduce(function(a,k){return a+p.blocks[k]},0)}
+if(ts.length)draw('chart-bounces','Bounces and complaints per '+data.step,ts,step,[{label:'hard bounces',values:data.timeline.map(function(p){return p.hardBounces})},{label:'soft bounces',values:data.timeline.map(function(p){return p.softBounces})},{label:'sender-side blocks',values:data.timeline.map(blocks)},{label:'complaints',values:data.timeline.map(function(p){return p.complaints})}],num);
+var pairs={};data.blockTimeline.forEach(function(b){if(b.blocks>0){var k=b.mailboxProvider+' via '+b.vmta;pairs[k]=(pairs[k]||0)+b.blocks}});
 var top=Object.keys(pairs).sort(function(a,b){return pairs[b]-pairs[a]}).slice(0,8);
 if(top.length===0){document.getElementById('chart-blocks').textContent='No sender-side blocks in this window.'}else{
-draw('chart-blocks','Sender-side blocks by mailbox provider and VirtualMTA',bd,top.map(function(label){return {label:label,values:bd.map(function(day){var r=data.dailyBlocks.find(function(x){return x.day===day&&(x.mailboxProvider+' via '+x.vmta)===label});return r?r.blocks:0})}}),num);}
+draw('chart-blocks','Sender-side blocks by mailbox provider and VirtualMTA per '+data.step,ts,step,top.map(function(label){return {label:label,values:ts.map(function(t){var r=data.blockTimeline.find(function(x){return x.t===t&&(x.mailboxProvider+' via '+x.vmta)===label});return r?r.blocks:0})}}),num);}
 })();
 `;
 

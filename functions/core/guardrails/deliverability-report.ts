@@ -41,11 +41,15 @@ interface DeliverabilityReport {
   mailboxProviders: ReportGroup[];
   vmtas: ReportGroup[];
   jobs: ReportGroup[];
-  /** Per day and sending domain (complaint-rate chart) and per day in total (bounce chart). */
+  /** Per day and sending domain (complaint-rate chart: the rate is judged per day). */
   daily: Array<TrafficCounts & Rates & { day: string; sendingDomain: string }>;
-  /** Sender-side blocks per day and mailbox provider/VirtualMTA pair (block chart). */
-  dailyBlocks: Array<{
-    day: string;
+  /** Time step of the two series below: hours when the data spans at most three days. */
+  step: 'hour' | 'day';
+  /** Totals per step (bounce chart); `t` is the step's start, ISO 8601. */
+  timeline: Array<TrafficCounts & { t: string }>;
+  /** Sender-side blocks per step and mailbox provider/VirtualMTA pair (block chart). */
+  blockTimeline: Array<{
+    t: string;
     mailboxProvider: string;
     vmta: string;
     blocks: number;
@@ -101,16 +105,38 @@ function dailySeries(rows: readonly TrafficRow[]): DeliverabilityReport['daily']
     .sort((a, b) => a.day.localeCompare(b.day) || a.sendingDomain.localeCompare(b.sendingDomain));
 }
 
-function dailyBlockSeries(rows: readonly TrafficRow[]): DeliverabilityReport['dailyBlocks'] {
-  return [...groupCounts(rows, (r) => `${utcDay(r.hour)}\u0000${r.mailboxProvider}\u0000${r.vmta}`).values()]
+/** Hours when the rows span at most three days, else days: enough points either way. */
+function stepOf(rows: readonly TrafficRow[]): { step: 'hour' | 'day'; start: (hour: number) => number } {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const r of rows) {
+    first = Math.min(first, r.hour);
+    last = Math.max(last, r.hour);
+  }
+  if (rows.length === 0 || last - first <= 3 * DAY_MS) return { step: 'hour', start: (h) => h };
+  return { step: 'day', start: (h) => Math.floor(h / DAY_MS) * DAY_MS };
+}
+
+function timelines(
+  rows: readonly TrafficRow[],
+): Pick<DeliverabilityReport, 'step' | 'timeline' | 'blockTimeline'> {
+  const { step, start } = stepOf(rows);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const timeline = [...groupCounts(rows, (r) => String(start(r.hour))).values()]
+    .map(({ first, counts }) => ({ t: iso(start(first.hour)), ...counts }))
+    .sort((a, b) => a.t.localeCompare(b.t));
+  const blockTimeline = [
+    ...groupCounts(rows, (r) => `${start(r.hour)}\u0000${r.mailboxProvider}\u0000${r.vmta}`).values(),
+  ]
     .map(({ first, counts }) => ({
-      day: utcDay(first.hour),
+      t: iso(start(first.hour)),
       mailboxProvider: first.mailboxProvider,
       vmta: first.vmta,
       blocks: blockTotal(counts),
       attempts: attempts(counts),
     }))
-    .sort((a, b) => a.day.localeCompare(b.day) || a.mailboxProvider.localeCompare(b.mailboxProvider));
+    .sort((a, b) => a.t.localeCompare(b.t) || a.mailboxProvider.localeCompare(b.mailboxProvider));
+  return { step, timeline, blockTimeline };
 }
 
 function buildDeliverabilityReport(input: ReportInputs): DeliverabilityReport {
@@ -132,7 +158,7 @@ function buildDeliverabilityReport(input: ReportInputs): DeliverabilityReport {
     vmtas: groupsBy(rows, (r) => r.vmta),
     jobs: groupsBy(rows, (r) => r.job),
     daily: dailySeries(rows),
-    dailyBlocks: dailyBlockSeries(rows),
+    ...timelines(rows),
     guardrails,
     settings,
     unsubscribes: { byProvider: input.unsubscribesByProvider },
