@@ -11,16 +11,20 @@ import {
   type DeliverabilityReport,
 } from '#core/guardrails/deliverability-report.ts';
 import { describeTrip, guardrailSettings } from '#core/guardrails/guardrails.ts';
+import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { renderReportHtml } from './report-html.ts';
 
 const USAGE =
-  'usage: pmta-bounce report [--state F] [--config F] [--since DATE] [--until DATE] [--json] [--html FILE]';
+  'usage: pmta-bounce report [--state F | --table NAME [--region R] [--endpoint URL]] [--config F] [--since DATE] [--until DATE] [--json] [--html FILE]';
 
 const OPTIONS = {
   state: { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
   config: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
@@ -79,6 +83,37 @@ function terminalTable(report: DeliverabilityReport): string {
   return `${out.join('\n')}\n`;
 }
 
+type ClosableTrafficStore = TrafficStore & { close(): Promise<void> };
+
+/** The local state file, or with --table the deployed DynamoDB table (standard AWS credentials). */
+async function openTrafficStore(
+  values: {
+    state?: string | undefined;
+    table?: string | undefined;
+    region?: string | undefined;
+    endpoint?: string | undefined;
+  },
+  io: CliIo,
+): Promise<ClosableTrafficStore | undefined> {
+  if (values.table) {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+    const { createDynamoDbTrafficStore } = await import('#adapters/dynamodb/dynamodb-traffic-store.ts');
+    const client = new DynamoDBClient({
+      ...(values.region ? { region: values.region } : {}),
+      ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+    });
+    const store = createDynamoDbTrafficStore(DynamoDBDocumentClient.from(client), values.table, io.now);
+    return { ...store, close: async () => client.destroy() };
+  }
+  const statePath = values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
+  if (!existsSync(statePath)) {
+    io.stderr.write(`pmta-bounce report: no state at ${statePath} (run process first, or pass --state)\n`);
+    return undefined;
+  }
+  return new SqliteTrafficStore(statePath, { readonly: true });
+}
+
 async function reportCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs({ args: argv, allowPositionals: false, options: OPTIONS });
   if (args.values.help) {
@@ -95,12 +130,8 @@ async function reportCommand(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.usage;
   }
   const { config } = loadConfigFile(args.values.config, io.env);
-  const statePath = args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
-  if (!existsSync(statePath)) {
-    io.stderr.write(`pmta-bounce report: no state at ${statePath} (run process first, or pass --state)\n`);
-    return ExitCode.usage;
-  }
-  const store = new SqliteTrafficStore(statePath, { readonly: true });
+  const store = await openTrafficStore(args.values, io);
+  if (!store) return ExitCode.usage;
   let report: DeliverabilityReport;
   try {
     report = buildDeliverabilityReport({

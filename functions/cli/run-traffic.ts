@@ -1,7 +1,7 @@
 /**
  * Deliverability counting for one `process` run (docs/guardrails.md): each decided batch is tallied
  * and added to the state's hourly aggregates; at the end the guardrails are judged over the days the
- * run touched. A dry run tallies in memory only and judges what it saw.
+ * run touched. A dry run keeps its aggregates in memory only and judges what it saw.
  */
 import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import type { Config } from '#core/config-schema.ts';
@@ -15,6 +15,7 @@ import {
 import { createMailboxProviderTable } from '#core/guardrails/mailbox-provider.ts';
 import { tallyRecords } from '#core/guardrails/tally-records.ts';
 import { TrafficTally } from '#core/guardrails/traffic.ts';
+import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 
 interface RunTraffic {
@@ -25,37 +26,36 @@ interface RunTraffic {
   close(): Promise<void>;
 }
 
-function createRunTraffic(config: Config, statePath: string, dryRun: boolean): RunTraffic {
+function dryRunTraffic(config: Config): RunTraffic {
   const tally = new TrafficTally(createMailboxProviderTable(config.guardrails.mailboxProviders));
   const hard = new Set<string>(config.policy.hardCategories);
-  const store = dryRun ? undefined : new SqliteTrafficStore(statePath);
+  return {
+    add: async (outcomes, rows) => tallyRecords(outcomes, rows, tally, hard),
+    finish: async () => evaluateGuardrails(tally.entries(), guardrailSettings(config.guardrails)),
+    close: async () => {},
+  };
+}
+
+function createRunTraffic(config: Config, statePath: string, dryRun: boolean): RunTraffic {
+  if (dryRun) return dryRunTraffic(config);
+  const store = new SqliteTrafficStore(statePath);
+  const count = createTrafficCounter(config, store);
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   return {
     async add(outcomes, rows) {
-      tallyRecords(outcomes, rows, tally, hard);
-      if (!store) return; // a dry run keeps its aggregates in memory (bounded by their keys)
-      const batch = tally.entries();
-      tally.clear();
-      for (const row of batch) {
+      for (const row of await count(outcomes, rows)) {
         first = Math.min(first, row.hour);
         last = Math.max(last, row.hour);
       }
-      await store.addTraffic(batch);
     },
     async finish() {
-      const settings = guardrailSettings(config.guardrails);
-      if (!store) return evaluateGuardrails(tally.entries(), settings);
       if (first > last) return [];
-      const rows = await store.trafficRows(
-        Math.floor(first / DAY_MS) * DAY_MS,
-        Math.floor(last / DAY_MS + 1) * DAY_MS,
-      );
-      return evaluateGuardrails(rows, settings);
+      const dayStart = Math.floor(first / DAY_MS) * DAY_MS;
+      const rows = await store.trafficRows(dayStart, Math.floor(last / DAY_MS + 1) * DAY_MS);
+      return evaluateGuardrails(rows, guardrailSettings(config.guardrails));
     },
-    async close() {
-      await store?.close();
-    },
+    close: () => store.close(),
   };
 }
 

@@ -32,7 +32,11 @@ function time(minute: number, hour = 8): string {
   return `2026-11-20 ${String(hour).padStart(2, '0')}:${m}:00+0000`;
 }
 
-function trafficScenario(): { csv: string; expected: typeof expected } {
+function trafficScenario(): {
+  csv: string;
+  sections: Array<{ header: string; lines: string[] }>;
+  expected: typeof expected;
+} {
   const b: string[] = [B_HEADER];
   const f: string[] = [F_HEADER];
   let n = 0;
@@ -63,7 +67,14 @@ function trafficScenario(): { csv: string; expected: typeof expected } {
     b.push(
       `d,${time(i, 10)},${orig},fine${i}@gmail.com,relayed,2.0.0 (success),smtp;250 2.0.0 OK,,${BURST.vmta},job-burst`,
     );
-  return { csv: `${[...b, ...f].join('\n')}\n`, expected };
+  return {
+    csv: `${[...b, ...f].join('\n')}\n`,
+    sections: [
+      { header: B_HEADER, lines: b.slice(1) },
+      { header: F_HEADER, lines: f.slice(1) },
+    ],
+    expected,
+  };
 }
 
 const expected = {

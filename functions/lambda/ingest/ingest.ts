@@ -21,6 +21,7 @@ import {
   type EnvelopeCodec,
   envelopeRecords,
 } from '#core/envelope/envelope.ts';
+import type { TrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
 import { complaintNotice, type PostmasterNotice } from '#core/notice-store.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
@@ -42,6 +43,8 @@ interface IngestDeps {
   accountingFields?: readonly string[] | undefined;
   /** Messages processed in parallel (each one's store calls are batched already). */
   concurrency?: number;
+  /** Deliverability counts (docs/guardrails.md); undefined in tests that do not need them. */
+  countTraffic?: TrafficCounter | undefined;
   /** Records postmaster notices for the digest; undefined when `notify` is not configured. */
   notices?: ((notices: PostmasterNotice[]) => Promise<void>) | undefined;
 }
@@ -155,6 +158,8 @@ async function ingestAccountingMessage(record: SQSRecord, deps: IngestDeps): Pro
     const sentAt = Number(record.attributes?.SentTimestamp);
     await deps.notices(complaintNotices(outcomes, result, sentAt > 0 ? sentAt : deps.now()));
   }
+  // Keyed by the message's source, so a redelivered message replaces its own counts.
+  await deps.countTraffic?.(outcomes, result.rows, source.replaceAll('#', '_'));
   // State is written before the actions are sent: if sending fails the message comes back, and
   // the store answers `pending` for those subjects, so the actions are emitted again.
   await deps.actions.send(result.actions);
