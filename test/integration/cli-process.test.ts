@@ -78,6 +78,7 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       rejected: 1,
       failed: 0,
       providerCalls: {},
+      guardrails: [],
     });
     const second = await cli(['process', file, '--state', state, '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({

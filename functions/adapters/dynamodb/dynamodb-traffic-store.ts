@@ -79,9 +79,9 @@ function groupByDay(rows: readonly TrafficRow[]): Map<string, TrafficRow[]> {
   const days = new Map<string, TrafficRow[]>();
   for (const row of rows) {
     const day = dayOf(row.hour);
-    let list = days.get(day);
-    if (!list) days.set(day, (list = []));
-    list.push(row);
+    const list = days.get(day);
+    if (list) list.push(row);
+    else days.set(day, [row]);
   }
   return days;
 }
