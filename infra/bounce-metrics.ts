@@ -32,6 +32,10 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   endToEndLatency: 'act',
   actionsFailed: 'act',
   inboundUnsubscribes: 'unsub',
+  deliveries: 'ingest',
+  complaints: 'ingest',
+  attempts: 'ingest',
+  blocks: 'ingest',
 };
 
 interface BounceMetricOptions {

@@ -128,6 +128,8 @@ const guardrailsSchema = z
       .default({}),
     /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
     sendingDomains: z.array(domainName).max(50).default([]),
+    /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
+    vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
   })
   .strict();
 type GuardrailsConfig = z.infer<typeof guardrailsSchema>;

@@ -25,6 +25,14 @@ const METRICS = {
   actionsFailed: 'ActionsFailed',
   /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
   inboundUnsubscribes: 'InboundUnsubscribes',
+  /** Deliveries (`d` records), dimension SendingDomain (configured ones, else `other`). */
+  deliveries: 'Deliveries',
+  /** Complaints (`f` reports that are complaints), dimension SendingDomain. */
+  complaints: 'Complaints',
+  /** Delivery attempts with a verdict, dimensions MailboxProvider and Vmta (configured, else `other`). */
+  attempts: 'Attempts',
+  /** Sender-side blocks, dimensions MailboxProvider and Vmta. */
+  blocks: 'Blocks',
 } as const;
 
 const DIMENSIONS = {
@@ -34,6 +42,9 @@ const DIMENSIONS = {
   provider: 'Provider',
   outcome: 'Outcome',
   verdict: 'Verdict',
+  sendingDomain: 'SendingDomain',
+  mailboxProvider: 'MailboxProvider',
+  vmta: 'Vmta',
 } as const;
 
 export { DIMENSIONS, METRIC_NAMESPACE, METRICS };

@@ -229,6 +229,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       accountingFields: config.accounting.fields,
       notices: noticeRecorder(config, clients, settings.table),
       countTraffic: createTrafficCounter(config, createDynamoDbTrafficStore(clients.dynamo, settings.table)),
+      guardrails: config.guardrails,
     };
   });
   return { logger, metrics, deps };

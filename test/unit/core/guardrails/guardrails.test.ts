@@ -8,6 +8,7 @@ import {
   TrafficTally,
   trafficClassOf,
 } from '#core/guardrails/traffic.ts';
+import { trafficMetrics } from '#core/guardrails/traffic-metrics.ts';
 
 const HOUR = Date.UTC(2026, 10, 20, 10);
 const hard = new Set(['bad-mailbox', 'bad-domain']);
@@ -145,10 +146,32 @@ describe('guardrails', () => {
         blockSpike: { percent: 25, minAttempts: 10 },
         mailboxProviders: {},
         sendingDomains: [],
+        vmtas: [],
       }),
     ).toEqual({
       complaintRate: { warn: 0.002, critical: 0.005 },
       blockSpike: { share: 0.25, minAttempts: 10 },
     });
+  });
+});
+
+describe('traffic metrics', () => {
+  it('keeps listed sending domains and VirtualMTAs, folds the rest into other, and sums', () => {
+    const metrics = trafficMetrics(
+      [
+        row({ sendingDomain: 'news.example.com', deliveries: 10, complaints: 1, vmta: 'v1' }),
+        row({ sendingDomain: 'x.example.org', deliveries: 5, vmta: 'v9', blocks: { 'spam-related': 2 } }),
+        row({ sendingDomain: 'y.example.org', deliveries: 3, vmta: 'v8' }),
+      ],
+      { sendingDomains: ['News.Example.com'], vmtas: ['v1'] },
+    );
+    expect(metrics).toEqual([
+      { metric: 'deliveries', dimensions: { sendingDomain: 'news.example.com' }, value: 10 },
+      { metric: 'complaints', dimensions: { sendingDomain: 'news.example.com' }, value: 1 },
+      { metric: 'attempts', dimensions: { mailboxProvider: 'gmail', vmta: 'v1' }, value: 10 },
+      { metric: 'deliveries', dimensions: { sendingDomain: 'other' }, value: 8 },
+      { metric: 'attempts', dimensions: { mailboxProvider: 'gmail', vmta: 'other' }, value: 10 },
+      { metric: 'blocks', dimensions: { mailboxProvider: 'gmail', vmta: 'other' }, value: 2 },
+    ]);
   });
 });
