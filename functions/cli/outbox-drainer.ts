@@ -4,10 +4,10 @@
  * outage), so an unsubscribe answered with 200 reaches the provider later without anyone running
  * `retry`. Parked actions (a permanent provider error) wait for `retry`, as everywhere else.
  */
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import { type ActionOutbox, settleAction } from '#core/act/action-outbox.ts';
+import { runAction } from '#core/act/run-action.ts';
 import type { ListProvider } from '#core/list-provider.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
-import { runOutboxActions } from './outbox-runner.ts';
 
 interface OutboxDrainerDeps {
   providers: ReadonlyMap<string, ListProvider>;
@@ -17,8 +17,18 @@ interface OutboxDrainerDeps {
   log: (line: string) => void;
   /** Pauses between passes while something is pending (ms); the last one repeats. */
   backoffMs?: readonly number[] | undefined;
+  concurrency?: number | undefined;
+  /** True while requests are arriving: provider work waits (the foreground answers first). */
+  busy?: (() => boolean) | undefined;
 }
 
+/**
+ * Few actions at once: each settles with synchronous SQLite writes on the event loop that also
+ * answers requests, so the background must not crowd the foreground (docs/benchmarks.md, "serve").
+ */
+const DRAIN_CONCURRENCY = 4;
+/** The longest one action waits for a quiet moment: a steady stream of requests slows it, never stops it. */
+const MAX_DEFER_MS = 5_000;
 const DEFAULT_BACKOFF_MS = [2_000, 10_000, 30_000, 120_000, 600_000];
 
 interface OutboxDrainer {
@@ -38,14 +48,30 @@ function createOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrainer {
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
 
+  /** Waits while requests are being answered, at most MAX_DEFER_MS per action (never starves). */
+  const yieldToForeground = async (): Promise<void> => {
+    const until = Date.now() + MAX_DEFER_MS;
+    while (deps.busy?.() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  };
+
   const pass = async (): Promise<void> => {
     const actions = deps.outbox.pending();
     let incomplete = 0;
-    await runOutboxActions(actions, deps, (result) => {
-      if (!result.complete) incomplete += 1;
-      for (const o of result.outcomes)
-        deps.log(`one-click: ${o.provider} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
-    });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < actions.length && !stopped) {
+        const action = actions[next++]!;
+        await yieldToForeground();
+        const result = await runAction(action, deps.providers, deps.store, deps.now);
+        settleAction(result, deps.outbox, deps.now());
+        if (!result.complete) incomplete += 1;
+        for (const o of result.outcomes)
+          deps.log(`one-click: ${o.provider} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(deps.concurrency ?? DRAIN_CONCURRENCY, actions.length) }, worker),
+    );
     failures = incomplete > 0 ? failures + 1 : 0;
   };
 

@@ -17,6 +17,8 @@ import { createOutboxDrainer } from './outbox-drainer.ts';
 const USAGE =
   'usage: pmta-bounce serve [--config F] [--state F] [--listen HOST:PORT]  (default 127.0.0.1:8025)';
 const DEFAULT_LISTEN = '127.0.0.1:8025';
+/** A request within this many ms means "busy": provider calls wait (outbox-drainer.ts). */
+const BUSY_MS = 50;
 
 interface ServeOptions {
   /** Resolves to stop the server (tests); default: SIGINT or SIGTERM. */
@@ -81,8 +83,13 @@ async function serveCommand(argv: string[], io: CliIo, options: ServeOptions = {
   const statePath = values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
   const runtime = createLocalRuntime(config, { statePath, dryRun: false });
   const log = (line: string) => io.stderr.write(`${line}\n`);
-  const drainer = createOutboxDrainer({ ...runtime, now: io.now, log });
+  let lastRequestAt = 0;
+  const busy = () => Date.now() - lastRequestAt < BUSY_MS;
+  const drainer = createOutboxDrainer({ ...runtime, now: io.now, log, busy });
   const server = createOneClickServer(serverDeps(config, runtime, io, () => drainer.kick()));
+  server.on('request', () => {
+    lastRequestAt = Date.now();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, resolve);
