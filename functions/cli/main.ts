@@ -40,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
+  headers: async (argv, io) => (await import('./headers-command.ts')).headersCommand(argv, io),
   serve: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
   redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
