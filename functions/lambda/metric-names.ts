@@ -32,6 +32,8 @@ const METRICS = {
   inboundUnsubscribes: 'InboundUnsubscribes',
   /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
   unsubscribeRateLimited: 'UnsubscribeRateLimited',
+  /** One-click HTTP requests (unsub-http), dimension Verdict (accepted, rate-limited, 400, 403, 404, 405). */
+  oneClickRequests: 'OneClickRequests',
   /** Deliveries (`d` records), dimension SendingDomain (configured ones, else `other`). */
   deliveries: 'Deliveries',
   /** Complaints (`f` reports that are complaints), dimension SendingDomain. */

@@ -11,10 +11,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { aes256GcmCipher } from '#adapters/crypto/aes-256-gcm.ts';
 import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createDynamoDbRateCounter } from '#adapters/dynamodb/dynamodb-rate-counter.ts';
@@ -30,6 +32,7 @@ import type { Log } from './log-port.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
 import type { PostmasterDigestDeps } from './notify/notify.ts';
 import type { InboundUnsubscribeDeps } from './unsub/unsub.ts';
+import type { OneClickHttpDeps } from './unsub-http/unsub-http.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -101,8 +104,8 @@ interface Wiring<D> {
 }
 
 /** Throws at cold start when the stack forgot something or the configuration is invalid. */
-function createUnsubWiring(env: Env = process.env): Wiring<InboundUnsubscribeDeps> {
-  const config = parseConfigWithoutSecrets(env[ENV.CONFIG_JSON] ?? '{}', env);
+function createUnsubWiring(env: Env = process.env, signingVars: Env = {}): Wiring<InboundUnsubscribeDeps> {
+  const config = parseConfigWithoutSecrets(env[ENV.CONFIG_JSON] ?? '{}', { ...env, ...signingVars });
   const table = required(env, ENV.TABLE_NAME);
   const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
   const logger = new Logger({ serviceName: 'pmta-bounce-unsub' });
@@ -122,6 +125,61 @@ function createUnsubWiring(env: Env = process.env): Wiring<InboundUnsubscribeDep
       now: () => Date.now(),
     },
   };
+}
+
+/**
+ * unsub-http: like unsub, plus the AES-256-GCM cipher for sealed addresses. `signingVars` are the
+ * `${NAME}` values of the signing secret (ENV.SIGNING_SECRET_ARN), loaded by the handler at cold
+ * start: the signing keys never sit in the function's environment, and the provider secret is
+ * never read.
+ */
+function createUnsubHttpWiring(env: Env = process.env, signingVars: Env = {}): Wiring<OneClickHttpDeps> {
+  const config = parseConfigWithoutSecrets(env[ENV.CONFIG_JSON] ?? '{}', { ...env, ...signingVars });
+  const table = required(env, ENV.TABLE_NAME);
+  const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
+  const logger = new Logger({ serviceName: 'pmta-bounce-unsub-http' });
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'pmta-bounce-unsub-http' });
+  const sqs = new SQSClient(clientOptions(env, env[ENV.SQS_ENDPOINT] || undefined));
+  const documents = documentClient(env);
+  const { signing, oneClick } = config.unsubscribe;
+  return {
+    logger,
+    metrics,
+    deps: {
+      settings: {
+        keys: signing?.keys,
+        hmac: hmacSha256,
+        cipher: aes256GcmCipher,
+        listNames: oneClick.listNames,
+        router: createRouter(config.providers),
+        scope: config.policy.unsubscribeScope,
+      },
+      limits: { windowMs: oneClick.rateLimit.windowSeconds * 1000, ...oneClick.rateLimit },
+      store: new DynamoDbSuppressionStore({ client: documents, table }),
+      rateCounter: createDynamoDbRateCounter(documents, table),
+      actions: createSqsActionSender(sqs, queueUrl),
+      metrics: createEmfMetricSink(metrics),
+      log: asLog(logger),
+      now: () => Date.now(),
+    },
+  };
+}
+
+/** The signing secret's JSON object {"NAME": "value"} (ENV.SIGNING_SECRET_ARN); {} when unset. */
+async function signingSecretValues(env: Env = process.env): Promise<Env> {
+  const arn = env[ENV.SIGNING_SECRET_ARN];
+  if (!arn) return {};
+  const client = new SecretsManagerClient(clientOptions(env, undefined));
+  const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(out.SecretString ?? '{}');
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(ENV.SIGNING_SECRET_ARN, 'the secret is not a JSON object of NAME: value');
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
 }
 
 function createNotifyWiring(env: Env = process.env): Wiring<PostmasterDigestDeps> {
@@ -144,4 +202,11 @@ function createNotifyWiring(env: Env = process.env): Wiring<PostmasterDigestDeps
 }
 
 export type { Wiring };
-export { createNotifyWiring, createUnsubWiring, NOTIFY_ENV, parseConfigWithoutSecrets };
+export {
+  createNotifyWiring,
+  createUnsubHttpWiring,
+  createUnsubWiring,
+  NOTIFY_ENV,
+  parseConfigWithoutSecrets,
+  signingSecretValues,
+};

@@ -6,11 +6,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
-import { createUnsubWiring } from '../unsub-notify-wiring.ts';
+import { createUnsubWiring, signingSecretValues } from '../unsub-notify-wiring.ts';
 import { handleInboundUnsubscribeEvent } from './unsub.ts';
 
 // Cold start: environment and configuration checked, clients built once.
-const wiring = createUnsubWiring(process.env);
+// The signing keys come from their own secret (never the provider secret, which only act reads).
+const wiring = createUnsubWiring(process.env, await signingSecretValues(process.env));
 let coldStart = true;
 
 const handler = middy<SESEvent>()
