@@ -28,6 +28,7 @@ import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES, TABLE_SCHEMA } from '#lambda/env.ts';
 import type { StackConfig } from './config.ts';
 import { BounceFunction } from './constructs/bounce-function.ts';
+import { OneClickEndpoint } from './constructs/one-click-endpoint.ts';
 import { OperationsAlarms } from './constructs/operations-alarms.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { QueueConsumerFunction } from './constructs/queue-consumer-function.ts';
@@ -137,6 +138,27 @@ class BounceHandlerStack extends Stack {
     };
     const functions: Record<string, BounceFunction> = { Ingest: ingest, Act: act };
 
+    // The signing keys of unsubscribe addresses and links: their own secret, read by unsub and
+    // unsub-http only (act keeps the provider secret to itself).
+    const signingSecret = config.unsubscribe.signing
+      ? new Secret(this, 'SigningSecret', {
+          description:
+            'pmta-bounce unsubscribe signing keys: JSON object {"NAME": "value"} for each ${NAME} in unsubscribe.signing',
+          generateSecretString: {
+            secretStringTemplate: '{}',
+            generateStringKey: 'unset',
+            excludePunctuation: true,
+          },
+        })
+      : undefined;
+    if (signingSecret)
+      Validations.of(signingSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Signing keys rotate by adding a key to unsubscribe.signing and retiring the old one after its ' +
+          'mails are old (docs/unsubscribe.md): an operator step in the configuration, not a rotation Lambda.',
+      });
+
     // --- Unsubscribe mail through SES ---------------------------------------------------------
     let ruleSetName: string | undefined;
     if (config.unsubscribe.domains.length > 0) {
@@ -149,6 +171,7 @@ class BounceHandlerStack extends Stack {
       });
       // unsub reads only routing keys of providers: no credentials, so no access to the secret.
       unsub.bindTable(table).bindActionsQueue(act.queue).bindConfig(configJson);
+      if (signingSecret) unsub.bindSigningSecret(signingSecret);
       // SES invokes asynchronously: after Lambda's retries the event lands here, never lost.
       const unsubDlq = new Queue(this, 'UnsubFailedEvents', {
         encryption: QueueEncryption.SQS_MANAGED,
@@ -176,6 +199,19 @@ class BounceHandlerStack extends Stack {
         scanEnabled: true,
         actions: [new LambdaAction({ function: unsub.function, invocationType: LambdaInvocationType.EVENT })],
       });
+    }
+
+    // --- One-click unsubscribe over HTTPS (RFC 8058) ----------------------------------------------
+    if (config.unsubscribe.oneClick.functionUrl) {
+      const oneClick = new OneClickEndpoint(this, 'OneClick', {
+        ...common,
+        entry: entry('unsub-http'),
+        table,
+        actionsQueue: act.queue,
+        configJson,
+        signingSecret,
+      });
+      functions.UnsubHttp = oneClick.function;
     }
 
     // --- Postmaster digests -------------------------------------------------------------------

@@ -62,6 +62,8 @@ const unsubscribeSecurityShape = {
       baseUrl: z.url({ protocol: /^https?$/ }).optional(),
       /** Names shown on the page by list id; `*` for any other list. */
       listNames: z.record(z.string().max(64), z.string().min(1).max(120)).default({}),
+      /** AWS: deploy unsub-http behind a Lambda Function URL (its URL is a stack output). */
+      functionUrl: z.boolean().default(false),
       /** Take the client from the first X-Forwarded-For address (only behind your own proxy). */
       trustForwardedFor: z.boolean().default(false),
       rateLimit: z
@@ -84,6 +86,7 @@ interface UnsubscribeSecurityConfig {
   oneClick: {
     baseUrl?: string | undefined;
     listNames: Record<string, string>;
+    functionUrl: boolean;
     trustForwardedFor: boolean;
     rateLimit: { windowSeconds: number; perClient: number; global: number };
   };

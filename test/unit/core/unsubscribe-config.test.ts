@@ -28,6 +28,7 @@ describe('unsubscribe section', () => {
       rateLimit: { windowMinutes: 10, perSenderDomain: 300, global: 2000 },
       oneClick: {
         listNames: {},
+        functionUrl: false,
         trustForwardedFor: false,
         rateLimit: { windowSeconds: 60, perClient: 60, global: 60_000 },
       },
