@@ -76,6 +76,7 @@ class OperationsDashboard extends Construct {
         [
           byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes'),
           byDimension('unsubscribeRateLimited', DIMENSIONS.scope, 'UnsubscribeRateLimited'),
+          byDimension('oneClickRequests', DIMENSIONS.verdict, 'OneClickRequests'),
         ],
       ),
     );
