@@ -4,6 +4,7 @@
  * handler). Add an entry here; sandbox.ts needs no change.
  */
 import { fakeProvidersExtension } from './fake-providers.ts';
+import { oneClickExtension } from './one-click-extension.ts';
 import type { SandboxContext, SandboxPoller } from './runtime.ts';
 import { sesInboxExtension } from './ses-inbox-extension.ts';
 
@@ -41,7 +42,7 @@ interface SandboxExtension {
   ): Promise<PreparedExtension | undefined>;
 }
 
-const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension, sesInboxExtension];
+const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension, sesInboxExtension, oneClickExtension];
 
 export type { PreparedExtension, SandboxExtension };
 export { SANDBOX_EXTENSIONS };
