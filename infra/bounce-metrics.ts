@@ -36,6 +36,7 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   inboundUnsubscribes: 'unsub',
   unsubscribeRateLimited: 'unsub',
   oneClickRequests: 'unsubHttp',
+  pendingUnsubscribeAge: 'act',
   deliveries: 'ingest',
   complaints: 'ingest',
   attempts: 'ingest',
