@@ -345,6 +345,7 @@ describe('observability', () => {
         'AlarmsUnsubDeadLetterQueueNotEmpty',
         'AlarmsUnsubFunctionErrors',
         'AlarmsUnsubscribeRateLimited',
+        'AlarmsUnsubscribeOlderThan24h',
       ].sort(),
     );
     const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
