@@ -136,7 +136,7 @@ function csvParseWhole(data: Buffer): Array<{ line: number; fields: string[] }> 
     record_delimiter: '\n',
     skip_empty_lines: true,
     info: true,
-  }) as Array<{ record: string[]; info: { lines: number; raw?: string } }>;
+  }) as unknown as Array<{ record: string[]; info: { lines: number; raw?: string } }>;
   return records.map((r) => ({ line: r.info.lines, fields: r.record }));
 }
 
