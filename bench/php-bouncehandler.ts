@@ -46,16 +46,16 @@ const BOUNCES: ReadonlyArray<readonly [string, string, string]> = [
   ['bad-domain', '5.1.2 (bad destination system: no such domain)', 'smtp;550 5.1.2 Host unknown'],
   [
     'inactive-mailbox',
-    '5.2.1 (mailbox disabled, not accepting messages)',
+    '"5.2.1 (mailbox disabled, not accepting messages)"',
     '"smtp;550 5.2.1 The email account that you tried to reach is disabled."',
   ],
   ['quota-issues', '5.2.2 (mailbox full)', '"smtp;552 5.2.2 Mailbox full, quota exceeded"'],
   [
     'spam-related',
-    '5.7.1 (delivery not authorized, message refused)',
+    '"5.7.1 (delivery not authorized, message refused)"',
     '"smtp;550 5.7.1 Message rejected as spam, see ""policy"""',
   ],
-  ['policy-related', '5.7.1 (delivery not authorized, message refused)', 'smtp;554 5.7.1 Policy violation'],
+  ['policy-related', '"5.7.1 (delivery not authorized, message refused)"', 'smtp;554 5.7.1 Policy violation'],
   ['message-expired', '4.4.7 (delivery time expired)', 'smtp;421 4.4.7 message expired'],
 ];
 
