@@ -2,22 +2,36 @@
  * Composition root of local mode: configuration → SQLite store, provider adapters, router and
  * classifier. Shared by the `pmta-bounce` commands.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import type { Action } from '#core/act/action.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
 import type { ListProvider } from '#core/list-provider.ts';
+import type { SuppressionStore } from '#core/suppression-store.ts';
 import { providerRegistry } from '#providers/index.ts';
 import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
+/** The state local mode needs beyond the port: rejects, the outbox, batch transactions. */
+interface LocalStateStore extends SuppressionStore {
+  recordRejects(
+    rejects: ReadonlyArray<{ line: number; raw: string; reason: string }>,
+    source: string,
+    at: number,
+  ): void;
+  enqueueActions(actions: readonly Action[]): void;
+  completeAction(subject: string): void;
+  pendingActions(): Action[];
+  inTransaction<T>(work: () => Promise<T>): Promise<T>;
+}
+
 interface LocalRuntime {
   config: Config;
-  store: SqliteSuppressionStore;
+  store: LocalStateStore;
   providers: Map<string, ListProvider>;
   router: Router;
   classifier: Classifier;
@@ -42,15 +56,9 @@ function createProviders(config: Config, log?: (event: ProviderLogEvent) => void
 }
 
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
-  // A dry run writes to a throwaway file (not :memory:) so memory stays flat on huge inputs.
-  const scratch = options.dryRun ? mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-')) : undefined;
-  const store = scratch
-    ? new SqliteSuppressionStore({
-        path: join(scratch, 'state.db'),
-        audit: false,
-        scratch: true,
-        basePath: existsSync(options.statePath) ? options.statePath : undefined,
-      })
+  // A dry run keeps its own decisions in memory and only reads the real state.
+  const store: LocalStateStore = options.dryRun
+    ? new DryRunSuppressionStore(existsSync(options.statePath) ? options.statePath : undefined)
     : new SqliteSuppressionStore({ path: options.statePath });
   const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
   return {
@@ -59,12 +67,9 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier(),
-    close: async () => {
-      await store.close();
-      if (scratch) rmSync(scratch, { recursive: true, force: true });
-    },
+    close: () => store.close(),
   };
 }
 
-export type { LocalRuntime, LocalRuntimeOptions };
+export type { LocalRuntime, LocalRuntimeOptions, LocalStateStore };
 export { createLocalRuntime, createProviders, DEFAULT_STATE_PATH };

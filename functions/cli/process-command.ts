@@ -10,13 +10,20 @@ import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import type { Action } from '#core/act/action.ts';
 import { type ActionResult, runAction } from '#core/act/run-action.ts';
+import type { Config } from '#core/config-schema.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './local-runtime.ts';
-import { countAction, countRow, emptySummary, formatSummary } from './process-summary.ts';
+import {
+  countAction,
+  countRow,
+  emptySummary,
+  formatSummary,
+  type ProcessSummary,
+} from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
 
@@ -84,8 +91,173 @@ function parseProcessArgs(argv: string[]) {
   return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
 }
 
+type ProcessArgs = ReturnType<typeof parseProcessArgs>;
+
+/** Inputs that cannot be read (missing, a directory) are usage errors before anything runs. */
+function checkInputs(inputs: readonly string[], io: CliIo): boolean {
+  for (const input of inputs) {
+    if (input === '-') continue;
+    let directory = false;
+    try {
+      // A directory would fail later, mid-run, with EISDIR; pipes and devices are fine.
+      directory = statSync(input).isDirectory();
+    } catch {
+      io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
+      return false;
+    }
+    if (directory) {
+      io.stderr.write(`pmta-bounce process: cannot read ${input} (a directory)\n`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Output files are opened before anything is processed: an unwritable path is a usage error,
+ * not an 'error' event (report) or a throw (log file) that kills the run halfway.
+ * Returns the report's descriptor (or undefined), or false after a usage error.
+ */
+function openOutputs(args: ProcessArgs, statePath: string, io: CliIo): number | undefined | false {
+  for (const output of [args.values.report, args.values.logfile]) {
+    // Opening the report truncates its file: pointed at the state, it would wipe the state.
+    if (output && resolve(output) === resolve(statePath)) {
+      io.stderr.write(`pmta-bounce process: ${output} is the state file; choose another path\n`);
+      return false;
+    }
+  }
+  let opening = args.values.logfile;
+  try {
+    if (opening) appendFileSync(opening, '');
+    opening = args.values.report;
+    return opening ? openSync(opening, 'w') : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    io.stderr.write(`pmta-bounce process: cannot write ${opening} (${code})\n`);
+    return false;
+  }
+}
+
+/** One run over its inputs: what every step shares. */
+interface ProcessRun {
+  io: CliIo;
+  runtime: LocalRuntime;
+  config: Config;
+  dryRun: boolean;
+  multipleInputs: boolean;
+  log: RunLog;
+  report: Writable | undefined;
+  summary: ProcessSummary;
+  progress: ReturnType<typeof createProgressBar> | undefined;
+  bytesRead: number;
+  onResult(result: ActionResult): void;
+}
+
+/** Decides one batch of parsed records, writes state, the report and the log, then acts. */
+async function processBatch(run: ProcessRun, outcomes: ParseOutcome[], source: string): Promise<void> {
+  const { io, runtime, dryRun } = run;
+  // One transaction per batch: decisions, rejects and the outbox commit together, before any call.
+  const result = await runtime.store.inTransaction(async () => {
+    const decided = await decideRecords(outcomes, {
+      classifier: runtime.classifier,
+      policy: run.config.policy,
+      router: runtime.router,
+      store: runtime.store,
+      now: io.now,
+    });
+    if (decided.rejects.length > 0) runtime.store.recordRejects(decided.rejects, source, io.now());
+    if (!dryRun && decided.actions.length > 0) runtime.store.enqueueActions(decided.actions);
+    return decided;
+  });
+  for (const row of result.rows) {
+    countRow(run.summary, row);
+    logRow(run.log, row);
+    if (run.report) {
+      const line = run.multipleInputs ? { file: source, ...row } : row;
+      await writeLine(run.report, `${jsonLine(line)}\n`);
+    }
+  }
+  if (!dryRun && result.actions.length > 0) await runActions(result.actions, runtime, io.now, run.onResult);
+  run.progress?.update(run.summary.records, run.bytesRead);
+}
+
+/** Streams one input through the reader in batches. */
+async function processInput(run: ProcessRun, input: string): Promise<void> {
+  const source = input === '-' ? 'stdin' : input;
+  let batch: ParseOutcome[] = [];
+  const reader = createAccountingReader({ fields: run.config.accounting.fields }, (o) => batch.push(o));
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const outcomes = batch;
+    batch = [];
+    await processBatch(run, outcomes, source);
+  };
+  const stream: Readable =
+    input === '-' ? run.io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    run.bytesRead += buf.length;
+    reader.write(buf);
+    // A pipe delivers records as PowerMTA writes them: act on each chunk, not at EOF.
+    if (batch.length >= BATCH_RECORDS || input === '-') await flush();
+  }
+  reader.end();
+  await flush();
+}
+
+function startRun(
+  args: ProcessArgs,
+  config: Config,
+  statePath: string,
+  reportFd: number | undefined,
+  io: CliIo,
+) {
+  const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
+  const dryRun = args.values['dry-run'] ?? false;
+  const log = createRunLog({
+    debug: args.values.debug ?? false,
+    logfile: args.values.logfile,
+    console: io.stderr,
+    now: io.now,
+  });
+  const runtime = createLocalRuntime(config, { statePath, dryRun });
+  const totalBytes = inputs.every((i) => i !== '-')
+    ? inputs.reduce((n, i) => n + statSync(i).size, 0)
+    : undefined;
+  const showProgress = Boolean(io.stderr.isTTY) && !args.values.json && !args.values.debug;
+  const summary = emptySummary(config.providers.map((p) => p.id));
+  const run: ProcessRun = {
+    io,
+    runtime,
+    config,
+    dryRun,
+    multipleInputs: inputs.length > 1,
+    log,
+    report: reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined,
+    summary,
+    progress: showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined,
+    bytesRead: 0,
+    onResult: (r) => {
+      countAction(summary, r);
+      logResult(log, r);
+      if (r.complete) runtime.store.completeAction(r.action.subject);
+    },
+  };
+  return { run, inputs };
+}
+
+/** Actions an earlier run could not finish (provider down, credentials wrong, killed) go first. */
+async function retryLeftovers(run: ProcessRun): Promise<void> {
+  const leftover = run.dryRun ? [] : run.runtime.store.pendingActions();
+  if (leftover.length === 0) return;
+  run.io.stderr.write(
+    `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
+  );
+  await runActions(leftover, run.runtime, run.io.now, run.onResult);
+}
+
 async function processCommand(argv: string[], io: CliIo): Promise<number> {
-  let args: ReturnType<typeof parseProcessArgs>;
+  let args: ProcessArgs;
   try {
     args = parseProcessArgs(argv);
   } catch (error) {
@@ -98,136 +270,32 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const { config } = loadConfigFile(args.values.config, io.env);
   warnLiteralSecrets(config, io.stderr);
-  const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
-  for (const input of inputs) {
-    if (input === '-') continue;
-    let directory = false;
-    try {
-      // A directory would fail later, mid-run, with EISDIR; pipes and devices are fine.
-      directory = statSync(input).isDirectory();
-    } catch {
-      io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
-      return ExitCode.usage;
-    }
-    if (directory) {
-      io.stderr.write(`pmta-bounce process: cannot read ${input} (a directory)\n`);
-      return ExitCode.usage;
-    }
-  }
-
-  // Output files are opened before anything is processed: an unwritable path is a usage error,
-  // not an 'error' event (report) or a throw (log file) that kills the run halfway.
+  if (!checkInputs(args.positionals, io)) return ExitCode.usage;
   const statePath = args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
-  for (const output of [args.values.report, args.values.logfile]) {
-    // Opening the report truncates its file: pointed at the state, it would wipe the state.
-    if (output && resolve(output) === resolve(statePath)) {
-      io.stderr.write(`pmta-bounce process: ${output} is the state file; choose another path\n`);
-      return ExitCode.usage;
-    }
-  }
-  let reportFd: number | undefined;
-  let opening = args.values.logfile;
-  try {
-    if (opening) appendFileSync(opening, '');
-    opening = args.values.report;
-    if (opening) reportFd = openSync(opening, 'w');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    io.stderr.write(`pmta-bounce process: cannot write ${opening} (${code})\n`);
-    return ExitCode.usage;
-  }
+  const reportFd = openOutputs(args, statePath, io);
+  if (reportFd === false) return ExitCode.usage;
 
-  const dryRun = args.values['dry-run'] ?? false;
-  const log = createRunLog({
-    debug: args.values.debug ?? false,
-    logfile: args.values.logfile,
-    console: io.stderr,
-    now: io.now,
-  });
-  const runtime = createLocalRuntime(config, {
-    statePath,
-    dryRun,
-  });
-  const report = reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined;
-  const summary = emptySummary(config.providers.map((p) => p.id));
+  const { run, inputs } = startRun(args, config, statePath, reportFd, io);
   const started = io.now();
-  const totalBytes = inputs.every((i) => i !== '-')
-    ? inputs.reduce((n, i) => n + statSync(i).size, 0)
-    : undefined;
-  const showProgress = Boolean(io.stderr.isTTY) && !args.values.json && !args.values.debug;
-  const progress = showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined;
-  let bytesRead = 0;
-  log(
-    `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
+  const providers = config.providers.map((p) => p.id).join(', ') || 'none';
+  run.log(
+    `pmta-bounce process: ${run.dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${providers}`,
   );
-
-  const onResult = (r: ActionResult): void => {
-    countAction(summary, r);
-    logResult(log, r);
-    if (r.complete) runtime.store.completeAction(r.action.subject);
-  };
-
   try {
-    // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
-    const leftover = dryRun ? [] : runtime.store.pendingActions();
-    if (leftover.length > 0) {
-      io.stderr.write(
-        `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
-      );
-      await runActions(leftover, runtime, io.now, onResult);
-    }
-    for (const input of inputs) {
-      const source = input === '-' ? 'stdin' : input;
-      const batch: ParseOutcome[] = [];
-      const reader = createAccountingReader({ fields: config.accounting.fields }, (o) => batch.push(o));
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        const outcomes = batch.splice(0, batch.length);
-        const result = await decideRecords(outcomes, {
-          classifier: runtime.classifier,
-          policy: config.policy,
-          router: runtime.router,
-          store: runtime.store,
-          now: io.now,
-        });
-        if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
-        for (const row of result.rows) {
-          countRow(summary, row);
-          logRow(log, row);
-          if (report) {
-            const line = inputs.length > 1 ? { file: source, ...row } : row;
-            await writeLine(report, `${jsonLine(line)}\n`);
-          }
-        }
-        if (!dryRun && result.actions.length > 0) {
-          runtime.store.enqueueActions(result.actions);
-          await runActions(result.actions, runtime, io.now, onResult);
-        }
-        progress?.update(summary.records, bytesRead);
-      };
-      const stream: Readable =
-        input === '-' ? io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
-      for await (const chunk of stream) {
-        const buf = chunk as Buffer;
-        bytesRead += buf.length;
-        reader.write(buf);
-        // A pipe delivers records as PowerMTA writes them: act on each chunk, not at EOF.
-        if (batch.length >= BATCH_RECORDS || input === '-') await flush();
-      }
-      reader.end();
-      await flush();
-    }
+    await retryLeftovers(run);
+    for (const input of inputs) await processInput(run, input);
   } finally {
-    progress?.done();
+    run.progress?.done();
+    const report = run.report;
     if (report) await new Promise<void>((resolve) => report.end(resolve));
-    await runtime.close();
+    await run.runtime.close();
   }
 
   const elapsed = io.now() - started;
-  if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
-  log(`done: ${formatSummary(summary, elapsed)}`);
-  return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
+  if (args.values.json) io.stdout.write(`${JSON.stringify(run.summary)}\n`);
+  else io.stdout.write(`${run.dryRun ? '[dry run] ' : ''}${formatSummary(run.summary, elapsed)}\n`);
+  run.log(`done: ${formatSummary(run.summary, elapsed)}`);
+  return run.summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
 }
 
 export { processCommand };

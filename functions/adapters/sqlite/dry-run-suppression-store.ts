@@ -1,0 +1,148 @@
+/**
+ * SuppressionStore for `process --dry-run`: what this run decides lives in memory (nothing is
+ * written anywhere), and what earlier runs decided is read from the real state file, opened
+ * read-only, if there is one. Same answers as the SQLite store for the same calls, so a dry run
+ * reports what the real run would do.
+ *
+ * Memory grows with the distinct subjects and soft-bounced addresses of the input, compactly: a
+ * subject costs its address string and one map slot; a soft bounce two numbers (its record key
+ * as a 53-bit hash, which only ever meets the few other keys of the same address, and its time).
+ */
+import Database from 'better-sqlite3';
+import type { Action } from '#core/act/action.ts';
+import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { StoreError } from '#core/errors.ts';
+import type {
+  AuditEntry,
+  SoftBounceRequest,
+  SubjectStatus,
+  SuppressionOutcome,
+  SuppressionRequest,
+  SuppressionStore,
+} from '#core/suppression-store.ts';
+
+/** Providers done for a subject; one shared empty list for every subject this run suppressed. */
+type Done = readonly string[];
+const NONE_DONE: Done = Object.freeze([]);
+
+/** cyrb53: a well-mixed 53-bit string hash (two 32-bit lanes). */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+class DryRunSuppressionStore implements SuppressionStore {
+  private readonly base: Database.Database | undefined;
+  private readonly baseSuppression: Database.Statement<[string], { providers_done: string }> | undefined;
+  private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
+  private readonly suppressed = new Map<string, Done>();
+  /** Per address: [keyHash, at, keyHash, at, ...]. */
+  private readonly soft = new Map<string, number[]>();
+
+  /** `basePath`: the real state file, if it exists (read, never written). */
+  constructor(basePath?: string) {
+    try {
+      this.base = basePath ? new Database(basePath, { readonly: true, fileMustExist: true }) : undefined;
+    } catch (error) {
+      throw new StoreError(`cannot open state ${basePath}: ${(error as Error).message}`, { cause: error });
+    }
+    this.baseSuppression = this.base?.prepare('SELECT providers_done FROM suppressions WHERE subject = ?');
+    this.baseSoftNear = this.base?.prepare(
+      'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
+    );
+  }
+
+  private lookup(subject: string): Done | undefined {
+    const mine = this.suppressed.get(subject);
+    if (mine !== undefined) return mine;
+    const row = this.baseSuppression?.get(subject);
+    return row ? (JSON.parse(row.providers_done) as string[]) : undefined;
+  }
+
+  async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
+    const insertedNow = new Set<string>();
+    return requests.map((r): SuppressionOutcome => {
+      const done = this.lookup(r.subject);
+      if (done === undefined) {
+        this.suppressed.set(r.subject, NONE_DONE);
+        insertedNow.add(r.subject);
+        return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+      }
+      // A second record for a subject suppressed earlier in this same batch adds nothing.
+      if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
+      const pendingProviders = r.providers.filter((p) => !done.includes(p));
+      return {
+        subject: r.subject,
+        state: pendingProviders.length > 0 ? 'pending' : 'already',
+        pendingProviders,
+      };
+    });
+  }
+
+  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+    return requests.map((r) => {
+      let list = this.soft.get(r.address);
+      if (list === undefined) {
+        list = [];
+        this.soft.set(r.address, list);
+      }
+      const key = hash53(r.recordKey);
+      let seen = false;
+      for (let i = 0; i < list.length; i += 2) if (list[i] === key) seen = true;
+      if (!seen) list.push(key, r.at);
+      const near: number[] = [];
+      for (let i = 1; i < list.length; i += 2) near.push(list[i]!);
+      for (const row of this.baseSoftNear?.all(r.address, r.at - windowMs, r.at + windowMs) ?? [])
+        near.push(row.at);
+      return softBouncesInWindow(near, r.at, windowMs);
+    });
+  }
+
+  /** A dry run calls no provider. */
+  async markProvider(): Promise<void> {}
+
+  /** A dry run keeps no audit: its report is the record of what it would do. */
+  async appendAudit(_entries: readonly AuditEntry[]): Promise<void> {}
+
+  recordRejects(): void {}
+
+  enqueueActions(): void {}
+
+  completeAction(): void {}
+
+  pendingActions(): Action[] {
+    return [];
+  }
+
+  /** Nothing to commit: the work just runs. */
+  inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
+  async status(subject: string): Promise<SubjectStatus> {
+    const done = this.lookup(subject);
+    return {
+      subject,
+      suppressed:
+        done === undefined
+          ? undefined
+          : { at: 0, kind: 'unknown', reason: 'dry run', providersDone: [...done] },
+      softBounces: [],
+      audit: [],
+    };
+  }
+
+  async close(): Promise<void> {
+    this.base?.close();
+  }
+}
+
+export { DryRunSuppressionStore, hash53 };
