@@ -93,6 +93,8 @@ function writeLocalInput(file: string, count: number): void {
 
 interface RunResult {
   seconds: number;
+  /** User + system CPU seconds of the process (all its threads): steadier than wall time on a shared box. */
+  cpuSeconds: number;
   peakRssMb: number;
   stdout: string;
 }
@@ -105,7 +107,7 @@ function timed(
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M CPU=%U+%S', command, ...args], {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -120,11 +122,13 @@ function timed(
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
       const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? Number.NaN);
+      const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN;
       if (code !== 0 && code !== 1) {
         reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
         return;
       }
-      resolve({ seconds, peakRssMb: Math.round((kb / 1024) * 10) / 10, stdout });
+      resolve({ seconds, cpuSeconds, peakRssMb: Math.round((kb / 1024) * 10) / 10, stdout });
     });
   });
 }
@@ -183,16 +187,20 @@ async function localMode(dir: string, count: number): Promise<void> {
   console.log(
     `PHP bouncehandler log: ${completed?.[0] ?? '(no summary line)'}; pmta-bounce records: dry run ${records(dry)}, state ${records(state)}`,
   );
-  console.log('| run | seconds (spawn to exit) | records/s | vs PHP | peak RSS MB |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log(
+    '| run | seconds (spawn to exit) | records/s | vs PHP | CPU seconds | records per CPU-second | vs PHP (CPU) | peak RSS MB |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   const base = rate(count, phpRun);
+  const cpuBase = count / phpRun.cpuSeconds;
   for (const [name, r] of [
     ['PHP bouncehandler (providers off)', phpRun],
     ['pmta-bounce process --dry-run', dry],
     ['pmta-bounce process (SQLite state)', state],
   ] as const) {
+    const perCpu = count / r.cpuSeconds;
     console.log(
-      `| ${name} | ${r.seconds.toFixed(2)} | ${rate(count, r).toLocaleString('en-US')} | ${(rate(count, r) / base).toFixed(2)} | ${r.peakRssMb} |`,
+      `| ${name} | ${r.seconds.toFixed(2)} | ${rate(count, r).toLocaleString('en-US')} | ${(rate(count, r) / base).toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${Math.round(perCpu).toLocaleString('en-US')} | ${(perCpu / cpuBase).toFixed(2)} | ${r.peakRssMb} |`,
     );
   }
 }

@@ -5,8 +5,9 @@
  * reports what the real run would do.
  *
  * Memory grows with the distinct subjects and soft-bounced addresses of the input, compactly: a
- * subject costs its address string and one map slot; a soft bounce two numbers (its record key
- * as a 53-bit hash, which only ever meets the few other keys of the same address, and its time).
+ * subject costs its address string and one set slot; a soft bounce three numbers in one pool (its
+ * record key as a 53-bit hash, which only ever meets the few other keys of the same address, its
+ * time, and a link to the address's previous one).
  */
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
@@ -43,9 +44,13 @@ class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;
   private readonly baseSuppression: Database.Statement<[string], { providers_done: string }> | undefined;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
-  private readonly suppressed = new Map<string, Done>();
-  /** Per address: [keyHash, at, keyHash, at, ...]. */
-  private readonly soft = new Map<string, number[]>();
+  /** Subjects this run suppressed (no provider is ever done in a dry run). */
+  private readonly suppressed = new Set<string>();
+  /** Per address: the index of its latest soft bounce in `pool`. */
+  private readonly softHead = new Map<string, number>();
+  /** Soft bounces, three numbers each: record-key hash, time, index of the address's previous one (-1). */
+  private pool = new Float64Array(3 * 4096);
+  private poolUsed = 0;
 
   /** `basePath`: the real state file, if it exists (read, never written). */
   constructor(basePath?: string) {
@@ -61,8 +66,7 @@ class DryRunSuppressionStore implements SuppressionStore {
   }
 
   private lookup(subject: string): Done | undefined {
-    const mine = this.suppressed.get(subject);
-    if (mine !== undefined) return mine;
+    if (this.suppressed.has(subject)) return NONE_DONE;
     const row = this.baseSuppression?.get(subject);
     return row ? (JSON.parse(row.providers_done) as string[]) : undefined;
   }
@@ -72,7 +76,7 @@ class DryRunSuppressionStore implements SuppressionStore {
     return requests.map((r): SuppressionOutcome => {
       const done = this.lookup(r.subject);
       if (done === undefined) {
-        this.suppressed.set(r.subject, NONE_DONE);
+        this.suppressed.add(r.subject);
         insertedNow.add(r.subject);
         return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
       }
@@ -89,21 +93,36 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
     return requests.map((r) => {
-      let list = this.soft.get(r.address);
-      if (list === undefined) {
-        list = [];
-        this.soft.set(r.address, list);
-      }
+      const head = this.softHead.get(r.address) ?? -1;
       const key = hash53(r.recordKey);
-      let seen = false;
-      for (let i = 0; i < list.length; i += 2) if (list[i] === key) seen = true;
-      if (!seen) list.push(key, r.at);
       const near: number[] = [];
-      for (let i = 1; i < list.length; i += 2) near.push(list[i]!);
+      let seen = false;
+      for (let i = head; i !== -1; i = this.pool[i + 2]!) {
+        if (this.pool[i] === key) seen = true;
+        near.push(this.pool[i + 1]!);
+      }
+      if (!seen) {
+        this.softHead.set(r.address, this.append(key, r.at, head));
+        near.push(r.at);
+      }
       for (const row of this.baseSoftNear?.all(r.address, r.at - windowMs, r.at + windowMs) ?? [])
         near.push(row.at);
       return softBouncesInWindow(near, r.at, windowMs);
     });
+  }
+
+  private append(key: number, at: number, previous: number): number {
+    if (this.poolUsed + 3 > this.pool.length) {
+      const grown = new Float64Array(this.pool.length * 2);
+      grown.set(this.pool);
+      this.pool = grown;
+    }
+    const i = this.poolUsed;
+    this.pool[i] = key;
+    this.pool[i + 1] = at;
+    this.pool[i + 2] = previous;
+    this.poolUsed += 3;
+    return i;
   }
 
   /** A dry run calls no provider. */
