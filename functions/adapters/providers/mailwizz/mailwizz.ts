@@ -29,6 +29,12 @@ const mailwizzConfigSchema = providerBaseSchema
     privateKey: z.string().min(1).optional(),
     /** Report hard bounces on the campaign named by jobId `mailwizz-<campaign_uid>` (MailWizz then blacklists). */
     reportBounces: z.boolean().default(false),
+    /**
+     * 8 in flight (not the base 4): the MailWizz 1.x/2.x API has no rate limiting (docs/providers.md),
+     * an unsubscribe costs two light requests, and 8 keeps a hard-bounce burst moving at ~20 ms a
+     * request; `ratePerSecond` still caps the starts.
+     */
+    concurrency: z.number().int().min(1).max(64).default(8),
   })
   .strict();
 type MailwizzConfig = z.infer<typeof mailwizzConfigSchema>;
