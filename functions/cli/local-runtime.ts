@@ -16,7 +16,7 @@ import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
-/** The state local mode needs beyond the port: rejects, the outbox, batch transactions. */
+/** The state local mode needs beyond the port: rejects, the outbox, transactions over batches. */
 interface LocalStateStore extends SuppressionStore {
   recordRejects(
     rejects: ReadonlyArray<{ line: number; raw: string; reason: string }>,
@@ -26,7 +26,9 @@ interface LocalStateStore extends SuppressionStore {
   enqueueActions(actions: readonly Action[]): void;
   completeAction(subject: string): void;
   pendingActions(): Action[];
-  inTransaction<T>(work: () => Promise<T>): Promise<T>;
+  /** Port calls from here on share one transaction, until `commitBatch`. */
+  openBatch(): void;
+  commitBatch(): void;
 }
 
 interface LocalRuntime {

@@ -27,7 +27,10 @@ import {
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
 
-const BATCH_RECORDS = 5000;
+/** Records decided together: small enough that their objects die young (measured: less GC). */
+const BATCH_RECORDS = 1000;
+/** Records whose state is committed together, unless actions must run (their outbox first). */
+const COMMIT_RECORDS = 50_000;
 /** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
 const ACTION_CONCURRENCY = 32;
 
@@ -150,25 +153,38 @@ interface ProcessRun {
   summary: ProcessSummary;
   progress: ReturnType<typeof createProgressBar> | undefined;
   bytesRead: number;
+  /** Records decided since the last commit. */
+  uncommitted: number;
   onResult(result: ActionResult): void;
 }
 
 /** Decides one batch of parsed records, writes state, the report and the log, then acts. */
-async function processBatch(run: ProcessRun, outcomes: ParseOutcome[], source: string): Promise<void> {
+async function processBatch(
+  run: ProcessRun,
+  outcomes: ParseOutcome[],
+  source: string,
+  idle: boolean,
+): Promise<void> {
   const { io, runtime, dryRun } = run;
-  // One transaction per batch: decisions, rejects and the outbox commit together, before any call.
-  const result = await runtime.store.inTransaction(async () => {
-    const decided = await decideRecords(outcomes, {
-      classifier: runtime.classifier,
-      policy: run.config.policy,
-      router: runtime.router,
-      store: runtime.store,
-      now: io.now,
-    });
-    if (decided.rejects.length > 0) runtime.store.recordRejects(decided.rejects, source, io.now());
-    if (!dryRun && decided.actions.length > 0) runtime.store.enqueueActions(decided.actions);
-    return decided;
+  const store = runtime.store;
+  store.openBatch();
+  const result = await decideRecords(outcomes, {
+    classifier: runtime.classifier,
+    policy: run.config.policy,
+    router: runtime.router,
+    store,
+    now: io.now,
   });
+  if (result.rejects.length > 0) store.recordRejects(result.rejects, source, io.now());
+  const acting = !dryRun && result.actions.length > 0;
+  if (acting) store.enqueueActions(result.actions);
+  run.uncommitted += outcomes.length;
+  // Committed before any provider call (the outbox must survive a crash), when the input is idle
+  // (a pipe: nothing decided waits on more input), or after COMMIT_RECORDS.
+  if (acting || idle || run.uncommitted >= COMMIT_RECORDS) {
+    store.commitBatch();
+    run.uncommitted = 0;
+  }
   for (const row of result.rows) {
     countRow(run.summary, row);
     logRow(run.log, row);
@@ -177,7 +193,7 @@ async function processBatch(run: ProcessRun, outcomes: ParseOutcome[], source: s
       await writeLine(run.report, `${jsonLine(line)}\n`);
     }
   }
-  if (!dryRun && result.actions.length > 0) await runActions(result.actions, runtime, io.now, run.onResult);
+  if (acting) await runActions(result.actions, runtime, io.now, run.onResult);
   run.progress?.update(run.summary.records, run.bytesRead);
 }
 
@@ -186,23 +202,28 @@ async function processInput(run: ProcessRun, input: string): Promise<void> {
   const source = input === '-' ? 'stdin' : input;
   let batch: ParseOutcome[] = [];
   const reader = createAccountingReader({ fields: run.config.accounting.fields }, (o) => batch.push(o));
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const outcomes = batch;
-    batch = [];
-    await processBatch(run, outcomes, source);
-  };
   const stream: Readable =
     input === '-' ? run.io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  const flush = async (idle: boolean): Promise<void> => {
+    if (batch.length === 0) {
+      if (idle) run.runtime.store.commitBatch();
+      return;
+    }
+    const outcomes = batch;
+    batch = [];
+    await processBatch(run, outcomes, source, idle);
+  };
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
     run.bytesRead += buf.length;
     reader.write(buf);
-    // A pipe delivers records as PowerMTA writes them: act on each chunk, not at EOF.
-    if (batch.length >= BATCH_RECORDS || input === '-') await flush();
+    // A pipe delivers records as PowerMTA writes them: once it has nothing more buffered, act on
+    // what came, do not wait for EOF.
+    const idle = input === '-' && stream.readableLength === 0;
+    if (batch.length >= BATCH_RECORDS || idle) await flush(idle);
   }
   reader.end();
-  await flush();
+  await flush(true);
 }
 
 function startRun(
@@ -237,6 +258,7 @@ function startRun(
     summary,
     progress: showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined,
     bytesRead: 0,
+    uncommitted: 0,
     onResult: (r) => {
       countAction(summary, r);
       logResult(log, r);

@@ -141,10 +141,10 @@ class DryRunSuppressionStore implements SuppressionStore {
     return [];
   }
 
-  /** Nothing to commit: the work just runs. */
-  inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    return work();
-  }
+  /** Nothing is written, so nothing to commit. */
+  openBatch(): void {}
+
+  commitBatch(): void {}
 
   async status(subject: string): Promise<SubjectStatus> {
     const done = this.lookup(subject);

@@ -134,21 +134,18 @@ class SqliteSuppressionStore implements SuppressionStore {
   }
 
   /**
-   * Runs `work` (port calls for one batch of records) as one transaction: one commit per batch
-   * instead of one per port call. The port calls' own transactions nest as savepoints. Nothing
-   * in `work` may wait on anything but this store (provider calls run after the commit).
+   * Opens a transaction that spans several port calls (several batches of records): one commit
+   * for many batches instead of one per port call. Random-order addresses dirty index pages all
+   * over the file, and each commit writes every dirtied page again, so fewer commits write far
+   * less. The port calls' own transactions nest inside as savepoints. Idempotent.
    */
-  async inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.db.inTransaction) return work();
-    this.db.exec('BEGIN');
-    try {
-      const result = await work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
+  openBatch(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN');
+  }
+
+  /** Commits what `openBatch` opened (nothing if none is open). */
+  commitBatch(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT');
   }
 
   private lookup(subject: string): Row {
@@ -333,7 +330,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     };
   }
 
+  /** An open batch that was not committed is rolled back: as if the run stopped before it. */
   async close(): Promise<void> {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.db.close();
     this.base?.close();
   }
