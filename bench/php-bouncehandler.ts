@@ -6,8 +6,8 @@
  *
  * Local mode: N bounce records in the PHP bouncehandler's own 12-column layout (its README's
  * acct-file: type,timeQueued,bounceCat,...,dsnDiag), the PHP script with providers off, then
- * `pmta-bounce process --dry-run` and `pmta-bounce process` with SQLite state on the same file, each
- * in its own process: records/s (wall clock from spawn to exit, startup included), the ratios, and
+ * `pmta-bounce process FILE --dry-run` and `pmta-bounce process FILE` with SQLite state on the same
+ * file (the PHP script reads it from stdin, its only input), each in its own process: records/s (wall clock from spawn to exit, startup included), the ratios, and
  * peak RSS.
  * MailWizz mode: N addresses, each confirmed on 4 lists of the MailWizz 1.x fake (signed requests,
  * answering after --latency-ms), one hard bounce per address; the PHP script and then
@@ -99,25 +99,25 @@ interface RunResult {
   stdout: string;
 }
 
-/** Runs a command to completion with its stdin from `input`; wall time and peak RSS (GNU time). */
+/** Runs a command to completion, its stdin from the file `input` if given; wall time and peak RSS (GNU time). */
 function timed(
   command: string,
   args: string[],
-  options: { cwd?: string; input: string; env?: NodeJS.ProcessEnv },
+  options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M CPU=%U+%S', command, ...args], {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: RUN_TIMEOUT_MS,
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(readFileSync(options.input));
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    if (options.input !== undefined) child.stdin?.end(readFileSync(options.input));
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
@@ -148,8 +148,9 @@ const CLI_ENV = {
   PMTA_BOUNCE_CONFIG: '',
 };
 
-function runPmtaBounce(args: string[], input: string): Promise<RunResult> {
-  // The installed entry point (its shebang's V8 flags), reading the file from stdin as PowerMTA's pipe would.
+function runPmtaBounce(args: string[], input?: string): Promise<RunResult> {
+  // The installed entry point with its shebang's V8 flags. Local mode names the file (as an operator
+  // does for a file); the MailWizz runs read it from stdin, as PowerMTA's pipe delivers records.
   const flags = (readFileSync(PMTA_BOUNCE, 'utf8').split('\n')[0] ?? '')
     .split(' ')
     .filter((f) => f.startsWith('--'));
@@ -177,8 +178,8 @@ async function localMode(dir: string, count: number): Promise<void> {
   const completed = /Total records=(\d+), processed=(\d+), skipped=(\d+)/.exec(
     readFileSync(join(php, 'seed.log'), 'utf8'),
   );
-  const dry = await runPmtaBounce(['-', '--dry-run', '--json', '--state', join(dir, 'none.db')], input);
-  const state = await runPmtaBounce(['-', '--json', '--state', join(dir, 'state.db')], input);
+  const dry = await runPmtaBounce([input, '--dry-run', '--json', '--state', join(dir, 'none.db')]);
+  const state = await runPmtaBounce([input, '--json', '--state', join(dir, 'state.db')]);
   const records = (r: RunResult) =>
     (JSON.parse(r.stdout.trim().split('\n').pop()!) as { records: number }).records;
   console.log(
