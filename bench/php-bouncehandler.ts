@@ -226,6 +226,7 @@ function mailwizzOutcome(fake: FakeMailwizzServer, addresses: number) {
     perAddress: fake.http.totalRequests() / addresses,
     left,
     callWindowSeconds: fake.http.activeMs() / 1000,
+    maxInFlight: fake.http.maxInFlight(),
   };
 }
 
@@ -259,9 +260,9 @@ async function mailwizzMode(dir: string, addresses: number, latencyMs: number): 
     `MailWizz 1.x fake on 127.0.0.1, ${latencyMs} ms per answer; ${addresses} addresses x ${LISTS} lists, one hard bounce each`,
   );
   console.log(
-    '| run | seconds (spawn to exit) | addresses/s | vs PHP | seconds (first call to last answer) | addresses/s | vs PHP | calls | calls/address | subscriptions left | peak RSS MB |',
+    '| run | seconds (spawn to exit) | addresses/s | vs PHP | seconds (first call to last answer) | addresses/s | vs PHP | calls | calls/address | most in flight | subscriptions left | peak RSS MB |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const base = addresses / phpRun.seconds;
   const windowBase = addresses / phpOutcome.callWindowSeconds;
   for (const [name, r, o] of [
@@ -271,7 +272,7 @@ async function mailwizzMode(dir: string, addresses: number, latencyMs: number): 
     const perSecond = addresses / r.seconds;
     const inWindow = addresses / o.callWindowSeconds;
     console.log(
-      `| ${name} | ${r.seconds.toFixed(2)} | ${perSecond.toFixed(1)} | ${(perSecond / base).toFixed(1)} | ${o.callWindowSeconds.toFixed(2)} | ${inWindow.toFixed(1)} | ${(inWindow / windowBase).toFixed(1)} | ${o.calls} | ${o.perAddress.toFixed(2)} | ${o.left} | ${r.peakRssMb} |`,
+      `| ${name} | ${r.seconds.toFixed(2)} | ${perSecond.toFixed(1)} | ${(perSecond / base).toFixed(1)} | ${o.callWindowSeconds.toFixed(2)} | ${inWindow.toFixed(1)} | ${(inWindow / windowBase).toFixed(1)} | ${o.calls} | ${o.perAddress.toFixed(2)} | ${o.maxInFlight} | ${o.left} | ${r.peakRssMb} |`,
     );
   }
   console.log(
