@@ -60,7 +60,7 @@ function createProviders(config: Config, log?: (event: ProviderLogEvent) => void
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
   // A dry run keeps its own decisions in memory and only reads the real state.
   const store: LocalStateStore = options.dryRun
-    ? new DryRunSuppressionStore(existsSync(options.statePath) ? options.statePath : undefined)
+    ? new DryRunSuppressionStore({ basePath: existsSync(options.statePath) ? options.statePath : undefined })
     : new SqliteSuppressionStore({ path: options.statePath });
   const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
   return {

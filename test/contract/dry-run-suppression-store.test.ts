@@ -34,64 +34,70 @@ const call = fc.oneof(
 let n = 0;
 
 describe('DryRunSuppressionStore', () => {
-  it('property: answers every call as the SQLite store does, over the same real state', async () => {
-    // The real state: b is suppressed (done at mw), c has two soft bounces.
-    const base = join(dir, 'base.db');
-    const real = new SqliteSuppressionStore({ path: base });
-    await real.suppress([
-      { subject: 'b@x.com', kind: 'bounce', reason: 'r', recordKey: 'kb', at: T0, providers: ['mw'] },
-    ]);
-    await real.markProvider('b@x.com', 'mw', 'done');
-    await real.recordSoftBounces(
-      [
-        { address: 'c@x.com', recordKey: 'k1', at: T0 },
-        { address: 'c@x.com', recordKey: 'k2', at: T0 + DAY },
-      ],
-      30 * DAY,
-    );
-    await real.close();
+  it.each([
+    { memory: 'room for everything', limit: undefined },
+    { memory: 'room for 2 (the rest in its scratch file)', limit: 2 },
+  ])(
+    'property: answers every call as the SQLite store does, over the same real state ($memory)',
+    async ({ limit }) => {
+      // The real state: b is suppressed (done at mw), c has two soft bounces.
+      const base = join(dir, 'base.db');
+      const real = new SqliteSuppressionStore({ path: base });
+      await real.suppress([
+        { subject: 'b@x.com', kind: 'bounce', reason: 'r', recordKey: 'kb', at: T0, providers: ['mw'] },
+      ]);
+      await real.markProvider('b@x.com', 'mw', 'done');
+      await real.recordSoftBounces(
+        [
+          { address: 'c@x.com', recordKey: 'k1', at: T0 },
+          { address: 'c@x.com', recordKey: 'k2', at: T0 + DAY },
+        ],
+        30 * DAY,
+      );
+      await real.close();
 
-    await fc.assert(
-      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 12 }), async (calls) => {
-        const copy = join(dir, `copy${n++}.db`);
-        copyFileSync(base, copy);
-        const sqlite = new SqliteSuppressionStore({ path: copy });
-        const dry = new DryRunSuppressionStore(base);
-        try {
-          for (const c of calls) {
-            if (c.op === 'suppress') {
-              const requests = c.subjects.map(([subject, providers], i) => ({
-                subject,
-                kind: 'bounce',
-                reason: 'r',
-                recordKey: `k${i}`,
-                at: T0,
-                providers,
-              }));
-              expect(await dry.suppress(requests)).toEqual(await sqlite.suppress(requests));
-            } else {
-              const requests = c.bounces.map(([addr, day, key]) => ({
-                address: addr,
-                recordKey: `s${key}-${day}`,
-                at: T0 + day * DAY,
-              }));
-              expect(await dry.recordSoftBounces(requests, 10 * DAY)).toEqual(
-                await sqlite.recordSoftBounces(requests, 10 * DAY),
-              );
+      await fc.assert(
+        fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 12 }), async (calls) => {
+          const copy = join(dir, `copy${n++}.db`);
+          copyFileSync(base, copy);
+          const sqlite = new SqliteSuppressionStore({ path: copy });
+          const dry = new DryRunSuppressionStore({ basePath: base, ...(limit ? { limit } : {}) });
+          try {
+            for (const c of calls) {
+              if (c.op === 'suppress') {
+                const requests = c.subjects.map(([subject, providers], i) => ({
+                  subject,
+                  kind: 'bounce',
+                  reason: 'r',
+                  recordKey: `k${i}`,
+                  at: T0,
+                  providers,
+                }));
+                expect(await dry.suppress(requests)).toEqual(await sqlite.suppress(requests));
+              } else {
+                const requests = c.bounces.map(([addr, day, key]) => ({
+                  address: addr,
+                  recordKey: `s${key}-${day}`,
+                  at: T0 + day * DAY,
+                }));
+                expect(await dry.recordSoftBounces(requests, 10 * DAY)).toEqual(
+                  await sqlite.recordSoftBounces(requests, 10 * DAY),
+                );
+              }
             }
+          } finally {
+            await sqlite.close();
+            await dry.close();
+            rmSync(copy, { force: true });
           }
-        } finally {
-          await sqlite.close();
-          await dry.close();
-          rmSync(copy, { force: true });
-        }
-      }),
-      { numRuns: 150 },
-    );
-  });
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
 
   it('works without a state file and never creates one', async () => {
-    const dry = new DryRunSuppressionStore();
+    const dry = new DryRunSuppressionStore({});
     const [first, second] = await dry.suppress([
       { subject: 'a@x.com', kind: 'bounce', reason: 'r', recordKey: 'k', at: T0, providers: ['mw'] },
       { subject: 'a@x.com', kind: 'bounce', reason: 'r', recordKey: 'k2', at: T0, providers: ['mw'] },

@@ -4,11 +4,16 @@
  * read-only, if there is one. Same answers as the SQLite store for the same calls, so a dry run
  * reports what the real run would do.
  *
- * Memory grows with the distinct subjects and soft-bounced addresses of the input, compactly: a
+ * Memory is bounded: past `limit` subjects and soft-bounced addresses, new ones go to a scratch
+ * SQLite file (no journal, no syncs, deleted at close) and the ones in memory stay there. In memory,
+ * compactly: a
  * subject costs its address string and one set slot; a soft bounce three numbers in one pool (its
  * record key as a 53-bit hash, which only ever meets the few other keys of the same address, its
  * time, and a link to the address's previous one).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
 import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
@@ -21,10 +26,13 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/suppression-store.ts';
+import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
 type Done = readonly string[];
 const NONE_DONE: Done = Object.freeze([]);
+/** Subjects plus soft-bounced addresses kept in memory (about 10-15 MB of heap). */
+const DEFAULT_LIMIT = 100_000;
 
 /** cyrb53: a well-mixed 53-bit string hash (two 32-bit lanes). */
 function hash53(text: string): number {
@@ -52,12 +60,23 @@ class DryRunSuppressionStore implements SuppressionStore {
   private pool = new Float64Array(3 * 4096);
   private poolUsed = 0;
 
+  private readonly basePath: string | undefined;
+  private readonly limit: number;
+  /** Where subjects and addresses beyond `limit` go (created when first needed). */
+  private scratch: { dir: string; store: SqliteSuppressionStore } | undefined;
+
   /** `basePath`: the real state file, if it exists (read, never written). */
-  constructor(basePath?: string) {
+  constructor(options: { basePath?: string | undefined; limit?: number } = {}) {
+    this.basePath = options.basePath;
+    this.limit = options.limit ?? DEFAULT_LIMIT;
     try {
-      this.base = basePath ? new Database(basePath, { readonly: true, fileMustExist: true }) : undefined;
+      this.base = this.basePath
+        ? new Database(this.basePath, { readonly: true, fileMustExist: true })
+        : undefined;
     } catch (error) {
-      throw new StoreError(`cannot open state ${basePath}: ${(error as Error).message}`, { cause: error });
+      throw new StoreError(`cannot open state ${this.basePath}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     this.baseSuppression = this.base?.prepare('SELECT providers_done FROM suppressions WHERE subject = ?');
     this.baseSoftNear = this.base?.prepare(
@@ -65,50 +84,84 @@ class DryRunSuppressionStore implements SuppressionStore {
     );
   }
 
+  /** The scratch store once memory holds `limit` entries; undefined while memory has room. */
+  private overflow(): SqliteSuppressionStore | undefined {
+    if (!this.scratch && this.suppressed.size + this.softHead.size >= this.limit) {
+      const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-'));
+      const store = new SqliteSuppressionStore({
+        path: join(dir, 'state.db'),
+        audit: false,
+        scratch: true,
+        basePath: this.basePath,
+      });
+      store.openBatch();
+      this.scratch = { dir, store };
+    }
+    return this.scratch?.store;
+  }
+
+  /** Known to memory or the real state; a subject in the scratch store reads as unknown here. */
   private lookup(subject: string): Done | undefined {
     if (this.suppressed.has(subject)) return NONE_DONE;
+    if (this.scratch) return undefined;
     const row = this.baseSuppression?.get(subject);
     return row ? (JSON.parse(row.providers_done) as string[]) : undefined;
   }
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
     const insertedNow = new Set<string>();
-    return requests.map((r): SuppressionOutcome => {
+    const out: SuppressionOutcome[] = [];
+    for (const r of requests) {
+      // A second record for a subject suppressed earlier in this same batch adds nothing.
+      if (insertedNow.has(r.subject)) {
+        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
+        continue;
+      }
       const done = this.lookup(r.subject);
-      if (done === undefined) {
+      const scratch = done === undefined ? this.overflow() : undefined;
+      if (scratch) {
+        const [outcome] = await scratch.suppress([r]);
+        if (outcome!.state === 'new') insertedNow.add(r.subject);
+        out.push(outcome!);
+      } else if (done === undefined) {
         this.suppressed.add(r.subject);
         insertedNow.add(r.subject);
-        return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+        out.push({ subject: r.subject, state: 'new', pendingProviders: [...r.providers] });
+      } else {
+        const pendingProviders = r.providers.filter((p) => !done.includes(p));
+        const state = pendingProviders.length > 0 ? 'pending' : 'already';
+        out.push({ subject: r.subject, state, pendingProviders });
       }
-      // A second record for a subject suppressed earlier in this same batch adds nothing.
-      if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
-      const pendingProviders = r.providers.filter((p) => !done.includes(p));
-      return {
-        subject: r.subject,
-        state: pendingProviders.length > 0 ? 'pending' : 'already',
-        pendingProviders,
-      };
-    });
+    }
+    return out;
   }
 
   async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
-    return requests.map((r) => {
-      const head = this.softHead.get(r.address) ?? -1;
+    const out: number[] = [];
+    for (const r of requests) {
       const key = hash53(r.recordKey);
+      const head = this.softHead.get(r.address);
+      const scratch = head === undefined ? this.overflow() : undefined;
+      if (scratch) {
+        const [count] = await scratch.recordSoftBounces([{ ...r, recordKey: String(key) }], windowMs);
+        out.push(count!);
+        continue;
+      }
       const near: number[] = [];
       let seen = false;
-      for (let i = head; i !== -1; i = this.pool[i + 2]!) {
+      for (let i = head ?? -1; i !== -1; i = this.pool[i + 2]!) {
         if (this.pool[i] === key) seen = true;
         near.push(this.pool[i + 1]!);
       }
       if (!seen) {
-        this.softHead.set(r.address, this.append(key, r.at, head));
+        this.softHead.set(r.address, this.append(key, r.at, head ?? -1));
         near.push(r.at);
       }
       for (const row of this.baseSoftNear?.all(r.address, r.at - windowMs, r.at + windowMs) ?? [])
         near.push(row.at);
-      return softBouncesInWindow(near, r.at, windowMs);
-    });
+      out.push(softBouncesInWindow(near, r.at, windowMs));
+    }
+    return out;
   }
 
   private append(key: number, at: number, previous: number): number {
@@ -141,13 +194,18 @@ class DryRunSuppressionStore implements SuppressionStore {
     return [];
   }
 
-  /** Nothing is written, so nothing to commit. */
-  openBatch(): void {}
+  /** Only the scratch file (if any) has something to commit. */
+  openBatch(): void {
+    this.scratch?.store.openBatch();
+  }
 
-  commitBatch(): void {}
+  commitBatch(): void {
+    this.scratch?.store.commitBatch();
+  }
 
   async status(subject: string): Promise<SubjectStatus> {
     const done = this.lookup(subject);
+    if (done === undefined && this.scratch) return this.scratch.store.status(subject);
     return {
       subject,
       suppressed:
@@ -161,6 +219,10 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   async close(): Promise<void> {
     this.base?.close();
+    if (this.scratch) {
+      await this.scratch.store.close();
+      rmSync(this.scratch.dir, { recursive: true, force: true });
+    }
   }
 }
 
