@@ -31,7 +31,7 @@ import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
 type Done = readonly string[];
 const NONE_DONE: Done = Object.freeze([]);
-/** Subjects plus soft-bounced addresses kept in memory (about 10-15 MB of heap). */
+/** Subjects plus soft-bounced addresses kept in memory: 200,000 measured ~40 MB more peak RSS at 1M records (docs/benchmarks.md). */
 const DEFAULT_LIMIT = 100_000;
 
 /** cyrb53: a well-mixed 53-bit string hash (two 32-bit lanes). */
@@ -111,18 +111,16 @@ class DryRunSuppressionStore implements SuppressionStore {
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
     const insertedNow = new Set<string>();
     const out: SuppressionOutcome[] = [];
+    // Subjects not in memory once memory is full: decided by the scratch store, in one call.
+    const spilled: number[] = [];
     for (const r of requests) {
-      // A second record for a subject suppressed earlier in this same batch adds nothing.
-      if (insertedNow.has(r.subject)) {
-        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
-        continue;
-      }
       const done = this.lookup(r.subject);
-      const scratch = done === undefined ? this.overflow() : undefined;
-      if (scratch) {
-        const [outcome] = await scratch.suppress([r]);
-        if (outcome!.state === 'new') insertedNow.add(r.subject);
-        out.push(outcome!);
+      if (done === undefined && !insertedNow.has(r.subject) && this.overflow()) {
+        spilled.push(out.length);
+        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
+      } else if (insertedNow.has(r.subject)) {
+        // A second record for a subject suppressed earlier in this same batch adds nothing.
+        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
       } else if (done === undefined) {
         this.suppressed.add(r.subject);
         insertedNow.add(r.subject);
@@ -133,18 +131,24 @@ class DryRunSuppressionStore implements SuppressionStore {
         out.push({ subject: r.subject, state, pendingProviders });
       }
     }
+    if (spilled.length > 0) {
+      const decided = await this.scratch!.store.suppress(spilled.map((i) => requests[i]!));
+      spilled.forEach((i, k) => {
+        out[i] = decided[k]!;
+      });
+    }
     return out;
   }
 
   async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
     const out: number[] = [];
+    const spilled: number[] = [];
     for (const r of requests) {
       const key = hash53(r.recordKey);
       const head = this.softHead.get(r.address);
-      const scratch = head === undefined ? this.overflow() : undefined;
-      if (scratch) {
-        const [count] = await scratch.recordSoftBounces([{ ...r, recordKey: String(key) }], windowMs);
-        out.push(count!);
+      if (head === undefined && this.overflow()) {
+        spilled.push(out.length);
+        out.push(0);
         continue;
       }
       const near: number[] = [];
@@ -160,6 +164,16 @@ class DryRunSuppressionStore implements SuppressionStore {
       for (const row of this.baseSoftNear?.all(r.address, r.at - windowMs, r.at + windowMs) ?? [])
         near.push(row.at);
       out.push(softBouncesInWindow(near, r.at, windowMs));
+    }
+    if (spilled.length > 0) {
+      const asHashed = spilled.map((i) => ({
+        ...requests[i]!,
+        recordKey: String(hash53(requests[i]!.recordKey)),
+      }));
+      const counts = await this.scratch!.store.recordSoftBounces(asHashed, windowMs);
+      spilled.forEach((i, k) => {
+        out[i] = counts[k]!;
+      });
     }
     return out;
   }
