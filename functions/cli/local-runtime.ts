@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import type { Action } from '#core/act/action.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
@@ -16,24 +16,15 @@ import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
-/** The state local mode needs beyond the port: rejects, the outbox, transactions over batches. */
-interface LocalStateStore extends SuppressionStore {
-  recordRejects(
-    rejects: ReadonlyArray<{ line: number; raw: string; reason: string }>,
-    source: string,
-    at: number,
-  ): void;
-  enqueueActions(actions: readonly Action[]): void;
-  completeAction(subject: string): void;
-  pendingActions(): Action[];
-  /** Port calls from here on share one transaction, until `commitBatch`. */
-  openBatch(): void;
-  commitBatch(): void;
-}
+/** The state local mode needs beyond the port: rejects, rate counters, transactions over batches. */
+type LocalStateStore = SuppressionStore &
+  Pick<SqliteSuppressionStore, 'recordRejects' | 'rateCounter' | 'openBatch' | 'commitBatch'>;
 
 interface LocalRuntime {
   config: Config;
   store: LocalStateStore;
+  /** The outbox on the same state file (core/act/action-outbox.ts). */
+  outbox: ActionOutbox;
   providers: Map<string, ListProvider>;
   router: Router;
   classifier: Classifier;
@@ -58,14 +49,15 @@ function createProviders(config: Config, log?: (event: ProviderLogEvent) => void
 }
 
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
-  // A dry run keeps its own decisions in memory and only reads the real state.
-  const store: LocalStateStore = options.dryRun
+  // A dry run keeps its own decisions in memory (bounded) and only reads the real state.
+  const store = options.dryRun
     ? new DryRunSuppressionStore({ basePath: existsSync(options.statePath) ? options.statePath : undefined })
     : new SqliteSuppressionStore({ path: options.statePath });
   const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
   return {
     config,
     store,
+    outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier(),

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
-import type { Action } from '#core/act/action.ts';
-import { type ActionResult, runAction } from '#core/act/run-action.ts';
+import type { OutboxSummary } from '#core/act/action-outbox.ts';
+import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
@@ -17,6 +17,7 @@ import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './local-runtime.ts';
+import { runOutboxActions } from './outbox-runner.ts';
 import {
   countAction,
   countRow,
@@ -31,26 +32,18 @@ import { createRunLog, type RunLog } from './run-log.ts';
 const BATCH_RECORDS = 1000;
 /** Records whose state is committed together, unless actions must run (their outbox first). */
 const COMMIT_RECORDS = 50_000;
-/** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
-const ACTION_CONCURRENCY = 32;
+/** Pending and parked actions are counted in the summary; parked ones get a line of their own. */
+function reportOutbox(summary: ProcessSummary, outbox: OutboxSummary, io: CliIo): void {
+  summary.pending = outbox.pending;
+  if (outbox.parkedActions === 0) return;
+  // Provider errors carry no secret, but may quote the provider's answer: printable only.
+  const why = outbox.parked.map((p) => p.lastError.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).join('; ');
+  io.stderr.write(
+    `pmta-bounce process: ${outbox.parkedActions} action(s) parked after a permanent provider error (${why}); fix the configuration, then run \`pmta-bounce retry\`\n`,
+  );
+}
 
 const USAGE = `usage: pmta-bounce process [FILE ... | -] [--config F] [--state F] [--dry-run] [--report F] [--json] [--debug] [--logfile=PATH]`;
-
-async function runActions(
-  actions: readonly Action[],
-  runtime: LocalRuntime,
-  now: () => number,
-  onResult: (r: ActionResult) => void,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < actions.length) {
-      const action = actions[next++]!;
-      onResult(await runAction(action, runtime.providers, runtime.store, now));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, actions.length) }, worker));
-}
 
 function logRow(log: RunLog, row: ReportRow): void {
   if (!log.enabled || row.action === 'ignore') return;
@@ -177,7 +170,7 @@ async function processBatch(
   });
   if (result.rejects.length > 0) store.recordRejects(result.rejects, source, io.now());
   const acting = !dryRun && result.actions.length > 0;
-  if (acting) store.enqueueActions(result.actions);
+  if (acting) runtime.outbox.enqueue(result.actions);
   run.uncommitted += outcomes.length;
   // Committed before any provider call (the outbox must survive a crash), when the input is idle
   // (a pipe: nothing decided waits on more input), or after COMMIT_RECORDS.
@@ -193,7 +186,7 @@ async function processBatch(
       await writeLine(run.report, `${jsonLine(line)}\n`);
     }
   }
-  if (acting) await runActions(result.actions, runtime, io.now, run.onResult);
+  if (acting) await runOutboxActions(result.actions, { ...runtime, now: io.now }, run.onResult);
   run.progress?.update(run.summary.records, run.bytesRead);
 }
 
@@ -262,7 +255,6 @@ function startRun(
     onResult: (r) => {
       countAction(summary, r);
       logResult(log, r);
-      if (r.complete) runtime.store.completeAction(r.action.subject);
     },
   };
   return { run, inputs };
@@ -270,12 +262,12 @@ function startRun(
 
 /** Actions an earlier run could not finish (provider down, credentials wrong, killed) go first. */
 async function retryLeftovers(run: ProcessRun): Promise<void> {
-  const leftover = run.dryRun ? [] : run.runtime.store.pendingActions();
+  const leftover = run.dryRun ? [] : run.runtime.outbox.pending();
   if (leftover.length === 0) return;
   run.io.stderr.write(
     `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
   );
-  await runActions(leftover, run.runtime, run.io.now, run.onResult);
+  await runOutboxActions(leftover, { ...run.runtime, now: run.io.now }, run.onResult);
 }
 
 async function processCommand(argv: string[], io: CliIo): Promise<number> {
@@ -306,6 +298,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     await retryLeftovers(run);
     for (const input of inputs) await processInput(run, input);
+    if (!run.dryRun) reportOutbox(run.summary, run.runtime.outbox.summary(), io);
   } finally {
     run.progress?.done();
     const report = run.report;

@@ -53,6 +53,8 @@ const Fault = {
   provider429: 'provider-429',
   providerTimeout: 'provider-timeout',
   providerAuth: 'provider-auth',
+  /** A misconfigured URL for a while (a redirect, a refused request), then fixed: nothing is dropped. */
+  providerRefusing: 'provider-3xx-4xx',
   providerDead: 'provider-dead',
   handlerCrash: 'handler-crash',
   duplicateReorder: 'duplicate-reorder',
@@ -722,6 +724,12 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     // Provider faults that heal by themselves (the fakes count them down).
     const fakes = [mw.http, iem.http, hook.http];
     if (has(Fault.provider5xx)) for (const f of fakes) f.inject({ status: 503, times: 5 });
+    if (has(Fault.providerRefusing)) {
+      // Permanent answers (3xx/4xx, not not-found): kept and retried by act, never acknowledged away.
+      mw.http.inject({ status: 301, times: 6 });
+      iem.http.inject({ status: 302, times: 6 });
+      hook.http.inject({ status: 400, times: 6 });
+    }
     if (has(Fault.provider429)) for (const f of fakes) f.inject({ status: 429, retryAfter: '1', times: 5 });
     if (has(Fault.providerTimeout)) for (const f of fakes) f.inject({ hang: true, times: 2 });
     if (has(Fault.providerDead)) await iemProxy!.down(); // until the redrive below

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
@@ -26,6 +27,7 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/suppression-store.ts';
+import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
 import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
@@ -50,10 +52,15 @@ function hash53(text: string): number {
 
 class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;
-  private readonly baseSuppression: Database.Statement<[string], { providers_done: string }> | undefined;
+  private readonly baseSuppression:
+    | Database.Statement<[string], { providers_done: string; expires_at: number | null }>
+    | undefined;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   /** Subjects this run suppressed (no provider is ever done in a dry run). */
   private readonly suppressed = new Set<string>();
+  /** Of those, the provisional ones (SuppressionRequest.expiresAt) with their expiry. */
+  private readonly provisional = new Map<string, number>();
+  private readonly now: () => number;
   /** Per address: the index of its latest soft bounce in `pool`. */
   private readonly softHead = new Map<string, number>();
   /** Soft bounces, three numbers each: record-key hash, time, index of the address's previous one (-1). */
@@ -66,8 +73,9 @@ class DryRunSuppressionStore implements SuppressionStore {
   private scratch: { dir: string; store: SqliteSuppressionStore } | undefined;
 
   /** `basePath`: the real state file, if it exists (read, never written). */
-  constructor(options: { basePath?: string | undefined; limit?: number } = {}) {
+  constructor(options: { basePath?: string | undefined; limit?: number; now?: () => number } = {}) {
     this.basePath = options.basePath;
+    this.now = options.now ?? (() => Date.now());
     this.limit = options.limit ?? DEFAULT_LIMIT;
     try {
       this.base = this.basePath
@@ -78,7 +86,13 @@ class DryRunSuppressionStore implements SuppressionStore {
         cause: error,
       });
     }
-    this.baseSuppression = this.base?.prepare('SELECT providers_done FROM suppressions WHERE subject = ?');
+    // An older state file has no expires_at: every row of it is permanent.
+    const expiring = (
+      this.base?.prepare('PRAGMA table_info(suppressions)').all() as Array<{ name: string }>
+    )?.some((c) => c.name === 'expires_at');
+    this.baseSuppression = this.base?.prepare(
+      `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
+    );
     this.baseSoftNear = this.base?.prepare(
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
@@ -102,10 +116,16 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   /** Known to memory or the real state; a subject in the scratch store reads as unknown here. */
   private lookup(subject: string): Done | undefined {
-    if (this.suppressed.has(subject)) return NONE_DONE;
+    if (this.suppressed.has(subject)) {
+      const expiresAt = this.provisional.get(subject);
+      if (expiresAt === undefined || expiresAt > this.now()) return NONE_DONE;
+      this.suppressed.delete(subject);
+      this.provisional.delete(subject);
+    }
     if (this.scratch) return undefined;
     const row = this.baseSuppression?.get(subject);
-    return row ? (JSON.parse(row.providers_done) as string[]) : undefined;
+    if (!row || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
+    return JSON.parse(row.providers_done) as string[];
   }
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
@@ -123,6 +143,7 @@ class DryRunSuppressionStore implements SuppressionStore {
         out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
       } else if (done === undefined) {
         this.suppressed.add(r.subject);
+        if (r.expiresAt !== undefined) this.provisional.set(r.subject, r.expiresAt);
         insertedNow.add(r.subject);
         out.push({ subject: r.subject, state: 'new', pendingProviders: [...r.providers] });
       } else {
@@ -192,6 +213,12 @@ class DryRunSuppressionStore implements SuppressionStore {
     return i;
   }
 
+  /** A provisional subject of this run becomes permanent (the real state is never written). */
+  async confirm(subject: string): Promise<void> {
+    this.provisional.delete(subject);
+    await this.scratch?.store.confirm(subject);
+  }
+
   /** A dry run calls no provider. */
   async markProvider(): Promise<void> {}
 
@@ -200,12 +227,28 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   recordRejects(): void {}
 
-  enqueueActions(): void {}
+  /** A dry run queues nothing: its outbox is always empty. */
+  readonly outbox: ActionOutbox = {
+    enqueue: () => {},
+    complete: () => {},
+    park: () => {},
+    pending: (): Action[] => [],
+    summary: () => ({ pending: 0, parkedActions: 0, parked: [] }),
+    parkedFor: () => [],
+  };
 
-  completeAction(): void {}
-
-  pendingActions(): Action[] {
-    return [];
+  /** Counts in memory (a dry run handles no inbound mail, but the type asks for one). */
+  rateCounter(): RateCounter {
+    const counts = new Map<string, number>();
+    return {
+      increment: async (keys, windowStart) =>
+        keys.map((key) => {
+          const k = `${key}|${windowStart}`;
+          const n = (counts.get(k) ?? 0) + 1;
+          counts.set(k, n);
+          return n;
+        }),
+    };
   }
 
   /** Only the scratch file (if any) has something to commit. */

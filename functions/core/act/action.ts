@@ -28,6 +28,12 @@ interface Action {
    * widen it; others act on the one list. Absent = as the target says.
    */
   everywhere?: boolean | undefined;
+  /**
+   * ms since epoch: the ids came from an unauthenticated source (a mailto unsubscribe) and the
+   * suppression stays provisional until then; a provider answering done or already confirms the
+   * subscription exists (SuppressionStore.confirm). Absent = nothing to confirm.
+   */
+  unverifiedUntil?: number | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {

@@ -57,6 +57,7 @@ interface Pending {
   event: MailEvent;
   request: SuppressionRequest;
   target: Action['target'];
+  everywhere?: boolean;
 }
 
 function recipientLabel(event: MailEvent): string | undefined {
@@ -102,11 +103,16 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
       });
       return;
     }
+    // Everywhere, but only the ids are known (a feedback report that hid the recipient): by ids,
+    // flagged so the act side resolves them to the address and widens (core/act/widen-action.ts),
+    // routed to every provider of the sender.
+    const everywhere = scope === 'everywhere';
     for (const ref of event.refs) {
       pending.push({
         row,
         event,
         target: { type: 'ref', ref },
+        ...(everywhere ? { everywhere } : {}),
         request: {
           subject: refSubject(ref),
           kind: event.kind,
@@ -114,7 +120,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           reason,
           recordKey: event.key,
           at,
-          providers: router.forRef(ref, event.orig),
+          providers: everywhere ? router.forAddress(event.orig) : router.forRef(ref, event.orig),
         },
       });
     }
@@ -236,6 +242,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           jobId: p.event.jobId,
           occurredAt: p.event.occurredAt,
           providers: result.pendingProviders,
+          ...(p.everywhere ? { everywhere: true } : {}),
         });
       }
     }

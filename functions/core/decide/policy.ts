@@ -16,7 +16,10 @@ type Intent = (typeof Intent)[keyof typeof Intent];
 
 interface Decision {
   intent: Intent;
-  /** everywhere: by address at every routed provider; list: one subscription by provider ids. */
+  /**
+   * everywhere: the person at every routed provider (by address, or by ids resolved to it at act
+   * time); list: one subscription by provider ids.
+   */
   scope: 'everywhere' | 'list';
   category: string | undefined;
   reason: string;
@@ -32,9 +35,10 @@ function decide(
   classification: Classification | undefined,
   policy: PolicyConfig,
 ): Decision {
+  // Everywhere even when only provider ids are known: the act side resolves them to the address.
   const everywhere = (reason: string, category?: string): Decision => ({
     intent: Intent.unsubscribe,
-    scope: event.recipient ? 'everywhere' : 'list',
+    scope: 'everywhere',
     category,
     reason,
   });

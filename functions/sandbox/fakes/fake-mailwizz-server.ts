@@ -22,6 +22,11 @@ interface FakeMailwizzOptions {
   countAsString?: boolean;
   /** Server clock in ms, for the 1.x timestamp window. */
   now?: () => number;
+  /**
+   * How a subscriber record shows EMAIL: `masked` as 2.x with the customer-group option
+   * `common.mask_email_addresses`, `html` HTML-escaped as 1.x (CHtml::encode). Default plain.
+   */
+  recordEmail?: 'plain' | 'masked' | 'html';
 }
 
 interface FakeMailwizzList {
@@ -357,6 +362,16 @@ class FakeMailwizzServer {
     return json(200, { status: 'success' });
   }
 
+  #recordEmail(email: string): string {
+    if (this.options.recordEmail === 'masked') {
+      const at = email.indexOf('@');
+      return `${email.slice(0, 2)}${'*'.repeat(Math.max(1, at - 2))}${email.slice(at)}`;
+    }
+    if (this.options.recordEmail === 'html')
+      return email.replace(/&/g, '&amp;').replace(/'/g, '&#039;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return email;
+  }
+
   #getSubscriber(listUid: string, subscriberUid: string): FakeReply {
     const found = this.#findInList(listUid, subscriberUid);
     if ('reply' in found) return found.reply;
@@ -364,7 +379,13 @@ class FakeMailwizzServer {
     return json(200, {
       status: 'success',
       data: {
-        record: { subscriber_uid: s.uid, status: s.status, source: 'api', ip_address: '', EMAIL: s.email },
+        record: {
+          subscriber_uid: s.uid,
+          status: s.status,
+          source: 'api',
+          ip_address: '',
+          EMAIL: this.#recordEmail(s.email),
+        },
       },
     });
   }

@@ -62,6 +62,36 @@ function errorText(envelope: Envelope | undefined): string {
   return '';
 }
 
+/**
+ * Not-found is final (the subscriber is gone), so only MailWizz's own answer counts: its JSON error
+ * envelope naming a missing list, subscriber or campaign. A 404 without it (a web server or proxy
+ * page) or with "Page not found." (a wrong base path: no route matched) is a configuration error
+ * that must keep the action pending (docs/operations.md).
+ */
+function isMailwizzNotFound(envelope: Envelope | undefined, message: string): boolean {
+  return envelope?.status === 'error' && message !== '' && !/^page not found/i.test(message);
+}
+
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  '#039': "'",
+  '#39': "'",
+};
+
+/**
+ * The EMAIL of a subscriber record: 1.x HTML-escapes values (CHtml::encode); 2.x may mask it
+ * (`common.mask_email_addresses`, docs/providers.md §1.4 e). A masked address is no address.
+ */
+function subscriberEmail(value: unknown): string | undefined {
+  const raw = str(value);
+  if (!raw || raw.length > 320) return undefined;
+  const email = raw.replace(/&(amp|lt|gt|quot|#0?39);/g, (_m, name: string) => HTML_ENTITIES[name] ?? '');
+  return email.includes('*') ? undefined : email;
+}
+
 function readEnvelope(response: ProviderResponse): Envelope | undefined {
   if (response.text.trim() === '') return undefined;
   try {
@@ -136,7 +166,8 @@ function createMailwizzApi(options: MailwizzApiOptions) {
           status: 400,
         });
       }
-      if (notFoundStatuses.includes(response.status)) return undefined;
+      if (notFoundStatuses.includes(response.status) && isMailwizzNotFound(envelope, message))
+        return undefined;
       const statusError = errorForStatus(providerId, response, options.now());
       if (statusError) {
         if (statusError.kind !== ProviderErrorKind.permanent || !message) throw statusError;
@@ -202,7 +233,7 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       tally: CallTally,
       listUid: string,
       subscriberUid: string,
-    ): Promise<{ status: string } | undefined> {
+    ): Promise<{ status: string; email: string | undefined } | undefined> {
       if (!UID.test(listUid) || !UID.test(subscriberUid)) return undefined;
       const result = await policy.send(
         tally,
@@ -211,7 +242,7 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       );
       if (!result) return undefined;
       const record = asRecord(asRecord(result.data).record);
-      return { status: str(record.status) ?? '' };
+      return { status: str(record.status) ?? '', email: subscriberEmail(record.EMAIL) };
     },
 
     /** `PUT lists/{L}/subscribers/{S}/unsubscribe`: changes only a confirmed subscriber. */

@@ -8,6 +8,7 @@ import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
 import {
   type ActionContext,
+  type EmailLookup,
   ListOutcome,
   type ListProvider,
   type ListResult,
@@ -108,6 +109,13 @@ class MailwizzListProvider implements ListProvider {
     await this.#maybeReportBounce(tally, context, ref.subscriberId, ref.campaignId);
     const outcome = await this.#api.unsubscribe(tally, ref.listId, ref.subscriberId);
     return result(outcome === 'ok' ? ListOutcome.done : ListOutcome.notFound);
+  }
+
+  /** `GET lists/{L}/subscribers/{S}`: one call; undefined when unknown or masked. */
+  async findEmail(ref: SubscriberRef): Promise<EmailLookup> {
+    const tally: CallTally = { calls: 0 };
+    const subscriber = await this.#api.getSubscriber(tally, ref.listId, ref.subscriberId);
+    return { email: subscriber?.email, calls: tally.calls };
   }
 
   async checkCredentials() {
