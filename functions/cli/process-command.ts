@@ -1,7 +1,7 @@
 /**
- * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the seed's plain address CSV) →
- * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
- * the input size.
+ * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the PHP bouncehandler's plain address
+ * CSV) → decisions → SQLite state → providers → audit → summary. Streams, in batches of 1,000
+ * records; state commits every 50,000 records or before provider calls (docs/benchmarks.md).
  */
 import { appendFileSync, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
