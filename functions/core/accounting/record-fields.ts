@@ -50,7 +50,7 @@ function fieldsByCsvParse(bytes: Buffer): string[] | string {
   error ??= thrown;
   if (records.length === 1 && !error) return records[0]!;
   if (error) return `invalid CSV: ${error.message.split(':')[0]}`;
-  return 'invalid CSV: record not understood: quoting';
+  return 'invalid CSV: record not understood';
 }
 
 function quotedText(buf: Buffer, start: number, end: number, doubled: boolean): string {
