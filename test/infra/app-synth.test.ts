@@ -11,8 +11,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
-import { actTimeout, PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
+import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 import { CONFIG_JSON_LIMIT_BYTES, PLACEHOLDER_VALUE, parseStackConfig } from '../../infra/config.ts';
+import { actTimeout } from '../../infra/constructs/act-function.ts';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/infra/fixtures');
 const FIXTURE_HANDLER = 'test/infra/fixtures/noop-handler.ts';
