@@ -200,6 +200,9 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
   const failed = result.outcomes.filter((o) => o.outcome === 'failed');
   const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
   const final = finalFailures(failed, receives, deps);
+  // "Gave up": counted once per provider, on the receive after which nothing retries it (a
+  // permanent failure, or the last receive before the DLQ), as docs/deploy-aws.md describes.
+  for (const o of final) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
   if (deps.notices && final.length > 0) {
     // Before the message is acknowledged or handed back: if this write fails the message returns.
     // Timed by the message's SentTimestamp, the same on every delivery of it: a redelivered
@@ -216,7 +219,6 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     });
     return retryLater(summary);
   }
-  for (const o of failed) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
   deps.log.error('action failed permanently', { actionId: action.id, failures: summary });
   return { actionId: action.id, outcome: ActOutcome.failed };
 }
