@@ -113,4 +113,4 @@ function checkReceivingRegion(scope: Construct, region: string): void {
 }
 
 export type { UnsubscribeMailProps };
-export { SES_RECEIVING_REGIONS, UnsubscribeMail };
+export { checkReceivingRegion, SES_RECEIVING_REGIONS, UnsubscribeMail };
