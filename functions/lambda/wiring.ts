@@ -192,10 +192,30 @@ function memoUntilStale<T>(build: () => Promise<T>, stale: (value: T) => boolean
   };
 }
 
+/** What the handlers pass of their Lambda context. */
+interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
 interface FunctionWiring<D> {
   logger: Logger;
   metrics: Metrics;
-  deps: () => Promise<D>;
+  deps: (context?: InvocationContext) => Promise<D>;
+}
+
+/** Time kept back from the Lambda deadline for the audit, claim and queue writes after the calls. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * When this invocation's provider work must be done: the remaining time less a margin (at most a
+ * fifth of it). Read by every provider's call policy (ProviderDeps.deadlineAt): a wait that would
+ * pass it becomes a delayed redelivery instead. One invocation at a time per execution
+ * environment in Lambda; the sandbox's concurrent pollers share the latest one.
+ */
+function invocationDeadline(context: InvocationContext | undefined, now: number): number | undefined {
+  if (!context) return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  return now + remaining - Math.min(DEADLINE_MARGIN_MS, remaining / 5);
 }
 
 /** Postmaster notices go to the table only when `notify` is configured (nobody would read them). */
@@ -268,6 +288,7 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   const maxReceiveCount = numberFrom(env, TUNING_ENV.MAX_RECEIVE_COUNT, DEFAULT_ACT_MAX_RECEIVE_COUNT);
   const sink = metricSink('pmta-bounce-act', env);
   const instances = numberFrom(env, ENV.ACT_INSTANCES, 1);
+  const invocation: { deadlineAt: number | undefined } = { deadlineAt: undefined };
   const refreshMs = numberFrom(env, TUNING_ENV.SECRET_REFRESH_SECONDS, 60) * 1000;
   const build = async () => {
     const vars = await secretValues(settings, env, clients.secrets);
@@ -275,14 +296,15 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
     const { providers, unavailable } = createProviderMap({
       entries: providerEntries(settings),
       vars,
-      deps: defaultProviderDeps(providerLogger(logger)),
+      deps: defaultProviderDeps(providerLogger(logger), () => invocation.deadlineAt),
       instances,
     });
     for (const p of unavailable) logger.error('provider unavailable', { provider: p.id, reason: p.reason });
     return { config, providers, degraded: unavailable.length > 0, builtAt: Date.now() };
   };
   const built = memoUntilStale(build, (b) => b.degraded && Date.now() - b.builtAt >= refreshMs);
-  const deps = async (): Promise<ActDeps> => {
+  const deps = async (context?: InvocationContext): Promise<ActDeps> => {
+    invocation.deadlineAt = invocationDeadline(context, Date.now());
     const { config, providers } = await built();
     return {
       providers,
@@ -304,5 +326,5 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   return { logger, metrics, deps };
 }
 
-export type { CloudSettings, Env, FunctionWiring };
+export type { CloudSettings, Env, FunctionWiring, InvocationContext };
 export { createActWiring, createIngestWiring, readCloudSettings, TUNING_ENV };

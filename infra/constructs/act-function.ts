@@ -9,6 +9,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV, TABLE_ACTIONS } from '#lambda/env.ts';
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '#providers/provider-call-policy.ts';
 import type { StackConfig } from '../config.ts';
 import type { FunctionSource } from './bounce-function.ts';
 import { QueueConsumerFunction } from './queue-consumer-function.ts';
@@ -20,9 +21,6 @@ import { QueueConsumerFunction } from './queue-consumer-function.ts';
 const ACT_MAX_CONCURRENCY = 2;
 /** Receives before an action is parked in the DLQ (the act function's backoff spans ~2.5 h). */
 const ACT_MAX_RECEIVE_COUNT = 12;
-/** The provider call policy's backoff between attempts (functions/adapters/providers). */
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 30_000;
 
 interface ActFunctionProps extends FunctionSource {
   config: StackConfig['config'];

@@ -19,8 +19,9 @@ const handler = middy<SQSEvent>()
   .use(logMetrics(wiring.metrics, { captureColdStartMetric: true }))
   // Failures are logged by the batch function itself (provider errors carry no credentials).
   .use(sqsPartialBatchFailure({ logger: () => {} }))
-  .handler(async (event) => {
-    return runActionsBatch(event, await wiring.deps());
+  // The context's remaining time bounds every provider wait (a longer one becomes a redelivery).
+  .handler(async (event, context) => {
+    return runActionsBatch(event, await wiring.deps(context));
   });
 
 export { handler };
