@@ -59,8 +59,8 @@ describe('provider calls against a deadline', () => {
     { case: 'deadline in 60 s: Retry-After 30 s fits', deadline: 60_000, sleeps: [30_000], ok: true },
     { case: 'deadline in 20 s: Retry-After 30 s is handed back', deadline: 20_000, sleeps: [], ok: false },
     {
-      case: 'deadline in 31 s: the wait fits, the call after it does not',
-      deadline: 31_000,
+      case: 'deadline in 30.5 s: the wait fits, the call after it does not',
+      deadline: 30_500,
       sleeps: [],
       ok: false,
     },
