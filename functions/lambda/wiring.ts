@@ -213,7 +213,8 @@ const DEADLINE_MARGIN_MS = 10_000;
  * environment in Lambda; the sandbox's concurrent pollers share the latest one.
  */
 function invocationDeadline(context: InvocationContext | undefined, now: number): number | undefined {
-  if (!context) return undefined;
+  // A hand-made context (a test, a manual invoke) may lack the method: no deadline then.
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined;
   const remaining = context.getRemainingTimeInMillis();
   return now + remaining - Math.min(DEADLINE_MARGIN_MS, remaining / 5);
 }
