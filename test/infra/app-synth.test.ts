@@ -109,7 +109,7 @@ describe('config → stack props', () => {
     expect(parseStackConfig(insecure, 'inline').config.providers).toHaveLength(1);
   });
 
-  it('an existing table (aws.tableName) is used, granted and never created', () => {
+  it('an existing table (aws.tableName) is used, granted and never created', { timeout: 120_000 }, () => {
     const app = new App();
     const stack = buildBounceHandlerApp(app, {
       configPath: join(FIXTURES, 'existing-table.config.yaml'),
@@ -140,7 +140,7 @@ describe('config → stack props', () => {
     expect(found.length > 0).toBe(warns);
   });
 
-  it('the smallest config deploys no unsub, no notify and no provider alarm', () => {
+  it('the smallest config deploys no unsub, no notify and no provider alarm', { timeout: 120_000 }, () => {
     const app = new App();
     const stack = buildBounceHandlerApp(app, {
       configPath: join(FIXTURES, 'minimal.config.yaml'),

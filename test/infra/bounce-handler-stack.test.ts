@@ -64,7 +64,7 @@ beforeAll(() => {
   // Synthesizes the whole app, cdk-nag plugin included: a finding would throw here.
   template = Template.fromStack(stack);
   json = JSON.stringify(template.toJSON());
-});
+}, 240_000); // four real bundles (the AWS SDK inside), slow on two busy cores
 
 afterAll(() => {
   vi.unstubAllEnvs();
