@@ -2,7 +2,7 @@
  * Composition root of the Lambda functions (ingest, act): environment → configuration → clients,
  * store, providers, logger and metrics. Built once per execution environment (module scope of the
  * handlers). Only act reads the Secrets Manager secret (`${NAME}` of provider credentials): once,
- * on the first invocation, again while a provider waits for its key (provider-map.ts), and again
+ * on the first invocation, again while a provider waits for its key (act-providers.ts), and again
  * after a failure. Ingest routes without credentials (parseConfigWithoutSecrets).
  *
  * The sandbox sets the same environment (endpoints of fauxqs and dynalite, no secret: `${NAME}` is
@@ -29,11 +29,11 @@ import { ConfigError } from '#core/errors.ts';
 import type { ProviderLogEvent } from '#providers/provider-definition.ts';
 import { defaultProviderDeps } from '#providers/provider-definition.ts';
 import type { ActDeps } from './act/act.ts';
+import { buildActProviders } from './act-providers.ts';
 import { ENV } from './env.ts';
 import type { IngestDeps } from './ingest/ingest.ts';
 import type { Log } from './log-port.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
-import { createProviderMap } from './provider-map.ts';
 import { parseConfigWithoutSecrets } from './unsub-notify-wiring.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -294,7 +294,7 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   const build = async () => {
     const vars = await secretValues(settings, env, clients.secrets);
     const config = parseConfigWithoutSecrets(settings.configJson, env);
-    const { providers, unavailable } = createProviderMap({
+    const { providers, unavailable } = buildActProviders({
       entries: providerEntries(settings),
       vars,
       deps: defaultProviderDeps(providerLogger(logger), () => invocation.deadlineAt),

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runAction } from '#core/act/run-action.ts';
 import type { ActionContext } from '#core/list-provider.ts';
+import { buildActProviders, perInstanceLimits, UnavailableProvider } from '#lambda/act-providers.ts';
 import { ENV } from '#lambda/env.ts';
-import { createProviderMap, perInstanceLimits, UnavailableProvider } from '#lambda/provider-map.ts';
 import { createActWiring, TUNING_ENV } from '#lambda/wiring.ts';
 import { defaultProviderDeps } from '#providers/provider-definition.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
@@ -45,9 +45,9 @@ const entries = () => [
   { id: 'hook', type: 'webhook', url: webhook.url, secret: '${HOOK_SECRET}', maxRetries: 0 },
 ];
 
-describe('createProviderMap', () => {
+describe('buildActProviders (act-providers.ts)', () => {
   it('fails only the provider whose key the secret lacks, retryably, naming key and index', async () => {
-    const { providers, unavailable } = createProviderMap({
+    const { providers, unavailable } = buildActProviders({
       entries: entries(),
       vars: { MW_KEY },
       deps: defaultProviderDeps(),
@@ -78,7 +78,7 @@ describe('createProviderMap', () => {
   });
 
   it('names the key of a value the secret holds but the provider refuses', () => {
-    const { unavailable } = createProviderMap({
+    const { unavailable } = buildActProviders({
       entries: entries(),
       vars: { MW_KEY, HOOK_SECRET: 'not-a-webhook-secret' },
       deps: defaultProviderDeps(),

@@ -69,7 +69,7 @@ function unavailableReason(entry: unknown, index: number, vars: Vars, error: unk
   return error instanceof ConfigError ? error.message : `${where}: invalid`;
 }
 
-interface ProviderMapOptions {
+interface ActProvidersOptions {
   /** The raw `providers` list of the configuration document (placeholders intact). */
   entries: readonly unknown[];
   vars: Vars;
@@ -81,7 +81,7 @@ interface ProviderMapOptions {
 }
 
 /** One ListProvider per entry, by id; `unavailable` lists the ones that fail until fixed. */
-function createProviderMap(options: ProviderMapOptions): {
+function buildActProviders(options: ActProvidersOptions): {
   providers: Map<string, ListProvider>;
   unavailable: UnavailableProvider[];
 } {
@@ -116,5 +116,5 @@ function createProviderMap(options: ProviderMapOptions): {
   return { providers, unavailable };
 }
 
-export type { ProviderMapOptions };
-export { createProviderMap, ProviderUnavailableError, perInstanceLimits, UnavailableProvider };
+export type { ActProvidersOptions };
+export { buildActProviders, ProviderUnavailableError, perInstanceLimits, UnavailableProvider };
