@@ -163,6 +163,8 @@ describe('act function with the canary in its Secrets Manager secret', () => {
       expect(output).toMatch(/provider (error|retry)/);
       expect(output).toContain('provider call failed; retrying later');
       expect(output).toContain('_aws');
+      // One blob per dimension set and a quiet cold-start object: no Powertools warning lines.
+      expect(output).not.toContain('No application metrics');
       const status = await store.status(EMAIL);
       expectNoCanary({ output, response: value, state: status });
     } finally {
