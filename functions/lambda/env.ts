@@ -40,7 +40,8 @@ const TABLE_SCHEMA = {
 const TABLE_ACTIONS = {
   ingest: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'],
   act: ['BatchWriteItem', 'GetItem', 'UpdateItem'],
-  unsub: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem'],
+  // UpdateItem: the unsubscribe rate counters (unsubscribe.rateLimit).
+  unsub: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'],
   notify: ['BatchWriteItem', 'Query'],
 } as const satisfies Record<string, readonly string[]>;
 
