@@ -49,6 +49,8 @@ const providerBaseSchema = z.object({
   ratePerSecond: z.number().positive().max(10_000).optional(),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   maxRetries: z.number().int().min(0).max(10).default(4),
+  /** Allow an `http://` URL to a host other than loopback (credentials then travel in clear). */
+  allowInsecureHttp: z.boolean().optional(),
 });
 type ProviderBaseConfig = z.infer<typeof providerBaseSchema>;
 
@@ -168,6 +170,21 @@ const configShape = {
     })
     .strict()
     .optional(),
+  /** The AWS deployment (read by the CDK app; ignored in local mode). */
+  aws: z
+    .object({
+      /** At most this many ingest instances at once (a spool flush cannot take the whole account). */
+      ingestMaxConcurrency: z.number().int().min(2).max(1000).default(10),
+      /** Use this existing table (e.g. the one kept by an earlier `cdk destroy`) instead of a new one. */
+      tableName: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'not a DynamoDB table name')
+        .optional(),
+      /** Also create an IAM user for the shipper (long-lived access keys); default: roles only. */
+      shipperUser: z.boolean().default(false),
+    })
+    .strict()
+    .optional(),
 };
 
 const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...configShape }).strict();
@@ -187,6 +204,7 @@ interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<stri
       }
     | undefined;
   guardrails: GuardrailsConfig;
+  aws?: { ingestMaxConcurrency: number; tableName?: string | undefined; shipperUser: boolean } | undefined;
   /** Keys whose values were written literally although they hold a credential (see `check`). */
   literalSecrets: string[];
 }
@@ -232,6 +250,28 @@ function expandVariables(
     return out;
   }
   return value;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A provider's `url` carries its credentials (headers, signed bodies): https only, except to this
+ * machine (tests, a local relay) or with `allowInsecureHttp: true`.
+ */
+function checkProviderUrl(provider: Config['providers'][number], path: PropertyKey[]): void {
+  if (typeof provider.url !== 'string' || provider.allowInsecureHttp) return;
+  let url: URL;
+  try {
+    url = new URL(provider.url);
+  } catch {
+    return; // the provider's own schema reports an invalid URL
+  }
+  if (url.protocol !== 'http:') return;
+  if (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')) return;
+  throw new ConfigError(
+    formatPath([...path, 'url']),
+    'must be https:// (http:// only to a loopback address, or with allowInsecureHttp: true)',
+  );
 }
 
 /**
@@ -283,6 +323,7 @@ function parseConfig(
     const parsed = def.schema.safeParse(expanded);
     if (!parsed.success) throw issueToError(parsed.error.issues[0]!, path);
     const provider = parsed.data as Config['providers'][number];
+    checkProviderUrl(provider, path);
     if (seen.has(provider.id))
       throw new ConfigError(formatPath([...path, 'id']), `duplicate provider id "${provider.id}"`);
     seen.add(provider.id);
@@ -298,6 +339,7 @@ function parseConfig(
     accounting: rest.accounting,
     alarms: rest.alarms,
     guardrails: rest.guardrails,
+    aws: rest.aws,
     literalSecrets,
   };
 }

@@ -16,6 +16,8 @@ interface ProviderOutcome {
   error?: string;
   /** Retrying later may succeed (outage, rate limit, credentials being fixed). */
   retryable?: boolean;
+  /** How long the provider asked us to wait before the next try (Retry-After), when it said so. */
+  retryAfterMs?: number;
   lists?: ProviderResult['lists'];
   durationMs: number;
 }
@@ -77,12 +79,14 @@ async function runAction(
         const message = error instanceof Error ? error.message : String(error);
         const retryable = error instanceof BounceHandlerError ? error.retryable : true;
         const calls = error instanceof ProviderError ? 1 : 0;
+        const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
         return {
           provider: id,
           outcome: 'failed',
           calls,
           error: message,
           retryable,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
           durationMs: now() - started,
         };
       }

@@ -87,6 +87,8 @@ const actionSchema = z.object({
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
+/** SQS's longest visibility timeout: 12 hours. */
+const MAX_DELAY_SECONDS = 43_200;
 
 function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; maxSeconds: number }): number {
   const n = Math.max(1, receiveCount);
@@ -146,11 +148,16 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     return { actionId: undefined, outcome: ActOutcome.malformed };
   }
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const retryLater = async (why: string): Promise<never> => {
+  // The next delivery waits the backoff, or longer if a provider asked to (Retry-After).
+  const retryLater = async (why: string, retryAfterMs = 0): Promise<never> => {
+    const seconds = Math.max(
+      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.ceil(retryAfterMs / 1000),
+    );
     await deps.visibility.delay(
       record.eventSourceARN,
       record.receiptHandle,
-      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.min(MAX_DELAY_SECONDS, seconds),
     );
     throw new RetryLaterError(why);
   };
@@ -200,6 +207,9 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
   const failed = result.outcomes.filter((o) => o.outcome === 'failed');
   const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
   const final = finalFailures(failed, receives, deps);
+  // "Gave up": counted once per provider, on the receive after which nothing retries it (a
+  // permanent failure, or the last receive before the DLQ), as docs/deploy-aws.md describes.
+  for (const o of final) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
   if (deps.notices && final.length > 0) {
     // Before the message is acknowledged or handed back: if this write fails the message returns.
     // Timed by the message's SentTimestamp, the same on every delivery of it: a redelivered
@@ -214,9 +224,8 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
       receives,
       failures: summary,
     });
-    return retryLater(summary);
+    return retryLater(summary, Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0)));
   }
-  for (const o of failed) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
   deps.log.error('action failed permanently', { actionId: action.id, failures: summary });
   return { actionId: action.id, outcome: ActOutcome.failed };
 }
