@@ -130,6 +130,11 @@ const guardrailsSchema = z
       .default({}),
     /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
     sendingDomains: z.array(domainName).max(50).default([]),
+    /** Addresses subscribed to the AWS guardrails topic (default: `alarms.email`). */
+    email: z
+      .union([emailAddress, z.array(emailAddress).min(1)])
+      .transform((e) => (typeof e === 'string' ? [e] : e))
+      .optional(),
     /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
     vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
   })
