@@ -223,6 +223,8 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
       await flush();
     }
     trips = await traffic.finish();
+    for (const failure of await traffic.notify(trips, io.now()))
+      io.stderr.write(`pmta-bounce process: ${failure}\n`);
   } finally {
     await traffic.close();
     progress?.done();
