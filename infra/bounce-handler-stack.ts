@@ -17,6 +17,7 @@ import { HANDLER_ENTRIES } from '#lambda/env.ts';
 import type { StackConfig } from './config.ts';
 import { ActFunction } from './constructs/act-function.ts';
 import type { FunctionSource } from './constructs/bounce-function.ts';
+import { DeliverabilityGuardrails } from './constructs/deliverability-guardrails.ts';
 import { IngestFunction } from './constructs/ingest-function.ts';
 import { OperationsAlarms } from './constructs/operations-alarms.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
@@ -123,12 +124,22 @@ class BounceHandlerStack extends Stack {
       oldestMessageMinutes: settings.oldestMessageMinutes,
       providerErrorPercent: settings.providerErrorPercent,
     });
-    new OperationsDashboard(this, 'Operations', {
+    const operations = new OperationsDashboard(this, 'Operations', {
       dashboardName: this.stackName,
       workQueues: watched.workQueues,
       deadLetterQueues: watched.deadLetterQueues,
       providerIds,
       alarms: alarms.alarms,
+    });
+    const guardrails = new DeliverabilityGuardrails(this, 'Guardrails', {
+      guardrails: config.guardrails,
+      emails: config.guardrails.email ?? config.alarms?.email ?? [],
+      dashboard: operations.dashboard,
+      providerIds,
+    });
+    new CfnOutput(this, 'GuardrailTopicArn', {
+      value: guardrails.topic.topicArn,
+      description: 'SNS topic of the deliverability guardrail alarms (complaint rate, block spikes)',
     });
     return alarms;
   }

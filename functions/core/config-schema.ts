@@ -135,6 +135,23 @@ const guardrailsSchema = z
       .default({}),
     /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
     sendingDomains: z.array(domainName).max(50).default([]),
+    /** Addresses subscribed to the AWS guardrails topic (default: `alarms.email`). */
+    email: z
+      .union([emailAddress, z.array(emailAddress).min(1)])
+      .transform((e) => (typeof e === 'string' ? [e] : e))
+      .optional(),
+    /** A Standard Webhooks receiver told of every trip (local mode), e.g. to pause a campaign. */
+    webhook: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => u.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u), {
+            message: 'https:// only (http:// only for a loopback address)',
+          }),
+        secret: z.string().regex(/^(whsec_)?[A-Za-z0-9+/]{22,}={0,2}$/, 'expected whsec_ followed by base64'),
+      })
+      .strict()
+      .optional(),
     /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
     vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
   })

@@ -152,7 +152,9 @@ describe('config → stack props', () => {
     template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
     template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7); // 2 DLQ, 2 age, no records, 2 function errors
+    // 2 DLQ, 2 age, no records, 2 function errors; guardrails: complaint rate of `other` (warn,
+    // critical) and blocks at 6 mailbox providers through `other` VirtualMTAs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 2 + 6);
     template.hasOutput('ProviderSecretKeys', { Value: '(none)' });
     // No long-lived shipper keys unless asked for (aws.shipperUser); the role stays.
     template.resourceCountIs('AWS::IAM::User', 0);

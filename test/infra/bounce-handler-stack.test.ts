@@ -52,6 +52,10 @@ function resourcesOf(type: string): Record<string, Resource> {
   return template.findResources(type) as Record<string, Resource>;
 }
 const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+/** Resources of one construct (by logical-id prefix): the operations alarms, or the guardrails. */
+function resourcesUnder(type: string, prefix: string): Record<string, Resource> {
+  return Object.fromEntries(Object.entries(resourcesOf(type)).filter(([id]) => id.startsWith(prefix)));
+}
 
 beforeAll(() => {
   for (const [k, v] of Object.entries(CANARIES)) vi.stubEnv(k, v);
@@ -339,7 +343,7 @@ describe('observability', () => {
   });
 
   it('has every alarm, each notifying the SNS topic with the configured email subscriptions', () => {
-    const alarms = resourcesOf('AWS::CloudWatch::Alarm');
+    const alarms = resourcesUnder('AWS::CloudWatch::Alarm', 'Alarms');
     const ids = Object.keys(alarms).map((id) => id.replace(/[0-9A-F]{8}$/, ''));
     expect(ids.sort()).toEqual(
       [
@@ -362,7 +366,7 @@ describe('observability', () => {
         'AlarmsUnsubscribeRateLimited',
       ].sort(),
     );
-    const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Alarms'))[0]!;
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
     }
@@ -516,9 +520,9 @@ describe('state that survives', () => {
 
 describe('alarms reach someone', () => {
   it('the topic policy lets CloudWatch publish, for this account and these alarms only', () => {
-    const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
-    const alarmIds = Object.keys(resourcesOf('AWS::CloudWatch::Alarm')).sort();
-    const policy = Object.values(resourcesOf('AWS::SNS::TopicPolicy'))[0]!;
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Alarms'))[0]!;
+    const alarmIds = Object.keys(resourcesUnder('AWS::CloudWatch::Alarm', 'Alarms')).sort();
+    const policy = Object.values(resourcesUnder('AWS::SNS::TopicPolicy', 'Alarms'))[0]!;
     const statements = (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> })
       .Statement;
     const allow = statements.find((st) => st.Effect === 'Allow')!;
@@ -533,6 +537,21 @@ describe('alarms reach someone', () => {
     expect(arns.map((a) => a['Fn::GetAtt'][0]).sort()).toEqual(alarmIds);
     // The deny-non-TLS statement stays.
     expect(statements.some((st) => st.Effect === 'Deny')).toBe(true);
+  });
+
+  it('guardrail alarms go to their own topic: complaint rate per listed domain and other, blocks per provider and VirtualMTA', () => {
+    const guardrails = resourcesUnder('AWS::CloudWatch::Alarm', 'Guardrails');
+    // (news.example.com + other) × (warn, critical) + 6 mailbox providers × (vmta-1 + other)
+    expect(Object.keys(guardrails)).toHaveLength(2 * 2 + 6 * 2);
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Guardrails'))[0]!;
+    for (const alarm of Object.values(guardrails))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'deliverability@example.com',
+      TopicArn: { Ref: topicId },
+    });
+    template.hasOutput('GuardrailTopicArn', { Value: { Ref: topicId } });
   });
 
   it('warns at synth only when the alarms have no subscriber', () => {
