@@ -13,6 +13,7 @@ import type { OutboxSummary } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
+import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
@@ -28,6 +29,7 @@ import {
 } from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
+import { createRunTraffic, type RunTraffic } from './run-traffic.ts';
 
 /** Records decided together: small enough that their objects die young (measured: less GC). */
 const BATCH_RECORDS = 1000;
@@ -152,7 +154,15 @@ interface ProcessRun {
   bytesRead: number;
   /** Records decided since the last commit. */
   uncommitted: number;
+  /** Deliverability counts (docs/guardrails.md), written after each state commit. */
+  traffic: RunTraffic;
   onResult(result: ActionResult): void;
+}
+
+async function commit(run: ProcessRun): Promise<void> {
+  run.runtime.store.commitBatch();
+  run.uncommitted = 0;
+  await run.traffic.flush();
 }
 
 /** Decides one batch of parsed records, writes state, the report and the log, then acts. */
@@ -173,15 +183,13 @@ async function processBatch(
     now: io.now,
   });
   if (result.rejects.length > 0) store.recordRejects(result.rejects, source, io.now());
+  await run.traffic.add(outcomes, result.rows);
   const acting = !dryRun && result.actions.length > 0;
   if (acting) runtime.outbox.enqueue(result.actions);
   run.uncommitted += outcomes.length;
   // Committed before any provider call (the outbox must survive a crash), when the input is idle
   // (a pipe: nothing decided waits on more input), or after COMMIT_RECORDS.
-  if (acting || idle || run.uncommitted >= COMMIT_RECORDS) {
-    store.commitBatch();
-    run.uncommitted = 0;
-  }
+  if (acting || idle || run.uncommitted >= COMMIT_RECORDS) await commit(run);
   for (const row of result.rows) {
     countRow(run.summary, row);
     logRow(run.log, row);
@@ -230,7 +238,7 @@ async function processInput(run: ProcessRun, input: string): Promise<void> {
     input === '-' ? run.io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
   const flush = async (idle: boolean): Promise<void> => {
     if (batch.length === 0) {
-      if (idle) run.runtime.store.commitBatch();
+      if (idle) await commit(run);
       return;
     }
     const outcomes = batch;
@@ -283,6 +291,7 @@ function startRun(
     progress: showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined,
     bytesRead: 0,
     uncommitted: 0,
+    traffic: createRunTraffic(config, statePath, dryRun),
     onResult: (r) => {
       countAction(summary, r);
       logResult(log, r);
@@ -326,11 +335,16 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   run.log(
     `pmta-bounce process: ${run.dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${providers}`,
   );
+  let trips: GuardrailTrip[] = [];
   try {
     await retryLeftovers(run);
     for (const input of inputs) await processInput(run, input);
     if (!run.dryRun) reportOutbox(run.summary, run.runtime.outbox.summary(), io);
+    trips = await run.traffic.finish();
+    for (const failure of await run.traffic.notify(trips, io.now()))
+      io.stderr.write(`pmta-bounce process: ${failure}\n`);
   } finally {
+    await run.traffic.close();
     run.progress?.done();
     const report = run.report;
     if (report) await new Promise<void>((resolve) => report.end(resolve));
@@ -338,7 +352,9 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   const elapsed = io.now() - started;
-  if (args.values.json) io.stdout.write(`${JSON.stringify(run.summary)}\n`);
+  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
+  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...run.summary, guardrails: trips })}\n`);
   else io.stdout.write(`${run.dryRun ? '[dry run] ' : ''}${formatSummary(run.summary, elapsed)}\n`);
   run.log(`done: ${formatSummary(run.summary, elapsed)}`);
   return run.summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;

@@ -34,6 +34,10 @@ interface ActionContext {
   kind: 'bounce' | 'complaint' | 'unsubscribe';
   reason: string;
   category?: string;
+  /** Bounces: the classification rule id (`pmta` when PowerMTA's bounceCat was trusted). */
+  rule?: string;
+  /** Bounces: a hard category, or a soft one whose count reached the policy threshold. */
+  bounceType?: 'hard' | 'soft';
   /** The accounting record's jobId; `mailwizz-<campaign_uid>` names a MailWizz campaign. */
   jobId?: string;
   diagnostic?: string;

@@ -17,6 +17,9 @@ interface Action {
   kind: EventKind;
   reason: string;
   category?: string | undefined;
+  /** Bounces: the classification rule id and whether the category is hard or soft (counted). */
+  rule?: string | undefined;
+  bounceType?: 'hard' | 'soft' | undefined;
   jobId?: string | undefined;
   /** When PowerMTA logged the record (ms): end-to-end latency is measured from here. */
   occurredAt?: number | undefined;

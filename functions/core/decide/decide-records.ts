@@ -14,7 +14,7 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '../suppression-store.ts';
-import { decide, Intent, softLimitReached } from './policy.ts';
+import { type Decision, decide, Intent, softLimitReached } from './policy.ts';
 import type { Router } from './routing.ts';
 
 const RowAction = {
@@ -52,12 +52,16 @@ interface DecideResult {
 
 const DAY_MS = 86_400_000;
 
+/** What a provider may want to know about a bounce (listmonk's bounce type, the rule in its meta). */
+type BounceDetail = Pick<Decision, 'rule' | 'bounceType'>;
+
 interface Pending {
   row: number;
   event: MailEvent;
   request: SuppressionRequest;
   target: Action['target'];
   everywhere?: boolean;
+  bounce: BounceDetail;
 }
 
 function recipientLabel(event: MailEvent): string | undefined {
@@ -76,6 +80,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
     request: SoftBounceRequest;
     reason: string;
     category?: string;
+    bounce: BounceDetail;
   }> = [];
 
   const unsubscribeRequests = (
@@ -83,13 +88,15 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
     event: MailEvent,
     scope: 'everywhere' | 'list',
     reason: string,
-    category?: string,
+    category: string | undefined,
+    bounce: BounceDetail,
   ) => {
     const at = event.occurredAt ?? deps.now();
     if (scope === 'everywhere' && event.recipient) {
       pending.push({
         row,
         event,
+        bounce,
         target: { type: 'email', address: event.recipient },
         request: {
           subject: event.recipient,
@@ -111,6 +118,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
       pending.push({
         row,
         event,
+        bounce,
         target: { type: 'ref', ref },
         ...(everywhere ? { everywhere } : {}),
         request: {
@@ -179,9 +187,11 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
         request: { address: event.recipient, recordKey: event.key, at: event.occurredAt ?? deps.now() },
         reason: decision.reason,
         ...(decision.category ? { category: decision.category } : {}),
+        bounce: { rule: decision.rule, bounceType: decision.bounceType },
       });
     } else {
-      unsubscribeRequests(row, event, decision.scope, decision.reason, decision.category);
+      const bounce = { rule: decision.rule, bounceType: decision.bounceType };
+      unsubscribeRequests(row, event, decision.scope, decision.reason, decision.category, bounce);
     }
   }
 
@@ -194,7 +204,8 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
       const count = counts[i] ?? 1;
       const tally = `${count} within ${policy.soft.windowDays}d, threshold ${policy.soft.threshold}`;
       if (softLimitReached(count, policy)) {
-        unsubscribeRequests(s.row, s.event, 'everywhere', `${s.reason} (${tally}): unsubscribe`, s.category);
+        const reason = `${s.reason} (${tally}): unsubscribe`;
+        unsubscribeRequests(s.row, s.event, 'everywhere', reason, s.category, s.bounce);
       } else {
         rows[s.row]!.action = RowAction.softBounce;
         rows[s.row]!.reason = `${s.reason} (${tally})`;
@@ -239,6 +250,8 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           kind: p.event.kind,
           reason: p.request.reason,
           category: p.request.category,
+          ...(p.bounce.rule ? { rule: p.bounce.rule } : {}),
+          ...(p.bounce.bounceType ? { bounceType: p.bounce.bounceType } : {}),
           jobId: p.event.jobId,
           occurredAt: p.event.occurredAt,
           providers: result.pendingProviders,

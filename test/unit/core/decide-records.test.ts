@@ -49,6 +49,21 @@ describe('decideRecords', () => {
     return decideRecords(readAccounting(`${HEADER}\n${lines.join('\n')}\n`), deps());
   }
 
+  it.each([
+    { lines: [line('b', T0, 'h@example.com', 'bad-mailbox')], rule: 'pmta', bounceType: 'hard' },
+    {
+      lines: [0, 1, 2].map((i) => line('b', T0 + i * 1000, 's@example.com', 'quota-issues')),
+      rule: 'pmta',
+      bounceType: 'soft',
+    },
+    { lines: [line('f', T0, 'c@example.com', '', ',,abuse')], rule: undefined, bounceType: undefined },
+  ])('the action carries the rule $rule and bounce type $bounceType (for list managers)', async (c) => {
+    const { actions } = await run(c.lines);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]?.rule).toBe(c.rule);
+    expect(actions[0]?.bounceType).toBe(c.bounceType);
+  });
+
   it('hard bounce → one action routed by orig; replays and case variants are already suppressed', async () => {
     const first = await run([
       line('b', T0, 'A@Example.com', 'bad-mailbox'),
