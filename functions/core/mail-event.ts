@@ -24,6 +24,8 @@ interface MailEvent {
   orig: string | undefined;
   bounceCat: string | undefined;
   dsnAction: string | undefined;
+  /** Remote MTA as PowerMTA logged it (`mx.example.net (192.0.2.1)`): mailbox-provider scopes. */
+  dsnMta?: string | undefined;
   dsnStatus: string | undefined;
   dsnDiag: string | undefined;
   feedbackType: string | undefined;
@@ -45,6 +47,8 @@ type ParseOutcome =
       recordType: string;
       recipient: string | undefined;
       reason: string;
+      /** Set for deliveries (`d`): when, so a later delivery can reset soft counts. */
+      occurredAt?: number | undefined;
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 

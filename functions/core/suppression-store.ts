@@ -3,6 +3,7 @@
  * soft-bounce counters with their window, and the audit trail of every decision and provider
  * outcome. Batch-shaped so adapters can use transactions (SQLite) or batched calls (DynamoDB).
  */
+import type { SoftCounting } from './decide/soft-bounce-window.ts';
 import type { ListResult } from './list-provider.ts';
 
 interface SuppressionRequest {
@@ -35,6 +36,12 @@ interface SoftBounceRequest {
   at: number;
 }
 
+/** A successful delivery (`d` record): the address's soft count starts again after `at`. */
+interface DeliveryRequest {
+  address: string;
+  at: number;
+}
+
 interface AuditEntry {
   subject: string;
   at: number;
@@ -47,6 +54,8 @@ interface AuditEntry {
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
+  /** The classification rule behind a bounce decision (a rule id, `pmta` or `default`). */
+  rule?: string | undefined;
 }
 
 interface SubjectStatus {
@@ -67,7 +76,15 @@ interface SuppressionStore {
    * `at` (core/soft-bounce-window.ts): in time order that is [at - windowMs, at]; out of order a
    * late-decided earlier bounce still completes the count.
    */
-  recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]>;
+  recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]>;
+  /**
+   * Deliveries reset soft counts (countSoftBounces' `resetAt`): kept only for addresses that have
+   * soft bounces, so logging every `d` record does not grow the state.
+   */
+  recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void>;
   /** A provider finished (or gave up on) a subject. */
   markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -77,6 +94,7 @@ interface SuppressionStore {
 
 export type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,

@@ -21,6 +21,7 @@ import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { type Config, parseConfig } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
@@ -214,7 +215,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
   const deps = memo(async (): Promise<IngestDeps> => {
     const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
     return {
-      classifier: createClassifier(),
+      classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
       policy: config.policy,
       router: createRouter(config.providers),
       store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),

@@ -8,10 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
@@ -36,6 +37,10 @@ CREATE TABLE IF NOT EXISTS soft_bounces (
   PRIMARY KEY (address, record_key)
 );
 CREATE INDEX IF NOT EXISTS soft_bounces_at ON soft_bounces (address, at);
+CREATE TABLE IF NOT EXISTS soft_resets (
+  address TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   subject TEXT NOT NULL,
@@ -47,7 +52,8 @@ CREATE TABLE IF NOT EXISTS audit (
   outcome TEXT,
   lists TEXT,
   line INTEGER,
-  record_key TEXT
+  record_key TEXT,
+  rule TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -77,6 +83,16 @@ interface SqliteSuppressionStoreOptions {
 
 type Row = { providers_done: string } | undefined;
 
+/** State files written before the audit named its rule get the column (NULL for old entries). */
+function addAuditRuleColumn(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(audit)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'rule')) db.exec('ALTER TABLE audit ADD COLUMN rule TEXT');
+}
+
+function hasTable(db: Database.Database | undefined, name: string): boolean {
+  return Boolean(db?.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+}
+
 class SqliteSuppressionStore implements SuppressionStore {
   private readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
@@ -88,6 +104,11 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly softNear: Database.Statement<[string, number, number], { at: number }>;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   private readonly insertAudit: Database.Statement;
+  private readonly softAny: Database.Statement<[string], { one: number }>;
+  private readonly baseSoftAny: Database.Statement<[string], { one: number }> | undefined;
+  private readonly getReset: Database.Statement<[string], { at: number }>;
+  private readonly baseGetReset: Database.Statement<[string], { at: number }> | undefined;
+  private readonly upsertReset: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
 
@@ -104,6 +125,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         this.db.pragma('cache_size = -16384');
       }
       this.db.exec(SCHEMA);
+      addAuditRuleColumn(this.db);
       this.base = options.basePath
         ? new Database(options.basePath, { readonly: true, fileMustExist: true })
         : undefined;
@@ -127,8 +149,18 @@ class SqliteSuppressionStore implements SuppressionStore {
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
     this.insertAudit = this.db.prepare(
-      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, rule)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
+    this.baseSoftAny = this.base?.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
+    this.getReset = this.db.prepare('SELECT at FROM soft_resets WHERE address = ?');
+    this.baseGetReset = hasTable(this.base, 'soft_resets')
+      ? this.base?.prepare('SELECT at FROM soft_resets WHERE address = ?')
+      : undefined;
+    this.upsertReset = this.db.prepare(
+      `INSERT INTO soft_resets (address, at) VALUES (?, ?)
+       ON CONFLICT (address) DO UPDATE SET at = max(at, excluded.at)`,
     );
     this.insertReject = this.db.prepare(
       'INSERT INTO rejects (at, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)',
@@ -171,17 +203,37 @@ class SqliteSuppressionStore implements SuppressionStore {
     return run(requests);
   }
 
-  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
+    const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near = this.softNear.all(...range).map((row) => row.at);
         for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
-        return softBouncesInWindow(near, r.at, windowMs);
+        return countSoftBounces(near, r.at, counting, this.resetAt(r.address));
       }),
     );
     return run(requests);
+  }
+
+  private resetAt(address: string): number | undefined {
+    const own = this.getReset.get(address)?.at;
+    const base = this.baseGetReset?.get(address)?.at;
+    return own === undefined ? base : base === undefined ? own : Math.max(own, base);
+  }
+
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    const run = this.db.transaction((items: readonly DeliveryRequest[]) => {
+      for (const d of items) {
+        if (!this.softAny.get(d.address) && !this.baseSoftAny?.get(d.address)) continue;
+        this.upsertReset.run(d.address, d.at);
+      }
+    });
+    run(deliveries);
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
@@ -212,6 +264,7 @@ class SqliteSuppressionStore implements SuppressionStore {
           e.lists ? JSON.stringify(e.lists) : null,
           e.line ?? null,
           e.recordKey ?? null,
+          e.rule ?? null,
         );
       }
     });
@@ -284,7 +337,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const audit = (
       this.db
         .prepare(
-          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key FROM audit WHERE subject = ? ORDER BY id',
+          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, rule FROM audit WHERE subject = ? ORDER BY id',
         )
         .all(subject) as Array<Record<string, unknown>>
     ).map(
@@ -299,6 +352,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         lists: a.lists ? (JSON.parse(a.lists as string) as AuditEntry['lists']) : undefined,
         line: (a.line as number | null) ?? undefined,
         recordKey: (a.record_key as string | null) ?? undefined,
+        rule: (a.rule as string | null) ?? undefined,
       }),
     );
     return {

@@ -27,6 +27,11 @@ function field(fields: readonly string[], layout: AccountingLayout, name: string
   return v === undefined || v === '' ? undefined : v;
 }
 
+function deliveryTime(fields: readonly string[], layout: AccountingLayout): number | undefined {
+  const raw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
+  return raw === undefined ? undefined : parseTimestamp(raw);
+}
+
 function loggedHeaders(fields: readonly string[], layout: AccountingLayout): Map<string, string> {
   const headers = new Map<string, string>();
   for (const [i, name] of layout.headerColumns) {
@@ -70,7 +75,7 @@ function parseAccountingRecord(
 
   const reason = NOT_ACTIONABLE[type];
   if (reason) {
-    return {
+    const ignored: Extract<ParseOutcome, { kind: 'ignored' }> = {
       ok: false,
       kind: 'ignored',
       line,
@@ -78,6 +83,9 @@ function parseAccountingRecord(
       recipient: rcpt?.ok ? rcpt.address : undefined,
       reason,
     };
+    // A delivery's time lets it reset the address's soft count (docs/classification.md).
+    if (type === 'd') ignored.occurredAt = deliveryTime(fields, layout);
+    return ignored;
   }
 
   const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
@@ -134,6 +142,7 @@ function parseAccountingRecord(
     recipient,
     orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
     bounceCat: field(fields, layout, 'bouncecat')?.trim().toLowerCase(),
+    dsnMta: field(fields, layout, 'dsnmta'),
     dsnAction,
     dsnStatus,
     dsnDiag: field(fields, layout, 'dsndiag'),

@@ -20,6 +20,8 @@ interface Decision {
   scope: 'everywhere' | 'list';
   category: string | undefined;
   reason: string;
+  /** The classification rule that decided a bounce (a rule id, `pmta` or `default`). */
+  rule?: string | undefined;
 }
 
 /** ARF feedback types that are complaints about our mail (RFC 5965); others are not. */
@@ -69,23 +71,54 @@ function decide(
       const who = event.recipient ? '' : ' (recipient anonymised: by provider ids)';
       return everywhere(`complaint feedbackType=${label}: unsubscribe${who}`);
     }
-    case 'bounce': {
-      const category = classification?.category ?? 'other';
-      const source =
-        classification?.ruleId === 'pmta' ? 'bounceCat' : `rule=${classification?.ruleId ?? 'default'}`;
-      const note = classification?.note ? ` (${classification.note})` : '';
-      const label = `category=${category} ${source}${note}`;
-      if (SENDER_SIDE.has(category))
-        return ignore(`${label}: sender-side or operations category never unsubscribes`, category);
-      if (policy.hardCategories.includes(category)) return everywhere(`${label}: hard bounce`, category);
-      if (policy.soft.categories.includes(category)) {
-        return { intent: Intent.softBounce, scope: 'everywhere', category, reason: `${label}: soft bounce` };
-      }
-      return ignore(`${label}: not a hard or soft category in the policy`, category);
-    }
+    case 'bounce':
+      return decideBounce(classification, policy);
     default:
       return ignore('not actionable');
   }
+}
+
+/**
+ * A bounce under the policy: the verdict's fault decides whether it can count against the
+ * recipient at all; the policy's category lists decide how (docs/classification.md "Decisions").
+ */
+function decideBounce(classification: Classification | undefined, policy: PolicyConfig): Decision {
+  const category = classification?.category ?? 'other';
+  const rule = classification?.ruleId ?? 'default';
+  const source = rule === 'pmta' ? 'bounceCat' : `rule=${rule}`;
+  const note = classification?.note ? ` (${classification.note})` : '';
+  const label = `category=${category} ${source}${note}`;
+  const make = (intent: Intent, reason: string): Decision => ({
+    intent,
+    scope: 'everywhere',
+    category,
+    reason: `${label}: ${reason}`,
+    rule,
+  });
+  const fault = classification?.fault ?? (SENDER_SIDE.has(category) ? 'sender-side' : 'recipient-temporary');
+  if (fault === 'sender-side' || fault === 'ignore' || SENDER_SIDE.has(category)) {
+    if (classification?.expired && policy.soft.senderSideExpiry === 'count') {
+      return make(
+        Intent.softBounce,
+        'expired after sender-side replies, counted (policy.soft.senderSideExpiry)',
+      );
+    }
+    const what = classification?.expired
+      ? 'expired after a sender-side reply'
+      : 'sender-side or operations category';
+    return make(Intent.ignore, `${what}: never unsubscribes`);
+  }
+  const hard = policy.hardCategories.includes(category);
+  const soft = policy.soft.categories.includes(category);
+  if (fault === 'recipient-temporary') {
+    // A temporary failure never unsubscribes at once, whatever list its category is in.
+    return hard || soft
+      ? make(Intent.softBounce, 'soft bounce')
+      : make(Intent.ignore, 'not a hard or soft category in the policy');
+  }
+  if (hard) return make(Intent.unsubscribe, 'hard bounce');
+  if (soft) return make(Intent.softBounce, 'soft bounce');
+  return make(Intent.ignore, 'not a hard or soft category in the policy');
 }
 
 /** Whether this many soft bounces inside the window make an unsubscribe. */
@@ -94,4 +127,4 @@ function softLimitReached(countInWindow: number, policy: PolicyConfig): boolean 
 }
 
 export type { Decision };
-export { decide, Intent, softLimitReached };
+export { decide, decideBounce, Intent, softLimitReached };
