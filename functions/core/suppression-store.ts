@@ -34,6 +34,8 @@ interface SoftBounceRequest {
   address: string;
   recordKey: string;
   at: number;
+  /** The address's latest delivery in the same batch (not yet stored): a reset like a stored one. */
+  resetAt?: number | undefined;
 }
 
 /** A successful delivery (`d` record): the address's soft count starts again after `at`. */

@@ -3,7 +3,7 @@
  * `new`, later ones `pending` while routed providers are not done, else `already`), for tests that
  * need the port without a database.
  */
-import { countSoftBounces, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import type {
   AuditEntry,
   DeliveryRequest,
@@ -56,7 +56,12 @@ class MemorySuppressionStore implements SuppressionStore {
       const keys = this.softBounces.get(r.address) ?? new Map<string, number>();
       this.softBounces.set(r.address, keys);
       if (!keys.has(r.recordKey)) keys.set(r.recordKey, r.at);
-      return countSoftBounces(keys.values(), r.at, counting, this.softResets.get(r.address));
+      return countSoftBounces(
+        keys.values(),
+        r.at,
+        counting,
+        laterReset(this.softResets.get(r.address), r.resetAt),
+      );
     });
   }
 

@@ -22,7 +22,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '#core/act/map-limit.ts';
-import { countSoftBounces, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
@@ -159,7 +159,7 @@ class DynamoDbSuppressionStore implements SuppressionStore {
     });
     return requests.map((r) => {
       const h = history.get(r.address);
-      return countSoftBounces(h?.times ?? [], r.at, counting, h?.resetAt);
+      return countSoftBounces(h?.times ?? [], r.at, counting, laterReset(h?.resetAt, r.resetAt));
     });
   }
 

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import { countSoftBounces, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
@@ -214,16 +214,14 @@ class SqliteSuppressionStore implements SuppressionStore {
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near = this.softNear.all(...range).map((row) => row.at);
         for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
-        return countSoftBounces(near, r.at, counting, this.resetAt(r.address));
+        return countSoftBounces(near, r.at, counting, laterReset(this.resetAt(r.address), r.resetAt));
       }),
     );
     return run(requests);
   }
 
   private resetAt(address: string): number | undefined {
-    const own = this.getReset.get(address)?.at;
-    const base = this.baseGetReset?.get(address)?.at;
-    return own === undefined ? base : base === undefined ? own : Math.max(own, base);
+    return laterReset(this.getReset.get(address)?.at, this.baseGetReset?.get(address)?.at);
   }
 
   async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {

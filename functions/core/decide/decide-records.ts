@@ -3,8 +3,8 @@
  * decisions → suppression state → one Action per subject that still needs provider calls, plus
  * one report row per record (docs/interfaces.md `--report`) and the decision audit. Each row and
  * audit entry of a bounce names the classification rule that decided it.
- * It sees only ports; adapters are passed in. Steps, in order: decide each record, reset soft
- * counts on deliveries, count soft bounces, suppress, write the audit.
+ * It sees only ports; adapters are passed in. Steps, in order: decide each record, count soft
+ * bounces, store the deliveries that reset soft counts, suppress, write the audit.
  */
 import { type Action, refSubject } from '../act/action.ts';
 import type { Classifier } from '../classify/classify.ts';
@@ -195,12 +195,22 @@ function decideOne(batch: Batch, outcome: ParseOutcome, deps: DecideDeps): void 
   }
 }
 
-/** Step 3: soft bounces are counted; those at the threshold become unsubscribes. */
+/**
+ * Step 2: soft bounces are counted (this batch's deliveries already reset them); those at the
+ * threshold become unsubscribes.
+ */
 async function countSoftBounces(batch: Batch, deps: DecideDeps): Promise<void> {
   if (batch.soft.length === 0) return;
   const { soft } = deps.policy;
+  const delivered = new Map<string, number>();
+  for (const d of batch.deliveries)
+    delivered.set(d.address, Math.max(d.at, delivered.get(d.address) ?? d.at));
   const counts = await deps.store.recordSoftBounces(
-    batch.soft.map((s) => s.request),
+    batch.soft.map((s) =>
+      delivered.has(s.request.address)
+        ? { ...s.request, resetAt: delivered.get(s.request.address) }
+        : s.request,
+    ),
     { windowMs: soft.windowDays * DAY_MS, onePerUtcDay: soft.onePerUtcDay },
   );
   batch.soft.forEach((s, i) => {
@@ -269,9 +279,9 @@ async function suppressAll(batch: Batch, deps: DecideDeps): Promise<Action[]> {
 async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps): Promise<DecideResult> {
   const batch: Batch = { rows: [], rejects: [], audit: [], pending: [], soft: [], deliveries: [] };
   for (const outcome of outcomes) decideOne(batch, outcome, deps);
-  // Step 2, before counting: a delivery earlier in this batch resets the bounces before it.
-  if (batch.deliveries.length > 0) await deps.store.recordDeliveries(batch.deliveries);
   await countSoftBounces(batch, deps);
+  // Step 3, after counting, so this batch's soft bounces exist: deliveries reset later counts.
+  if (batch.deliveries.length > 0) await deps.store.recordDeliveries(batch.deliveries);
   const actions = await suppressAll(batch, deps);
   if (batch.audit.length > 0) await deps.store.appendAudit(batch.audit);
   return { rows: batch.rows, actions, rejects: batch.rejects };

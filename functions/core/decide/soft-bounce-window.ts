@@ -64,5 +64,10 @@ function countSoftBounces(
   return softBouncesInWindow(kept, days ? at - (at % DAY_MS) : at, windowMs);
 }
 
+/** The later of a stored reset and one from the same batch. */
+function laterReset(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
 export type { SoftCounting };
-export { countSoftBounces };
+export { countSoftBounces, laterReset };
