@@ -105,6 +105,11 @@ function compileRule(
   };
 }
 
+function anyKeyword(index: KeywordIndex, ids: readonly number[]): boolean {
+  for (let i = 0; i < ids.length; i++) if (index.has(ids[i]!)) return true;
+  return false;
+}
+
 function isExpiry(bounceCat: string | undefined, status: number): boolean {
   return bounceCat === 'message-expired' || status % 1_000_000 === 4007;
 }
@@ -141,7 +146,7 @@ function createClassifier(rules: ClassifierRules): Classifier {
     let capped: string | undefined;
     for (const rule of list) {
       if (rule.statuses && !statusMatches(rule.statuses, status)) continue;
-      if (rule.keywords && !rule.keywords.some((k) => index.has(k))) continue;
+      if (rule.keywords && !anyKeyword(index, rule.keywords)) continue;
       if (rule.domains && !inDomains(recipientDomain(input.recipient), rule.domains)) continue;
       capped ??= end < reply.length ? reply.slice(0, end) : reply;
       if (rule.provider && !providerMatches(rule.provider, input.recipient, input.dsnMta, capped)) continue;
