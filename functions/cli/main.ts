@@ -13,6 +13,9 @@ commands:
   process [FILE ... | -]   read accounting CSV (or a plain address CSV) and act on it
       --config F --state F --dry-run --report F --json --debug --logfile=PATH
   status EMAIL             suppression state, counters and audit trail of one address
+  explain "REPLY"          the verdict for one remote reply and the rule that decided it
+      --status 5.1.1 --category C --recipient A --json
+  backtest FILE... --rules F   what candidate classification rules would change, with examples
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
@@ -27,6 +30,8 @@ const COMMANDS: Record<string, Command> = {
   process: processCommand,
   status: statusCommand,
   check: checkCommand,
+  explain: async (argv, io) => (await import('./explain-command.ts')).explainCommand(argv, io),
+  backtest: async (argv, io) => (await import('./backtest-command.ts')).backtestCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
