@@ -101,12 +101,14 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly insertSuppression: Database.Statement;
   private readonly updateDone: Database.Statement;
   private readonly insertSoft: Database.Statement;
-  private readonly softNear: Database.Statement<[string, number, number], { at: number }>;
+  private readonly softNear: Database.Statement<
+    [string, number, number, string],
+    { at: number; reset: number }
+  >;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   private readonly insertAudit: Database.Statement;
   private readonly softAny: Database.Statement<[string], { one: number }>;
   private readonly baseSoftAny: Database.Statement<[string], { one: number }> | undefined;
-  private readonly getReset: Database.Statement<[string], { at: number }>;
   private readonly baseGetReset: Database.Statement<[string], { at: number }> | undefined;
   private readonly upsertReset: Database.Statement;
   private readonly insertReject: Database.Statement;
@@ -144,7 +146,11 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.insertSoft = this.db.prepare(
       'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
     );
-    this.softNear = this.db.prepare('SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?');
+    // The address's last delivery comes back in the same query (reset = 1): one statement per bounce.
+    this.softNear = this.db.prepare(
+      `SELECT at, 0 AS reset FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?
+       UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
+    );
     this.baseSoftNear = this.base?.prepare(
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
@@ -154,7 +160,6 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
     this.baseSoftAny = this.base?.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
-    this.getReset = this.db.prepare('SELECT at FROM soft_resets WHERE address = ?');
     this.baseGetReset = hasTable(this.base, 'soft_resets')
       ? this.base?.prepare('SELECT at FROM soft_resets WHERE address = ?')
       : undefined;
@@ -212,16 +217,20 @@ class SqliteSuppressionStore implements SuppressionStore {
       reqs.map((r) => {
         this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
-        const near = this.softNear.all(...range).map((row) => row.at);
-        for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
-        return countSoftBounces(near, r.at, counting, laterReset(this.resetAt(r.address), r.resetAt));
+        const near: number[] = [];
+        let resetAt = r.resetAt;
+        for (const row of this.softNear.all(...range, r.address)) {
+          if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
+          else near.push(row.at);
+        }
+        if (this.base) {
+          for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
+          resetAt = laterReset(resetAt, this.baseGetReset?.get(r.address)?.at);
+        }
+        return countSoftBounces(near, r.at, counting, resetAt);
       }),
     );
     return run(requests);
-  }
-
-  private resetAt(address: string): number | undefined {
-    return laterReset(this.getReset.get(address)?.at, this.baseGetReset?.get(address)?.at);
   }
 
   async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {

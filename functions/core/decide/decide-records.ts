@@ -94,7 +94,7 @@ function decisionAudit(subject: string, at: number, event: MailEvent, row: Repor
     reason: row.reason,
     line: event.line,
     recordKey: event.key,
-    ...(row.rule ? { rule: row.rule } : {}),
+    rule: row.rule,
   };
 }
 
@@ -177,7 +177,7 @@ function decideOne(batch: Batch, outcome: ParseOutcome, deps: DecideDeps): void 
     category: decision.category,
     action: RowAction.ignore,
     reason: decision.reason,
-    ...(decision.rule ? { rule: decision.rule } : {}),
+    rule: decision.rule,
   };
   batch.rows.push(report);
   const at = event.occurredAt ?? deps.now();
