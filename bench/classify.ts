@@ -8,6 +8,7 @@
 import { BUILTIN_RULES } from '../functions/core/classify/builtin-rules.ts';
 import { KNOWN_CATEGORIES } from '../functions/core/classify/categories.ts';
 import { type ClassifyInput, createClassifier } from '../functions/core/classify/classify.ts';
+import { GENERATED_BOUNCES } from './accounting-generator.ts';
 
 const classify = createClassifier({ builtin: BUILTIN_RULES });
 const known = new Set<string>(KNOWN_CATEGORIES);
@@ -15,30 +16,7 @@ const trustBounceCat = (i: ClassifyInput) => ({
   category: i.bounceCat && known.has(i.bounceCat) ? i.bounceCat : 'other',
 });
 
-const REPLIES: Array<[string, string, string]> = [
-  [
-    'bad-mailbox',
-    '5.1.1 (bad destination mailbox address)',
-    'smtp;550 5.1.1 <user{n}@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
-  ],
-  [
-    'inactive-mailbox',
-    '5.2.1 (mailbox disabled, not accepting messages)',
-    'smtp;550 5.2.1 The email account that you tried to reach is disabled.',
-  ],
-  ['quota-issues', '5.2.2 (mailbox full)', 'smtp;552 5.2.2 Mailbox full, quota exceeded, try later'],
-  ['message-expired', '4.4.7 (delivery time expired)', 'smtp;421 4.4.7 message expired, no answer'],
-  [
-    'spam-related',
-    '5.7.1 (delivery not authorized, message refused)',
-    'smtp;550 5.7.1 Message rejected as spam, see http://postmaster.example/, code 42',
-  ],
-  [
-    'policy-related',
-    '5.7.1 (delivery not authorized, message refused)',
-    'smtp;554 5.7.1 Policy violation: "sender, not allowed"',
-  ],
-];
+const REPLIES = GENERATED_BOUNCES;
 
 function inputs(withCategory: boolean): ClassifyInput[] {
   return Array.from({ length: 6000 }, (_, n) => {
@@ -46,7 +24,7 @@ function inputs(withCategory: boolean): ClassifyInput[] {
     return {
       bounceCat: withCategory ? bounceCat : undefined,
       dsnStatus,
-      dsnDiag: diag.replace('{n}', String(n)),
+      dsnDiag: diag.replace('{rcpt}', `user${n}@example.com`),
       recipient: `user${n}@example.com`,
     };
   });
