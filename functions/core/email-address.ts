@@ -11,6 +11,9 @@ const MAX_LOCAL_LENGTH = 64;
 // (control characters such as NUL included: they would travel on to providers, logs and reports).
 const DOT_ATOM_LOCAL = /^[^\s\x00-\x1f\x7f@<>",;()[\]\\]+$/;
 const DOMAIN = /^[^\s\x00-\x1f\x7f@<>",;()[\]\\]+\.[^\s\x00-\x1f\x7f@<>",;()[\]\\.]+$/;
+/** The common case in one test: an unquoted local part and a domain name. */
+const PLAIN_ADDRESS =
+  /^[^\s\x00-\x1f\x7f@<>",;()[\]\\]+@[^\s\x00-\x1f\x7f@<>",;()[\]\\]+\.[^\s\x00-\x1f\x7f@<>",;()[\]\\.]+$/;
 const ADDRESS_LITERAL = /^\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]{2,45})\]$/;
 
 type AddressResult = { ok: true; address: string } | { ok: false; reason: string };
@@ -41,6 +44,20 @@ function splitAddress(v: string): { local: string; domain: string } | undefined 
   return DOT_ATOM_LOCAL.test(local) ? { local, domain: v.slice(at + 1) } : undefined;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function isAddress(v: string): boolean {
+  if (v.charCodeAt(0) !== 34 && PLAIN_ADDRESS.test(v)) {
+    return v.lastIndexOf('@') <= MAX_LOCAL_LENGTH;
+  }
+  const parts = splitAddress(v);
+  return (
+    parts !== undefined &&
+    parts.local.length <= MAX_LOCAL_LENGTH + 2 &&
+    (DOMAIN.test(parts.domain) || ADDRESS_LITERAL.test(parts.domain))
+  );
+}
+
 function normalizeAddress(value: string): AddressResult {
   let v = value.trim();
   if (v.startsWith('<') && v.endsWith('>')) v = v.slice(1, -1).trim();
@@ -48,13 +65,9 @@ function normalizeAddress(value: string): AddressResult {
   if (v === '') return { ok: false, reason: 'empty address' };
   if (v.length > MAX_ADDRESS_LENGTH)
     return { ok: false, reason: `address longer than ${MAX_ADDRESS_LENGTH} characters` };
-  const parts = splitAddress(v);
-  const valid =
-    parts !== undefined &&
-    parts.local.length <= MAX_LOCAL_LENGTH + 2 &&
-    (DOMAIN.test(parts.domain) || ADDRESS_LITERAL.test(parts.domain));
-  if (!valid) return { ok: false, reason: `not an email address: ${JSON.stringify(shorten(v))}` };
-  return { ok: true, address: v.normalize('NFC').toLowerCase() };
+  if (!isAddress(v)) return { ok: false, reason: `not an email address: ${JSON.stringify(shorten(v))}` };
+  // NFC only where it can change something: most addresses are ASCII.
+  return { ok: true, address: (NON_ASCII.test(v) ? v.normalize('NFC') : v).toLowerCase() };
 }
 
 /**

@@ -98,6 +98,17 @@ function decisionAudit(subject: string, at: number, event: MailEvent, row: Repor
   };
 }
 
+function suppressionRequest(
+  event: MailEvent,
+  decision: Decision,
+  at: number,
+  subject: string,
+  providers: readonly string[],
+): SuppressionRequest {
+  const { kind, key: recordKey } = event;
+  return { subject, kind, category: decision.category, reason: decision.reason, recordKey, at, providers };
+}
+
 /** Suppression requests of one decision: by address everywhere, else one per provider ref. */
 function queueUnsubscribe(
   batch: Batch,
@@ -107,29 +118,26 @@ function queueUnsubscribe(
   deps: DecideDeps,
 ): void {
   const at = event.occurredAt ?? deps.now();
-  const base = {
-    kind: event.kind,
-    category: decision.category,
-    reason: decision.reason,
-    recordKey: event.key,
-    at,
-  };
   if (decision.scope === 'everywhere' && event.recipient) {
+    const providers = deps.router.forAddress(event.orig);
+    const target = { type: 'email', address: event.recipient } as const;
     batch.pending.push({
       row,
       event,
-      target: { type: 'email', address: event.recipient },
-      request: { ...base, subject: event.recipient, providers: deps.router.forAddress(event.orig) },
+      target,
+      request: suppressionRequest(event, decision, at, event.recipient, providers),
     });
     return;
   }
   for (const ref of event.refs) {
-    batch.pending.push({
-      row,
+    const request = suppressionRequest(
       event,
-      target: { type: 'ref', ref },
-      request: { ...base, subject: refSubject(ref), providers: deps.router.forRef(ref, event.orig) },
-    });
+      decision,
+      at,
+      refSubject(ref),
+      deps.router.forRef(ref, event.orig),
+    );
+    batch.pending.push({ row, event, target: { type: 'ref', ref }, request });
   }
 }
 

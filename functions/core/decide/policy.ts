@@ -29,27 +29,28 @@ const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
 const NOT_COMPLAINTS = new Set(['auth-failure', 'not-spam']);
 const SENDER_SIDE = new Set<string>(SENDER_SIDE_CATEGORIES);
 
+// Decisions are built by plain functions, not per-call closures: decide() runs once per record.
+function everywhere(event: MailEvent, reason: string): Decision {
+  return {
+    intent: Intent.unsubscribe,
+    scope: event.recipient ? 'everywhere' : 'list',
+    category: undefined,
+    reason,
+  };
+}
+
+function ignore(reason: string): Decision {
+  return { intent: Intent.ignore, scope: 'everywhere', category: undefined, reason };
+}
+
 function decide(
   event: MailEvent,
   classification: Classification | undefined,
   policy: PolicyConfig,
 ): Decision {
-  const everywhere = (reason: string, category?: string): Decision => ({
-    intent: Intent.unsubscribe,
-    scope: event.recipient ? 'everywhere' : 'list',
-    category,
-    reason,
-  });
-  const ignore = (reason: string, category?: string): Decision => ({
-    intent: Intent.ignore,
-    scope: 'everywhere',
-    category,
-    reason,
-  });
-
   switch (event.kind) {
     case 'manual':
-      return everywhere('listed in a plain address file: unsubscribe everywhere');
+      return everywhere(event, 'listed in a plain address file: unsubscribe everywhere');
     case 'unsubscribe': {
       const how = event.recordType === 'f' ? 'feedback report of type opt-out' : 'List-Unsubscribe request';
       if (policy.unsubscribeScope === 'list' && event.refs.length > 0) {
@@ -60,7 +61,7 @@ function decide(
           reason: `${how}: unsubscribe from its list`,
         };
       }
-      return everywhere(`${how}: unsubscribe everywhere`);
+      return everywhere(event, `${how}: unsubscribe everywhere`);
     }
     case 'complaint': {
       const type = event.feedbackType;
@@ -69,7 +70,7 @@ function decide(
       if (policy.complaints === 'ignore') return ignore('complaints are set to ignore (policy.complaints)');
       const label = type ?? 'unspecified (treated as abuse)';
       const who = event.recipient ? '' : ' (recipient anonymised: by provider ids)';
-      return everywhere(`complaint feedbackType=${label}: unsubscribe${who}`);
+      return everywhere(event, `complaint feedbackType=${label}: unsubscribe${who}`);
     }
     case 'bounce':
       return decideBounce(classification, policy);
@@ -82,43 +83,44 @@ function decide(
  * A bounce under the policy: the verdict's fault decides whether it can count against the
  * recipient at all; the policy's category lists decide how (docs/classification.md "Decisions").
  */
+function bounceDecision(
+  intent: Intent,
+  category: string,
+  rule: string,
+  label: string,
+  reason: string,
+): Decision {
+  return { intent, scope: 'everywhere', category, reason: `${label}: ${reason}`, rule };
+}
+
 function decideBounce(classification: Classification | undefined, policy: PolicyConfig): Decision {
   const category = classification?.category ?? 'other';
   const rule = classification?.ruleId ?? 'default';
   const source = rule === 'pmta' ? 'bounceCat' : `rule=${rule}`;
   const note = classification?.note ? ` (${classification.note})` : '';
   const label = `category=${category} ${source}${note}`;
-  const make = (intent: Intent, reason: string): Decision => ({
-    intent,
-    scope: 'everywhere',
-    category,
-    reason: `${label}: ${reason}`,
-    rule,
-  });
   const fault = classification?.fault ?? (SENDER_SIDE.has(category) ? 'sender-side' : 'recipient-temporary');
   if (fault === 'sender-side' || fault === 'ignore' || SENDER_SIDE.has(category)) {
     if (classification?.expired && policy.soft.senderSideExpiry === 'count') {
-      return make(
-        Intent.softBounce,
-        'expired after sender-side replies, counted (policy.soft.senderSideExpiry)',
-      );
+      const why = 'expired after sender-side replies, counted (policy.soft.senderSideExpiry)';
+      return bounceDecision(Intent.softBounce, category, rule, label, why);
     }
     const what = classification?.expired
       ? 'expired after a sender-side reply'
       : 'sender-side or operations category';
-    return make(Intent.ignore, `${what}: never unsubscribes`);
+    return bounceDecision(Intent.ignore, category, rule, label, `${what}: never unsubscribes`);
   }
   const hard = policy.hardCategories.includes(category);
   const soft = policy.soft.categories.includes(category);
   if (fault === 'recipient-temporary') {
     // A temporary failure never unsubscribes at once, whatever list its category is in.
     return hard || soft
-      ? make(Intent.softBounce, 'soft bounce')
-      : make(Intent.ignore, 'not a hard or soft category in the policy');
+      ? bounceDecision(Intent.softBounce, category, rule, label, 'soft bounce')
+      : bounceDecision(Intent.ignore, category, rule, label, 'not a hard or soft category in the policy');
   }
-  if (hard) return make(Intent.unsubscribe, 'hard bounce');
-  if (soft) return make(Intent.softBounce, 'soft bounce');
-  return make(Intent.ignore, 'not a hard or soft category in the policy');
+  if (hard) return bounceDecision(Intent.unsubscribe, category, rule, label, 'hard bounce');
+  if (soft) return bounceDecision(Intent.softBounce, category, rule, label, 'soft bounce');
+  return bounceDecision(Intent.ignore, category, rule, label, 'not a hard or soft category in the policy');
 }
 
 /** Whether this many soft bounces inside the window make an unsubscribe. */
