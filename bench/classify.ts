@@ -58,7 +58,7 @@ const PATHOLOGICAL: Record<string, (size: number) => string> = {
   'one letter': (size) => 'a'.repeat(size),
   'near-miss addresses': (size) => '<a@b.c>... '.repeat(Math.ceil(size / 11)).slice(0, size),
 };
-console.log('\n| pathological reply | 1 KiB µs | 64 KiB µs | 1 MiB µs | 1 MiB / 1 KiB |');
+console.log('\n| pathological reply | 1 KiB µs | 64 KiB µs | 1 MiB µs | 1 MiB / 64 KiB |');
 console.log('|---|---:|---:|---:|---:|');
 for (const [name, make] of Object.entries(PATHOLOGICAL)) {
   const times = [1024, 65_536, 1_048_576].map((size) => {
@@ -66,6 +66,6 @@ for (const [name, make] of Object.entries(PATHOLOGICAL)) {
     return measure(classify, list, 50) / 1000;
   });
   console.log(
-    `| ${name} | ${times.map((t) => t.toFixed(1)).join(' | ')} | ${(times[2]! / times[0]!).toFixed(2)} |`,
+    `| ${name} | ${times.map((t) => t.toFixed(1)).join(' | ')} | ${(times[2]! / times[1]!).toFixed(2)} |`,
   );
 }
