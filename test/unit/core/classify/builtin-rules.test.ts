@@ -178,6 +178,35 @@ const EXAMPLES: Example[] = [
     bounceCat: 'bad-domain',
     reply: 'smtp;451 4.4.0 No MX could be reached, try again later',
   },
+  // Provider phrasings of the same sender-side rules, each beating a recipient bounceCat.
+  {
+    rule: 'sender-rate-limit',
+    fault: 'sender-side',
+    bounceCat: 'message-expired',
+    status: '4.4.7 (delivery time expired)',
+    reply:
+      'smtp;451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (S77719) [BN8NAM12FT004.eop-nam12.prod.protection.outlook.com]',
+  },
+  {
+    rule: 'sender-spam-content',
+    fault: 'sender-side',
+    bounceCat: 'message-expired',
+    reply:
+      'smtp;421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address. - gsmtp',
+  },
+  {
+    rule: 'sender-blocklist',
+    fault: 'sender-side',
+    bounceCat: 'bad-mailbox',
+    reply: 'smtp;550 5.7.1 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1',
+  },
+  {
+    rule: 'sender-policy',
+    fault: 'sender-side',
+    bounceCat: 'bad-mailbox',
+    reply:
+      'smtp;550 Rejected by header based Anti-Spoofing policy: a@example.com - https://community.mimecast.com/docs/DOC-1369#550',
+  },
   // General rules: bounceCat missing or `other`.
   {
     rule: 'bad-domain-text',
