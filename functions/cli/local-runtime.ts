@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
@@ -19,6 +20,8 @@ const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 interface LocalRuntime {
   config: Config;
   store: SqliteSuppressionStore;
+  /** The outbox on the same state file (core/act/action-outbox.ts). */
+  outbox: ActionOutbox;
   providers: Map<string, ListProvider>;
   router: Router;
   classifier: Classifier;
@@ -57,6 +60,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
   return {
     config,
     store,
+    outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),

@@ -5,6 +5,7 @@ import { ConfigError, StoreError } from '#core/errors.ts';
 import { checkCommand } from './check-command.ts';
 import { type CliIo, ExitCode, processIo } from './cli-io.ts';
 import { processCommand } from './process-command.ts';
+import { retryCommand } from './retry-command.ts';
 import { statusCommand } from './status-command.ts';
 
 const HELP = `pmta-bounce — bounce, complaint and unsubscribe handler for PowerMTA
@@ -12,10 +13,15 @@ const HELP = `pmta-bounce — bounce, complaint and unsubscribe handler for Powe
 commands:
   process [FILE ... | -]   read accounting CSV (or a plain address CSV) and act on it
       --config F --state F --dry-run --report F --json --debug --logfile=PATH
+  status [EMAIL]           suppression state, counters and audit trail of one address;
+                           without EMAIL: pending and parked actions of the outbox
+  retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   status EMAIL             suppression state, counters and audit trail of one address
   explain "REPLY"          the verdict for one remote reply and the rule that decided it
       --status 5.1.1 --category C --recipient A --json
   backtest FILE... --rules F   what candidate classification rules would change, with examples
+  report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
+      --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
@@ -32,6 +38,8 @@ const COMMANDS: Record<string, Command> = {
   check: checkCommand,
   explain: async (argv, io) => (await import('./explain-command.ts')).explainCommand(argv, io),
   backtest: async (argv, io) => (await import('./backtest-command.ts')).backtestCommand(argv, io),
+  retry: retryCommand,
+  report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),

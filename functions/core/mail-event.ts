@@ -2,6 +2,7 @@
  * The one normalized record every source becomes, and the three-way result of parsing one.
  */
 import type { RecordType } from './accounting/accounting-layout.ts';
+import type { TrafficSample } from './guardrails/traffic.ts';
 import type { SubscriberRef } from './list-provider.ts';
 
 const EventKind = {
@@ -30,6 +31,8 @@ interface MailEvent {
   dsnDiag: string | undefined;
   feedbackType: string | undefined;
   jobId: string | undefined;
+  /** PowerMTA's VirtualMTA that sent the message (deliverability figures, docs/guardrails.md). */
+  vmta?: string | undefined;
   /** When PowerMTA logged it, ms since epoch. */
   occurredAt: number | undefined;
   /** Provider ids found in logged `header_*` fields (anonymised complaints, mailto unsubscribes). */
@@ -47,8 +50,9 @@ type ParseOutcome =
       recordType: string;
       recipient: string | undefined;
       reason: string;
-      /** Set for deliveries (`d`): when, so a later delivery can reset soft counts. */
-      occurredAt?: number | undefined;
+      /** A delivery (`d`) record's dimensions, kept for the deliverability counts; its time also
+       * resets the address's soft count (docs/classification.md). */
+      traffic?: TrafficSample;
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 

@@ -4,6 +4,7 @@
  */
 
 import { isAnonymised, normalizeAddress, shorten } from '../email-address.ts';
+import type { TrafficSample } from '../guardrails/traffic.ts';
 import { EventKind, type MailEvent, type ParseOutcome } from '../mail-event.ts';
 import { extractProviderRefs } from '../unsubscribe/provider-refs.ts';
 import { type AccountingLayout, isRecordType, type RecordType } from './accounting-layout.ts';
@@ -51,11 +52,6 @@ function originalRecipient(fields: readonly string[], layout: AccountingLayout):
   return semi >= 0 && /^\s*(rfc822|utf-8)\s*$/i.test(value.slice(0, semi)) ? value.slice(semi + 1) : value;
 }
 
-function deliveryTime(fields: readonly string[], layout: AccountingLayout): number | undefined {
-  const raw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
-  return raw === undefined ? undefined : parseTimestamp(raw);
-}
-
 function loggedHeaders(fields: readonly string[], layout: AccountingLayout): Map<string, string> {
   const headers = new Map<string, string>();
   for (const [i, name] of layout.headerColumns) {
@@ -70,6 +66,25 @@ type RawText = string | (() => string);
 
 function reject(line: number, raw: RawText, reason: string): ParseOutcome {
   return { ok: false, kind: 'rejected', line, raw: typeof raw === 'string' ? raw : raw(), reason };
+}
+
+/** A delivery's dimensions for the deliverability counts; none without a readable time. */
+function deliverySample(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  recipient: string | undefined,
+): TrafficSample | undefined {
+  const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
+  const at = timeRaw === undefined ? undefined : parseTimestamp(timeRaw);
+  if (at === undefined) return undefined;
+  return {
+    at,
+    recordType: 'd',
+    orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
+    recipient,
+    vmta: field(fields, layout, 'vmta'),
+    jobId: field(fields, layout, 'jobid'),
+  };
 }
 
 function parseAccountingRecord(
@@ -99,16 +114,12 @@ function parseAccountingRecord(
 
   const reason = NOT_ACTIONABLE[type];
   if (reason) {
-    const ignored: Extract<ParseOutcome, { kind: 'ignored' }> = {
-      ok: false,
-      kind: 'ignored',
-      line,
-      recordType: type,
-      recipient: rcpt?.ok ? rcpt.address : undefined,
-      reason,
-    };
-    // A delivery's time lets it reset the address's soft count (docs/classification.md).
-    if (type === 'd') ignored.occurredAt = deliveryTime(fields, layout);
+    const recipient = rcpt?.ok ? rcpt.address : undefined;
+    const ignored: ParseOutcome = { ok: false, kind: 'ignored', line, recordType: type, recipient, reason };
+    if (type === 'd') {
+      const traffic = deliverySample(fields, layout, recipient);
+      if (traffic) ignored.traffic = traffic;
+    }
     return ignored;
   }
 
@@ -172,6 +183,7 @@ function parseAccountingRecord(
     dsnDiag: field(fields, layout, 'dsndiag'),
     feedbackType,
     jobId,
+    vmta: field(fields, layout, 'vmta'),
     occurredAt,
     refs,
     key: [

@@ -57,11 +57,16 @@ interface DecideResult {
 
 const DAY_MS = 86_400_000;
 
+/** What a provider may want to know about a bounce (listmonk's bounce type, the rule in its meta). */
+type BounceDetail = Pick<Decision, 'rule' | 'bounceType'>;
+
 interface Pending {
   row: number;
   event: MailEvent;
   request: SuppressionRequest;
   target: Action['target'];
+  everywhere?: boolean;
+  bounce: BounceDetail;
 }
 
 interface SoftPending {
@@ -118,26 +123,29 @@ function queueUnsubscribe(
   deps: DecideDeps,
 ): void {
   const at = event.occurredAt ?? deps.now();
+  const bounce: BounceDetail = { rule: decision.rule, bounceType: decision.bounceType };
   if (decision.scope === 'everywhere' && event.recipient) {
     const providers = deps.router.forAddress(event.orig);
     const target = { type: 'email', address: event.recipient } as const;
+    const request = suppressionRequest(event, decision, at, event.recipient, providers);
+    batch.pending.push({ row, event, target, request, bounce });
+    return;
+  }
+  // Everywhere, but only the ids are known (a feedback report that hid the recipient): by ids,
+  // flagged so the act side resolves them to the address and widens (core/act/widen-action.ts),
+  // routed to every provider of the sender.
+  const everywhere = decision.scope === 'everywhere';
+  for (const ref of event.refs) {
+    const providers = everywhere ? deps.router.forAddress(event.orig) : deps.router.forRef(ref, event.orig);
+    const request = suppressionRequest(event, decision, at, refSubject(ref), providers);
     batch.pending.push({
       row,
       event,
-      target,
-      request: suppressionRequest(event, decision, at, event.recipient, providers),
+      target: { type: 'ref', ref },
+      request,
+      bounce,
+      ...(everywhere ? { everywhere } : {}),
     });
-    return;
-  }
-  for (const ref of event.refs) {
-    const request = suppressionRequest(
-      event,
-      decision,
-      at,
-      refSubject(ref),
-      deps.router.forRef(ref, event.orig),
-    );
-    batch.pending.push({ row, event, target: { type: 'ref', ref }, request });
   }
 }
 
@@ -164,7 +172,7 @@ function recordNonEvent(batch: Batch, outcome: Exclude<ParseOutcome, { ok: true 
     reason: outcome.reason,
   });
   if (outcome.recordType === 'd' && outcome.recipient && deps.policy.soft.resetOnDelivery) {
-    batch.deliveries.push({ address: outcome.recipient, at: outcome.occurredAt ?? deps.now() });
+    batch.deliveries.push({ address: outcome.recipient, at: outcome.traffic?.at ?? deps.now() });
   }
 }
 
@@ -247,9 +255,12 @@ function actionFor(p: Pending, pendingProviders: string[]): Action {
     kind: p.event.kind,
     reason: p.request.reason,
     category: p.request.category,
+    ...(p.bounce.rule ? { rule: p.bounce.rule } : {}),
+    ...(p.bounce.bounceType ? { bounceType: p.bounce.bounceType } : {}),
     jobId: p.event.jobId,
     occurredAt: p.event.occurredAt,
     providers: pendingProviders,
+    ...(p.everywhere ? { everywhere: true } : {}),
   };
 }
 

@@ -16,12 +16,16 @@ type Intent = (typeof Intent)[keyof typeof Intent];
 
 interface Decision {
   intent: Intent;
-  /** everywhere: by address at every routed provider; list: one subscription by provider ids. */
+  /**
+   * everywhere: the person at every routed provider (by address, or by ids resolved to it at act
+   * time); list: one subscription by provider ids.
+   */
   scope: 'everywhere' | 'list';
   category: string | undefined;
   reason: string;
-  /** The classification rule that decided a bounce (a rule id, `pmta` or `default`). */
+  /** Bounces: the classification rule (a rule id, `pmta` or `default`) and hard or soft. */
   rule?: string | undefined;
+  bounceType?: 'hard' | 'soft';
 }
 
 /** ARF feedback types that are complaints about our mail (RFC 5965); others are not. */
@@ -30,13 +34,9 @@ const NOT_COMPLAINTS = new Set(['auth-failure', 'not-spam']);
 const SENDER_SIDE = new Set<string>(SENDER_SIDE_CATEGORIES);
 
 // Decisions are built by plain functions, not per-call closures: decide() runs once per record.
-function everywhere(event: MailEvent, reason: string): Decision {
-  return {
-    intent: Intent.unsubscribe,
-    scope: event.recipient ? 'everywhere' : 'list',
-    category: undefined,
-    reason,
-  };
+// Everywhere even when only provider ids are known: the act side resolves them to the address.
+function everywhere(reason: string): Decision {
+  return { intent: Intent.unsubscribe, scope: 'everywhere', category: undefined, reason };
 }
 
 function ignore(reason: string): Decision {
@@ -50,7 +50,7 @@ function decide(
 ): Decision {
   switch (event.kind) {
     case 'manual':
-      return everywhere(event, 'listed in a plain address file: unsubscribe everywhere');
+      return everywhere('listed in a plain address file: unsubscribe everywhere');
     case 'unsubscribe': {
       const how = event.recordType === 'f' ? 'feedback report of type opt-out' : 'List-Unsubscribe request';
       if (policy.unsubscribeScope === 'list' && event.refs.length > 0) {
@@ -61,7 +61,7 @@ function decide(
           reason: `${how}: unsubscribe from its list`,
         };
       }
-      return everywhere(event, `${how}: unsubscribe everywhere`);
+      return everywhere(`${how}: unsubscribe everywhere`);
     }
     case 'complaint': {
       const type = event.feedbackType;
@@ -70,7 +70,7 @@ function decide(
       if (policy.complaints === 'ignore') return ignore('complaints are set to ignore (policy.complaints)');
       const label = type ?? 'unspecified (treated as abuse)';
       const who = event.recipient ? '' : ' (recipient anonymised: by provider ids)';
-      return everywhere(event, `complaint feedbackType=${label}: unsubscribe${who}`);
+      return everywhere(`complaint feedbackType=${label}: unsubscribe${who}`);
     }
     case 'bounce':
       return decideBounce(classification, policy);
