@@ -90,7 +90,9 @@ function bounceDecision(
   label: string,
   reason: string,
 ): Decision {
-  return { intent, scope: 'everywhere', category, reason: `${label}: ${reason}`, rule };
+  const bounceType =
+    intent === Intent.unsubscribe ? 'hard' : intent === Intent.softBounce ? 'soft' : undefined;
+  return { intent, scope: 'everywhere', category, reason: `${label}: ${reason}`, rule, bounceType };
 }
 
 function decideBounce(classification: Classification | undefined, policy: PolicyConfig): Decision {

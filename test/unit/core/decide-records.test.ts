@@ -53,7 +53,7 @@ describe('decideRecords', () => {
   it.each([
     { lines: [line('b', T0, 'h@example.com', 'bad-mailbox')], rule: 'pmta', bounceType: 'hard' },
     {
-      lines: [0, 1, 2].map((i) => line('b', T0 + i * 1000, 's@example.com', 'quota-issues')),
+      lines: [0, 1, 2].map((i) => line('b', T0 + i * DAY, 's@example.com', 'quota-issues')),
       rule: 'pmta',
       bounceType: 'soft',
     },

@@ -87,7 +87,7 @@ describe('synthetic-suspect samples: named rejects or ignores, never a crash', (
       ['bad-mailbox', 'unsubscribe'],
       ['no-answer-from-host', 'soft-bounce'],
       ['bad-mailbox', 'unsubscribe'],
-      ['policy-related', 'ignore'],
+      ['spam-related', 'ignore'],
       ['quota-issues', 'soft-bounce'],
     ]);
     expect(rows.every((r) => /is not a PowerMTA category/.test(r.reason))).toBe(true);
