@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
@@ -60,7 +61,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
-    classifier: createClassifier(),
+    classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
     close: () => store.close(),
   };
 }

@@ -1,15 +1,13 @@
 /**
- * SuppressionStore for `process --dry-run`: what this run decides lives in memory (nothing is
- * written anywhere), and what earlier runs decided is read from the real state file, opened
- * read-only, if there is one. Same answers as the SQLite store for the same calls, so a dry run
- * reports what the real run would do.
+ * SuppressionStore for `process --dry-run`: nothing is written to the real state file, which is
+ * only read (opened read-only) if there is one. Same answers as the SQLite store for the same
+ * calls, so a dry run reports what the real run would do.
  *
- * Memory is bounded: past `limit` subjects and soft-bounced addresses, new ones go to a scratch
- * SQLite file (no journal, no syncs, deleted at close) and the ones in memory stay there. In memory,
- * compactly: a
- * subject costs its address string and one set slot; a soft bounce three numbers in one pool (its
- * record key as a 53-bit hash, which only ever meets the few other keys of the same address, its
- * time, and a link to the address's previous one).
+ * Suppressions, one per record that unsubscribes, are kept in memory (a subject costs its address
+ * string and one set slot: the dry run's main saving against SQLite); past `limit` subjects the
+ * new ones go to a scratch SQLite file (no journal, no syncs, deleted at close), so memory stays
+ * bounded. Soft bounces and the deliveries that reset them are counted in that scratch file with
+ * the real store's own statements (docs/benchmarks.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,10 +15,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
 import type { ActionOutbox } from '#core/act/action-outbox.ts';
-import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import type { SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
@@ -33,39 +32,19 @@ import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
 type Done = readonly string[];
 const NONE_DONE: Done = Object.freeze([]);
-/** Subjects plus soft-bounced addresses kept in memory: 200,000 measured ~40 MB more peak RSS at 1M records (docs/benchmarks.md). */
+/** Suppressed subjects kept in memory (with soft-bounced addresses also counted, 200,000 measured ~40 MB more peak RSS at 1M records than 100,000: docs/benchmarks.md). */
 const DEFAULT_LIMIT = 100_000;
-
-/** cyrb53: a well-mixed 53-bit string hash (two 32-bit lanes). */
-function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
 
 class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;
   private readonly baseSuppression:
     | Database.Statement<[string], { providers_done: string; expires_at: number | null }>
     | undefined;
-  private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   /** Subjects this run suppressed (no provider is ever done in a dry run). */
   private readonly suppressed = new Set<string>();
   /** Of those, the provisional ones (SuppressionRequest.expiresAt) with their expiry. */
   private readonly provisional = new Map<string, number>();
   private readonly now: () => number;
-  /** Per address: the index of its latest soft bounce in `pool`. */
-  private readonly softHead = new Map<string, number>();
-  /** Soft bounces, three numbers each: record-key hash, time, index of the address's previous one (-1). */
-  private pool = new Float64Array(3 * 4096);
-  private poolUsed = 0;
 
   private readonly basePath: string | undefined;
   private readonly limit: number;
@@ -93,14 +72,11 @@ class DryRunSuppressionStore implements SuppressionStore {
     this.baseSuppression = this.base?.prepare(
       `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
     );
-    this.baseSoftNear = this.base?.prepare(
-      'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
-    );
   }
 
-  /** The scratch store once memory holds `limit` entries; undefined while memory has room. */
-  private overflow(): SqliteSuppressionStore | undefined {
-    if (!this.scratch && this.suppressed.size + this.softHead.size >= this.limit) {
+  /** The scratch file, created when first needed. */
+  private scratchStore(): SqliteSuppressionStore {
+    if (!this.scratch) {
       const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-'));
       const store = new SqliteSuppressionStore({
         path: join(dir, 'state.db'),
@@ -111,7 +87,12 @@ class DryRunSuppressionStore implements SuppressionStore {
       store.openBatch();
       this.scratch = { dir, store };
     }
-    return this.scratch?.store;
+    return this.scratch.store;
+  }
+
+  /** The scratch store once memory holds `limit` subjects; undefined while memory has room. */
+  private overflow(): SqliteSuppressionStore | undefined {
+    return this.suppressed.size >= this.limit ? this.scratchStore() : undefined;
   }
 
   /** Known to memory or the real state; a subject in the scratch store reads as unknown here. */
@@ -122,7 +103,7 @@ class DryRunSuppressionStore implements SuppressionStore {
       this.suppressed.delete(subject);
       this.provisional.delete(subject);
     }
-    if (this.scratch) return undefined;
+    if (this.suppressed.size >= this.limit) return undefined; // the scratch store decides
     const row = this.baseSuppression?.get(subject);
     if (!row || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
     return JSON.parse(row.providers_done) as string[];
@@ -161,56 +142,19 @@ class DryRunSuppressionStore implements SuppressionStore {
     return out;
   }
 
-  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
-    const out: number[] = [];
-    const spilled: number[] = [];
-    for (const r of requests) {
-      const key = hash53(r.recordKey);
-      const head = this.softHead.get(r.address);
-      if (head === undefined && this.overflow()) {
-        spilled.push(out.length);
-        out.push(0);
-        continue;
-      }
-      const near: number[] = [];
-      let seen = false;
-      for (let i = head ?? -1; i !== -1; i = this.pool[i + 2]!) {
-        if (this.pool[i] === key) seen = true;
-        near.push(this.pool[i + 1]!);
-      }
-      if (!seen) {
-        this.softHead.set(r.address, this.append(key, r.at, head ?? -1));
-        near.push(r.at);
-      }
-      for (const row of this.baseSoftNear?.all(r.address, r.at - windowMs, r.at + windowMs) ?? [])
-        near.push(row.at);
-      out.push(softBouncesInWindow(near, r.at, windowMs));
-    }
-    if (spilled.length > 0) {
-      const asHashed = spilled.map((i) => ({
-        ...requests[i]!,
-        recordKey: String(hash53(requests[i]!.recordKey)),
-      }));
-      const counts = await this.scratch!.store.recordSoftBounces(asHashed, windowMs);
-      spilled.forEach((i, k) => {
-        out[i] = counts[k]!;
-      });
-    }
-    return out;
+  /**
+   * Soft bounces and the deliveries that reset them are counted in the scratch file: the same
+   * statements as the real store, over the real state read underneath, so the counts are its own.
+   */
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
+    return this.scratchStore().recordSoftBounces(requests, counting);
   }
 
-  private append(key: number, at: number, previous: number): number {
-    if (this.poolUsed + 3 > this.pool.length) {
-      const grown = new Float64Array(this.pool.length * 2);
-      grown.set(this.pool);
-      this.pool = grown;
-    }
-    const i = this.poolUsed;
-    this.pool[i] = key;
-    this.pool[i + 1] = at;
-    this.pool[i + 2] = previous;
-    this.poolUsed += 3;
-    return i;
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    await this.scratchStore().recordDeliveries(deliveries);
   }
 
   /** A provisional subject of this run becomes permanent (the real state is never written). */
@@ -262,7 +206,7 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   async status(subject: string): Promise<SubjectStatus> {
     const done = this.lookup(subject);
-    if (done === undefined && this.scratch) return this.scratch.store.status(subject);
+    if (done === undefined && this.suppressed.size >= this.limit) return this.scratchStore().status(subject);
     return {
       subject,
       suppressed:
@@ -283,4 +227,4 @@ class DryRunSuppressionStore implements SuppressionStore {
   }
 }
 
-export { DryRunSuppressionStore, hash53 };
+export { DryRunSuppressionStore };
