@@ -9,7 +9,7 @@ import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-stor
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
-import type { ListProvider } from '#core/list-provider.ts';
+import type { ListProvider } from '#core/ports.ts';
 import { providerRegistry } from '#providers/index.ts';
 import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
 

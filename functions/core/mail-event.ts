@@ -2,7 +2,15 @@
  * The one normalized record every source becomes, and the three-way result of parsing one.
  */
 import type { RecordType } from './accounting/accounting-layout.ts';
-import type { SubscriberRef } from './list-provider.ts';
+
+/** Identifies one subscription by the provider's own ids (mailto unsubscribes, anonymised complaints). */
+interface SubscriberRef {
+  /** Provider type these ids belong to (`mailwizz`, `interspire`). */
+  providerType: string;
+  listId: string;
+  subscriberId: string;
+  campaignId?: string;
+}
 
 const EventKind = {
   bounce: 'bounce',
@@ -48,5 +56,5 @@ type ParseOutcome =
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 
-export type { MailEvent, ParseOutcome };
+export type { MailEvent, ParseOutcome, SubscriberRef };
 export { EventKind };

@@ -25,14 +25,16 @@ import { createClassifier } from '#core/classify/classify.ts';
 import { type Config, parseConfig } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
-import type { ListProvider } from '#core/list-provider.ts';
+import type { ListProvider, Log } from '#core/ports.ts';
 import { providerRegistry, providerSchemas } from '#providers/index.ts';
-import type { ProviderDefinition, ProviderLogEvent } from '#providers/provider-definition.ts';
-import { defaultProviderDeps } from '#providers/provider-definition.ts';
+import {
+  defaultProviderDeps,
+  type ProviderDefinition,
+  type ProviderLogEvent,
+} from '#providers/provider-definition.ts';
 import type { ActDeps } from './act/act.ts';
 import { ENV } from './env.ts';
 import type { IngestDeps } from './ingest/ingest.ts';
-import type { Log } from './log-port.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;

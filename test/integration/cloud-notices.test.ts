@@ -15,7 +15,7 @@ import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
 import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
-import { ACCT_HEADER } from '#test/support/acct-records.ts';
+import { ACCT_HEADER, bounceRecord } from '#test/support/builders.ts';
 import {
   envelopeEncoder,
   queueDepth as sandboxQueueDepth,
@@ -36,34 +36,14 @@ let notices: DynamoDbNoticeStore;
 const encode = envelopeEncoder('notice-stream');
 const errors: string[] = [];
 
-function hardBounce(rcpt: string): string {
-  const t = '2026-11-20 12:00:00+0000';
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
+const hardBounce = (rcpt: string): string =>
+  bounceRecord({
     rcpt,
-    '',
-    'failed',
-    '5.1.1 (bad destination mailbox address)',
-    '"smtp;550 5.1.1 no such user"',
-    'mx.example.net (192.0.2.1)',
-    'bad-mailbox',
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '1234',
-    'vmta1',
-    'job-n',
-    'env-n',
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
-}
+    at: Date.UTC(2026, 10, 20, 12, 0, 0),
+    diag: '"smtp;550 5.1.1 no such user"',
+    job: 'job-n',
+    envId: 'env-n',
+  });
 
 async function ship(lines: string[], header: string): Promise<void> {
   await sendEnvelope(sandbox.context.sqs, sandbox.context.records.url, await encode(lines, header));

@@ -13,7 +13,7 @@ import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppressio
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { redriveQueue } from '#sandbox/redrive.ts';
 import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
-import { ACCT_HEADER } from '#test/support/acct-records.ts';
+import { ACCT_HEADER, bounceRecord } from '#test/support/builders.ts';
 import {
   envelopeEncoder,
   queueDepth as sandboxQueueDepth,
@@ -33,35 +33,14 @@ const errors: string[] = [];
 
 /** A PowerMTA 5 `b` record (23 columns, ACCT_HEADER). */
 function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'job-1'): string {
-  const ts = new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + loggedSeconds * 1000).toISOString();
-  const t = `${ts.slice(0, 10)} ${ts.slice(11, 19)}+0000`;
-  const status =
-    category === 'quota-issues' ? '4.2.2 (mailbox full)' : '5.1.1 (bad destination mailbox address)';
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
+  return bounceRecord({
     rcpt,
-    '',
-    'failed',
-    status,
-    '"smtp;550 5.1.1 no such user, sorry"',
-    'mx.example.net (192.0.2.1)',
+    at: Date.UTC(2026, 10, 20, 10, 0, 0) + loggedSeconds * 1000,
     category,
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '1234',
-    'vmta1',
+    status: category === 'quota-issues' ? '4.2.2 (mailbox full)' : undefined,
     job,
-    `env-${loggedSeconds}`,
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
+    envId: `env-${loggedSeconds}`,
+  });
 }
 
 function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {

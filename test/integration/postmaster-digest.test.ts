@@ -6,7 +6,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
-import type { PostmasterNotice } from '#core/notice-store.ts';
+import type { PostmasterNotice } from '#core/ports.ts';
 import { ENV } from '#lambda/env.ts';
 import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
 import { NOTIFY_ENV } from '#lambda/unsub-notify-wiring.ts';

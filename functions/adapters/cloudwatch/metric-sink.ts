@@ -4,18 +4,9 @@
  * Names and dimensions are the shared constants of functions/lambda/metric-names.ts.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Dimensions, MetricSink } from '#core/ports.ts';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
-
-type Dimensions = Readonly<Record<string, string>>;
-
-interface MetricSink {
-  count(name: string, dimensions?: Dimensions, value?: number): void;
-  /** A duration in ms. */
-  timing(name: string, dimensions: Dimensions, ms: number): void;
-  /** Publishes and clears what was recorded. */
-  flush(): void;
-}
 
 /** EMF allows 100 values per metric in one blob. */
 const VALUES_PER_BLOB = 100;
@@ -92,5 +83,4 @@ function createMemoryMetricSink(): MetricSink & {
   };
 }
 
-export type { Dimensions, MetricSink };
 export { createEmfMetricSink, createMemoryMetricSink };

@@ -12,29 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
-
-const ClaimResult = { claimed: 'claimed', inProgress: 'in-progress' } as const;
-type ClaimResult = (typeof ClaimResult)[keyof typeof ClaimResult];
-
-/** A provider's outcome as the state records it (SuppressionStore.markProvider). */
-interface ProviderMark {
-  provider: string;
-  outcome: 'done' | 'failed';
-}
-
-interface ActionClaims {
-  claim(actionId: string, token: string, providers: readonly string[], nowMs: number): Promise<ClaimResult>;
-  complete(actionId: string, token: string, nowMs: number): Promise<void>;
-  release(actionId: string, token: string): Promise<void>;
-  /** Optional: claim and read the providers already done, in one request. */
-  claimReading?(
-    subject: string,
-    token: string,
-    nowMs: number,
-  ): Promise<{ claim: ClaimResult; done: string[] }>;
-  /** Optional: record the provider outcomes and drop the claim, in as few requests as possible. */
-  finish?(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void>;
-}
+import { type ActionClaims, ClaimResult } from '#core/ports.ts';
 
 interface DynamoDbActionClaimsOptions {
   client: DynamoDBDocumentClient;
@@ -157,5 +135,5 @@ function createDynamoDbActionClaims(options: DynamoDbActionClaimsOptions): Actio
   };
 }
 
-export type { ActionClaims, DynamoDbActionClaimsOptions, ProviderMark };
-export { ClaimResult, createDynamoDbActionClaims };
+export type { DynamoDbActionClaimsOptions };
+export { createDynamoDbActionClaims };

@@ -17,7 +17,7 @@ import type {
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
+} from '#core/ports.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS suppressions (

@@ -8,12 +8,7 @@ import { type Action, refSubject } from '../act/action.ts';
 import type { Classifier } from '../classify/classify.ts';
 import type { PolicyConfig } from '../config-schema.ts';
 import type { MailEvent, ParseOutcome } from '../mail-event.ts';
-import type {
-  AuditEntry,
-  SoftBounceRequest,
-  SuppressionRequest,
-  SuppressionStore,
-} from '../suppression-store.ts';
+import type { AuditEntry, SoftBounceRequest, SuppressionRequest, SuppressionStore } from '../ports.ts';
 import { decide, Intent, softLimitReached } from './policy.ts';
 import type { Router } from './routing.ts';
 

@@ -3,7 +3,7 @@
  * provider's `senders` exactly or with `*` globs, case-insensitively; provider ids (refs) only go
  * to providers of their type.
  */
-import type { SubscriberRef } from '../list-provider.ts';
+import type { SubscriberRef } from '../mail-event.ts';
 
 interface RoutableProvider {
   id: string;

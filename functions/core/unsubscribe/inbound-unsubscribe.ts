@@ -10,8 +10,8 @@
 import { type Action, refSubject } from '../act/action.ts';
 import type { PolicyConfig } from '../config-schema.ts';
 import type { Router } from '../decide/routing.ts';
-import type { SubscriberRef } from '../list-provider.ts';
-import type { SuppressionRequest } from '../suppression-store.ts';
+import type { SubscriberRef } from '../mail-event.ts';
+import type { SuppressionRequest } from '../ports.ts';
 
 const UnsubscribeVerdict = {
   accepted: 'accepted',

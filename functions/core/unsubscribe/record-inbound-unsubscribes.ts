@@ -4,7 +4,7 @@
  * Sees only the store port; sending or running the actions is the caller's job.
  */
 import { type Action, refSubject } from '../act/action.ts';
-import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
+import type { AuditEntry, SuppressionStore } from '../ports.ts';
 import {
   decideInboundUnsubscribe,
   type InboundUnsubscribeMail,

@@ -6,9 +6,6 @@
  * Messages are independent: one failing returns alone to the queue.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { RejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
-import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import type { Classifier } from '#core/classify/classify.ts';
@@ -22,9 +19,15 @@ import {
   envelopeRecords,
 } from '#core/envelope/envelope.ts';
 import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
-import { complaintNotice, type PostmasterNotice } from '#core/notice-store.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
-import type { Log } from '../log-port.ts';
+import { complaintNotice } from '#core/notify/postmaster-notices.ts';
+import type {
+  ActionSender,
+  Log,
+  MetricSink,
+  PostmasterNotice,
+  RejectLog,
+  SuppressionStore,
+} from '#core/ports.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface IngestDeps {

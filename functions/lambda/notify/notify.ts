@@ -6,10 +6,9 @@
  * At-least-once: if the run dies between sending and removing, the next digest repeats those
  * notices. Nothing is removed before SES accepted the mail.
  */
-import type { DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
-import type { NoticeStore } from '#core/notice-store.ts';
+
 import { formatPostmasterDigest } from '#core/notify/postmaster-digest.ts';
-import type { Log } from '../log-port.ts';
+import type { DigestMailer, Log, NoticeStore } from '#core/ports.ts';
 
 interface PostmasterDigestDeps {
   store: NoticeStore;

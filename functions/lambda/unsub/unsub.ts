@@ -8,12 +8,9 @@
  * harmless (the state says `pending` and the action is sent again, the act side is idempotent).
  */
 import type { SESEvent, SESEventRecord } from 'aws-lambda';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionSender, Log, MetricSink, SuppressionStore } from '#core/ports.ts';
 import type { InboundUnsubscribeSettings } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
-import type { Log } from '../log-port.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface InboundUnsubscribeDeps {

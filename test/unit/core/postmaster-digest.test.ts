@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { complaintNotice, failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
 import { escapeHtml, formatPostmasterDigest, headerSafe, inertText } from '#core/notify/postmaster-digest.ts';
+import { complaintNotice, failedActionNotice } from '#core/notify/postmaster-notices.ts';
+import type { PostmasterNotice } from '#core/ports.ts';
 
 const AT = Date.UTC(2026, 10, 2, 10, 15, 0);
 

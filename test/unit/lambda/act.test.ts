@@ -1,11 +1,10 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { Action } from '#core/act/action.ts';
+import type { ActionClaims, Log } from '#core/ports.ts';
 import { type ActDeps, backoffSeconds, runActionsBatch } from '#lambda/act/act.ts';
-import { silentLog } from '#lambda/log-port.ts';
 import { METRICS } from '#lambda/metric-names.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
 
@@ -85,6 +84,8 @@ function setup() {
 }
 
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 describe('runActionsBatch', () => {
   it('runs an action, records metrics and end-to-end latency, and skips it when replayed', async () => {
