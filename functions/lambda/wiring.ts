@@ -1,41 +1,46 @@
 /**
- * Composition root of the Lambda functions (ingest, act): environment → configuration (with
- * `${NAME}` expanded from the Secrets Manager secret) → clients, store, providers, logger and
- * metrics. Built once per execution environment (module scope of the handlers); the secret is
- * fetched once, on the first invocation, and a failure is retried on the next one.
+ * The composition root of the four Lambda functions (ingest, act, unsub, notify): environment →
+ * settings → configuration → clients, adapters, logger and metrics. Built once per execution
+ * environment (module scope of each handler); what needs the configuration is built on the first
+ * invocation, and a failure is retried on the next one.
  *
- * The sandbox sets the same environment (endpoints of fauxqs and dynalite, no secret: `${NAME}` is
- * read from its own environment, as in local mode) and imports the same handler modules.
+ * ingest and act read the Secrets Manager secret (`${NAME}` values) and validate the whole
+ * configuration; unsub and notify call no provider, so they validate it with the providers reduced
+ * to what routing needs, their credential placeholders never expanded, and have no access to the
+ * secret. The sandbox sets the same environment
+ * (fauxqs/dynalite/SES endpoints, no secret: `${NAME}` comes from its own environment, as in local
+ * mode) and imports the same handler modules (docs/architecture.md).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
-import { recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
+import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
 import { createClassifier } from '#core/classify/classify.ts';
-import { type Config, parseConfig } from '#core/config-schema.ts';
+import { type Config, parseConfig, providerBaseSchema } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
-import type { ListProvider, Log } from '#core/ports.ts';
-import { providerRegistry, providerSchemas } from '#providers/index.ts';
-import {
-  defaultProviderDeps,
-  type ProviderDefinition,
-  type ProviderLogEvent,
-} from '#providers/provider-definition.ts';
+import type { Log, MetricSink } from '#core/ports.ts';
+import { providerSchemas } from '#providers/index.ts';
+import type { ProviderLogEvent } from '#providers/provider-definition.ts';
+import { createProviderMap } from '#providers/provider-map.ts';
 import type { ActDeps } from './act/act.ts';
 import { ENV } from './env.ts';
 import type { IngestDeps } from './ingest/ingest.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
+import type { PostmasterDigestDeps } from './notify/notify.ts';
+import type { InboundUnsubscribeDeps } from './unsub/unsub.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -50,8 +55,25 @@ const TUNING_ENV = {
   MAX_RECEIVE_COUNT: ENV.MAX_RECEIVE_COUNT,
 } as const;
 
+/** Extra environment of the notify function (not set by the stack in AWS). */
+const NOTIFY_ENV = {
+  /** SES v2 endpoint override for the sandbox and tests. */
+  SES_ENDPOINT: 'PMTA_BOUNCE_SES_ENDPOINT',
+} as const;
+
 /** The stack's actions-queue maxReceiveCount (infra/bounce-handler-stack.ts), when not set. */
 const DEFAULT_ACT_MAX_RECEIVE_COUNT = 12;
+
+/** Powertools serviceName of each function: the `service` dimension of its metrics (infra/bounce-metrics.ts). */
+const SERVICE_NAME = {
+  ingest: 'pmta-bounce-ingest',
+  act: 'pmta-bounce-act',
+  unsub: 'pmta-bounce-unsub',
+  notify: 'pmta-bounce-notify',
+} as const;
+type FunctionName = keyof typeof SERVICE_NAME;
+
+// ---------------------------------------------------------------- settings and configuration
 
 interface CloudSettings {
   configJson: string;
@@ -60,6 +82,7 @@ interface CloudSettings {
   actionsQueueUrl: string | undefined;
   sqsEndpoint: string | undefined;
   dynamodbEndpoint: string | undefined;
+  sesEndpoint: string | undefined;
   region: string | undefined;
 }
 
@@ -78,8 +101,17 @@ function readCloudSettings(env: Env): CloudSettings {
     actionsQueueUrl: env[ENV.ACTIONS_QUEUE_URL] || undefined,
     sqsEndpoint: env[ENV.SQS_ENDPOINT] || undefined,
     dynamodbEndpoint: env[ENV.DYNAMODB_ENDPOINT] || undefined,
+    sesEndpoint: env[NOTIFY_ENV.SES_ENDPOINT] || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
   };
+}
+
+function numberFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, 'not a non-negative number');
+  return value;
 }
 
 /** `${NAME}` values: the secret's JSON object in AWS; the process environment in the sandbox. */
@@ -102,61 +134,80 @@ async function secretValues(
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
 }
 
-function parseCloudConfig(settings: CloudSettings, vars: Env): Config {
-  let document: unknown;
+function parseConfigJson(json: string): unknown {
   try {
-    document = JSON.parse(settings.configJson);
+    return JSON.parse(json);
   } catch {
     throw new ConfigError(ENV.CONFIG_JSON, 'not valid JSON');
   }
-  return parseConfig(document, vars, providerSchemas());
 }
 
-function createProviderMap(
-  config: Config,
-  log: (event: ProviderLogEvent) => void,
-  // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type
-  registry: Record<string, ProviderDefinition<any>> = providerRegistry,
-): Map<string, ListProvider> {
-  const providers = new Map<string, ListProvider>();
-  for (const entry of config.providers) {
-    const definition = registry[entry.type];
-    if (definition) providers.set(entry.id, definition.create(entry, defaultProviderDeps(log)));
-  }
-  return providers;
+/** The whole configuration, provider credentials expanded from `vars`. */
+function parseCloudConfig(settings: CloudSettings, vars: Env): Config {
+  return parseConfig(parseConfigJson(settings.configJson), vars, providerSchemas());
 }
 
+/**
+ * The configuration document (ENV.CONFIG_JSON) validated strictly except for provider entries,
+ * which keep only their routing keys (unsub, notify, the sandbox's SES inbox). `${NAME}`
+ * outside providers is read from `env`.
+ */
+function parseConfigWithoutSecrets(json: string, env: Env): Config {
+  const document = parseConfigJson(json);
+  if (!document || typeof document !== 'object' || Array.isArray(document))
+    throw new ConfigError(ENV.CONFIG_JSON, 'the configuration must be a mapping of keys');
+  const { providers: raw = [], ...rest } = document as Record<string, unknown>;
+  if (!Array.isArray(raw)) throw new ConfigError('providers', 'must be a list');
+  const config = parseConfig(rest, env, {});
+  const providers = raw.map((entry, i) => {
+    const parsed = providerBaseSchema.safeParse(entry);
+    if (!parsed.success)
+      throw new ConfigError(`providers[${i}]`, parsed.error.issues[0]?.message ?? 'invalid');
+    return parsed.data as Config['providers'][number];
+  });
+  return { ...config, providers };
+}
+
+// ---------------------------------------------------------------- clients
+
+/** The AWS clients, each built on first use (a function builds only the ones it needs). */
 interface Clients {
-  dynamo: DynamoDBDocumentClient;
-  sqs: SQSClient;
+  dynamo: () => DynamoDBDocumentClient;
+  sqs: () => SQSClient;
+  ses: () => SESv2Client;
   secrets: () => SecretsManagerClient;
+}
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= build();
+    return value;
+  };
 }
 
 function createClients(settings: CloudSettings): Clients {
   const region = settings.region ?? 'us-east-1';
-  // Outside AWS (the sandbox) the emulators accept any credentials.
-  const local = settings.sqsEndpoint || settings.dynamodbEndpoint;
-  const credentials = local ? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } : undefined;
-  const dynamo = new DynamoDBClient({
+  // Outside AWS (the sandbox, tests) the stand-ins accept any credentials.
+  const local = settings.sqsEndpoint || settings.dynamodbEndpoint || settings.sesEndpoint;
+  const options = (endpoint: string | undefined) => ({
     region,
-    ...(settings.dynamodbEndpoint ? { endpoint: settings.dynamodbEndpoint } : {}),
-    ...(credentials ? { credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(local ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
   });
-  const sqs = new SQSClient({
-    region,
-    ...(settings.sqsEndpoint ? { endpoint: settings.sqsEndpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-  });
-  let secrets: SecretsManagerClient | undefined;
   return {
-    dynamo: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs,
-    secrets: () => {
-      secrets ??= new SecretsManagerClient({ region });
-      return secrets;
-    },
+    dynamo: once(() =>
+      DynamoDBDocumentClient.from(new DynamoDBClient(options(settings.dynamodbEndpoint)), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+    ),
+    sqs: once(() => new SQSClient(options(settings.sqsEndpoint))),
+    ses: once(() => new SESv2Client(options(settings.sesEndpoint))),
+    secrets: once(() => new SecretsManagerClient({ region })),
   };
 }
+
+// ---------------------------------------------------------------- logging and metrics
 
 function providerLogger(logger: Logger): (event: ProviderLogEvent) => void {
   return ({ message, ...event }) => {
@@ -177,6 +228,26 @@ function asLog(logger: Logger): Log {
   };
 }
 
+// ---------------------------------------------------------------- one function's wiring
+
+interface FunctionWiring<D> {
+  logger: Logger;
+  metrics: Metrics;
+  /** The function's dependencies, built on the first call; a failure is retried on the next. */
+  deps: () => Promise<D>;
+}
+
+/** What every function's dependencies are built from. */
+interface WiringContext {
+  env: Env;
+  settings: CloudSettings;
+  clients: Clients;
+  logger: Logger;
+  log: Log;
+  metricSink: MetricSink;
+  now: () => number;
+}
+
 /** Retries the async part (secret, config) on the next invocation if it failed. */
 function memo<T>(build: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
@@ -189,96 +260,129 @@ function memo<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-interface FunctionWiring<D> {
-  logger: Logger;
-  metrics: Metrics;
-  deps: () => Promise<D>;
+function wire<D>(
+  name: FunctionName,
+  env: Env,
+  build: (c: WiringContext) => Promise<D> | D,
+): FunctionWiring<D> {
+  const settings = readCloudSettings(env);
+  const logger = new Logger({ serviceName: SERVICE_NAME[name] });
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME[name] });
+  const context: WiringContext = {
+    env,
+    settings,
+    clients: createClients(settings),
+    logger,
+    log: asLog(logger),
+    metricSink: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
+    now: () => Date.now(),
+  };
+  return { logger, metrics, deps: memo(async () => build(context)) };
+}
+
+/** The whole configuration, `${NAME}` from the secret (ingest, act). */
+async function secretConfig(c: WiringContext): Promise<Config> {
+  return parseCloudConfig(c.settings, await secretValues(c.settings, c.env, c.clients.secrets));
 }
 
 /** Postmaster notices go to the table only when `notify` is configured (nobody would read them). */
-function noticeRecorder(config: Config, clients: Clients, table: string): IngestDeps['notices'] {
+function noticeRecorder(config: Config, c: WiringContext): IngestDeps['notices'] {
   if (!config.notify) return undefined;
-  return (notices) => recordNotice(clients.dynamo, table, notices);
+  return (notices) => recordNotice(c.clients.dynamo(), c.settings.table, notices);
 }
 
-function observability(serviceName: string): { logger: Logger; metrics: Metrics } {
-  return {
-    logger: new Logger({ serviceName }),
-    metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName }),
-  };
+function suppressionStore(c: WiringContext): DynamoDbSuppressionStore {
+  return new DynamoDbSuppressionStore({ client: c.clients.dynamo(), table: c.settings.table });
 }
 
 function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> {
-  const settings = readCloudSettings(env);
-  const actionsQueueUrl = settings.actionsQueueUrl ?? required(env, ENV.ACTIONS_QUEUE_URL);
-  const clients = createClients(settings);
-  const { logger, metrics } = observability('pmta-bounce-ingest');
-  const deps = memo(async (): Promise<IngestDeps> => {
-    const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
+  const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
+  return wire('ingest', env, async (c) => {
+    const config = await secretConfig(c);
     return {
       classifier: createClassifier(),
       policy: config.policy,
       router: createRouter(config.providers),
-      store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),
-      rejectLog: createDynamoDbRejectLog(clients.dynamo, settings.table),
-      actions: createSqsActionSender(clients.sqs, actionsQueueUrl),
+      store: suppressionStore(c),
+      rejectLog: createDynamoDbRejectLog(c.clients.dynamo(), c.settings.table),
+      actions: createSqsActionSender(c.clients.sqs(), queueUrl),
       codec: envelopeBodyCodec,
-      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
-      log: asLog(logger),
-      now: () => Date.now(),
+      metrics: c.metricSink,
+      log: c.log,
+      now: c.now,
       accountingFields: config.accounting.fields,
-      notices: noticeRecorder(config, clients, settings.table),
+      notices: noticeRecorder(config, c),
     };
   });
-  return { logger, metrics, deps };
-}
-
-function numberFrom(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, 'not a non-negative number');
-  return value;
 }
 
 function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
-  const settings = readCloudSettings(env);
-  const clients = createClients(settings);
-  const { logger, metrics } = observability('pmta-bounce-act');
   const backoff = {
     baseSeconds: numberFrom(env, TUNING_ENV.RETRY_BASE_SECONDS, 30),
     maxSeconds: numberFrom(env, TUNING_ENV.RETRY_MAX_SECONDS, 900),
   };
   const claimSeconds = numberFrom(env, TUNING_ENV.CLAIM_SECONDS, 960);
   const maxReceiveCount = numberFrom(env, TUNING_ENV.MAX_RECEIVE_COUNT, DEFAULT_ACT_MAX_RECEIVE_COUNT);
-  const deps = memo(async (): Promise<ActDeps> => {
-    const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
+  return wire('act', env, async (c) => {
+    const config = await secretConfig(c);
+    const { dynamo, sqs } = c.clients;
     return {
-      providers: createProviderMap(config, providerLogger(logger)),
-      store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),
+      providers: createProviderMap(config, providerLogger(c.logger)),
+      store: suppressionStore(c),
       claims: createDynamoDbActionClaims({
-        client: clients.dynamo,
-        table: settings.table,
+        client: dynamo(),
+        table: c.settings.table,
         inProgressSeconds: claimSeconds,
       }),
-      visibility: createSqsVisibilityControl(clients.sqs),
-      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
-      log: asLog(logger),
-      now: () => Date.now(),
+      visibility: createSqsVisibilityControl(sqs()),
+      metrics: c.metricSink,
+      log: c.log,
+      now: c.now,
       backoff,
       maxReceiveCount,
-      notices: noticeRecorder(config, clients, settings.table),
+      notices: noticeRecorder(config, c),
     };
   });
-  return { logger, metrics, deps };
+}
+
+function createUnsubWiring(env: Env = process.env): FunctionWiring<InboundUnsubscribeDeps> {
+  const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
+  return wire('unsub', env, (c) => {
+    const config = parseConfigWithoutSecrets(c.settings.configJson, env);
+    return {
+      settings: {
+        domains: config.unsubscribe.domains,
+        scope: config.policy.unsubscribeScope,
+        router: createRouter(config.providers),
+      },
+      store: suppressionStore(c),
+      actions: createSqsActionSender(c.clients.sqs(), queueUrl),
+      metrics: c.metricSink,
+      log: c.log,
+      now: c.now,
+    };
+  });
+}
+
+function createNotifyWiring(env: Env = process.env): FunctionWiring<PostmasterDigestDeps> {
+  return wire('notify', env, (c) => ({
+    store: new DynamoDbNoticeStore({ client: c.clients.dynamo(), table: c.settings.table }),
+    mailer: createSesV2DigestMailer(c.clients.ses()),
+    notify: parseConfigWithoutSecrets(c.settings.configJson, env).notify,
+    log: c.log,
+    now: c.now,
+  }));
 }
 
 export type { CloudSettings, Env, FunctionWiring };
 export {
   createActWiring,
   createIngestWiring,
-  createProviderMap,
+  createNotifyWiring,
+  createUnsubWiring,
+  NOTIFY_ENV,
   parseCloudConfig,
+  parseConfigWithoutSecrets,
   readCloudSettings,
   TUNING_ENV,
 };

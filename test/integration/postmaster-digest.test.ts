@@ -9,7 +9,7 @@ import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import type { PostmasterNotice } from '#core/ports.ts';
 import { ENV } from '#lambda/env.ts';
 import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
-import { NOTIFY_ENV } from '#lambda/unsub-notify-wiring.ts';
+import { NOTIFY_ENV } from '#lambda/wiring.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 

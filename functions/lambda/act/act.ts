@@ -17,6 +17,7 @@ import { BounceHandlerError } from '#core/errors.ts';
 import { failedActionNotice } from '#core/notify/postmaster-notices.ts';
 import type {
   ActionClaims,
+  Clock,
   ListProvider,
   Log,
   MetricSink,
@@ -34,7 +35,7 @@ interface ActDeps {
   visibility: VisibilityControl;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
   /** Messages run in parallel; each provider's own concurrency limit applies inside it. */
   concurrency?: number;
   /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */

@@ -22,6 +22,7 @@ import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
 import { complaintNotice } from '#core/notify/postmaster-notices.ts';
 import type {
   ActionSender,
+  Clock,
   Log,
   MetricSink,
   PostmasterNotice,
@@ -40,7 +41,7 @@ interface IngestDeps {
   codec: EnvelopeCodec;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
   /** Layout before any header line (config `accounting.fields`). */
   accountingFields?: readonly string[] | undefined;
   /** Messages processed in parallel (each one's store calls are batched already). */

@@ -8,7 +8,7 @@
  */
 
 import { formatPostmasterDigest } from '#core/notify/postmaster-digest.ts';
-import type { DigestMailer, Log, NoticeStore } from '#core/ports.ts';
+import type { Clock, DigestMailer, Log, NoticeStore } from '#core/ports.ts';
 
 interface PostmasterDigestDeps {
   store: NoticeStore;
@@ -16,7 +16,7 @@ interface PostmasterDigestDeps {
   /** config `notify`; undefined = notices are not mailed (and are left to expire). */
   notify: { to: string; from: string } | undefined;
   log: Log;
-  now: () => number;
+  now: Clock;
   maxPerDigest?: number | undefined;
   maxDigests?: number | undefined;
 }

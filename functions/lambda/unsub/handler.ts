@@ -6,7 +6,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
-import { createUnsubWiring } from '../unsub-notify-wiring.ts';
+import { createUnsubWiring } from '../wiring.ts';
 import { handleInboundUnsubscribeEvent } from './unsub.ts';
 
 // Cold start: environment and configuration checked, clients built once.
@@ -20,7 +20,7 @@ const handler = middy<SESEvent>()
       coldStart = false;
       wiring.metrics.captureColdStartMetric();
     }
-    return handleInboundUnsubscribeEvent(event, wiring.deps);
+    return handleInboundUnsubscribeEvent(event, await wiring.deps());
   });
 
 export { handler };

@@ -8,7 +8,7 @@
  * harmless (the state says `pending` and the action is sent again, the act side is idempotent).
  */
 import type { SESEvent, SESEventRecord } from 'aws-lambda';
-import type { ActionSender, Log, MetricSink, SuppressionStore } from '#core/ports.ts';
+import type { ActionSender, Clock, Log, MetricSink, SuppressionStore } from '#core/ports.ts';
 import type { InboundUnsubscribeSettings } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
@@ -19,7 +19,7 @@ interface InboundUnsubscribeDeps {
   actions: ActionSender;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
 }
 
 interface InboundUnsubscribeSummary {
