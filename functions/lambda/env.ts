@@ -1,6 +1,7 @@
 /**
  * Names shared by the Lambda functions and the CDK stack, so a typo cannot creep in between them.
- * (The configuration file itself is read by functions/cli/config-file.ts.)
+ * (The configuration file itself is read by functions/cli/config-file.ts; the table's key schema
+ * is functions/adapters/dynamodb/table-schema.ts.)
  */
 
 /** Environment variables the stack sets on the functions. */
@@ -20,13 +21,6 @@ const ENV = {
   MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
 } as const;
 
-/** DynamoDB key schema and TTL attribute, as the stack creates the table. */
-const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAt',
-} as const;
-
 /** Handler entry files (relative to the repository root), referenced by the stack. */
 const HANDLER_ENTRIES = {
   ingest: 'functions/lambda/ingest/handler.ts',
@@ -35,4 +29,4 @@ const HANDLER_ENTRIES = {
   notify: 'functions/lambda/notify/handler.ts',
 } as const;
 
-export { ENV, HANDLER_ENTRIES, TABLE_SCHEMA };
+export { ENV, HANDLER_ENTRIES };

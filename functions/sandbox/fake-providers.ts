@@ -17,7 +17,7 @@ import { ConfigError } from '#core/errors.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
-import type { PreparedExtension, SandboxExtension } from './extensions.ts';
+import type { PreparedExtension, SandboxExtension } from './sandbox-extension.ts';
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

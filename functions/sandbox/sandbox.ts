@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { type CliIo, ExitCode, processIo } from '#cli/cli-io.ts';
 import { loadConfigFile, resolveConfigPath } from '#cli/config-file.ts';
 import { ConfigError } from '#core/errors.ts';
-import { type PreparedExtension, SANDBOX_EXTENSIONS } from './extensions.ts';
+import { SANDBOX_EXTENSIONS } from './extensions.ts';
 import { redriveQueue } from './redrive.ts';
 import {
   SANDBOX_CREDENTIALS,
@@ -18,6 +18,7 @@ import {
   type SandboxPoller,
   startSandbox,
 } from './runtime.ts';
+import type { PreparedExtension } from './sandbox-extension.ts';
 
 const DEFAULT_SQS_PORT = 9324;
 const DEFAULT_DYNAMODB_PORT = 8000;

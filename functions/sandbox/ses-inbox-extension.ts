@@ -5,7 +5,7 @@
  */
 import { ENV } from '#lambda/env.ts';
 import { parseConfigWithoutSecrets } from '#lambda/wiring.ts';
-import type { SandboxExtension } from './extensions.ts';
+import type { SandboxExtension } from './sandbox-extension.ts';
 import { createSesInboxPoller, type SesInboxHandler } from './ses-inbox.ts';
 
 const sesInboxExtension: SandboxExtension = {
