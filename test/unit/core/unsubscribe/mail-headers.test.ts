@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { headerValue, parseAddressList, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
 
-const ICLOUD = readFileSync(new URL('../../fixtures/eml/sisimai-arf-26.eml', import.meta.url), 'utf8');
+const ICLOUD = readFileSync(new URL('../../../fixtures/eml/sisimai-arf-26.eml', import.meta.url), 'utf8');
 
 describe('parseMailHeaders', () => {
   it('reads the iCloud unsubscribe mail up to the body, unfolding', () => {

@@ -9,9 +9,9 @@ import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { decideRecords } from '#core/decide/decide-records.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import { readAccounting } from './read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
-const DIR = join(import.meta.dirname, '../../fixtures/pmta-acct');
+const DIR = join(import.meta.dirname, '../../../fixtures/pmta-acct');
 
 async function decideFile(name: string) {
   const text = readFileSync(join(DIR, name));

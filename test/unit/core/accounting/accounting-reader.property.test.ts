@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParseOutcome } from '#core/mail-event.ts';
-import { readAccounting } from './read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
 const RUNS = Number(process.env.FC_RUNS ?? 2000);
 

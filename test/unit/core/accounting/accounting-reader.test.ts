@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PMTA4_DEFAULT_FIELDS, PMTA5_DEFAULT_FIELDS } from '#core/accounting/accounting-layout.ts';
 import type { MailEvent, ParseOutcome } from '#core/mail-event.ts';
-import { readAccounting } from './read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
 function events(out: ParseOutcome[]): MailEvent[] {
   return out.flatMap((o) => (o.ok ? [o.event] : []));

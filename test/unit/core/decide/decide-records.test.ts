@@ -4,7 +4,7 @@ import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { decideRecords } from '#core/decide/decide-records.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import { readAccounting } from './read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
