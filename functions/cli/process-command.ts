@@ -1,5 +1,5 @@
 /**
- * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the seed's plain address CSV) →
+ * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the PHP bouncehandler's plain address CSV) →
  * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
  * the input size.
  */

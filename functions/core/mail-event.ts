@@ -15,7 +15,7 @@ interface SubscriberRef {
 const EventKind = {
   bounce: 'bounce',
   complaint: 'complaint',
-  /** A line of the seed's plain CSV: the operator asks for this address to be taken off everywhere. */
+  /** A line of the PHP bouncehandler's plain CSV: the operator asks for this address to be taken off everywhere. */
   manual: 'manual',
   /** A List-Unsubscribe mail (mailto) or a feedback report of type opt-out. */
   unsubscribe: 'unsubscribe',

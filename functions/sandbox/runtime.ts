@@ -1,7 +1,7 @@
 /**
  * The cloud path on this machine: fauxqs and dynalite on 127.0.0.1, the queues (each with a DLQ
  * and redrive policy) and the table as the CDK stack makes them, and the SAME handler modules
- * (functions/handlers/*) polled as Lambda's SQS event source mappings would, configured through
+ * (functions/lambda/<fn>/handler.ts) polled as Lambda's SQS event source mappings would, configured through
  * the same environment variables (functions/lambda/env.ts ENV).
  *
  * Extension point: `extraPollers` (e.g. the SES inbox of `--ses-inbox DIR`) get the running

@@ -1,6 +1,6 @@
 /**
  * Column layouts of PowerMTA accounting records. Columns are always found by name; these are only
- * the layouts assumed when a stream carries no `type,...` header line (powermta.md §1.2).
+ * the layouts assumed when a stream carries no `type,...` header line (docs/powermta.md §3).
  */
 
 const RECORD_TYPES = ['b', 'rb', 'f', 'd', 't', 'tq', 'r', 'rs'] as const;
@@ -60,7 +60,7 @@ const PMTA4_DEFAULT_FIELDS = [
 ] as const;
 
 /**
- * Inferred default fields of `f` records (powermta.md §1.2: two consumers agree; columns 9-10 are
+ * Inferred default fields of `f` records (docs/powermta.md §3: two consumers agree; columns 9-10 are
  * unknown). Only used for a headerless `f` row when no field list is configured.
  */
 const PMTA_F_DEFAULT_FIELDS = [

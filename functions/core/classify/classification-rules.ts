@@ -1,7 +1,7 @@
 /**
  * Fallback classification rules, as data: used only when PowerMTA's bounceCat is missing, `other`
  * or not a PowerMTA category. Ordered; the first match wins. Text rules come before status rules
- * as in PowerMTA's own default `<bounce-category-patterns>` (powermta.md §1.7), so a 5.1.1 that
+ * as in PowerMTA's own default `<bounce-category-patterns>` (docs/powermta.md §6), so a 5.1.1 that
  * says "blocked" is not blamed on the recipient.
  */
 

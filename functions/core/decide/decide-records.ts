@@ -1,7 +1,7 @@
 /**
  * The orchestrator shared by local mode and the ingest function: a batch of parsed records →
  * decisions → suppression state → one Action per subject that still needs provider calls, plus
- * one report row per record (interfaces.md `--report`) and the decision audit.
+ * one report row per record (docs/interfaces.md §4) and the decision audit.
  * It sees only ports; adapters are passed in.
  */
 import { type Action, refSubject } from '../act/action.ts';

@@ -32,7 +32,7 @@ function createRouter(providers: readonly RoutableProvider[]): Router {
     type: p.type,
     patterns: p.senders?.map(globToRegExp),
   }));
-  // An event without orig (plain CSV, mailto unsubscribe) goes to every provider: the seed's
+  // An event without orig (plain CSV, mailto unsubscribe) goes to every provider: the PHP bouncehandler's
   // standalone mode unsubscribes everywhere.
   const matches = (patterns: RegExp[] | undefined, orig: string | undefined): boolean =>
     !patterns || orig === undefined || patterns.some((re) => re.test(orig.toLowerCase()));

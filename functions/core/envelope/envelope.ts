@@ -1,5 +1,5 @@
 /**
- * Wire format shipper → SQS (docs interfaces.md, "Shipper → SQS envelope, version 1").
+ * Wire format shipper → SQS (docs/interfaces.md §5).
  * Pure: the gzip codec is injected so this file stays free of I/O modules.
  *
  * Body: JSON text, or base64 of gzipped JSON when the message attribute `ContentEncoding` is `gzip`.

@@ -14,7 +14,7 @@ const ENV = {
 /** `${NAME}` as written in the configuration file. */
 const envRef = (name: string) => `$\{${name}}`;
 
-// The interfaces.md example, verbatim in its provider keys.
+// The providers of the example in docs/interfaces.md §3, verbatim.
 const DOCUMENT = {
   providers: [
     {

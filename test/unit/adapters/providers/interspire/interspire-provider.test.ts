@@ -56,7 +56,7 @@ describe('Interspire fake server fidelity', () => {
     expect(await post(xml)).toContain(`<errormessage>${error}</errormessage>`);
   });
 
-  it('refuses raw, unescaped XML like the seed sent', async () => {
+  it('refuses raw, unescaped XML like the PHP bouncehandler sent', async () => {
     fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
     const raw = `<xmlrequest><username>admin</username><usertoken>${TOKEN}</usertoken><requesttype>subscribers</requesttype><requestmethod>UnsubscribeSubscriber</requestmethod><details><emailaddress>tom&jerry@example.com</emailaddress><listid>1</listid></details></xmlrequest>`;
     expect(await post(raw)).toContain('<status>FAILED</status>');

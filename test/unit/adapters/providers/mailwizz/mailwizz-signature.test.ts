@@ -8,7 +8,7 @@ const BASE = 'https://mw.example.com/api';
 const EMAIL = 'john.doe+x@example.com';
 const KEYS = `X-MW-PUBLIC-KEY=${PUBLIC}&X-MW-REMOTE-ADDR=&X-MW-TIMESTAMP=1700000000`;
 
-// Every test vector of providers.md §1.2, verbatim.
+// Every test vector of docs/provider-apis.md §1.2, verbatim.
 const vectors = [
   {
     case: 'GET lists with paging',
@@ -57,7 +57,7 @@ const vectors = [
   },
 ];
 
-describe('MailWizz v1 signature (providers.md §1.2 test vectors)', () => {
+describe('MailWizz v1 signature (docs/provider-apis.md §1.2 test vectors)', () => {
   it.each(vectors)('$case', (v) => {
     const input = {
       method: v.method,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signWebhook, webhookSignatureMatches } from '#providers/webhook/webhook-signature.ts';
 
-// providers.md §6 test vector.
+// docs/provider-apis.md §3 test vector.
 const VECTOR = {
   secret: 'whsec_dGhpcy1pcy1hLTI0K2J5dGUtdGVzdC1rZXkhIQ==',
   id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
@@ -10,7 +10,7 @@ const VECTOR = {
 };
 
 describe('Standard Webhooks signature', () => {
-  it('matches the providers.md §6 test vector', () => {
+  it('matches the docs/provider-apis.md §3 test vector', () => {
     expect(signWebhook(VECTOR)).toBe('v1,ZwjH3E2EEQXkNogdtIwFoV0RG/mTKiza7aR+SN4sv1k=');
   });
 
