@@ -138,7 +138,7 @@ describe('timestamps', () => {
   });
 });
 
-describe('plain address CSV (the PHP bouncehandler's standalone mode)', () => {
+describe("plain address CSV (the PHP bouncehandler's standalone mode)", () => {
   it('is detected from the first record and takes the first column', () => {
     const out = readAccounting('Someone@Example.com,extra\nsecond@example.com\nb,not-an-email\n');
     expect(out.map((o) => (o.ok ? o.event.recipient : o.kind))).toEqual([
