@@ -33,31 +33,15 @@ const PMTA5_DEFAULT_FIELDS = [
   'vmtaPool',
 ] as const;
 
-/** PowerMTA <= 4.0 default fields: 22 columns (has timeImprinted, lacks queue and vmtaPool). */
-const PMTA4_DEFAULT_FIELDS = [
-  'type',
-  'timeLogged',
-  'timeQueued',
+/**
+ * PowerMTA <= 4.0 default fields: 22 columns, the 5.x ones with timeImprinted after timeQueued and
+ * without queue and vmtaPool (docs/powermta.md §3).
+ */
+const PMTA4_DEFAULT_FIELDS: readonly string[] = [
+  ...PMTA5_DEFAULT_FIELDS.slice(0, 3),
   'timeImprinted',
-  'orig',
-  'rcpt',
-  'orcpt',
-  'dsnAction',
-  'dsnStatus',
-  'dsnDiag',
-  'dsnMta',
-  'bounceCat',
-  'srcType',
-  'srcMta',
-  'dlvType',
-  'dlvSourceIp',
-  'dlvDestinationIp',
-  'dlvEsmtpAvailable',
-  'dlvSize',
-  'vmta',
-  'jobId',
-  'envId',
-] as const;
+  ...PMTA5_DEFAULT_FIELDS.slice(3, -2),
+];
 
 /**
  * Inferred default fields of `f` records (docs/powermta.md §3: two consumers agree; columns 9-10 are
