@@ -7,8 +7,8 @@
  * list/subscriber uids logged in the file, so the by-uid unsubscribe of an anonymised complaint
  * finds its subscription. On stop (and every S seconds) it prints what is now unsubscribed.
  *
- * The fakes are imported from test/support/: the sandbox is a tool run from a clone (`npm ci`
- * installs the dev tree, tsx loads TypeScript); it is never part of the deployed bundle.
+ * The fakes live in sandbox/fakes/ (the tests use them from there): the sandbox is a tool run
+ * from a clone (`npm ci`, tsx loads TypeScript); it is never part of the deployed bundle.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
