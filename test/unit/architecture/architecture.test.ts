@@ -151,6 +151,12 @@ const PLANTED: ReadonlyArray<{ name: string; file: string; text: string; rule: s
     rule: 'shipper may not import functions/lambda',
   },
   {
+    name: 'lambda orchestration importing an adapter (only wiring.ts may)',
+    file: 'functions/lambda/act/act.ts',
+    text: "import { q } from '#adapters/sqs/queue.ts';\n",
+    rule: 'lambda orchestration imports an adapter',
+  },
+  {
     name: 'an adapter importing lambda orchestration',
     file: 'functions/adapters/sqs/b.ts',
     text: "import { w } from '#lambda/wiring.ts';\n",

@@ -114,6 +114,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 const allowedTarget = (area: string, target: string): boolean =>
   (ALLOWED[area] ?? []).some((a) => target === a || target.startsWith(`${a}/`));
 
+/** Only the composition root of the Lambda functions names adapters; their orchestration sees ports. */
+const LAMBDA_ROOT = 'functions/lambda/wiring.ts';
+const namesAdapterOutsideRoot = (file: string, target: string): boolean =>
+  file.startsWith('functions/lambda/') && file !== LAMBDA_ROOT && target.startsWith('functions/adapters/');
+
 /** What the pure core may not use (docs/architecture.md "The core is pure"). */
 const CORE_FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/from\s+['"]@aws-sdk\//, 'aws-sdk import'],
@@ -162,6 +167,8 @@ function layerRules(graph: Map<string, string[]>): Violation[] {
       if (target.startsWith('test/')) out.push({ file, rule: 'product imports test', detail: target });
       else if (!allowedTarget(area, target))
         out.push({ file, rule: `${area} may not import ${areaOf(target)}`, detail: target });
+      else if (namesAdapterOutsideRoot(file, target))
+        out.push({ file, rule: 'lambda orchestration imports an adapter', detail: target });
     }
   }
   return out;
