@@ -85,7 +85,7 @@ interface SesState {
   rejects: number;
 }
 
-function handleRequest(req: IncomingMessage, raw: Buffer, state: SesState, reply: Reply): void {
+function handleRequest(req: IncomingMessage, raw: Buffer, state: SesState, reply: Reply) {
   if (req.method !== 'POST' || req.url !== '/v2/email/outbound-emails') {
     state.problems.push(`unexpected ${req.method} ${req.url}`);
     return reply(404, { message: 'not found' });
