@@ -31,7 +31,9 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   providerLatency: 'act',
   endToEndLatency: 'act',
   actionsFailed: 'act',
+  providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
+  unsubscribeRateLimited: 'unsub',
 };
 
 interface BounceMetricOptions {

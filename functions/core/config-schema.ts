@@ -4,6 +4,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import {
+  literalSigningSecrets,
+  type UnsubscribeSecurityConfig,
+  unsubscribeSecurityShape,
+} from './unsubscribe/unsubscribe-config.ts';
 
 /** Categories that are the sender's or the network's fault: they never unsubscribe a recipient. */
 const SENDER_SIDE_CATEGORIES = [
@@ -106,7 +111,7 @@ const accountingSchema = z
 const configShape = {
   policy: policySchema.prefault({}),
   unsubscribe: z
-    .object({ domains: z.array(domainName).default([]) })
+    .object({ domains: z.array(domainName).default([]), ...unsubscribeSecurityShape })
     .strict()
     .prefault({}),
   notify: z
@@ -143,7 +148,7 @@ const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...con
 interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<string, unknown>> {
   providers: P[];
   policy: PolicyConfig;
-  unsubscribe: { domains: string[] };
+  unsubscribe: { domains: string[] } & UnsubscribeSecurityConfig;
   notify?: { to: string; from: string; digestMinutes: number } | undefined;
   accounting: { fields?: string[] | undefined };
   alarms?:
@@ -222,7 +227,7 @@ function parseConfig(
   );
   if (!top.success) throw issueToError(top.error.issues[0]!);
 
-  const literalSecrets: string[] = [];
+  const literalSecrets: string[] = literalSigningSecrets(others.unsubscribe);
   const providers: Config['providers'] = [];
   const seen = new Set<string>();
   top.data.providers.forEach((entry, i) => {

@@ -55,11 +55,23 @@ interface ActionContext {
   kind: 'bounce' | 'complaint' | 'unsubscribe';
   reason: string;
   category?: string;
+  /** Bounces: the classification rule id (`pmta` when PowerMTA's bounceCat was trusted). */
+  rule?: string;
+  /** Bounces: a hard category, or a soft one whose count reached the policy threshold. */
+  bounceType?: 'hard' | 'soft';
   /** The accounting record's jobId; `mailwizz-<campaign_uid>` names a MailWizz campaign. */
   jobId?: string;
   diagnostic?: string;
   /** When the event happened (ms since epoch), if known. */
   occurredAt?: number;
+}
+
+/** A subscriber's address looked up by the provider's ids. */
+interface EmailLookup {
+  /** Undefined when the ids are unknown there, or the provider only shows a masked address. */
+  email: string | undefined;
+  /** HTTP requests the lookup made. */
+  calls: number;
 }
 
 interface CredentialCheck {
@@ -77,6 +89,12 @@ interface ListProvider {
   unsubscribeEverywhere(email: string, context: ActionContext): Promise<ProviderResult>;
   /** Take one subscription off one list, by the provider's ids. */
   unsubscribeFromList(ref: SubscriberRef, context: ActionContext): Promise<ProviderResult>;
+  /**
+   * Optional: the subscriber's address by this provider's ids, in one call. Lets a by-ids action
+   * that policy wants applied everywhere (a complaint that hid its recipient) reach every list
+   * and every provider (core/act/widen-action.ts).
+   */
+  findEmail?(ref: SubscriberRef): Promise<EmailLookup>;
   /** Verify credentials with the cheapest authenticated call. */
   checkCredentials(): Promise<CredentialCheck>;
 }
@@ -97,6 +115,12 @@ interface SuppressionRequest {
   at: number;
   /** Providers this subject must reach (routing result). */
   providers: readonly string[];
+  /**
+   * ms since epoch: a provisional suppression (ids nobody has vouched for yet, e.g. a mailto
+   * unsubscribe). A new subject is written to expire then unless `confirm` makes it permanent; an
+   * expired one counts as absent. An existing permanent suppression is left as it is.
+   */
+  expiresAt?: number | undefined;
 }
 
 interface SuppressionOutcome {
@@ -128,12 +152,22 @@ interface AuditEntry {
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
+  /** ms since epoch: the entry expires then unless `confirm` keeps the subject's trail. */
+  expiresAt?: number | undefined;
 }
 
 interface SubjectStatus {
   subject: string;
   suppressed:
-    | { at: number; kind: string; category?: string | undefined; reason: string; providersDone: string[] }
+    | {
+        at: number;
+        kind: string;
+        category?: string | undefined;
+        reason: string;
+        providersDone: string[];
+        /** Set while the suppression is provisional (SuppressionRequest.expiresAt). */
+        expiresAt?: number | undefined;
+      }
     | undefined;
   softBounces: Array<{ at: number; recordKey: string }>;
   audit: AuditEntry[];
@@ -152,6 +186,11 @@ interface SuppressionStore {
   /** A provider finished (or gave up on) a subject. */
   markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * A provider vouched for the subject (the subscription exists): its provisional suppression and
+   * audit entries become permanent. Nothing happens to an unknown or already permanent subject.
+   */
+  confirm(subject: string): Promise<void>;
   status(subject: string): Promise<SubjectStatus>;
   close(): Promise<void>;
 }
@@ -207,6 +246,20 @@ interface RejectLog {
   record(source: string, rejects: readonly RejectEntry[], nowMs: number): Promise<void>;
   list(day: string): Promise<Array<RejectEntry & { source: string; at: number }>>;
 }
+
+// ---------------------------------------------------------------- unsubscribe mail
+
+/** Fixed-window counters shared by every invocation (core/unsubscribe/unsubscribe-rate-limit.ts). */
+interface RateCounter {
+  /**
+   * Adds 1 to the counter of each key in the window that starts at `windowStart` (ms) and returns
+   * the new counts, in order. The counters may be dropped after `expiresAt` (ms).
+   */
+  increment(keys: readonly string[], windowStart: number, expiresAt: number): Promise<number[]>;
+}
+
+/** HMAC-SHA256 of `message` (UTF-8) under `key` (UTF-8): 32 bytes (the core does no crypto). */
+type HmacSha256 = (key: string, message: string) => Uint8Array;
 
 // ---------------------------------------------------------------- metrics
 
@@ -287,6 +340,8 @@ export type {
   DigestMail,
   DigestMailer,
   Dimensions,
+  EmailLookup,
+  HmacSha256,
   ListProvider,
   ListResult,
   Log,
@@ -296,6 +351,7 @@ export type {
   PostmasterNotice,
   ProviderMark,
   ProviderResult,
+  RateCounter,
   RejectEntry,
   RejectLog,
   SoftBounceRequest,

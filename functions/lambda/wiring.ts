@@ -20,8 +20,10 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
 import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
+import { createDynamoDbRateCounter } from '#adapters/dynamodb/dynamodb-rate-counter.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
@@ -32,6 +34,7 @@ import { type Config, parseConfig, providerBaseSchema } from '#core/config-schem
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
 import type { Log, MetricSink } from '#core/ports.ts';
+import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { providerSchemas } from '#providers/index.ts';
 import type { ProviderLogEvent } from '#providers/provider-definition.ts';
 import { createProviderMap } from '#providers/provider-map.ts';
@@ -350,12 +353,9 @@ function createUnsubWiring(env: Env = process.env): FunctionWiring<InboundUnsubs
   return wire('unsub', env, (c) => {
     const config = parseConfigWithoutSecrets(c.settings.configJson, env);
     return {
-      settings: {
-        domains: config.unsubscribe.domains,
-        scope: config.policy.unsubscribeScope,
-        router: createRouter(config.providers),
-      },
+      settings: inboundUnsubscribeSettings(config, createRouter(config.providers), hmacSha256),
       store: suppressionStore(c),
+      rateCounter: createDynamoDbRateCounter(c.clients.dynamo(), c.settings.table),
       actions: createSqsActionSender(c.clients.sqs(), queueUrl),
       metrics: c.metricSink,
       log: c.log,

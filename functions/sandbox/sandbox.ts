@@ -20,6 +20,7 @@ import {
   startSandbox,
 } from './runtime.ts';
 import type { PreparedExtension } from './sandbox-extension.ts';
+import { checkEmulatorsInstalled } from './servers.ts';
 
 const DEFAULT_SQS_PORT = 9324;
 const DEFAULT_DYNAMODB_PORT = 8000;
@@ -184,6 +185,12 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
   const stopPrepared = async (): Promise<void> => {
     for (const p of prepared.reverse()) await p.stop();
   };
+  try {
+    await checkEmulatorsInstalled();
+  } catch (error) {
+    io.stderr.write(`pmta-bounce sandbox: ${(error as Error).message}\n`);
+    return ExitCode.usage;
+  }
   let sandbox: Sandbox;
   try {
     const rewritten = await prepareExtensions(values, io, log, prepared);

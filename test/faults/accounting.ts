@@ -6,7 +6,9 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { refSubject } from '#core/act/action.ts';
 import type { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import type { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import type { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import type { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import type { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { type InputRecord, parseLine } from './input-records.ts';
 import type { Outcomes, Scenario, ScenarioResult } from './scenarios.ts';
@@ -17,6 +19,8 @@ interface AccountDeps {
   mw: FakeMailwizzServer;
   iem: FakeInterspireServer;
   hook: FakeWebhookServer;
+  lm: FakeListmonkServer;
+  mautic: FakeMauticServer;
 }
 
 interface Written {
@@ -151,6 +155,14 @@ function checkProviderEffects(expected: ReadonlySet<string>, deps: AccountDeps, 
   };
   for (const s of deps.iem.subscribers) check('interspire', s.emailaddress, s.unsubscribeCalls);
   for (const s of deps.hook.subscriptions) check('webhook', s.email, s.changes);
+  // listmonk: bounce posts per address (each one counts at listmonk); Mautic: DNCs that took effect.
+  for (const s of deps.lm.subscribers) check('listmonk', s.email, deps.lm.posts.get(s.email) ?? 0);
+  for (const c of deps.mautic.contacts)
+    check(
+      'mautic',
+      c.email,
+      [...c.changes.values()].reduce((a, b) => a + b, 0),
+    );
   for (const s of deps.mw.subscribers) {
     const subject = s.email.startsWith('anon-')
       ? refSubject({ providerType: 'mailwizz', listId: s.listUid, subscriberId: s.uid })
@@ -164,7 +176,9 @@ function checkSuppressionState(expected: ReadonlySet<string>, view: TableView, t
   for (const subject of expected) {
     const done = view.state.get(subject);
     const want =
-      subject.startsWith('ref:') || subject.startsWith('mailwizz:') ? ['mw'] : ['mw', 'iem', 'hook'];
+      subject.startsWith('ref:') || subject.startsWith('mailwizz:')
+        ? ['mw']
+        : ['mw', 'iem', 'hook', 'lm', 'mautic'];
     if (!done || want.some((p) => !done.has(p))) {
       tally.mismatched += 1;
       tally.problems.push(

@@ -1,8 +1,8 @@
 /**
  * The fault matrix (issue 7 part 1): the cloud path on this machine — the real shipper process
  * (bin/pmta-shipper.js) → fauxqs records queue → the real ingest handler module → dynalite →
- * actions queue → the real act handler module → the real MailWizz, Interspire and webhook adapters
- * → the provider fakes — with faults injected one at a time or in pairs, then healed. Afterwards
+ * actions queue → the real act handler module → the real MailWizz, Interspire, webhook, listmonk
+ * (bounce webhook) and Mautic adapters → the provider fakes — with faults injected one at a time or in pairs, then healed. Afterwards
  * every record written to the shipper must be accounted for (a decision in the audit trail, a kept
  * reject, an ignore with its reason, or a message parked in a DLQ and redriven), no provider effect
  * may have happened twice (Interspire UnsubscribeSubscriber at most once per subscription) and the
@@ -95,9 +95,8 @@ class ScenarioRun {
       await this.drainShipper();
       const parked = await this.settleAndRedrive();
       for (const s of this.sources) await s.stop();
-      const { documents, table, mw, iem, hook } = this.p;
       return {
-        ...(await account(this.scenario, this.written, this.ingested, { documents, table, mw, iem, hook })),
+        ...(await account(this.scenario, this.written, this.ingested, this.p)),
         parked,
         refed: this.refed,
         seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -176,8 +175,15 @@ class ScenarioRun {
 
   /** Provider faults that heal by themselves (the fakes count them down); a dead one until redrive. */
   private async injectProviderFaults(): Promise<void> {
-    const fakes = [this.p.mw.http, this.p.iem.http, this.p.hook.http];
+    const { mw, iem, hook, lm, mautic } = this.p;
+    const fakes = [mw.http, iem.http, hook.http, lm.http, mautic.http];
     if (this.has(Fault.provider5xx)) for (const f of fakes) f.inject({ status: 503, times: 5 });
+    if (this.has(Fault.providerRefusing)) {
+      // Permanent answers (3xx/4xx, not not-found): kept and retried by act, never acknowledged away.
+      mw.http.inject({ status: 301, times: 6 });
+      iem.http.inject({ status: 302, times: 6 });
+      hook.http.inject({ status: 400, times: 6 });
+    }
     if (this.has(Fault.provider429))
       for (const f of fakes) f.inject({ status: 429, retryAfter: '1', times: 5 });
     if (this.has(Fault.providerTimeout)) for (const f of fakes) f.inject({ hang: true, times: 2 });
@@ -185,8 +191,14 @@ class ScenarioRun {
   }
 
   private makeInput(): InputRecord[] {
-    const { mw, iem, hook } = this.p;
-    const subs = { mw, iem, hook, mwList: mw.addList('News'), iemList: iem.addList('News') };
+    const { mw, iem, hook, lm, mautic } = this.p;
+    const subs = {
+      ...{ mw, iem, hook, lm, mautic },
+      mwList: mw.addList('News'),
+      iemList: iem.addList('News'),
+      lmList: lm.addList('News'),
+      mauticSegment: mautic.addSegment('News'),
+    };
     return makeInput(this.options.records, `s${this.options.seed}`, subs, this.random);
   }
 

@@ -8,7 +8,9 @@ import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import { refSubject } from '#core/act/action.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import type { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import type { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import type { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import type { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import type { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { pmtaTime } from '#test/support/builders.ts';
 
@@ -67,6 +69,11 @@ interface Subscriptions {
   hook: FakeWebhookServer;
   mwList: string;
   iemList: string;
+  /** listmonk (bounce webhook) and Mautic (DNC), issue 18. */
+  lm: FakeListmonkServer;
+  lmList: number;
+  mautic: FakeMauticServer;
+  mauticSegment: number;
 }
 
 const SOFT_STATUS = '4.2.2 (mailbox full)';
@@ -94,10 +101,12 @@ class InputMix {
     return `${kind}-${i}.${this.tag}@example.org`;
   }
 
-  /** Subscribes the address at all three providers and returns it. */
+  /** Subscribes the address at every provider and returns it. */
   subscribed(kind: string, i: number): string {
     const address = this.email(kind, i);
     this.subs.mw.addSubscriber(this.subs.mwList, address);
+    this.subs.lm.subscribe(address, this.subs.lmList);
+    this.subs.mautic.addContact(address, this.subs.mauticSegment);
     this.subs.iem.addSubscriber(this.subs.iemList, address);
     this.subs.hook.subscribe(address, 'hooklist');
     return address;

@@ -1,6 +1,6 @@
 /**
  * The cloud path as the fault matrix composes it (rather than through startSandbox): fauxqs,
- * dynalite and the provider fakes, each behind a cuttable TCP proxy (tcp-proxy.ts), the queue
+ * dynalite and the provider fakes (MailWizz, Interspire, webhook, listmonk, Mautic), each behind a cuttable TCP proxy (tcp-proxy.ts), the queue
  * pairs with their DLQs, and the handlers' environment as the stack sets it. Everything listens on
  * 127.0.0.1.
  */
@@ -11,7 +11,9 @@ import { createBounceTable } from '#adapters/dynamodb/dynamodb-table.ts';
 import { ENV } from '#lambda/env.ts';
 import { TUNING_ENV } from '#lambda/wiring.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { startDynalite } from '#sandbox/servers.ts';
 import { startSqsServer } from '#test/support/sqs-server.ts';
@@ -22,11 +24,15 @@ const FAKE = {
   iemUser: 'admin',
   iemToken: 'fault-matrix-iem-token-0123456789',
   hookSecret: `whsec_${Buffer.from('fault-matrix-webhook-secret-only').toString('base64')}`,
+  lmToken: 'fault-matrix-listmonk-token-0123456789',
+  mauticSecret: 'fault-matrix-mautic-secret-0123456789',
 } as const;
 const CREDENTIAL_ENV = {
   mwKey: 'FAULT_MATRIX_MW_KEY',
   iemToken: 'FAULT_MATRIX_IEM_TOKEN',
   hookSecret: 'FAULT_MATRIX_HOOK_SECRET',
+  lmToken: 'FAULT_MATRIX_LISTMONK_TOKEN',
+  mauticSecret: 'FAULT_MATRIX_MAUTIC_SECRET',
 } as const;
 const MAX_RECEIVES = 4;
 const TABLE = 'pmta-bounce';
@@ -87,11 +93,19 @@ function withPort(url: string, proxy: TcpProxy): string {
   return u.toString().replace(/\/$/, '');
 }
 
-interface Pipeline {
+/** The provider fakes: MailWizz, Interspire, webhook, listmonk (bounce webhook) and Mautic (DNC). */
+interface Fakes {
   mw: FakeMailwizzServer;
   iem: FakeInterspireServer;
   hook: FakeWebhookServer;
-  proxies: { sqs: TcpProxy; dynamo: TcpProxy; mw: TcpProxy; iem: TcpProxy; hook: TcpProxy };
+  lm: FakeListmonkServer;
+  mautic: FakeMauticServer;
+}
+
+type ProxyName = 'sqs' | 'dynamo' | keyof Fakes;
+
+interface Pipeline extends Fakes {
+  proxies: Record<ProxyName, TcpProxy>;
   /** Through the proxy, as the pipeline sees SQS. */
   sqs: SQSClient;
   /** Direct, for the checks. */
@@ -102,24 +116,50 @@ interface Pipeline {
   actions: QueuePair;
 }
 
+async function startFakes(cleanups: Cleanups): Promise<Fakes> {
+  const fakes: Fakes = {
+    mw: await FakeMailwizzServer.start({ mode: 'v2', apiKey: FAKE.mwKey }),
+    iem: await FakeInterspireServer.start({ username: FAKE.iemUser, token: FAKE.iemToken }),
+    hook: await FakeWebhookServer.start({ secret: FAKE.hookSecret }),
+    lm: await FakeListmonkServer.start({ username: 'api', token: FAKE.lmToken }),
+    mautic: await FakeMauticServer.start({ clientId: 'client', clientSecret: FAKE.mauticSecret }),
+  };
+  cleanups.push(() => Promise.all(Object.values(fakes).map((f) => f.close())));
+  return fakes;
+}
+
+/** A cuttable proxy in front of each emulator and fake. */
+async function startProxies(
+  cleanups: Cleanups,
+  targets: Record<ProxyName, string>,
+): Promise<Record<ProxyName, TcpProxy>> {
+  const names = Object.keys(targets) as ProxyName[];
+  const started = await Promise.all(names.map((n) => startTcpProxy(targets[n])));
+  const proxies = Object.fromEntries(names.map((n, i) => [n, started[i]!])) as Record<ProxyName, TcpProxy>;
+  cleanups.push(() => Promise.all(started.map((p) => p.stop())));
+  return proxies;
+}
+
 /** Emulators, fakes, and a proxy in front of each; every stop is pushed to `cleanups`. */
 async function startPipeline(cleanups: Cleanups): Promise<Pipeline> {
   const sqsServer = await startSqsServer();
   cleanups.push(() => sqsServer.stop());
   const dynamo = await startDynalite();
   cleanups.push(() => dynamo.stop());
-  const mw = await FakeMailwizzServer.start({ mode: 'v2', apiKey: FAKE.mwKey });
-  const iem = await FakeInterspireServer.start({ username: FAKE.iemUser, token: FAKE.iemToken });
-  const hook = await FakeWebhookServer.start({ secret: FAKE.hookSecret });
-  cleanups.push(() => Promise.all([mw.close(), iem.close(), hook.close()]));
-  const [sqsProxy, dynamoProxy, mwProxy, iemProxy, hookProxy] = (await Promise.all(
-    [sqsServer.endpoint, dynamo.endpoint, mw.url, iem.url, hook.url].map((u) => startTcpProxy(u)),
-  )) as [TcpProxy, TcpProxy, TcpProxy, TcpProxy, TcpProxy];
-  const proxies = { sqs: sqsProxy, dynamo: dynamoProxy, mw: mwProxy, iem: iemProxy, hook: hookProxy };
-  cleanups.push(() => Promise.all(Object.values(proxies).map((p) => p.stop())));
+  const fakes = await startFakes(cleanups);
+  const { mw, iem, hook, lm, mautic } = fakes;
+  const proxies = await startProxies(cleanups, {
+    sqs: sqsServer.endpoint,
+    dynamo: dynamo.endpoint,
+    mw: mw.url,
+    iem: iem.url,
+    hook: hook.url,
+    lm: lm.url,
+    mautic: mautic.url,
+  });
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   // The pipeline's own clients go through the proxies; the checks go direct.
-  const sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsProxy.endpoint, credentials });
+  const sqs = new SQSClient({ region: 'us-east-1', endpoint: proxies.sqs.endpoint, credentials });
   const dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials });
   cleanups.push(() => {
     sqs.destroy();
@@ -129,18 +169,8 @@ async function startPipeline(cleanups: Cleanups): Promise<Pipeline> {
   const records = await createQueuePair(sqs, 'pmta-bounce-records');
   const actions = await createQueuePair(sqs, 'pmta-bounce-actions');
   const documents = DynamoDBDocumentClient.from(dynamodb);
-  return {
-    mw,
-    iem,
-    hook,
-    proxies,
-    sqs,
-    sqsDirect: sqsServer.client(),
-    documents,
-    table: TABLE,
-    records,
-    actions,
-  };
+  const sqsDirect = sqsServer.client();
+  return { ...fakes, proxies, sqs, sqsDirect, documents, table: TABLE, records, actions };
 }
 
 /** The provider credentials the handlers read: right, or wrong (the provider-auth fault). */
@@ -150,6 +180,8 @@ function setCredentials(right: boolean): void {
   process.env[CREDENTIAL_ENV.hookSecret] = right
     ? FAKE.hookSecret
     : `whsec_${Buffer.from('not-the-webhook-secret-at-all!!').toString('base64')}`;
+  process.env[CREDENTIAL_ENV.lmToken] = right ? FAKE.lmToken : 'wrong-listmonk-token';
+  process.env[CREDENTIAL_ENV.mauticSecret] = right ? FAKE.mauticSecret : 'wrong-mautic-secret';
 }
 
 /** The providers, each reached through its proxy, credentials by reference. */
@@ -176,6 +208,22 @@ function providersConfig(p: Pipeline): unknown[] {
       type: 'webhook',
       url: withPort(p.hook.url, p.proxies.hook),
       secret: `\${${CREDENTIAL_ENV.hookSecret}}`,
+      ...call,
+    },
+    {
+      id: 'lm',
+      type: 'listmonk',
+      url: withPort(p.lm.url, p.proxies.lm),
+      username: 'api',
+      token: `\${${CREDENTIAL_ENV.lmToken}}`,
+      ...call,
+    },
+    {
+      id: 'mautic',
+      type: 'mautic',
+      url: withPort(p.mautic.url, p.proxies.mautic),
+      clientId: 'client',
+      clientSecret: `\${${CREDENTIAL_ENV.mauticSecret}}`,
       ...call,
     },
   ];

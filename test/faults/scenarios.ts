@@ -12,6 +12,8 @@ const Fault = {
   provider429: 'provider-429',
   providerTimeout: 'provider-timeout',
   providerAuth: 'provider-auth',
+  /** A misconfigured URL for a while (a redirect, a refused request), then fixed: nothing is dropped. */
+  providerRefusing: 'provider-3xx-4xx',
   providerDead: 'provider-dead',
   handlerCrash: 'handler-crash',
   duplicateReorder: 'duplicate-reorder',

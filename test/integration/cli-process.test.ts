@@ -77,6 +77,8 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       ignored: 2,
       rejected: 1,
       failed: 0,
+      parked: 0,
+      pending: 0,
       providerCalls: {},
     });
     const second = await cli(['process', file, '--state', state, '--json']);
