@@ -16,6 +16,9 @@ commands:
   status [EMAIL]           suppression state, counters and audit trail of one address;
                            without EMAIL: pending and parked actions of the outbox
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
+  status EMAIL             suppression state, counters and audit trail of one address
+  report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
+      --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
@@ -31,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   check: checkCommand,
   retry: retryCommand,
+  report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),

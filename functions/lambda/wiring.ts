@@ -26,6 +26,7 @@ import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-n
 import { createDynamoDbRateCounter } from '#adapters/dynamodb/dynamodb-rate-counter.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { createDynamoDbTrafficStore } from '#adapters/dynamodb/dynamodb-traffic-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
@@ -33,6 +34,7 @@ import { createClassifier } from '#core/classify/classify.ts';
 import { type Config, parseConfig, providerBaseSchema } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
+import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import type { Log, MetricSink } from '#core/ports.ts';
 import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { providerSchemas } from '#providers/index.ts';
@@ -315,6 +317,11 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       now: c.now,
       accountingFields: config.accounting.fields,
       notices: noticeRecorder(config, c),
+      countTraffic: createTrafficCounter(
+        config,
+        createDynamoDbTrafficStore(c.clients.dynamo(), c.settings.table),
+      ),
+      guardrails: config.guardrails,
     };
   });
 }
