@@ -7,11 +7,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
-import type { ListProvider } from '#core/ports.ts';
+import type { ActionOutbox, ListProvider } from '#core/ports.ts';
 import type { ProviderLogEvent } from '#providers/provider-definition.ts';
 import { createProviderMap } from '#providers/provider-map.ts';
 

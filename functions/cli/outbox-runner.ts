@@ -6,9 +6,9 @@
  */
 
 import type { Action } from '#core/act/action.ts';
-import { type ActionOutbox, settleAction } from '#core/act/action-outbox.ts';
+import { settleAction } from '#core/act/action-outbox.ts';
 import { type ActionResult, runAction } from '#core/act/run-action.ts';
-import type { ListProvider, SuppressionStore } from '#core/ports.ts';
+import type { ActionOutbox, ListProvider, SuppressionStore } from '#core/ports.ts';
 
 /** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
 const ACTION_CONCURRENCY = 32;

@@ -6,6 +6,8 @@
  * the pure helpers that go with them stay in their own core files.
  */
 import type { Action } from './act/action.ts';
+import type { PendingSummary } from './guardrails/deliverability-report.ts';
+import type { TrafficRow } from './guardrails/traffic.ts';
 import type { SubscriberRef } from './mail-event.ts';
 
 /** Milliseconds since the epoch, now. Injected so the core never reads the system clock. */
@@ -222,6 +224,66 @@ interface ActionClaims {
   finish?(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void>;
 }
 
+// ---------------------------------------------------------------- local mode's outbox
+// Local mode's outbox (the cloud's actions queue plays the same part): an action is written before
+// any provider call and leaves only when every provider finished. A provider that failed
+// permanently is *parked*: kept and counted, run again only by `pmta-bounce retry`.
+
+interface ParkedProvider {
+  subject: string;
+  provider: string;
+  /** The provider's answer, e.g. `mw: unexpected redirect (HTTP 301)`. */
+  error: string;
+  at: number;
+}
+
+interface OutboxSelection {
+  /** Include parked providers (the `retry` command); default: only those not parked. */
+  parked?: boolean;
+  /** Only actions owed to this provider, narrowed to it. */
+  provider?: string;
+}
+
+interface OutboxSummary {
+  /** Actions still owed to at least one provider. */
+  pending: number;
+  /** Of those, actions with at least one parked provider. */
+  parkedActions: number;
+  /** Per provider: parked actions and the latest error. */
+  parked: Array<{ provider: string; actions: number; lastError: string; lastAt: number }>;
+}
+
+interface ActionOutbox {
+  enqueue(actions: readonly Action[]): void;
+  /** Every provider finished: the action leaves the outbox. */
+  complete(subject: string): void;
+  park(entry: ParkedProvider): void;
+  /** Actions owed, each narrowed to the providers not done yet (and not parked, unless asked). */
+  pending(selection?: OutboxSelection): Action[];
+  summary(): OutboxSummary;
+  /** Parked providers of one subject (for `status`). */
+  parkedFor(subject: string): ParkedProvider[];
+}
+
+// ---------------------------------------------------------------- deliverability counts
+// Hourly aggregates added per batch, read back by time range for the report and the guardrails
+// (docs/guardrails.md). SQLite locally, DynamoDB in the cloud.
+
+interface TrafficStore {
+  /**
+   * Adds these aggregates to the stored totals. `batchId` names the input they came from (an SQS
+   * message's `<host>/<stream>/<seq>`): adding the same batch again changes nothing, so a
+   * redelivered message is counted once.
+   */
+  addTraffic(rows: readonly TrafficRow[], batchId?: string): Promise<void>;
+  /** Stored aggregates whose hour lies in [since, until) (ms; either end open when undefined). */
+  trafficRows(since?: number, until?: number): Promise<TrafficRow[]>;
+  /** Provider calls that took someone off, per provider, in the same range (from the audit trail). */
+  unsubscribesByProvider(since?: number, until?: number): Promise<Record<string, number>>;
+  /** Actions still waiting for a provider, and how many were requested more than 24 h before `now`. */
+  pendingSummary(now: number): Promise<PendingSummary>;
+}
+
 // ---------------------------------------------------------------- the actions queue
 
 interface ActionSender {
@@ -333,6 +395,7 @@ interface DigestMailer {
 export type {
   ActionClaims,
   ActionContext,
+  ActionOutbox,
   ActionSender,
   AuditEntry,
   Clock,
@@ -347,6 +410,9 @@ export type {
   Log,
   MetricSink,
   NoticeStore,
+  OutboxSelection,
+  OutboxSummary,
+  ParkedProvider,
   PostmasterDigest,
   PostmasterNotice,
   ProviderMark,
@@ -360,6 +426,7 @@ export type {
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
+  TrafficStore,
   VisibilityControl,
 };
 export { ClaimResult, ListOutcome, NoticeKind };
