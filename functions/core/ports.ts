@@ -284,6 +284,15 @@ interface TrafficStore {
   pendingSummary(now: number): Promise<PendingSummary>;
 }
 
+// ---------------------------------------------------------------- the records queue
+
+interface EnvelopeCodec {
+  /** base64 text of gzipped bytes → the UTF-8 text inside. May throw; the throw becomes an error value. */
+  gunzipBase64: (base64: string) => string;
+  /** The same for brotli-compressed bytes. */
+  unbrotliBase64: (base64: string) => string;
+}
+
 // ---------------------------------------------------------------- the actions queue
 
 interface ActionSender {
@@ -404,6 +413,7 @@ export type {
   DigestMailer,
   Dimensions,
   EmailLookup,
+  EnvelopeCodec,
   HmacSha256,
   ListProvider,
   ListResult,

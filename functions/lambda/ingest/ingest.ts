@@ -12,12 +12,7 @@ import type { Classifier } from '#core/classify/classify.ts';
 import type { GuardrailsConfig, PolicyConfig } from '#core/config-schema.ts';
 import { type DecideResult, decideRecords, RowAction } from '#core/decide/decide-records.ts';
 import type { Router } from '#core/decide/routing.ts';
-import {
-  CONTENT_ENCODING_ATTRIBUTE,
-  decodeEnvelope,
-  type EnvelopeCodec,
-  envelopeRecords,
-} from '#core/envelope/envelope.ts';
+import { CONTENT_ENCODING_ATTRIBUTE, decodeEnvelope, envelopeRecords } from '#core/envelope/envelope.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
 import type { TrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import { trafficMetrics } from '#core/guardrails/traffic-metrics.ts';
@@ -26,6 +21,7 @@ import { complaintNotice } from '#core/notify/postmaster-notices.ts';
 import type {
   ActionSender,
   Clock,
+  EnvelopeCodec,
   Log,
   MetricSink,
   PostmasterNotice,
