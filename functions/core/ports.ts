@@ -286,6 +286,7 @@ interface TrafficStore {
 
 // ---------------------------------------------------------------- the records queue
 
+/** How the envelope reader undoes a body's compression (node:zlib: adapters/sqs/gzip-base64.ts). */
 interface EnvelopeCodec {
   /** base64 text of gzipped bytes → the UTF-8 text inside. May throw; the throw becomes an error value. */
   gunzipBase64: (base64: string) => string;
