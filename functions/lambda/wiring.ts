@@ -4,22 +4,22 @@
  * environment (module scope of each handler); what needs the configuration is built on the first
  * invocation, and a failure is retried on the next one.
  *
- * ingest and act read the Secrets Manager secret (`${NAME}` values) and validate the whole
- * configuration; unsub and notify call no provider, so they validate it with the providers reduced
- * to what routing needs, their credential placeholders never expanded, and have no access to the
- * secret. The sandbox sets the same environment
- * (fauxqs/dynalite/SES endpoints, no secret: `${NAME}` comes from its own environment, as in local
- * mode) and imports the same handler modules (docs/architecture.md).
+ * Only act reads the Secrets Manager secret (`${NAME}` of provider credentials): once, on the first
+ * invocation, again while a provider waits for its key (adapters/providers/act-providers.ts), and
+ * again after a failure. ingest, unsub and notify call no provider: they validate the configuration
+ * with the providers reduced to what routing needs, credential placeholders never expanded. The
+ * sandbox sets the same environment (fauxqs/dynalite/SES endpoints, no secret: `${NAME}` comes from
+ * its own environment, as in local mode) and imports the same handler modules (docs/architecture.md).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { ColdStartMetrics, createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
 import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
@@ -37,9 +37,8 @@ import { ConfigError } from '#core/errors.ts';
 import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import type { Log, MetricSink } from '#core/ports.ts';
 import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
-import { providerSchemas } from '#providers/index.ts';
-import type { ProviderLogEvent } from '#providers/provider-definition.ts';
-import { createProviderMap } from '#providers/provider-map.ts';
+import { buildActProviders } from '#providers/act-providers.ts';
+import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
 import type { ActDeps } from './act/act.ts';
 import { ENV } from './env.ts';
 import type { IngestDeps } from './ingest/ingest.ts';
@@ -58,6 +57,8 @@ const TUNING_ENV = {
   CLAIM_SECONDS: 'PMTA_BOUNCE_CLAIM_SECONDS',
   /** The actions queue's maxReceiveCount: a failure on that receive is notified as final. */
   MAX_RECEIVE_COUNT: ENV.MAX_RECEIVE_COUNT,
+  /** While a provider waits for its key, the secret is read again at most this often, seconds. */
+  SECRET_REFRESH_SECONDS: 'PMTA_BOUNCE_SECRET_REFRESH_SECONDS',
 } as const;
 
 /** Extra environment of the notify function (not set by the stack in AWS). */
@@ -147,11 +148,6 @@ function parseConfigJson(json: string): unknown {
   }
 }
 
-/** The whole configuration, provider credentials expanded from `vars`. */
-function parseCloudConfig(settings: CloudSettings, vars: Env): Config {
-  return parseConfig(parseConfigJson(settings.configJson), vars, providerSchemas());
-}
-
 /**
  * The configuration document (ENV.CONFIG_JSON) validated strictly except for provider entries,
  * which keep only their routing keys (unsub, notify, the sandbox's SES inbox). `${NAME}`
@@ -233,13 +229,25 @@ function asLog(logger: Logger): Log {
   };
 }
 
+/** The configuration document's raw `providers` list (placeholders intact), for act. */
+function providerEntries(settings: CloudSettings): unknown[] {
+  const providers = (parseConfigJson(settings.configJson) as { providers?: unknown } | null)?.providers;
+  return Array.isArray(providers) ? providers : [];
+}
+
 // ---------------------------------------------------------------- one function's wiring
+
+/** What the handlers pass of their Lambda context. */
+interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
 
 interface FunctionWiring<D> {
   logger: Logger;
+  /** Publishes the cold-start metric (logMetrics in the handlers). */
   metrics: Metrics;
   /** The function's dependencies, built on the first call; a failure is retried on the next. */
-  deps: () => Promise<D>;
+  deps: (context?: InvocationContext) => Promise<D>;
 }
 
 /** What every function's dependencies are built from. */
@@ -249,6 +257,7 @@ interface WiringContext {
   clients: Clients;
   logger: Logger;
   log: Log;
+  /** The application metrics, one EMF blob per dimension set (POWERTOOLS_METRICS_DISABLED: none). */
   metricSink: MetricSink;
   now: () => number;
 }
@@ -265,29 +274,52 @@ function memo<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function wire<D>(
-  name: FunctionName,
-  env: Env,
-  build: (c: WiringContext) => Promise<D> | D,
-): FunctionWiring<D> {
+/**
+ * Like memo, but builds afresh once `stale(value)` says so (act: a provider waiting for its key in
+ * the secret, so that the key is picked up without recycling the execution environment).
+ */
+function memoUntilStale<T>(build: () => Promise<T>, stale: (value: T) => boolean): () => Promise<T> {
+  let current = memo(build);
+  return async () => {
+    const value = await current();
+    if (!stale(value)) return value;
+    current = memo(build);
+    return current();
+  };
+}
+
+function wiringContext(name: FunctionName, env: Env): WiringContext & { metrics: Metrics } {
   const settings = readCloudSettings(env);
-  const logger = new Logger({ serviceName: SERVICE_NAME[name] });
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME[name] });
-  const context: WiringContext = {
+  const serviceName = SERVICE_NAME[name];
+  const logger = new Logger({ serviceName });
+  return {
     env,
     settings,
     clients: createClients(settings),
     logger,
     log: asLog(logger),
-    metricSink: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
+    metrics: new ColdStartMetrics({ namespace: METRIC_NAMESPACE, serviceName }),
+    metricSink: createEmfMetricSink({
+      namespace: METRIC_NAMESPACE,
+      serviceName,
+      disabled: env.POWERTOOLS_METRICS_DISABLED === 'true',
+    }),
     now: () => Date.now(),
   };
-  return { logger, metrics, deps: memo(async () => build(context)) };
 }
 
-/** The whole configuration, `${NAME}` from the secret (ingest, act). */
-async function secretConfig(c: WiringContext): Promise<Config> {
-  return parseCloudConfig(c.settings, await secretValues(c.settings, c.env, c.clients.secrets));
+function wire<D>(
+  name: FunctionName,
+  env: Env,
+  build: (c: WiringContext) => Promise<D> | D,
+): FunctionWiring<D> {
+  const context = wiringContext(name, env);
+  return { logger: context.logger, metrics: context.metrics, deps: memo(async () => build(context)) };
+}
+
+/** The configuration without provider credentials (routing keys only): ingest, unsub, notify. */
+function routingConfig(c: WiringContext): Config {
+  return parseConfigWithoutSecrets(c.settings.configJson, c.env);
 }
 
 /** Postmaster notices go to the table only when `notify` is configured (nobody would read them). */
@@ -302,28 +334,64 @@ function suppressionStore(c: WiringContext): DynamoDbSuppressionStore {
 
 function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> {
   const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
-  return wire('ingest', env, async (c) => {
-    const config = await secretConfig(c);
+  return wire('ingest', env, (c) => {
+    const config = routingConfig(c);
+    const { dynamo, sqs } = c.clients;
     return {
       classifier: createClassifier(),
       policy: config.policy,
       router: createRouter(config.providers),
       store: suppressionStore(c),
-      rejectLog: createDynamoDbRejectLog(c.clients.dynamo(), c.settings.table),
-      actions: createSqsActionSender(c.clients.sqs(), queueUrl),
+      rejectLog: createDynamoDbRejectLog(dynamo(), c.settings.table),
+      actions: createSqsActionSender(sqs(), queueUrl),
       codec: envelopeBodyCodec,
       metrics: c.metricSink,
       log: c.log,
       now: c.now,
       accountingFields: config.accounting.fields,
       notices: noticeRecorder(config, c),
-      countTraffic: createTrafficCounter(
-        config,
-        createDynamoDbTrafficStore(c.clients.dynamo(), c.settings.table),
-      ),
+      countTraffic: createTrafficCounter(config, createDynamoDbTrafficStore(dynamo(), c.settings.table)),
       guardrails: config.guardrails,
     };
   });
+}
+
+/** Time kept back from the Lambda deadline for the audit, claim and queue writes after the calls. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * When this invocation's provider work must be done: the remaining time less a margin (at most a
+ * fifth of it). Read by every provider's call policy (ProviderDeps.deadlineAt): a wait that would
+ * pass it becomes a delayed redelivery instead. One invocation at a time per execution
+ * environment in Lambda; the sandbox's concurrent pollers share the latest one.
+ */
+function invocationDeadline(context: InvocationContext | undefined, now: number): number | undefined {
+  // A hand-made context (a test, a manual invoke) may lack the method: no deadline then.
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  return now + remaining - Math.min(DEADLINE_MARGIN_MS, remaining / 5);
+}
+
+/**
+ * act's providers from the configuration and the secret; rebuilt (the secret read again) at most
+ * every SECRET_REFRESH_SECONDS while one of them waits for its key.
+ */
+function actProviders(c: WiringContext, invocation: { deadlineAt: number | undefined }) {
+  const instances = numberFrom(c.env, ENV.ACT_INSTANCES, 1);
+  const refreshMs = numberFrom(c.env, TUNING_ENV.SECRET_REFRESH_SECONDS, 60) * 1000;
+  const build = async () => {
+    const vars = await secretValues(c.settings, c.env, c.clients.secrets);
+    const config = routingConfig(c);
+    const { providers, unavailable } = buildActProviders({
+      entries: providerEntries(c.settings),
+      vars,
+      deps: defaultProviderDeps(providerLogger(c.logger), () => invocation.deadlineAt),
+      instances,
+    });
+    for (const p of unavailable) c.logger.error('provider unavailable', { provider: p.id, reason: p.reason });
+    return { config, providers, degraded: unavailable.length > 0, builtAt: Date.now() };
+  };
+  return memoUntilStale(build, (b) => b.degraded && Date.now() - b.builtAt >= refreshMs);
 }
 
 function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
@@ -333,11 +401,15 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   };
   const claimSeconds = numberFrom(env, TUNING_ENV.CLAIM_SECONDS, 960);
   const maxReceiveCount = numberFrom(env, TUNING_ENV.MAX_RECEIVE_COUNT, DEFAULT_ACT_MAX_RECEIVE_COUNT);
-  return wire('act', env, async (c) => {
-    const config = await secretConfig(c);
-    const { dynamo, sqs } = c.clients;
+  const c = wiringContext('act', env);
+  const invocation: { deadlineAt: number | undefined } = { deadlineAt: undefined };
+  const built = actProviders(c, invocation);
+  const { dynamo, sqs } = c.clients;
+  const deps = async (context?: InvocationContext): Promise<ActDeps> => {
+    invocation.deadlineAt = invocationDeadline(context, Date.now());
+    const { config, providers } = await built();
     return {
-      providers: createProviderMap(config, providerLogger(c.logger)),
+      providers,
       store: suppressionStore(c),
       claims: createDynamoDbActionClaims({
         client: dynamo(),
@@ -352,13 +424,14 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
       maxReceiveCount,
       notices: noticeRecorder(config, c),
     };
-  });
+  };
+  return { logger: c.logger, metrics: c.metrics, deps };
 }
 
 function createUnsubWiring(env: Env = process.env): FunctionWiring<InboundUnsubscribeDeps> {
   const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
   return wire('unsub', env, (c) => {
-    const config = parseConfigWithoutSecrets(c.settings.configJson, env);
+    const config = routingConfig(c);
     return {
       settings: inboundUnsubscribeSettings(config, createRouter(config.providers), hmacSha256),
       store: suppressionStore(c),
@@ -375,20 +448,19 @@ function createNotifyWiring(env: Env = process.env): FunctionWiring<PostmasterDi
   return wire('notify', env, (c) => ({
     store: new DynamoDbNoticeStore({ client: c.clients.dynamo(), table: c.settings.table }),
     mailer: createSesV2DigestMailer(c.clients.ses()),
-    notify: parseConfigWithoutSecrets(c.settings.configJson, env).notify,
+    notify: routingConfig(c).notify,
     log: c.log,
     now: c.now,
   }));
 }
 
-export type { CloudSettings, Env, FunctionWiring };
+export type { CloudSettings, Env, FunctionWiring, InvocationContext };
 export {
   createActWiring,
   createIngestWiring,
   createNotifyWiring,
   createUnsubWiring,
   NOTIFY_ENV,
-  parseCloudConfig,
   parseConfigWithoutSecrets,
   readCloudSettings,
   TUNING_ENV,

@@ -47,6 +47,8 @@ interface RunOptions {
   loadHandlers: HandlerLoader;
 }
 
+/** The act function's timeout in the provider-slow scenario (its Lambda context counts down from it). */
+const SLOW_ACT_TIMEOUT_MS = 5000;
 const CHUNKS = 8;
 const OUTAGE_MS = 4000;
 
@@ -63,6 +65,8 @@ class ScenarioRun {
   private readonly ingested = new Set<string>();
   /** Event-source errors (expected while a fault lasts; kept for debugging). */
   private readonly sourceErrors: string[] = [];
+  /** Act invocations cut off at their deadline (provider-slow: none may be). */
+  private readonly overruns: string[] = [];
   private readonly written: Written[] = [];
   private shipper!: Shipper;
   /** Lines written to the shipper running now (re-fed if it is killed before reading them). */
@@ -95,8 +99,12 @@ class ScenarioRun {
       await this.drainShipper();
       const parked = await this.settleAndRedrive();
       for (const s of this.sources) await s.stop();
+      const accounted = await account(this.scenario, this.written, this.ingested, this.p);
+      if (this.overruns.length > 0)
+        this.details.push(`${this.overruns.length} act invocations overran their timeout`);
       return {
-        ...(await account(this.scenario, this.written, this.ingested, this.p)),
+        ...accounted,
+        problems: [...accounted.problems, ...this.overruns],
         parked,
         refed: this.refed,
         seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -146,7 +154,13 @@ class ScenarioRun {
       random,
       onAcked: this.onIngestAcked,
     });
-    const act = wrapHandler(() => this.handlers.act, { crashOn, duplicateOn, random });
+    // Every act invocation must end within its timeout, whatever the providers ask it to wait.
+    const actTimeoutMs = this.has(Fault.providerSlow) ? SLOW_ACT_TIMEOUT_MS : 60_000;
+    const act = wrapHandler(() => this.timedAct(this.handlers.act, actTimeoutMs), {
+      crashOn,
+      duplicateOn,
+      random,
+    });
     const { sqs, records, actions } = this.p;
     const onError = (e: unknown) => this.sourceErrors.push(String(e));
     this.sources = [
@@ -165,12 +179,29 @@ class ScenarioRun {
         queueArn: actions.arn,
         handler: act,
         functionName: 'pmta-bounce-act',
+        timeoutMs: actTimeoutMs,
         concurrency: 3,
         onError,
       }),
     ];
     for (const s of this.sources) s.start();
     this.cleanups.push(() => Promise.all(this.sources.map((s) => s.stop())));
+  }
+
+  /**
+   * middy cuts a handler off at the context's deadline (answering every message failed, its work
+   * carrying on unseen, as in a frozen Lambda): a handler that ends with no time left was cut off,
+   * whatever it answered.
+   */
+  private timedAct(handler: SqsHandler, timeoutMs: number): SqsHandler {
+    return async (event, context) => {
+      try {
+        return await handler(event, context);
+      } finally {
+        const left = context.getRemainingTimeInMillis();
+        if (left < 50) this.overruns.push(`act used its whole ${timeoutMs} ms timeout (${left} ms left)`);
+      }
+    };
   }
 
   /** Provider faults that heal by themselves (the fakes count them down); a dead one until redrive. */
@@ -187,6 +218,8 @@ class ScenarioRun {
     if (this.has(Fault.provider429))
       for (const f of fakes) f.inject({ status: 429, retryAfter: '1', times: 5 });
     if (this.has(Fault.providerTimeout)) for (const f of fakes) f.inject({ hang: true, times: 2 });
+    if (this.has(Fault.providerSlow))
+      for (const f of fakes) f.inject({ status: 429, retryAfter: '8', times: 3 });
     if (this.has(Fault.providerDead)) await this.p.proxies.iem.down();
   }
 

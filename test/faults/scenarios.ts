@@ -15,6 +15,8 @@ const Fault = {
   /** A misconfigured URL for a while (a redirect, a refused request), then fixed: nothing is dropped. */
   providerRefusing: 'provider-3xx-4xx',
   providerDead: 'provider-dead',
+  /** Providers ask for a Retry-After longer than act's time left: act must not sleep past it. */
+  providerSlow: 'provider-slow',
   handlerCrash: 'handler-crash',
   duplicateReorder: 'duplicate-reorder',
   duplicateConcurrent: 'duplicate-concurrent',

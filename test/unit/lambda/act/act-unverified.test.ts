@@ -8,11 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { Action } from '#core/act/action.ts';
-import type { Log } from '#core/ports.ts';
+
 import { type ActDeps, runActionsBatch } from '#lambda/act/act.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
-
-const silentLog: Log = { info() {}, warn() {}, error() {} };
+import { silentLog } from '#test/support/silent-log.ts';
 
 const NOW = 1_764_000_000_000;
 const UNTIL = NOW + 15 * 86_400_000;

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { Action } from '#core/act/action.ts';
-import type { ActionClaims, Log } from '#core/ports.ts';
+import type { ActionClaims } from '#core/ports.ts';
 import { type ActDeps, backoffSeconds, runActionsBatch } from '#lambda/act/act.ts';
 import { METRICS } from '#lambda/metric-names.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
+import { silentLog } from '#test/support/silent-log.ts';
 
 const NOW = 1_764_000_000_000;
 
@@ -84,8 +85,6 @@ function setup() {
 }
 
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
-
-const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 describe('runActionsBatch', () => {
   it('runs an action, records metrics and end-to-end latency, and skips it when replayed', async () => {
