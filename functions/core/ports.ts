@@ -6,6 +6,7 @@
  * the pure helpers that go with them stay in their own core files.
  */
 import type { Action } from './act/action.ts';
+import type { SoftCounting } from './decide/soft-bounce-window.ts';
 import type { PendingSummary } from './guardrails/deliverability-report.ts';
 import type { TrafficRow } from './guardrails/traffic.ts';
 import type { SubscriberRef } from './mail-event.ts';
@@ -140,6 +141,14 @@ interface SoftBounceRequest {
   address: string;
   recordKey: string;
   at: number;
+  /** The address's latest delivery in the same batch (not yet stored): a reset like a stored one. */
+  resetAt?: number | undefined;
+}
+
+/** A successful delivery (`d` record): the address's soft count starts again after `at`. */
+interface DeliveryRequest {
+  address: string;
+  at: number;
 }
 
 interface AuditEntry {
@@ -154,6 +163,8 @@ interface AuditEntry {
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
+  /** The classification rule behind a bounce decision (a rule id, `pmta` or `default`). */
+  rule?: string | undefined;
   /** ms since epoch: the entry expires then unless `confirm` keeps the subject's trail. */
   expiresAt?: number | undefined;
 }
@@ -184,7 +195,15 @@ interface SuppressionStore {
    * `at` (core/decide/soft-bounce-window.ts): in time order that is [at - windowMs, at]; out of order a
    * late-decided earlier bounce still completes the count.
    */
-  recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]>;
+  recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]>;
+  /**
+   * Deliveries reset soft counts (countSoftBounces' `resetAt`): kept only for addresses that have
+   * soft bounces, so logging every `d` record does not grow the state.
+   */
+  recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void>;
   /** A provider finished (or gave up on) a subject. */
   markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -410,6 +429,7 @@ export type {
   AuditEntry,
   Clock,
   CredentialCheck,
+  DeliveryRequest,
   DigestMail,
   DigestMailer,
   Dimensions,

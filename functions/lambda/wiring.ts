@@ -30,6 +30,7 @@ import { createDynamoDbTrafficStore } from '#adapters/dynamodb/dynamodb-traffic-
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { type Config, parseConfig, providerBaseSchema } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
@@ -338,7 +339,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
     const config = routingConfig(c);
     const { dynamo, sqs } = c.clients;
     return {
-      classifier: createClassifier(),
+      classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
       policy: config.policy,
       router: createRouter(config.providers),
       store: suppressionStore(c),

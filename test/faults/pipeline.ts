@@ -235,7 +235,9 @@ function setHandlerEnvironment(p: Pipeline, rightCredentials: boolean): void {
   Object.assign(process.env, {
     [ENV.CONFIG_JSON]: JSON.stringify({
       providers: providersConfig(p),
-      policy: { soft: { threshold: 2, windowDays: 30 } },
+      // Pairs of soft bounces a few records apart must add up: counting once per UTC day
+      // (the default since docs/classification.md "Soft bounces") would merge them.
+      policy: { soft: { threshold: 2, windowDays: 30, onePerUtcDay: false } },
     }),
     [ENV.TABLE_NAME]: p.table,
     [ENV.ACTIONS_QUEUE_URL]: p.actions.url,

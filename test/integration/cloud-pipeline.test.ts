@@ -47,7 +47,8 @@ beforeAll(async () => {
   cloud = await startCloudSandbox({
     keyEnv: 'IT_MAILWIZZ_KEY',
     apiKey: 'mw-test-key-0123456789',
-    config: { policy: { soft: { threshold: 3, windowDays: 30 } } },
+    // Soft bounces seconds apart must add up here (the default counts one per UTC day).
+    config: { policy: { soft: { threshold: 3, windowDays: 30, onePerUtcDay: false } } },
     tuning: { maxReceiveCount: 3, retryBaseSeconds: 1, retryMaxSeconds: 1 },
   });
   ({ fake, sandbox } = cloud);

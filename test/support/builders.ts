@@ -230,6 +230,7 @@ export {
   bounceRecord,
   createRandom,
   createRecordGenerator,
+  GENERATED_BOUNCES,
   GENERATED_HEADER,
   generateAccountingLines,
   pmtaTime,
