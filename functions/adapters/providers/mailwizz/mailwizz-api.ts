@@ -240,7 +240,7 @@ async function getSubscriber(
 
 /**
  * `PUT lists/{L}/subscribers/{S}` with `details[status]=blacklisted`. The update validates every
- * required list field, so the fields read just before are sent back (providers.md §1.4 h).
+ * required list field, so the fields read just before are sent back (docs/provider-apis.md §1.4).
  */
 async function blacklistSubscriber(
   client: MailwizzClient,
