@@ -1,19 +1,18 @@
 /**
  * Composition root of local mode: configuration → SQLite store, provider adapters, router and
- * classifier. Shared by the `pmta-bounce` commands.
+ * classifier. Shared by the `pmta-bounce` commands. The provider map is built as in the cloud
+ * (functions/adapters/providers/provider-map.ts).
  */
 import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
-import { providerRegistry } from '#providers/index.ts';
-import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
+import type { ActionOutbox, ListProvider, SuppressionStore } from '#core/ports.ts';
+import type { ProviderLogEvent } from '#providers/provider-definition.ts';
+import { createProviderMap } from '#providers/provider-map.ts';
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
@@ -39,22 +38,12 @@ interface LocalRuntimeOptions {
   log?: (event: ProviderLogEvent) => void;
 }
 
-function createProviders(config: Config, log?: (event: ProviderLogEvent) => void): Map<string, ListProvider> {
-  const providers = new Map<string, ListProvider>();
-  for (const entry of config.providers) {
-    const definition = providerRegistry[entry.type];
-    if (!definition) continue; // parseConfig already refused unknown types
-    providers.set(entry.id, definition.create(entry, defaultProviderDeps(log)));
-  }
-  return providers;
-}
-
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
   // A dry run keeps its own decisions in memory (bounded) and only reads the real state.
   const store = options.dryRun
     ? new DryRunSuppressionStore({ basePath: existsSync(options.statePath) ? options.statePath : undefined })
     : new SqliteSuppressionStore({ path: options.statePath });
-  const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
+  const providers = options.dryRun ? new Map<string, ListProvider>() : createProviderMap(config, options.log);
   return {
     config,
     store,
@@ -67,4 +56,4 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
 }
 
 export type { LocalRuntime, LocalRuntimeOptions, LocalStateStore };
-export { createLocalRuntime, createProviders, DEFAULT_STATE_PATH };
+export { createLocalRuntime, DEFAULT_STATE_PATH };

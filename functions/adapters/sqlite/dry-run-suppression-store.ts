@@ -14,19 +14,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import type { SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
+  ActionOutbox,
   AuditEntry,
   DeliveryRequest,
+  RateCounter,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+} from '#core/ports.ts';
 import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
