@@ -310,6 +310,19 @@ async function retryLeftovers(run: ProcessRun): Promise<void> {
   await actOn(run, leftover);
 }
 
+/** Trips shown on stderr; the rest is counted (all of them are in --json and in `report`). */
+const GUARDRAIL_LINES = 10;
+
+/** Guardrails go to stderr so the summary line stays one line (docs/guardrails.md). */
+function writeGuardrailLines(trips: readonly GuardrailTrip[], io: CliIo): void {
+  for (const trip of trips.slice(0, GUARDRAIL_LINES))
+    io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (trips.length > GUARDRAIL_LINES)
+    io.stderr.write(
+      `pmta-bounce process: ${trips.length - GUARDRAIL_LINES} more guardrail(s) tripped: see pmta-bounce report\n`,
+    );
+}
+
 async function processCommand(argv: string[], io: CliIo): Promise<number> {
   let args: ProcessArgs;
   try {
@@ -352,8 +365,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   const elapsed = io.now() - started;
-  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
-  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  writeGuardrailLines(trips, io);
   if (args.values.json) io.stdout.write(`${JSON.stringify({ ...run.summary, guardrails: trips })}\n`);
   else io.stdout.write(`${run.dryRun ? '[dry run] ' : ''}${formatSummary(run.summary, elapsed)}\n`);
   run.log(`done: ${formatSummary(run.summary, elapsed)}`);
