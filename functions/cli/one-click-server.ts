@@ -5,8 +5,7 @@
  * cannot be written answers 503, never 200.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionOutbox, RateCounter, SuppressionStore } from '#core/ports.ts';
 import { CONTENT_SECURITY_POLICY, oneClickPage } from '#core/unsubscribe/one-click-page.ts';
 import { checkOneClickRate, type OneClickRateLimits } from '#core/unsubscribe/one-click-rate-limit.ts';
 import {
@@ -18,7 +17,6 @@ import {
 } from '#core/unsubscribe/one-click-request.ts';
 import type { OneClickTarget } from '#core/unsubscribe/one-click-token.ts';
 import { type OneClickRecordSettings, recordOneClicks } from '#core/unsubscribe/record-one-click.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
 
 interface OneClickServerDeps {
   settings: OneClickSettings & OneClickRecordSettings;

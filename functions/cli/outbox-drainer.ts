@@ -4,10 +4,9 @@
  * outage), so an unsubscribe answered with 200 reaches the provider later without anyone running
  * `retry`. Parked actions (a permanent provider error) wait for `retry`, as everywhere else.
  */
-import { type ActionOutbox, settleAction } from '#core/act/action-outbox.ts';
+import { settleAction } from '#core/act/action-outbox.ts';
 import { runAction } from '#core/act/run-action.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionOutbox, ListProvider, SuppressionStore } from '#core/ports.ts';
 
 interface OutboxDrainerDeps {
   providers: ReadonlyMap<string, ListProvider>;

@@ -1,39 +1,17 @@
 /**
- * The configuration file's shape (interfaces.md "Configuration file"), validated strictly.
+ * The configuration file's shape (docs/interfaces.md §3), validated strictly.
  * Pure: the caller passes the parsed document, the environment and the provider schemas.
  */
 import { z } from 'zod';
+import { BUILTIN_RULES } from './classify/builtin-rules.ts';
+import { KNOWN_CATEGORIES, SENDER_SIDE_CATEGORIES } from './classify/categories.ts';
+import { type RuleSpec, ruleSchema } from './classify/rule-schema.ts';
 import { ConfigError } from './errors.ts';
 import {
   literalSigningSecrets,
   type UnsubscribeSecurityConfig,
   unsubscribeSecurityShape,
 } from './unsubscribe/unsubscribe-config.ts';
-
-/** Categories that are the sender's or the network's fault: they never unsubscribe a recipient. */
-const SENDER_SIDE_CATEGORIES = [
-  'spam-related',
-  'policy-related',
-  'content-related',
-  'virus-related',
-  'invalid-sender',
-  'bad-configuration',
-  'relaying-issues',
-  'protocol-errors',
-] as const;
-
-const KNOWN_CATEGORIES = [
-  'bad-mailbox',
-  'bad-domain',
-  'inactive-mailbox',
-  'routing-errors',
-  'no-answer-from-host',
-  'bad-connection',
-  'message-expired',
-  'quota-issues',
-  'other',
-  ...SENDER_SIDE_CATEGORIES,
-] as const;
 
 const recipientCategory = z
   .string()
@@ -54,6 +32,8 @@ const providerBaseSchema = z.object({
   ratePerSecond: z.number().positive().max(10_000).optional(),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   maxRetries: z.number().int().min(0).max(10).default(4),
+  /** Allow an `http://` URL to a host other than loopback (credentials then travel in clear). */
+  allowInsecureHttp: z.boolean().optional(),
 });
 type ProviderBaseConfig = z.infer<typeof providerBaseSchema>;
 
@@ -69,6 +49,12 @@ const policySchema = z
           .default(['quota-issues', 'message-expired', 'no-answer-from-host', 'bad-connection', 'other']),
         threshold: z.number().int().min(1).max(1000).default(5),
         windowDays: z.number().positive().max(3650).default(30),
+        /** Soft bounces of one address on one UTC day count once (one outage, one count). */
+        onePerUtcDay: z.boolean().default(true),
+        /** A later delivery (`d` record, when PowerMTA logs them) clears the address's count. */
+        resetOnDelivery: z.boolean().default(true),
+        /** An expiry whose last remote reply was sender-side (our IP throttled): ignored or counted. */
+        senderSideExpiry: z.enum(['ignore', 'count']).default('ignore'),
       })
       .strict()
       .prefault({}),
@@ -108,6 +94,33 @@ const accountingSchema = z
   })
   .strict();
 
+const BUILTIN_RULE_IDS = new Set([...BUILTIN_RULES.overrides, ...BUILTIN_RULES.general].map((r) => r.id));
+
+/** The operator's rules (docs/classification.md "Adding a rule"): same schema as the built-ins. */
+const classificationSchema = z
+  .object({ rules: z.array(ruleSchema).max(500).default([]) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.rules.forEach((rule, i) => {
+      const clash = BUILTIN_RULE_IDS.has(rule.id)
+        ? 'is a built-in rule id'
+        : seen.has(rule.id)
+          ? 'is used twice'
+          : '';
+      if (clash) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `${rule.id} ${clash}` });
+      seen.add(rule.id);
+      if (rule.provider !== undefined && !(rule.provider in BUILTIN_RULES.providers)) {
+        const known = Object.keys(BUILTIN_RULES.providers).join(', ');
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'provider'],
+          message: `unknown provider ${JSON.stringify(rule.provider)} (known: ${known})`,
+        });
+      }
+    });
+  });
+
 /** Deliverability guardrails (docs/guardrails.md); rates in percent as operators quote them. */
 const guardrailsSchema = z
   .object({
@@ -133,6 +146,23 @@ const guardrailsSchema = z
       .default({}),
     /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
     sendingDomains: z.array(domainName).max(50).default([]),
+    /** Addresses subscribed to the AWS guardrails topic (default: `alarms.email`). */
+    email: z
+      .union([emailAddress, z.array(emailAddress).min(1)])
+      .transform((e) => (typeof e === 'string' ? [e] : e))
+      .optional(),
+    /** A Standard Webhooks receiver told of every trip (local mode), e.g. to pause a campaign. */
+    webhook: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => u.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u), {
+            message: 'https:// only (http:// only for a loopback address)',
+          }),
+        secret: z.string().regex(/^(whsec_)?[A-Za-z0-9+/]{22,}={0,2}$/, 'expected whsec_ followed by base64'),
+      })
+      .strict()
+      .optional(),
     /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
     vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
   })
@@ -141,6 +171,7 @@ type GuardrailsConfig = z.infer<typeof guardrailsSchema>;
 
 const configShape = {
   guardrails: guardrailsSchema.prefault({}),
+  classification: classificationSchema.prefault({}),
   policy: policySchema.prefault({}),
   unsubscribe: z
     .object({ domains: z.array(domainName).default([]), ...unsubscribeSecurityShape })
@@ -173,6 +204,21 @@ const configShape = {
     })
     .strict()
     .optional(),
+  /** The AWS deployment (read by the CDK app; ignored in local mode). */
+  aws: z
+    .object({
+      /** At most this many ingest instances at once (a spool flush cannot take the whole account). */
+      ingestMaxConcurrency: z.number().int().min(2).max(1000).default(10),
+      /** Use this existing table (e.g. the one kept by an earlier `cdk destroy`) instead of a new one. */
+      tableName: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'not a DynamoDB table name')
+        .optional(),
+      /** Also create an IAM user for the shipper (long-lived access keys); default: roles only. */
+      shipperUser: z.boolean().default(false),
+    })
+    .strict()
+    .optional(),
 };
 
 const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...configShape }).strict();
@@ -180,6 +226,7 @@ const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...con
 interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<string, unknown>> {
   providers: P[];
   policy: PolicyConfig;
+  classification: { rules: RuleSpec[] };
   unsubscribe: { domains: string[] } & UnsubscribeSecurityConfig;
   notify?: { to: string; from: string; digestMinutes: number } | undefined;
   accounting: { fields?: string[] | undefined };
@@ -191,6 +238,7 @@ interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<stri
         providerErrorPercent: number;
       }
     | undefined;
+  aws?: { ingestMaxConcurrency: number; tableName?: string | undefined; shipperUser: boolean } | undefined;
   guardrails: GuardrailsConfig;
   /** Keys whose values were written literally although they hold a credential (see `check`). */
   literalSecrets: string[];
@@ -237,6 +285,28 @@ function expandVariables(
     return out;
   }
   return value;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A provider's `url` carries its credentials (headers, signed bodies): https only, except to this
+ * machine (tests, a local relay) or with `allowInsecureHttp: true`.
+ */
+function checkProviderUrl(provider: Config['providers'][number], path: PropertyKey[]): void {
+  if (typeof provider.url !== 'string' || provider.allowInsecureHttp) return;
+  let url: URL;
+  try {
+    url = new URL(provider.url);
+  } catch {
+    return; // the provider's own schema reports an invalid URL
+  }
+  if (url.protocol !== 'http:') return;
+  if (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')) return;
+  throw new ConfigError(
+    formatPath([...path, 'url']),
+    'must be https:// (http:// only to a loopback address, or with allowInsecureHttp: true)',
+  );
 }
 
 /**
@@ -288,6 +358,7 @@ function parseConfig(
     const parsed = def.schema.safeParse(expanded);
     if (!parsed.success) throw issueToError(parsed.error.issues[0]!, path);
     const provider = parsed.data as Config['providers'][number];
+    checkProviderUrl(provider, path);
     if (seen.has(provider.id))
       throw new ConfigError(formatPath([...path, 'id']), `duplicate provider id "${provider.id}"`);
     seen.add(provider.id);
@@ -298,10 +369,12 @@ function parseConfig(
   return {
     providers,
     policy: rest.policy,
+    classification: rest.classification,
     unsubscribe: rest.unsubscribe,
     notify: rest.notify,
     accounting: rest.accounting,
     alarms: rest.alarms,
+    aws: rest.aws,
     guardrails: rest.guardrails,
     literalSecrets,
   };

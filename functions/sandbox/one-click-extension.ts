@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { parseListen } from '#cli/serve-command.ts';
-import type { SandboxExtension } from './extensions.ts';
+import type { SandboxExtension } from './sandbox-extension.ts';
 
 type UrlHandler = (
   event: LambdaFunctionURLEvent,

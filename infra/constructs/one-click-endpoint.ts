@@ -9,16 +9,13 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { BounceFunction } from './bounce-function.ts';
+import type { Construct } from 'constructs';
+import { TABLE_ACTIONS } from '#lambda/env.ts';
+import { BounceFunction, type FunctionSource } from './bounce-function.ts';
 
-interface OneClickEndpointProps {
-  entry: string;
-  projectRoot: string;
-  logRetention: RetentionDays;
+interface OneClickEndpointProps extends FunctionSource {
   table: ITableV2;
   actionsQueue: IQueue;
   configJson: string;
@@ -28,26 +25,24 @@ interface OneClickEndpointProps {
   reservedConcurrency?: number | undefined;
 }
 
-class OneClickEndpoint extends Construct {
-  readonly function: BounceFunction;
+class OneClickEndpoint extends BounceFunction {
   readonly url: string;
 
   constructor(scope: Construct, id: string, props: OneClickEndpointProps) {
-    super(scope, id);
-    this.function = new BounceFunction(this, 'UnsubHttp', {
-      entry: props.entry,
-      projectRoot: props.projectRoot,
-      logRetention: props.logRetention,
+    super(scope, id, {
+      ...props,
       description: 'pmta-bounce unsub-http: one-click unsubscribe (RFC 8058) into actions',
       timeout: Duration.seconds(5),
       memorySize: 256,
     });
     // State item and action only: no provider credentials, so no access to the provider secret.
-    this.function.bindTable(props.table).bindActionsQueue(props.actionsQueue).bindConfig(props.configJson);
-    if (props.signingSecret) this.function.bindSigningSecret(props.signingSecret);
-    const cfn = this.function.function.node.defaultChild as { reservedConcurrentExecutions?: number };
+    this.bindTable(props.table, TABLE_ACTIONS['unsub-http'])
+      .bindActionsQueue(props.actionsQueue)
+      .bindConfig(props.configJson);
+    if (props.signingSecret) this.bindSigningSecret(props.signingSecret);
+    const cfn = this.function.node.defaultChild as { reservedConcurrentExecutions?: number };
     cfn.reservedConcurrentExecutions = props.reservedConcurrency ?? 20;
-    const url = this.function.function.addFunctionUrl({
+    const url = this.function.addFunctionUrl({
       authType: FunctionUrlAuthType.NONE,
       invokeMode: InvokeMode.BUFFERED,
     });

@@ -4,7 +4,7 @@
  * Only the current window is kept, and at most MAX_KEYS keys in it; keys past that share one
  * overflow counter, so a flood of client addresses cannot grow memory.
  */
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import type { RateCounter } from '#core/ports.ts';
 
 const MAX_KEYS = 50_000;
 const OVERFLOW = '(overflow)';

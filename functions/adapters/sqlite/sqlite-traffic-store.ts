@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { StoreError } from '#core/errors.ts';
 import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
-import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
+import type { TrafficStore } from '#core/ports.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS traffic (
@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS traffic (
   complaints INTEGER NOT NULL DEFAULT 0,
   blocks TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (hour, sending_domain, mailbox_provider, vmta, job)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS guardrail_notices (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -131,6 +135,15 @@ class SqliteTrafficStore implements TrafficStore {
       if (at !== undefined && now - at > DAY_MS) olderThan24h++;
     }
     return { actions: rows.length, olderThan24h };
+  }
+
+  /** Guardrail notices already delivered (docs/guardrails.md): each trip is announced once. */
+  noticeSent(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM guardrail_notices WHERE id = ?').get(id) !== undefined;
+  }
+
+  markNoticeSent(id: string, at: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO guardrail_notices (id, at) VALUES (?, ?)').run(id, at);
   }
 
   async close(): Promise<void> {

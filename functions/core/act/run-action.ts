@@ -6,8 +6,7 @@
  */
 
 import { BounceHandlerError, ProviderError } from '../errors.ts';
-import type { ActionContext, ListProvider, ProviderResult } from '../list-provider.ts';
-import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
+import type { ActionContext, AuditEntry, ListProvider, ProviderResult, SuppressionStore } from '../ports.ts';
 import type { Action } from './action.ts';
 import { planWidening, type WideningPlan, wideningReason } from './widen-action.ts';
 
@@ -18,6 +17,8 @@ interface ProviderOutcome {
   error?: string;
   /** Retrying later may succeed (outage, rate limit, credentials being fixed). */
   retryable?: boolean;
+  /** How long the provider asked us to wait before the next try (Retry-After), when it said so. */
+  retryAfterMs?: number;
   lists?: ProviderResult['lists'];
   durationMs: number;
 }
@@ -55,6 +56,9 @@ function failedOutcome(provider: string, error: unknown, durationMs: number): Pr
     calls: error instanceof ProviderError ? 1 : 0,
     error: error instanceof Error ? error.message : String(error),
     retryable: error instanceof BounceHandlerError ? error.retryable : true,
+    ...(error instanceof ProviderError && error.retryAfterMs !== undefined
+      ? { retryAfterMs: error.retryAfterMs }
+      : {}),
     durationMs,
   };
 }

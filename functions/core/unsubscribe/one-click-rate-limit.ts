@@ -4,7 +4,7 @@
  * global, through the RateCounter port. Over a limit: 429 with Retry-After = the rest of the window.
  * Pure.
  */
-import type { RateCounter } from './unsubscribe-rate-limit.ts';
+import type { RateCounter } from '../ports.ts';
 
 interface OneClickRateLimits {
   windowMs: number;

@@ -9,8 +9,9 @@
  * longer valid"). Pure; linear in the token (bounded to MAX_TOKEN first, no backtracking patterns).
  */
 import { normalizeAddress } from '../email-address.ts';
-import type { SubscriberRef } from '../list-provider.ts';
-import { type HmacSha256, type SigningKey, verifyUnsubscribeToken } from './unsubscribe-token.ts';
+import type { SubscriberRef } from '../mail-event.ts';
+import type { HmacSha256 } from '../ports.ts';
+import { type SigningKey, verifyUnsubscribeToken } from './unsubscribe-token.ts';
 
 /** Seals and opens a short text under a signing key's secret (AES-256-GCM in the adapter). */
 interface AddressCipher {

@@ -8,7 +8,7 @@
 import { type Action, refSubject } from '../act/action.ts';
 import type { PolicyConfig } from '../config-schema.ts';
 import type { Router } from '../decide/routing.ts';
-import type { SuppressionRequest, SuppressionStore } from '../suppression-store.ts';
+import type { SuppressionRequest, SuppressionStore } from '../ports.ts';
 import { UNVERIFIED_TTL_MS } from './inbound-unsubscribe.ts';
 import type { OneClickTarget } from './one-click-token.ts';
 

@@ -10,17 +10,22 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionClaims, ProviderMark } from '#adapters/dynamodb/dynamodb-action-claims.ts';
-import type { VisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
 import type { Action } from '#core/act/action.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import { type ActionResult, type ProviderOutcome, runAction } from '#core/act/run-action.ts';
 import { BounceHandlerError } from '#core/errors.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import { failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
-import type { Log } from '../log-port.ts';
+import { failedActionNotice } from '#core/notify/postmaster-notices.ts';
+import type {
+  ActionClaims,
+  Clock,
+  ListProvider,
+  Log,
+  MetricSink,
+  PostmasterNotice,
+  ProviderMark,
+  SuppressionStore,
+  VisibilityControl,
+} from '#core/ports.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface ActDeps {
@@ -30,7 +35,7 @@ interface ActDeps {
   visibility: VisibilityControl;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
   /** Messages run in parallel; each provider's own concurrency limit applies inside it. */
   concurrency?: number;
   /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */
@@ -94,6 +99,8 @@ const actionSchema = z.object({
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
+/** SQS's longest visibility timeout: 12 hours. */
+const MAX_DELAY_SECONDS = 43_200;
 
 function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; maxSeconds: number }): number {
   const n = Math.max(1, receiveCount);
@@ -157,11 +164,16 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     return { actionId: undefined, outcome: ActOutcome.malformed };
   }
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const retryLater = async (why: string): Promise<never> => {
+  // The next delivery waits the backoff, or longer if a provider asked to (Retry-After).
+  const retryLater = async (why: string, retryAfterMs = 0): Promise<never> => {
+    const seconds = Math.max(
+      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.ceil(retryAfterMs / 1000),
+    );
     await deps.visibility.delay(
       record.eventSourceARN,
       record.receiptHandle,
-      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.min(MAX_DELAY_SECONDS, seconds),
     );
     throw new RetryLaterError(why);
   };
@@ -225,7 +237,7 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     receives,
     failures: summary,
   });
-  return retryLater(summary);
+  return retryLater(summary, Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0)));
 }
 
 /**

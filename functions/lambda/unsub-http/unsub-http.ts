@@ -6,9 +6,7 @@
  * tries again, and a replay is harmless (the state says pending, the action is sent again).
  */
 import type { LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2 as UrlResult } from 'aws-lambda';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionSender, Log, MetricSink, RateCounter, SuppressionStore } from '#core/ports.ts';
 import { CONTENT_SECURITY_POLICY, oneClickPage } from '#core/unsubscribe/one-click-page.ts';
 import { checkOneClickRate, type OneClickRateLimits } from '#core/unsubscribe/one-click-rate-limit.ts';
 import {
@@ -18,8 +16,6 @@ import {
   oneClickHtml,
 } from '#core/unsubscribe/one-click-request.ts';
 import { type OneClickRecordSettings, recordOneClicks } from '#core/unsubscribe/record-one-click.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
-import type { Log } from '../log-port.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface OneClickHttpDeps {

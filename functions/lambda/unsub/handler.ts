@@ -4,24 +4,20 @@
  * invocation retry; a replay is harmless.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
-import { createUnsubWiring, signingSecretValues } from '../unsub-notify-wiring.ts';
+import { createUnsubWiring } from '../wiring.ts';
 import { handleInboundUnsubscribeEvent } from './unsub.ts';
 
 // Cold start: environment and configuration checked, clients built once.
-// The signing keys come from their own secret (never the provider secret, which only act reads).
-const wiring = createUnsubWiring(process.env, await signingSecretValues(process.env));
-let coldStart = true;
+const wiring = createUnsubWiring(process.env);
 
 const handler = middy<SESEvent>()
   .use(injectLambdaContext(wiring.logger))
+  .use(logMetrics(wiring.metrics, { captureColdStartMetric: true }))
   .handler(async (event) => {
-    if (coldStart) {
-      coldStart = false;
-      wiring.metrics.captureColdStartMetric();
-    }
-    return handleInboundUnsubscribeEvent(event, wiring.deps);
+    return handleInboundUnsubscribeEvent(event, await wiring.deps());
   });
 
 export { handler };

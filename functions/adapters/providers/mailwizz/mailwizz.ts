@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import {
   type ActionContext,
   type EmailLookup,
@@ -13,8 +14,7 @@ import {
   type ListProvider,
   type ListResult,
   type ProviderResult,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+} from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';
@@ -35,6 +35,12 @@ const mailwizzConfigSchema = providerBaseSchema
     bounceAs: z.enum(['unsubscribe', 'blacklist', 'campaign-bounce']).default('unsubscribe'),
     /** `campaign-bounce` without a campaign uid (or what it leaves active): blacklist or unsubscribe. */
     bounceFallback: z.enum(['blacklist', 'unsubscribe']).default('blacklist'),
+    /**
+     * 8 in flight (not the base 4): the MailWizz 1.x/2.x API has no rate limiting (docs/providers.md),
+     * an unsubscribe costs two light requests, and 8 keeps a hard-bounce burst moving at ~20 ms a
+     * request; `ratePerSecond` still caps the starts.
+     */
+    concurrency: z.number().int().min(1).max(64).default(8),
   })
   .strict()
   .refine((c) => !c.reportBounces || c.bounceAs === 'unsubscribe', {

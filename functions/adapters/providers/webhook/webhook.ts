@@ -6,13 +6,8 @@
 import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
-import {
-  type ActionContext,
-  ListOutcome,
-  type ListProvider,
-  type ProviderResult,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
+import { type ActionContext, ListOutcome, type ListProvider, type ProviderResult } from '#core/ports.ts';
 import {
   type CallTally,
   createProviderCallPolicy,
@@ -164,7 +159,8 @@ class WebhookListProvider implements ListProvider {
 const webhookProvider: ProviderDefinition<WebhookConfig> = {
   type: 'webhook',
   configSchema: webhookConfigSchema,
-  secretKeys: ['secret'],
+  // The URL too: hook URLs often embed a token (and logs never show it: see `logPath`).
+  secretKeys: ['secret', 'url'],
   create: (config, deps) => new WebhookListProvider(config, deps),
 };
 
