@@ -6,7 +6,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
-import { parseListen } from '#cli/serve-command.ts';
 import type { SandboxExtension } from './sandbox-extension.ts';
 
 type UrlHandler = (
@@ -14,6 +13,14 @@ type UrlHandler = (
   context: unknown,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 const MAX_BODY = 16 * 1024;
+
+function parseListen(value: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`--one-click ${JSON.stringify(value)}: expected HOST:PORT`);
+  return { host: value.slice(0, colon), port };
+}
 
 async function eventOf(req: IncomingMessage): Promise<LambdaFunctionURLEvent> {
   const chunks: Buffer[] = [];

@@ -1,7 +1,7 @@
 /**
  * The one-click endpoint in the stack: unsub-http behind a public Function URL (its URL a stack
  * output), reserved concurrency, least privilege — the signing-key secret readable by unsub and
- * unsub-http only, the provider secret by act (and ingest) only, never by either unsub function —
+ * unsub-http only, the provider secret by act only, never by either unsub function —
  * and cdk-nag clean (the synth throws on a finding). The handlers are stand-ins: no bundling here.
  */
 import { join } from 'node:path';
@@ -86,7 +86,7 @@ describe('one-click endpoint (unsub-http)', () => {
     expect(secretsReadBy(functionId('unsub-http'))).toEqual([signing]);
     expect(secretsReadBy(functionId('unsub'))).toEqual([signing]);
     expect(secretsReadBy(functionId('act'))).toEqual([provider]);
-    expect(secretsReadBy(functionId('ingest'))).toEqual([provider]);
+    expect(secretsReadBy(functionId('ingest'))).toEqual([]);
     const env = resources('AWS::Lambda::Function')[functionId('unsub-http')]!.Properties.Environment as {
       Variables: Record<string, unknown>;
     };
