@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '#lambda/env.ts';
+import { ENV, TABLE_ACTIONS } from '#lambda/env.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
 import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 
@@ -94,16 +94,21 @@ describe('one-click endpoint (unsub-http)', () => {
     expect(env.Variables[ENV.SECRET_ARN]).toBeUndefined();
   });
 
-  it('unsub-http may write the table and send to the actions queue, nothing more', () => {
+  it('unsub-http may write the table (exactly TABLE_ACTIONS) and send to the actions queue, nothing more', () => {
     const role = roleOf(functionId('unsub-http'));
     const actions = new Set<string>();
+    const dynamo = new Set<string>();
     for (const policy of Object.values(resources('AWS::IAM::Policy'))) {
       if (!(policy.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === role)) continue;
       for (const st of (
         policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }
       ).Statement)
-        for (const a of ([] as string[]).concat(st.Action)) actions.add(a.split(':')[0]!);
+        for (const a of ([] as string[]).concat(st.Action)) {
+          actions.add(a.split(':')[0]!);
+          if (a.startsWith('dynamodb:')) dynamo.add(a);
+        }
     }
     expect([...actions].sort()).toEqual(['dynamodb', 'logs', 'secretsmanager', 'sqs']);
+    expect([...dynamo].sort()).toEqual(TABLE_ACTIONS['unsub-http'].map((a) => `dynamodb:${a}`).sort());
   });
 });
