@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { READ_BYTES, readBuffer } from '../message/byte-arena.ts';
-import type { RecordBytesHint } from '../message/packer.ts';
+import type { RecordBytesHint } from '../message/message-types.ts';
 import { isHeaderRecord, RecordSplitter } from '../message/record-splitter.ts';
 import type { Segment, SpoolSegments } from './spool-segments.ts';
 

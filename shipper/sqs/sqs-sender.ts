@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope/envelope-wire.ts';
-import type { EncodedMessage } from '../message/message-encoder.ts';
+import type { EncodedMessage } from '../message/message-types.ts';
 import type { SqsClient } from './sqs-client.ts';
 
 const MAX_BATCH_ENTRIES = 10;

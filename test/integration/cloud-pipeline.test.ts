@@ -19,7 +19,7 @@ import {
   queueDepth as sandboxQueueDepth,
   sendEnvelope,
 } from '#test/support/sandbox-records.ts';
-import type { EncodedMessage } from '../../shipper/message/message-encoder.ts';
+import type { EncodedMessage } from '../../shipper/message/message-types.ts';
 
 const API_KEY = 'mw-test-key-0123456789';
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';
