@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isHeaderRecord, RecordSplitter } from '../../../shipper/message/record-splitter.ts';
+import { isHeaderRecord, RecordSplitter } from '../../../../shipper/message/record-splitter.ts';
 
 function split(pieces: Buffer[], max?: number): string[] {
   const s = new RecordSplitter(max);
