@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   try {
     const runOnce = async (v: Variant, n: number, file: string): Promise<ChildRun> => {
       const queueUrl = await sqs.createQueue(`signing-${v.full.length + v.low.length}-${n}-${Date.now()}`);
-      rmSync(spool, { recursive: true, force: true });
+      rmSync(spool, { recursive: true, force: true, maxRetries: 5 });
       const args = ['--queue-url', queueUrl, '--endpoint-url', sqs.endpoint, '--spool-dir', spool];
       const run = await runChild(
         v.bundle,

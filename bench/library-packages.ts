@@ -1,0 +1,29 @@
+/**
+ * Libraries the hand-written code is measured against, loaded from bench/out/libs (gitignored),
+ * never from the project's dependencies: a library joins package.json only when its numbers say so
+ * (docs/benchmarks.md). Install them with:
+ *
+ *   npm install --prefix bench/out/libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const LIBS = join(import.meta.dirname, 'out/libs');
+const INSTALL = 'npm install --prefix bench/out/libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5';
+
+/** Loads `name` from bench/out/libs (ESM or CommonJS); says how to install it when missing. */
+async function loadLibrary<T>(name: string): Promise<T> {
+  if (!existsSync(join(LIBS, 'node_modules', name))) throw new Error(`${name} is not installed: ${INSTALL}`);
+  const resolved = createRequire(join(LIBS, 'package.json')).resolve(name);
+  return (await import(pathToFileURL(resolved).href)) as T;
+}
+
+/** The installed version of `name`. */
+function libraryVersion(name: string): string {
+  const manifest = join(LIBS, 'node_modules', name, 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+export { LIBS, libraryVersion, loadLibrary };
