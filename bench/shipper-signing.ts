@@ -1,10 +1,10 @@
 /**
  * The shipper's own SigV4 signer and credential chain (shipper/sqs/sigv4.ts, shipper/credentials/)
  * against the AWS SDK's (@smithy/signature-v4 + @aws-sdk/credential-provider-node). Builds the
- * shipper twice, the SDK variant with bench/shipper-sdk/ standing in for those two modules, then
- * runs the two bundles alternately against fauxqs on 127.0.0.1, credentials from a shared
- * credentials file (so each chain walks past the environment and reads a profile), and prints per
- * run and as medians: records/s and peak RSS at full rate (N records), peak RSS at low volume (a
+ * shipper four times (own; the SDK's signer; the SDK's chain; both: bench/shipper-sdk/ stands in
+ * for the swapped modules), then runs the bundles alternately against fauxqs on 127.0.0.1 with
+ * credentials from a shared credentials file (so each chain walks past the environment and reads
+ * a profile), and prints per run and as medians: records/s and peak RSS at full rate (N records), peak RSS at low volume (a
  * 1,000-record run: the floor the chain's code adds to), bundle size, and SDK/own ratios.
  *
  *   node --import tsx bench/shipper-signing.ts [--records 1000000] [--rounds 3]
@@ -28,36 +28,40 @@ const LOW_VOLUME_RECORDS = 1000;
 
 interface Variant {
   name: string;
+  swap: { signer: boolean; chain: boolean };
   bundle: string;
   full: ChildRun[];
   low: ChildRun[];
 }
 
-/** Swaps the signer and the credential chain for the SDK's (bench/shipper-sdk/). */
-function sdkSigningPlugin(): Plugin {
+/** Swaps the signer and/or the credential chain for the SDK's (bench/shipper-sdk/). */
+function sdkSigningPlugin(swap: { signer: boolean; chain: boolean }): Plugin {
   const swapped = new Set<string>();
+  const expected = Number(swap.signer) + Number(swap.chain);
   return {
     name: 'sdk-signing',
     setup(build) {
       build.onResolve({ filter: /\/sigv4\.ts$/ }, (args) => {
-        if (!args.importer.endsWith('sqs/sqs-client.ts')) return undefined;
+        if (!swap.signer || !args.importer.endsWith('sqs/sqs-client.ts')) return undefined;
         swapped.add('sigv4');
         return { path: join(ROOT, 'bench/shipper-sdk/sdk-sigv4.ts') };
       });
       build.onResolve({ filter: /\/aws-credentials\.ts$/ }, (args) => {
-        if (!args.importer.endsWith('sqs/queue-api.ts')) return undefined;
+        if (!swap.chain || !args.importer.endsWith('sqs/queue-api.ts')) return undefined;
         swapped.add('credentials');
         return { path: join(ROOT, 'bench/shipper-sdk/sdk-credentials.ts') };
       });
       // The SDK signer is asynchronous: the client awaits it (one microtask per request).
       build.onLoad({ filter: /shipper\/sqs\/sqs-client\.ts$/ }, (args) => {
+        if (!swap.signer) return undefined;
         const source = readFileSync(args.path, 'utf8');
         const contents = source.replace('const signed = signRequest(', 'const signed = await signRequest(');
         if (contents === source) throw new Error('sqs-client.ts no longer calls signRequest as expected');
         return { contents, loader: 'ts' };
       });
       build.onEnd(() => {
-        if (swapped.size !== 2) throw new Error(`SDK variant swapped only: ${[...swapped].join(', ')}`);
+        if (swapped.size !== expected)
+          throw new Error(`SDK variant swapped only: ${[...swapped].join(', ')}`);
       });
     },
   };
@@ -126,11 +130,12 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   await checkSameSignature();
   const variants: Variant[] = [
-    { name: 'own signer + chain', bundle: join(OUT, 'pmta-shipper-own.js'), full: [], low: [] },
-    { name: 'SDK signer + chain', bundle: join(OUT, 'pmta-shipper-sdk.js'), full: [], low: [] },
-  ];
-  await bundleShipper((variants[0] as Variant).bundle);
-  await bundleShipper((variants[1] as Variant).bundle, [sdkSigningPlugin()]);
+    { name: 'own signer + own chain', swap: { signer: false, chain: false } },
+    { name: 'SDK signer + own chain', swap: { signer: true, chain: false } },
+    { name: 'own signer + SDK chain', swap: { signer: false, chain: true } },
+    { name: 'SDK signer + SDK chain', swap: { signer: true, chain: true } },
+  ].map((v, i) => ({ ...v, bundle: join(OUT, `pmta-shipper-signing-${i}.js`), full: [], low: [] }));
+  for (const v of variants) await bundleShipper(v.bundle, [sdkSigningPlugin(v.swap)]);
   const [input, lowInput] = [await inputOf(records), await inputOf(LOW_VOLUME_RECORDS)];
   const env = profileEnv();
   const loadBefore = loadavg()[0]?.toFixed(1);
@@ -138,9 +143,10 @@ async function main(): Promise<void> {
   const spool = join(OUT, 'spool-signing');
   try {
     const runOnce = async (v: Variant, n: number, file: string): Promise<ChildRun> => {
-      const queueUrl = await sqs.createQueue(`signing-${v.full.length + v.low.length}-${n}-${Date.now()}`);
+      const queueUrl = await sqs.createQueue(`signing-${variants.indexOf(v)}-${v.full.length}-${n}`);
       rmSync(spool, { recursive: true, force: true, maxRetries: 5 });
       const args = ['--queue-url', queueUrl, '--endpoint-url', sqs.endpoint, '--spool-dir', spool];
+      args.push('--drain-timeout-ms', '50000');
       const run = await runChild(
         v.bundle,
         [...args, '--stats-interval-ms', '0'],
@@ -189,10 +195,14 @@ function report(variants: Variant[], records: number, rounds: number, loadBefore
       `${v.name} (median): ${fmt(s.rate)} records/s, peak RSS ${mb(s.rss)} at full rate, ${mb(s.lowRss)} at ${LOW_VOLUME_RECORDS} records, bundle ${fmt(s.bytes / 1024)} KB`,
     );
   }
-  const [own, sdk] = summary as [(typeof summary)[number], (typeof summary)[number]];
-  lines.push(
-    `SDK / own: records/s ×${(sdk.rate / own.rate).toFixed(2)}, peak RSS at full rate ${((sdk.rss - own.rss) / 1024).toFixed(1)} MB (×${(sdk.rss / own.rss).toFixed(2)}), at low volume ${((sdk.lowRss - own.lowRss) / 1024).toFixed(1)} MB, bundle ×${(sdk.bytes / own.bytes).toFixed(1)}`,
-  );
+  const own = summary[0] as (typeof summary)[number];
+  for (const [i, v] of variants.entries()) {
+    if (i === 0) continue;
+    const s = summary[i] as (typeof summary)[number];
+    lines.push(
+      `${v.name} / own: records/s ×${(s.rate / own.rate).toFixed(2)}, peak RSS at full rate ${((s.rss - own.rss) / 1024).toFixed(1)} MB (×${(s.rss / own.rss).toFixed(2)}), at low volume ${((s.lowRss - own.lowRss) / 1024).toFixed(1)} MB, bundle ×${(s.bytes / own.bytes).toFixed(1)}`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
