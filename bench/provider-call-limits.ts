@@ -2,8 +2,8 @@
  * The provider call limiter and retry loop (functions/adapters/providers/call-limiter.ts,
  * provider-call-policy.ts) against bottleneck and p-retry, loaded from bench/out/libs (see
  * bench/library-packages.ts). Prints, in one run:
- * - limiting: N calls at a rate limit and a concurrency limit (achieved rate, smallest gap between
- *   two starts, most calls in flight), and the cost per call with no rate limit;
+ * - limiting: N calls at a rate limit and a concurrency limit (achieved rate, most starts in any
+ *   100 ms and in any second, most calls in flight), and the cost per call with no rate limit;
  * - retrying: a scripted provider answering 503 with Retry-After: 1, then 503, then 200, through
  *   the policy and through p-retry set up like it (same backoff, same error classification): the
  *   waits between attempts; and the policy again on an injected clock, as the tests run it;
@@ -42,7 +42,7 @@ async function observe(
   calls: number,
   workMs: number,
   limit: (work: () => Promise<void>) => Promise<void>,
-): Promise<{ ms: number; maxInFlight: number; minGapMs: number }> {
+): Promise<{ ms: number; maxInFlight: number; most100ms: number; most1s: number }> {
   let inFlight = 0;
   let maxInFlight = 0;
   const starts: number[] = [];
@@ -55,10 +55,23 @@ async function observe(
     inFlight--;
   };
   await Promise.all(Array.from({ length: calls }, () => limit(work)));
-  let minGapMs = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < starts.length; i++)
-    minGapMs = Math.min(minGapMs, (starts[i] as number) - (starts[i - 1] as number));
-  return { ms: performance.now() - started, maxInFlight, minGapMs };
+  return {
+    ms: performance.now() - started,
+    maxInFlight,
+    most100ms: mostStartsWithin(starts, 100),
+    most1s: mostStartsWithin(starts, 1000),
+  };
+}
+
+/** The most starts in any window of `ms` (what a provider's rate limit counts). */
+function mostStartsWithin(starts: number[], ms: number): number {
+  let most = 0;
+  let from = 0;
+  for (let to = 0; to < starts.length; to++) {
+    while ((starts[to] as number) - (starts[from] as number) >= ms) from++;
+    most = Math.max(most, to - from + 1);
+  }
+  return most;
 }
 
 function ownLimit(concurrency: number, rate: number | undefined) {
@@ -86,7 +99,7 @@ async function limiting(Bottleneck: BottleneckClass, calls: number, rate: number
   };
   for (const [name, r] of Object.entries(rated))
     lines.push(
-      `  ${name}: ${calls} calls at ${rate}/s, concurrency 4 → ${(calls / (r.ms / 1000)).toFixed(0)} calls/s, smallest gap between starts ${r.minGapMs.toFixed(2)} ms (limit ${(1000 / rate).toFixed(2)}), at most ${r.maxInFlight} in flight`,
+      `  ${name}: ${calls} calls at ${rate}/s, concurrency 4 → ${(calls / (r.ms / 1000)).toFixed(0)} calls/s, most starts in any 100 ms ${r.most100ms} (limit ${rate / 10}), in any second ${r.most1s} (limit ${rate}), at most ${r.maxInFlight} in flight`,
     );
   const free = {
     own: await observe(overheadCalls, 0, ownLimit(8, undefined)),

@@ -6,7 +6,7 @@
  * grow with it); then naive one-record-per-message shipping (SendMessage per record) on a bounded
  * subset, extrapolated.
  *
- *   node --import tsx bench/shipper.ts [--records 1000000] [--compression br|gzip] [--naive-records 20000] [--naive-seconds 20]
+ *   node --import tsx bench/shipper.ts [--records 1000000] [--compression br|gzip] [--naive-records 20000] [--naive-seconds 20] [--bundle dist/pmta-shipper.js]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { fmt, lastStat, parseStats, runChild, writeInput } from './shipper-child
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench/out');
-const BUNDLE = join(ROOT, 'dist/pmta-shipper.js');
+const DEFAULT_BUNDLE = join(ROOT, 'dist/pmta-shipper.js');
 const RUN_LIMIT_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       'naive-records': { type: 'string', default: '20000' },
       'naive-seconds': { type: 'string', default: '20' },
       'naive-child': { type: 'boolean', default: false },
+      /** Another build of the shipper (an earlier commit's, to compare in one session). */
+      bundle: { type: 'string', default: DEFAULT_BUNDLE },
       'queue-url': { type: 'string' },
       'endpoint-url': { type: 'string' },
     },
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
   const input = join(OUT, `acct-${records}.csv`);
   if (!existsSync(input)) await writeInput(input, records);
   const inputBytes = readFileSync(input).length;
-  if (!existsSync(BUNDLE)) spawnSync('node', ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
+  const bundle = values.bundle as string;
+  if (bundle === DEFAULT_BUNDLE && !existsSync(bundle))
+    spawnSync('node', ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
 
   const loadBefore = loadavg()[0]?.toFixed(1);
   const sqs = await startSqsServer();
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     rmSync(spool, { recursive: true, force: true });
     const shipper = await runChild(
       // The bundle runs as installed: its first line holds the runtime flags (scripts/build.js).
-      BUNDLE,
+      bundle,
       [
         '--queue-url',
         queueUrl,
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
     let upAtMs = 0;
     const backlog = await runChild(
       // The bundle runs as installed: its first line holds the runtime flags (scripts/build.js).
-      BUNDLE,
+      bundle,
       [
         '--queue-url',
         backlogQueue,
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     const rate = records / (shipper.ms / 1000);
     const lines = [
       `Shipper benchmark (--compression ${values.compression}) — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${availableParallelism()} cores, load average at start ${loadBefore}`,
-      `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB, CPU ${(shipper.cpuMs / 1000).toFixed(1)} core-seconds (${((shipper.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
+      `pmta-shipper (${bundle === DEFAULT_BUNDLE ? 'bundle' : bundle}): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB, CPU ${(shipper.cpuMs / 1000).toFixed(1)} core-seconds (${((shipper.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
       `backlog (SQS unreachable until all ${records} records were spooled, ${(upAtMs / 1000).toFixed(2)} s; then drained in ${((backlog.ms - upAtMs) / 1000).toFixed(2)} s = ${fmt(records / ((backlog.ms - upAtMs) / 1000))} records/s): ${backlogStats.requests} SendMessageBatch calls, peak RSS ${(backlog.peakRssKb / 1024).toFixed(1)} MB`,
       `naive (one SendMessage per record, ${naiveSent} records in ${(naive.ms / 1000).toFixed(1)} s, extrapolated to ${records}): ${fmt(naiveRate)} records/s, ${records} SQS requests, ${records} messages, 1 record/message, ~${fmt(records / naiveRate)} s for ${records} records, peak RSS ${(naive.peakRssKb / 1024).toFixed(1)} MB`,
     ];
