@@ -14,14 +14,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import {
   buildIemRequest,
   childText,
   type IemRequest,
   parseIemResponse,
 } from '#providers/interspire/interspire-xml.ts';
-import { LIBS, libraryVersion, loadLibrary } from './library-packages.ts';
+import { LIBS, libraryVersion, loadLibrary, minifiedKb } from './library-packages.ts';
 
 interface Fxp {
   XMLBuilder: new (options: object) => { build(value: object): string };
@@ -211,31 +210,16 @@ function speed(fxp: Fxp, iterations: number): string[] {
   ];
 }
 
-async function bundledBytes(source: string, resolveDir: string): Promise<number> {
-  const out = await build({
-    stdin: { contents: source, resolveDir, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]?.contents.length ?? 0;
-}
-
 async function sizes(): Promise<string[]> {
-  const own = await bundledBytes(
+  const own = await minifiedKb(
     "export { buildIemRequest, parseIemResponse } from './functions/adapters/providers/interspire/interspire-xml.ts';",
     process.cwd(),
   );
-  const lib = await bundledBytes(
+  const lib = await minifiedKb(
     "export { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';",
     LIBS,
   );
-  return [
-    `minified bundle: own ${(own / 1024).toFixed(1)} KB, fast-xml-parser ${(lib / 1024).toFixed(1)} KB`,
-  ];
+  return [`minified bundle: own ${own}, fast-xml-parser ${lib}`];
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 
 const LIBS = join(import.meta.dirname, 'out/libs');
 const INSTALL = 'npm install --prefix bench/out/libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5';
@@ -26,4 +27,20 @@ function libraryVersion(name: string): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-export { LIBS, libraryVersion, loadLibrary };
+/** Minified bundle size of `source` (an entry module's text), resolving imports from `resolveDir`. */
+async function minifiedKb(source: string, resolveDir: string): Promise<string> {
+  const out = await build({
+    stdin: { contents: source, resolveDir, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    // The config schema's validator is shared by every adapter: not the code being compared.
+    external: ['zod'],
+  });
+  return `${((out.outputFiles[0]?.contents.length ?? 0) / 1024).toFixed(1)} KB`;
+}
+
+export { LIBS, libraryVersion, loadLibrary, minifiedKb };

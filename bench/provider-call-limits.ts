@@ -12,12 +12,11 @@
  *   node --import tsx bench/provider-call-limits.ts [--calls 400] [--rate 200] [--overhead-calls 20000]
  */
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
 import { createCallLimiter } from '#providers/call-limiter.ts';
 import { createProviderCallPolicy, errorForStatus } from '#providers/provider-call-policy.ts';
 import type { ProviderDeps } from '#providers/provider-definition.ts';
-import { LIBS, libraryVersion, loadLibrary } from './library-packages.ts';
+import { LIBS, libraryVersion, loadLibrary, minifiedKb } from './library-packages.ts';
 
 interface BottleneckInstance {
   schedule<T>(fn: () => Promise<T>): Promise<T>;
@@ -186,20 +185,6 @@ const accept = (r: { status: number; headers: Headers; text: string }): string =
   return r.text;
 };
 
-async function bundledKb(source: string, resolveDir: string): Promise<string> {
-  const out = await build({
-    stdin: { contents: source, resolveDir, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-    external: ['zod'],
-  });
-  return `${((out.outputFiles[0]?.contents.length ?? 0) / 1024).toFixed(1)} KB`;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -224,7 +209,7 @@ async function main(): Promise<void> {
     await ownRetry('real'),
     await pRetryRetry(pRetry),
     await ownRetry('injected'),
-    `minified bundle: own limiter + policy ${await bundledKb("export * from './functions/adapters/providers/provider-call-policy.ts';", process.cwd())}, bottleneck ${await bundledKb("export { default } from 'bottleneck';", LIBS)}, p-retry ${await bundledKb("export { default } from 'p-retry';", LIBS)}`,
+    `minified bundle: own limiter + policy ${await minifiedKb("export * from './functions/adapters/providers/provider-call-policy.ts';", process.cwd())}, bottleneck ${await minifiedKb("export { default } from 'bottleneck';", LIBS)}, p-retry ${await minifiedKb("export { default } from 'p-retry';", LIBS)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
