@@ -1,5 +1,5 @@
 /**
- * The shipper's fence (docs/architecture.md): it runs alone on the PowerMTA box as one bundle, so
+ * The shipper's fence: it runs alone on the PowerMTA box as one bundle (scripts/shipper-bundle.js), so
  * it imports node built-ins, its own files, and of the rest of the repo only the envelope wire
  * format; and its files import each other without a cycle.
  */
