@@ -1,13 +1,18 @@
 /**
  * One measured run in its own process (so peak RSS is its own): `bare FILE` counts records with
- * csv-parse alone; `cli ARGS...` runs `pmta-bounce` in-process. Prints one JSON line.
+ * csv-parse alone; `cli ARGS...` runs `pmta-bounce` in-process (`cli-sync-normal ARGS...` the same
+ * with the state at synchronous=NORMAL). Prints one JSON line.
  */
 import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { SqliteSuppressionStore } from '../functions/adapters/sqlite/sqlite-suppression-store.ts';
 import { main } from '../functions/cli/main.ts';
 
 const [mode, ...rest] = process.argv.slice(2);
+// `cli-sync-normal`: the CLI with the state committing at synchronous=NORMAL, the baseline that
+// shows what the product's FULL costs (docs/benchmarks.md).
+if (mode === 'cli-sync-normal') SqliteSuppressionStore.defaultSynchronous = 'NORMAL';
 const started = performance.now();
 let records = 0;
 let summary: unknown;

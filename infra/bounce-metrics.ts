@@ -31,7 +31,13 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   providerLatency: 'act',
   endToEndLatency: 'act',
   actionsFailed: 'act',
+  providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
+  unsubscribeRateLimited: 'unsub',
+  deliveries: 'ingest',
+  complaints: 'ingest',
+  attempts: 'ingest',
+  blocks: 'ingest',
 };
 
 interface BounceMetricOptions {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
@@ -18,6 +19,8 @@ const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 interface LocalRuntime {
   config: Config;
   store: SqliteSuppressionStore;
+  /** The outbox on the same state file (core/act/action-outbox.ts). */
+  outbox: ActionOutbox;
   providers: Map<string, ListProvider>;
   router: Router;
   classifier: Classifier;
@@ -56,6 +59,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
   return {
     config,
     store,
+    outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier(),

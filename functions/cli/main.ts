@@ -5,6 +5,7 @@ import { ConfigError, StoreError } from '#core/errors.ts';
 import { checkCommand } from './check-command.ts';
 import { type CliIo, ExitCode, processIo } from './cli-io.ts';
 import { processCommand } from './process-command.ts';
+import { retryCommand } from './retry-command.ts';
 import { statusCommand } from './status-command.ts';
 
 const HELP = `pmta-bounce — bounce, complaint and unsubscribe handler for PowerMTA
@@ -12,7 +13,12 @@ const HELP = `pmta-bounce — bounce, complaint and unsubscribe handler for Powe
 commands:
   process [FILE ... | -]   read accounting CSV (or a plain address CSV) and act on it
       --config F --state F --dry-run --report F --json --debug --logfile=PATH
+  status [EMAIL]           suppression state, counters and audit trail of one address;
+                           without EMAIL: pending and parked actions of the outbox
+  retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   status EMAIL             suppression state, counters and audit trail of one address
+  report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
+      --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
@@ -27,6 +33,8 @@ const COMMANDS: Record<string, Command> = {
   process: processCommand,
   status: statusCommand,
   check: checkCommand,
+  retry: retryCommand,
+  report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),

@@ -8,39 +8,40 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
-import type { Action } from '#core/act/action.ts';
-import { type ActionResult, runAction } from '#core/act/run-action.ts';
+import type { OutboxSummary } from '#core/act/action-outbox.ts';
+import type { ActionResult } from '#core/act/run-action.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
+import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
-import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './local-runtime.ts';
-import { countAction, countRow, emptySummary, formatSummary } from './process-summary.ts';
+import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
+import { runOutboxActions } from './outbox-runner.ts';
+import {
+  countAction,
+  countRow,
+  emptySummary,
+  formatSummary,
+  type ProcessSummary,
+} from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
+import { createRunTraffic } from './run-traffic.ts';
 
 const BATCH_RECORDS = 5000;
-/** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
-const ACTION_CONCURRENCY = 32;
+/** Pending and parked actions are counted in the summary; parked ones get a line of their own. */
+function reportOutbox(summary: ProcessSummary, outbox: OutboxSummary, io: CliIo): void {
+  summary.pending = outbox.pending;
+  if (outbox.parkedActions === 0) return;
+  // Provider errors carry no secret, but may quote the provider's answer: printable only.
+  const why = outbox.parked.map((p) => p.lastError.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).join('; ');
+  io.stderr.write(
+    `pmta-bounce process: ${outbox.parkedActions} action(s) parked after a permanent provider error (${why}); fix the configuration, then run \`pmta-bounce retry\`\n`,
+  );
+}
 
 const USAGE = `usage: pmta-bounce process [FILE ... | -] [--config F] [--state F] [--dry-run] [--report F] [--json] [--debug] [--logfile=PATH]`;
-
-async function runActions(
-  actions: readonly Action[],
-  runtime: LocalRuntime,
-  now: () => number,
-  onResult: (r: ActionResult) => void,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < actions.length) {
-      const action = actions[next++]!;
-      onResult(await runAction(action, runtime.providers, runtime.store, now));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, actions.length) }, worker));
-}
 
 function logRow(log: RunLog, row: ReportRow): void {
   if (!log.enabled || row.action === 'ignore') return;
@@ -161,20 +162,21 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
   );
 
+  const traffic = createRunTraffic(config, statePath, dryRun);
   const onResult = (r: ActionResult): void => {
     countAction(summary, r);
     logResult(log, r);
-    if (r.complete) runtime.store.completeAction(r.action.subject);
   };
 
+  let trips: GuardrailTrip[] = [];
   try {
     // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
-    const leftover = dryRun ? [] : runtime.store.pendingActions();
+    const leftover = dryRun ? [] : runtime.outbox.pending();
     if (leftover.length > 0) {
       io.stderr.write(
         `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
       );
-      await runActions(leftover, runtime, io.now, onResult);
+      await runOutboxActions(leftover, { ...runtime, now: io.now }, onResult);
     }
     for (const input of inputs) {
       const source = input === '-' ? 'stdin' : input;
@@ -191,6 +193,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           now: io.now,
         });
         if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
+        await traffic.add(outcomes, result.rows);
         for (const row of result.rows) {
           countRow(summary, row);
           logRow(log, row);
@@ -200,8 +203,8 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           }
         }
         if (!dryRun && result.actions.length > 0) {
-          runtime.store.enqueueActions(result.actions);
-          await runActions(result.actions, runtime, io.now, onResult);
+          runtime.outbox.enqueue(result.actions);
+          await runOutboxActions(result.actions, { ...runtime, now: io.now }, onResult);
         }
         progress?.update(summary.records, bytesRead);
       };
@@ -217,14 +220,19 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
       reader.end();
       await flush();
     }
+    if (!dryRun) reportOutbox(summary, runtime.outbox.summary(), io);
+    trips = await traffic.finish();
   } finally {
+    await traffic.close();
     progress?.done();
     if (report) await new Promise<void>((resolve) => report.end(resolve));
     await runtime.close();
   }
 
   const elapsed = io.now() - started;
-  if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
+  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...summary, guardrails: trips })}\n`);
   else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
   log(`done: ${formatSummary(summary, elapsed)}`);
   return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;

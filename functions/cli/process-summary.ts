@@ -5,6 +5,7 @@
 
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { ReportRow } from '#core/decide/decide-records.ts';
+import { parkedIn } from './outbox-runner.ts';
 
 interface ProcessSummary {
   records: number;
@@ -13,7 +14,12 @@ interface ProcessSummary {
   softBounces: number;
   ignored: number;
   rejected: number;
+  /** Actions not complete after this run. */
   failed: number;
+  /** Of those, actions a provider refused for good (3xx, 4xx but not-found): they wait for `retry`. */
+  parked: number;
+  /** Actions left in the outbox after the run (this run's and earlier ones'). */
+  pending: number;
   providerCalls: Record<string, number>;
 }
 
@@ -26,6 +32,8 @@ function emptySummary(providerIds: readonly string[]): ProcessSummary {
     ignored: 0,
     rejected: 0,
     failed: 0,
+    parked: 0,
+    pending: 0,
     providerCalls: Object.fromEntries(providerIds.map((id) => [id, 0])),
   };
 }
@@ -55,6 +63,7 @@ function countAction(summary: ProcessSummary, result: ActionResult): void {
   for (const o of result.outcomes)
     summary.providerCalls[o.provider] = (summary.providerCalls[o.provider] ?? 0) + o.calls;
   if (!result.complete) summary.failed++;
+  if (parkedIn(result)) summary.parked++;
 }
 
 function formatSummary(s: ProcessSummary, elapsedMs: number): string {
@@ -65,6 +74,7 @@ function formatSummary(s: ProcessSummary, elapsedMs: number): string {
   return [
     `records=${s.records} unsubscribed=${s.unsubscribed} already-suppressed=${s.alreadySuppressed}`,
     `soft-bounces=${s.softBounces} ignored=${s.ignored} rejected=${s.rejected} failed=${s.failed}`,
+    `parked=${s.parked} pending=${s.pending}`,
     `provider-calls: ${calls || 'none (no provider configured)'}`,
     `(${(elapsedMs / 1000).toFixed(2)} s, ${rate.toLocaleString('en-US')} records/s)`,
   ].join('  ');

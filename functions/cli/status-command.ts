@@ -1,22 +1,39 @@
 /**
  * `pmta-bounce status EMAIL`: suppression state, soft-bounce counters and the audit trail of one
- * address (or provider-id subject `ref:<type>:<list>:<subscriber>`).
+ * address (or provider-id subject `ref:<type>:<list>:<subscriber>`), and the providers it is parked
+ * at. Without EMAIL: the outbox — pending actions, and those parked after a permanent provider error
+ * (core/act/action-outbox.ts), per provider with the last error.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import type { OutboxSummary, ParkedProvider } from '#core/act/action-outbox.ts';
 import type { SubjectStatus } from '#core/suppression-store.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
 
-const USAGE = 'usage: pmta-bounce status EMAIL [--state F] [--json]';
+const USAGE = 'usage: pmta-bounce status [EMAIL] [--state F] [--json]';
 
 /** Reasons quote input (e.g. an unknown bounceCat): control characters are shown escaped, one line each. */
 function oneLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+function renderOutbox(summary: OutboxSummary): string {
+  const out = [`outbox: ${summary.pending} pending action(s), ${summary.parkedActions} parked`];
+  for (const p of summary.parked)
+    out.push(`  parked at ${p.provider}: ${p.actions} action(s), last ${stamp(p.lastAt)}: ${p.lastError}`);
+  if (summary.parkedActions > 0) out.push('  fix the configuration, then: pmta-bounce retry [--provider ID]');
+  return `${out.map(oneLine).join('\n')}\n`;
+}
+
+function renderParked(parked: readonly ParkedProvider[]): string {
+  return parked
+    .map((p) => `${oneLine(`  parked at ${p.provider} since ${stamp(p.at)}: ${p.error}`)}\n`)
+    .join('');
 }
 
 function render(status: SubjectStatus): string {
@@ -28,6 +45,9 @@ function render(status: SubjectStatus): string {
     );
     out.push(`  reason: ${s.reason}`);
     out.push(`  providers done: ${s.providersDone.join(', ') || 'none'}`);
+    // Unverified ids (a mailto unsubscribe) until a provider confirms the subscription exists.
+    if (s.expiresAt !== undefined)
+      out.push(`  provisional: no provider has confirmed the subscription; expires ${stamp(s.expiresAt)}`);
   } else {
     out.push(`${status.subject}: not suppressed`);
   }
@@ -68,7 +88,7 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.usage;
   }
   const subject = parsed.positionals[0]?.trim();
-  if (!subject || parsed.positionals.length > 1) {
+  if (subject === '' || parsed.positionals.length > 1) {
     io.stderr.write(`${USAGE}\n`);
     return ExitCode.usage;
   }
@@ -79,9 +99,18 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const real = new SqliteSuppressionStore({ path });
   try {
+    const json = parsed.values.json ?? false;
+    if (subject === undefined) {
+      const summary = real.outbox.summary();
+      io.stdout.write(json ? `${JSON.stringify(summary)}\n` : renderOutbox(summary));
+      return ExitCode.ok;
+    }
     const key = subject.startsWith('ref:') ? subject : subject.toLowerCase();
     const status = await real.status(key);
-    io.stdout.write(parsed.values.json ? `${JSON.stringify(status)}\n` : render(status));
+    const parked = real.outbox.parkedFor(key);
+    io.stdout.write(
+      json ? `${JSON.stringify({ ...status, parked })}\n` : render(status) + renderParked(parked),
+    );
     return ExitCode.ok;
   } finally {
     await real.close();

@@ -5,13 +5,16 @@
  * core check as the SES function decides; the suppression goes to the local SQLite state and the
  * action runs at once against the configured providers.
  *
- * Refused mail (unknown domain, malformed address) exits 0: bouncing it would only send
- * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written, so the MTA
- * may try again later.
+ * Refused mail (unknown domain, malformed or unsigned address) exits 0: bouncing it would only send
+ * backscatter to the unsubscriber. 75 (EX_TEMPFAIL) when the state cannot be written or the mail is
+ * over a rate limit, so the MTA may try again later. The pipe has no SES verdicts: signing and the
+ * provider's word on the subscription are its defences (docs/security.md, "PowerMTA pipe").
  */
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { type ActionResult, runAction } from '#core/act/run-action.ts';
+import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
+import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { Router } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
@@ -19,10 +22,16 @@ import type { ListProvider } from '#core/list-provider.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
 import { printable } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { headerValue, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
-import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
+import {
+  type InboundUnsubscribeOutcome,
+  recordInboundUnsubscribes,
+} from '#core/unsubscribe/record-inbound-unsubscribes.ts';
+import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
+import { runOutboxActions } from './outbox-runner.ts';
 import { createRunLog } from './run-log.ts';
 
 const USAGE =
@@ -36,10 +45,16 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
 const STDIN_TIMEOUT_MS = 30_000;
 
+/** What `unsub` needs of the outbox: actions go in before any provider call. */
+type UnsubOutbox = Pick<ActionOutbox, 'enqueue' | 'complete' | 'park'>;
+
 interface UnsubRuntime {
   store: SuppressionStore;
+  outbox: UnsubOutbox;
   providers: ReadonlyMap<string, ListProvider>;
   router: Router;
+  /** Counters of unsubscribe.rateLimit (the SQLite state); absent = no limit. */
+  rateCounter?: RateCounter | undefined;
   close(): Promise<void>;
 }
 
@@ -51,7 +66,10 @@ interface UnsubCommandDeps {
 
 const defaultUnsubDeps: UnsubCommandDeps = {
   loadConfig: (path, env) => loadConfigFile(path, env).config,
-  openRuntime: (config, options) => createLocalRuntime(config, options),
+  openRuntime: (config, options) => {
+    const runtime = createLocalRuntime(config, options);
+    return { ...runtime, rateCounter: runtime.store.rateCounter() };
+  },
 };
 
 /** Reads stdin up to EOF (bounded in bytes and time) and returns the start of it as text. */
@@ -112,6 +130,28 @@ function mailIdOf(head: string, now: number): string {
   return id && /^[\x21-\x7e]{1,200}$/.test(id) ? id : `pipe-${now}`;
 }
 
+/** The command's answer: one JSON object (`--json`) or one line per recipient. */
+function writeOutcome(
+  io: CliIo,
+  json: boolean,
+  outcome: InboundUnsubscribeOutcome,
+  results: readonly ActionResult[],
+  failed: number,
+): void {
+  if (!json) {
+    for (const r of outcome.results)
+      io.stdout.write(
+        `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
+      );
+    return;
+  }
+  const providerCalls: Record<string, number> = {};
+  for (const o of results.flatMap((r) => r.outcomes))
+    providerCalls[o.provider] = (providerCalls[o.provider] ?? 0) + o.calls;
+  const summary = { recipients: outcome.results, actions: outcome.actions.length, failed, providerCalls };
+  io.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
 async function unsubCommand(
   argv: string[],
   io: CliIo,
@@ -157,9 +197,10 @@ async function unsubCommand(
   }
   try {
     const outcome = await recordInboundUnsubscribes(
-      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt },
-      { domains: config.unsubscribe.domains, scope: config.policy.unsubscribeScope, router: runtime.router },
+      { recipients, verdicts: {}, mailId: mailIdOf(head, receivedAt), receivedAt, sender: args.values.from },
+      inboundUnsubscribeSettings(config, runtime.router, hmacSha256),
       runtime.store,
+      runtime.rateCounter,
     );
     const from = printable(args.values.from ?? '');
     for (const r of outcome.results)
@@ -167,34 +208,19 @@ async function unsubCommand(
         `unsub from=${from} to=${printable(r.recipient, 300)}: ${r.verdict} ${r.state ?? ''} — ${r.reason}`,
       );
     const results: ActionResult[] = [];
-    if (!dryRun) {
-      for (const action of outcome.actions)
-        results.push(await runAction(action, runtime.providers, runtime.store, io.now));
+    if (!dryRun && outcome.actions.length > 0) {
+      // Outbox first, as `process` does: a provider that is down cannot lose the unsubscribe (the
+      // MTA will not deliver this mail again); the next `process` or `retry` run delivers it.
+      runtime.outbox.enqueue(outcome.actions);
+      const deps = { ...runtime, now: io.now };
+      await runOutboxActions(outcome.actions, deps, (r) => results.push(r), 1);
     }
     for (const result of results)
       for (const o of result.outcomes)
         log(`  ${o.provider}: ${result.action.subject} ${o.outcome}${o.error ? `: ${o.error}` : ''}`);
     const failed = results.filter((r) => !r.complete).length;
-    if (args.values.json) {
-      io.stdout.write(
-        `${JSON.stringify({
-          recipients: outcome.results,
-          actions: outcome.actions.length,
-          failed,
-          providerCalls: results
-            .flatMap((r) => r.outcomes)
-            .reduce<Record<string, number>>((calls, o) => {
-              calls[o.provider] = (calls[o.provider] ?? 0) + o.calls;
-              return calls;
-            }, {}),
-        })}\n`,
-      );
-    } else {
-      for (const r of outcome.results)
-        io.stdout.write(
-          `${printable(r.recipient, 300)}: ${r.verdict}${r.state ? ` (${r.state})` : ''} — ${r.reason}\n`,
-        );
-    }
+    writeOutcome(io, args.values.json ?? false, outcome, results, failed);
+    if (outcome.deferred) return EXIT_TEMPFAIL;
     return failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
@@ -205,5 +231,5 @@ async function unsubCommand(
   }
 }
 
-export type { UnsubCommandDeps, UnsubRuntime };
+export type { UnsubCommandDeps, UnsubOutbox, UnsubRuntime };
 export { defaultUnsubDeps, EXIT_TEMPFAIL, readMessageHead, unsubCommand };

@@ -4,6 +4,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import {
+  literalSigningSecrets,
+  type UnsubscribeSecurityConfig,
+  unsubscribeSecurityShape,
+} from './unsubscribe/unsubscribe-config.ts';
 
 /** Categories that are the sender's or the network's fault: they never unsubscribe a recipient. */
 const SENDER_SIDE_CATEGORIES = [
@@ -103,10 +108,42 @@ const accountingSchema = z
   })
   .strict();
 
+/** Deliverability guardrails (docs/guardrails.md); rates in percent as operators quote them. */
+const guardrailsSchema = z
+  .object({
+    complaintRatePercent: z
+      .object({
+        warn: z.number().positive().max(100).default(0.1),
+        critical: z.number().positive().max(100).default(0.3),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.warn <= r.critical, { message: 'warn must not be above critical' }),
+    blockSpike: z
+      .object({
+        percent: z.number().positive().max(100).default(10),
+        /** Hours with fewer attempts at one provider through one VirtualMTA are not judged. */
+        minAttempts: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .prefault({}),
+    /** Extra recipient domains per mailbox-provider group, e.g. `{ seznam: [seznam.cz, email.cz] }`. */
+    mailboxProviders: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/), z.array(domainName).min(1))
+      .default({}),
+    /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
+    sendingDomains: z.array(domainName).max(50).default([]),
+    /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
+    vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
+  })
+  .strict();
+type GuardrailsConfig = z.infer<typeof guardrailsSchema>;
+
 const configShape = {
+  guardrails: guardrailsSchema.prefault({}),
   policy: policySchema.prefault({}),
   unsubscribe: z
-    .object({ domains: z.array(domainName).default([]) })
+    .object({ domains: z.array(domainName).default([]), ...unsubscribeSecurityShape })
     .strict()
     .prefault({}),
   notify: z
@@ -143,7 +180,7 @@ const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...con
 interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<string, unknown>> {
   providers: P[];
   policy: PolicyConfig;
-  unsubscribe: { domains: string[] };
+  unsubscribe: { domains: string[] } & UnsubscribeSecurityConfig;
   notify?: { to: string; from: string; digestMinutes: number } | undefined;
   accounting: { fields?: string[] | undefined };
   alarms?:
@@ -154,6 +191,7 @@ interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<stri
         providerErrorPercent: number;
       }
     | undefined;
+  guardrails: GuardrailsConfig;
   /** Keys whose values were written literally although they hold a credential (see `check`). */
   literalSecrets: string[];
 }
@@ -222,7 +260,7 @@ function parseConfig(
   );
   if (!top.success) throw issueToError(top.error.issues[0]!);
 
-  const literalSecrets: string[] = [];
+  const literalSecrets: string[] = literalSigningSecrets(others.unsubscribe);
   const providers: Config['providers'] = [];
   const seen = new Set<string>();
   top.data.providers.forEach((entry, i) => {
@@ -264,11 +302,12 @@ function parseConfig(
     notify: rest.notify,
     accounting: rest.accounting,
     alarms: rest.alarms,
+    guardrails: rest.guardrails,
     literalSecrets,
   };
 }
 
-export type { Config, PolicyConfig, ProviderBaseConfig, ProviderSchemas };
+export type { Config, GuardrailsConfig, PolicyConfig, ProviderBaseConfig, ProviderSchemas };
 export {
   expandVariables,
   formatPath,

@@ -34,6 +34,10 @@ interface ActionContext {
   kind: 'bounce' | 'complaint' | 'unsubscribe';
   reason: string;
   category?: string;
+  /** Bounces: the classification rule id (`pmta` when PowerMTA's bounceCat was trusted). */
+  rule?: string;
+  /** Bounces: a hard category, or a soft one whose count reached the policy threshold. */
+  bounceType?: 'hard' | 'soft';
   /** The accounting record's jobId; `mailwizz-<campaign_uid>` names a MailWizz campaign. */
   jobId?: string;
   diagnostic?: string;
@@ -48,6 +52,14 @@ interface SubscriberRef {
   listId: string;
   subscriberId: string;
   campaignId?: string;
+}
+
+/** A subscriber's address looked up by the provider's ids. */
+interface EmailLookup {
+  /** Undefined when the ids are unknown there, or the provider only shows a masked address. */
+  email: string | undefined;
+  /** HTTP requests the lookup made. */
+  calls: number;
 }
 
 interface CredentialCheck {
@@ -65,9 +77,23 @@ interface ListProvider {
   unsubscribeEverywhere(email: string, context: ActionContext): Promise<ProviderResult>;
   /** Take one subscription off one list, by the provider's ids. */
   unsubscribeFromList(ref: SubscriberRef, context: ActionContext): Promise<ProviderResult>;
+  /**
+   * Optional: the subscriber's address by this provider's ids, in one call. Lets a by-ids action
+   * that policy wants applied everywhere (a complaint that hid its recipient) reach every list
+   * and every provider (core/act/widen-action.ts).
+   */
+  findEmail?(ref: SubscriberRef): Promise<EmailLookup>;
   /** Verify credentials with the cheapest authenticated call. */
   checkCredentials(): Promise<CredentialCheck>;
 }
 
-export type { ActionContext, CredentialCheck, ListProvider, ListResult, ProviderResult, SubscriberRef };
+export type {
+  ActionContext,
+  CredentialCheck,
+  EmailLookup,
+  ListProvider,
+  ListResult,
+  ProviderResult,
+  SubscriberRef,
+};
 export { ListOutcome };

@@ -16,6 +16,12 @@ interface SuppressionRequest {
   at: number;
   /** Providers this subject must reach (routing result). */
   providers: readonly string[];
+  /**
+   * ms since epoch: a provisional suppression (ids nobody has vouched for yet, e.g. a mailto
+   * unsubscribe). A new subject is written to expire then unless `confirm` makes it permanent; an
+   * expired one counts as absent. An existing permanent suppression is left as it is.
+   */
+  expiresAt?: number | undefined;
 }
 
 interface SuppressionOutcome {
@@ -47,12 +53,22 @@ interface AuditEntry {
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
+  /** ms since epoch: the entry expires then unless `confirm` keeps the subject's trail. */
+  expiresAt?: number | undefined;
 }
 
 interface SubjectStatus {
   subject: string;
   suppressed:
-    | { at: number; kind: string; category?: string | undefined; reason: string; providersDone: string[] }
+    | {
+        at: number;
+        kind: string;
+        category?: string | undefined;
+        reason: string;
+        providersDone: string[];
+        /** Set while the suppression is provisional (SuppressionRequest.expiresAt). */
+        expiresAt?: number | undefined;
+      }
     | undefined;
   softBounces: Array<{ at: number; recordKey: string }>;
   audit: AuditEntry[];
@@ -71,6 +87,11 @@ interface SuppressionStore {
   /** A provider finished (or gave up on) a subject. */
   markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * A provider vouched for the subject (the subscription exists): its provisional suppression and
+   * audit entries become permanent. Nothing happens to an unknown or already permanent subject.
+   */
+  confirm(subject: string): Promise<void>;
   status(subject: string): Promise<SubjectStatus>;
   close(): Promise<void>;
 }

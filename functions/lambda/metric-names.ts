@@ -21,10 +21,25 @@ const METRICS = {
   providerLatency: 'ProviderLatency',
   /** From the record's timeLogged to the provider's answer, ms. */
   endToEndLatency: 'EndToEndLatency',
-  /** Actions that failed permanently (or gave up), dimension Provider. */
+  /** Actions that failed on the last receive before the actions DLQ, dimension Provider. */
   actionsFailed: 'ActionsFailed',
-  /** Unsubscribe mails received, dimension Verdict (accepted, spam, virus, malformed, unknown-domain). */
+  /** Provider answers that retrying the same request cannot fix (3xx, 4xx but not-found), dimension Provider. */
+  providerPermanentErrors: 'ProviderPermanentErrors',
+  /**
+   * Unsubscribe recipients received, dimension Verdict (accepted, spam, virus, spf, dkim, dmarc,
+   * malformed, unknown-domain, unsigned, bad-signature, rate-limited).
+   */
   inboundUnsubscribes: 'InboundUnsubscribes',
+  /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
+  unsubscribeRateLimited: 'UnsubscribeRateLimited',
+  /** Deliveries (`d` records), dimension SendingDomain (configured ones, else `other`). */
+  deliveries: 'Deliveries',
+  /** Complaints (`f` reports that are complaints), dimension SendingDomain. */
+  complaints: 'Complaints',
+  /** Delivery attempts with a verdict, dimensions MailboxProvider and Vmta (configured, else `other`). */
+  attempts: 'Attempts',
+  /** Sender-side blocks, dimensions MailboxProvider and Vmta. */
+  blocks: 'Blocks',
 } as const;
 
 const DIMENSIONS = {
@@ -34,6 +49,10 @@ const DIMENSIONS = {
   provider: 'Provider',
   outcome: 'Outcome',
   verdict: 'Verdict',
+  scope: 'Scope',
+  sendingDomain: 'SendingDomain',
+  mailboxProvider: 'MailboxProvider',
+  vmta: 'Vmta',
 } as const;
 
 export { DIMENSIONS, METRIC_NAMESPACE, METRICS };

@@ -15,13 +15,16 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb/dynamodb-notice-store.ts';
+import { createDynamoDbRateCounter } from '#adapters/dynamodb/dynamodb-rate-counter.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import { createSqsActionSender } from '#adapters/sqs/sqs-action-queue.ts';
 import { type Config, parseConfig, providerBaseSchema } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
+import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { ENV } from './env.ts';
 import type { Log } from './log-port.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
@@ -105,16 +108,14 @@ function createUnsubWiring(env: Env = process.env): Wiring<InboundUnsubscribeDep
   const logger = new Logger({ serviceName: 'pmta-bounce-unsub' });
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'pmta-bounce-unsub' });
   const sqs = new SQSClient(clientOptions(env, env[ENV.SQS_ENDPOINT] || undefined));
+  const documents = documentClient(env);
   return {
     logger,
     metrics,
     deps: {
-      settings: {
-        domains: config.unsubscribe.domains,
-        scope: config.policy.unsubscribeScope,
-        router: createRouter(config.providers),
-      },
-      store: new DynamoDbSuppressionStore({ client: documentClient(env), table }),
+      settings: inboundUnsubscribeSettings(config, createRouter(config.providers), hmacSha256),
+      store: new DynamoDbSuppressionStore({ client: documents, table }),
+      rateCounter: createDynamoDbRateCounter(documents, table),
       actions: createSqsActionSender(sqs, queueUrl),
       metrics: createEmfMetricSink(metrics),
       log: asLog(logger),

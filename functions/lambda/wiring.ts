@@ -19,12 +19,14 @@ import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-c
 import { recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { createDynamoDbTrafficStore } from '#adapters/dynamodb/dynamodb-traffic-store.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { type Config, parseConfig } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
+import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import type { ListProvider } from '#core/list-provider.ts';
 import { providerRegistry, providerSchemas } from '#providers/index.ts';
 import type { ProviderDefinition, ProviderLogEvent } from '#providers/provider-definition.ts';
@@ -226,6 +228,8 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       now: () => Date.now(),
       accountingFields: config.accounting.fields,
       notices: noticeRecorder(config, clients, settings.table),
+      countTraffic: createTrafficCounter(config, createDynamoDbTrafficStore(clients.dynamo, settings.table)),
+      guardrails: config.guardrails,
     };
   });
   return { logger, metrics, deps };

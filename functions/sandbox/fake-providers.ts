@@ -1,6 +1,6 @@
 /**
  * `pmta-bounce sandbox --fake-providers [--seed FILE] [--report-fakes-every S]`: each configured
- * provider gets its fake (MailWizz, Interspire, webhook) on 127.0.0.1, its `url` pointed at it and
+ * provider gets its fake (MailWizz, Interspire, webhook, listmonk, Mautic) on 127.0.0.1, its `url` pointed at it and
  * credentials the fake accepts (an unset `${NAME}` is filled with a generated value, so the
  * example configuration runs with no environment at all). `--seed` subscribes the addresses of
  * an accounting file (or plain address list) to two lists at every fake, with the MailWizz
@@ -15,7 +15,9 @@ import { createReadStream } from 'node:fs';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import { ConfigError } from '#core/errors.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import type { PreparedExtension, SandboxExtension } from './extensions.ts';
 
@@ -174,10 +176,57 @@ async function startWebhook(id: string, creds: Record<string, string>, seed: See
   };
 }
 
+async function startListmonk(id: string, creds: Record<string, string>, seed: Seed): Promise<RunningFake> {
+  const fake = await FakeListmonkServer.start({ username: creds.username ?? '', token: creds.token ?? '' });
+  const lists = [fake.addList('List 1'), fake.addList('List 2')];
+  for (const email of seed.addresses) for (const list of lists) fake.subscribe(email, list);
+  const subscriptions = () => fake.subscribers.flatMap((s) => s.lists.map((l) => ({ s, l })));
+  return {
+    id,
+    type: 'listmonk',
+    url: fake.url,
+    total: () => subscriptions().length,
+    unsubscribed: () =>
+      collect(
+        subscriptions(),
+        ({ s, l }) => !fake.isActive(s.id, l.listId),
+        ({ s }) => s.email,
+        ({ s, l }) => `${l.listId}/${s.id}`,
+      ),
+    close: () => fake.close(),
+  };
+}
+
+async function startMautic(id: string, creds: Record<string, string>, seed: Seed): Promise<RunningFake> {
+  const fake = await FakeMauticServer.start({
+    ...(creds.clientId ? { clientId: creds.clientId, clientSecret: creds.clientSecret ?? '' } : {}),
+    ...(creds.username ? { username: creds.username, password: creds.password ?? '' } : {}),
+  });
+  const segments = [fake.addSegment('Segment 1'), fake.addSegment('Segment 2')];
+  for (const email of seed.addresses) for (const segment of segments) fake.addContact(email, segment);
+  const memberships = () => fake.contacts.flatMap((c) => segments.map((segment) => ({ c, segment })));
+  return {
+    id,
+    type: 'mautic',
+    url: fake.url,
+    total: () => memberships().length,
+    unsubscribed: () =>
+      collect(
+        memberships(),
+        ({ c, segment }) => c.dnc !== undefined || !c.segments.has(segment),
+        ({ c }) => c.email.toLowerCase(),
+        ({ c, segment }) => `${segment}/${c.id}`,
+      ),
+    close: () => fake.close(),
+  };
+}
+
 const STARTERS: Record<string, typeof startMailwizz> = {
   mailwizz: startMailwizz,
   interspire: startInterspire,
   webhook: startWebhook,
+  listmonk: startListmonk,
+  mautic: startMautic,
 };
 
 /** One header line per fake, then one line per unsubscribed address (never a credential). */

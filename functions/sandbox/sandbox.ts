@@ -18,6 +18,7 @@ import {
   type SandboxPoller,
   startSandbox,
 } from './runtime.ts';
+import { checkEmulatorsInstalled } from './servers.ts';
 
 const DEFAULT_SQS_PORT = 9324;
 const DEFAULT_DYNAMODB_PORT = 8000;
@@ -108,6 +109,12 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
   const stopPrepared = async (): Promise<void> => {
     for (const p of prepared.reverse()) await p.stop();
   };
+  try {
+    await checkEmulatorsInstalled();
+  } catch (error) {
+    io.stderr.write(`pmta-bounce sandbox: ${(error as Error).message}\n`);
+    return ExitCode.usage;
+  }
   let sandbox: Awaited<ReturnType<typeof startSandbox>>;
   try {
     for (const e of SANDBOX_EXTENSIONS) {

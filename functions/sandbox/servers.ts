@@ -5,8 +5,6 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import dynalite from 'dynalite';
-import { buildApp } from 'fauxqs';
 
 interface LocalServer {
   /** http://127.0.0.1:<port> */
@@ -16,8 +14,29 @@ interface LocalServer {
 
 const HOST = '127.0.0.1';
 
+type EmulatorPackage = 'dynalite' | 'fauxqs';
+
+/**
+ * The emulators are devDependencies (an install for local or cloud mode does not need them, nor
+ * their native builds): loaded on first use, with the fix in the message when they are missing.
+ */
+async function importEmulator<T>(name: EmulatorPackage, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      `${name} is a development dependency of pmta-bounce and is not installed: the sandbox needs it. ` +
+        'Run `npm ci` (without --omit=dev) in a clone of the repository (README, "Try the cloud path locally").',
+      { cause: error },
+    );
+  }
+}
+
 async function startDynalite(port = 0): Promise<LocalServer> {
   // In memory; tables are ACTIVE at once so startup stays fast.
+  const { default: dynalite } = await importEmulator('dynalite', () => import('dynalite'));
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -35,13 +54,20 @@ async function startDynalite(port = 0): Promise<LocalServer> {
 }
 
 async function startFauxqs(port = 0): Promise<LocalServer> {
+  const { buildApp } = await importEmulator('fauxqs', () => import('fauxqs'));
   const app = buildApp({ logger: false });
   await app.listen({ port, host: HOST });
   const { port: bound } = app.server.address() as AddressInfo;
   return { endpoint: `http://${HOST}:${bound}`, stop: () => app.close() };
 }
 
-type EmulatorKind = 'dynalite' | 'fauxqs';
+/** Both emulators load here, or the error says which is missing: checked before anything starts. */
+async function checkEmulatorsInstalled(): Promise<void> {
+  await importEmulator('fauxqs', () => import('fauxqs'));
+  await importEmulator('dynalite', () => import('dynalite'));
+}
+
+type EmulatorKind = EmulatorPackage;
 
 /** Startup of a child (tsx compile included) stops here at the latest. */
 const CHILD_START_MS = 30_000;
@@ -85,4 +111,4 @@ function startEmulatorProcess(kind: EmulatorKind, port = 0): Promise<LocalServer
 }
 
 export type { EmulatorKind, LocalServer };
-export { startDynalite, startEmulatorProcess, startFauxqs };
+export { checkEmulatorsInstalled, importEmulator, startDynalite, startEmulatorProcess, startFauxqs };

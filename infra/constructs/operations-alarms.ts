@@ -1,6 +1,7 @@
 /**
  * The alarms of the deployment and the SNS topic they notify: a dead-letter queue that is not
- * empty, a queue whose oldest message is too old, a provider whose calls fail too often, a silent
+ * empty, a queue whose oldest message is too old, a provider whose calls fail too often or that
+ * refuses a request (3xx/4xx: a configuration problem), a silent
  * shipper (no records for N hours) and function errors.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -82,10 +83,12 @@ class OperationsAlarms extends Construct {
     }
 
     const usedIds = new Set<string>();
+    const providerIdParts: string[] = [];
     for (const [index, provider] of props.providerIds.entries()) {
       let idPart = alarmIdPart(provider);
       if (usedIds.has(idPart)) idPart = `${idPart}${index}`; // "a-b" and "a_b" both give "AB"
       usedIds.add(idPart);
+      providerIdParts.push(idPart);
       const period = Duration.minutes(15);
       const calls = bounceMetric('providerCalls', {
         dimensions: { [DIMENSIONS.provider]: provider },
@@ -112,6 +115,23 @@ class OperationsAlarms extends Construct {
       });
     }
 
+    for (const [index, provider] of props.providerIds.entries()) {
+      // A 3xx or 4xx other than not-found is a configuration problem (a redirect, a wrong path):
+      // the actions wait with backoff and end in the actions DLQ; this says so at the first one.
+      add(`ProviderPermanentErrors${providerIdParts[index]}`, {
+        alarmDescription: `Provider ${provider} refused a request with a 3xx/4xx answer (not a not-found): fix its configuration; the actions are kept (actions DLQ, then redrive).`,
+        metric: bounceMetric('providerPermanentErrors', {
+          dimensions: { [DIMENSIONS.provider]: provider },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     add('NoRecordsReceived', {
       alarmDescription: `No accounting record reached the records queue for ${props.noRecordsHours} hours: is pmta-shipper running?`,
       metric: props.recordsQueue.metricNumberOfMessagesSent({ period: Duration.hours(1), statistic: 'Sum' }),
@@ -121,6 +141,33 @@ class OperationsAlarms extends Construct {
       // SQS publishes nothing for an idle queue: missing data is exactly the silence we look for.
       treatMissingData: TreatMissingData.BREACHING,
     });
+
+    // A flood of unsubscribe mail (forged or real) went over unsubscribe.rateLimit: those mails are
+    // deferred (retried, then parked in the Unsub dead-letter queue). docs/security.md.
+    if (props.functions.Unsub) {
+      const period = Duration.minutes(5);
+      const scope = (value: string) =>
+        bounceMetric('unsubscribeRateLimited', {
+          dimensions: { [DIMENSIONS.scope]: value },
+          statistic: 'Sum',
+          period,
+        });
+      add('UnsubscribeRateLimited', {
+        alarmDescription:
+          'Unsubscribe mail went over a rate limit (unsubscribe.rateLimit): a flood, forged or real. ' +
+          'The deferred mails are retried, then parked in the Unsub dead-letter queue for a redrive.',
+        metric: new MathExpression({
+          expression: 'FILL(domain, 0) + FILL(global, 0)',
+          usingMetrics: { domain: scope('sender-domain'), global: scope('global') },
+          label: 'unsubscribe mails deferred',
+          period,
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
 
     for (const [name, fn] of Object.entries(props.functions)) {
       add(`${name}FunctionErrors`, {

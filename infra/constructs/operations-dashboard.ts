@@ -73,7 +73,10 @@ class OperationsDashboard extends Construct {
       graph(
         'Rejects and inbound unsubscribes',
         [metric('rejects', 'Sum', {}, 'Rejects (malformed records)')],
-        [byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes')],
+        [
+          byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes'),
+          byDimension('unsubscribeRateLimited', DIMENSIONS.scope, 'UnsubscribeRateLimited'),
+        ],
       ),
     );
     this.dashboard.addWidgets(
@@ -84,6 +87,9 @@ class OperationsDashboard extends Construct {
       graph('Errors per provider', [
         ...perProvider('providerOutcomes', 'Sum', { [DIMENSIONS.outcome]: 'failed' }),
         ...providers.map((p) => metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: p }, `${p} gave up`)),
+        ...providers.map((p) =>
+          metric('providerPermanentErrors', 'Sum', { [DIMENSIONS.provider]: p }, `${p} refused (3xx/4xx)`),
+        ),
         metric('actionsFailed', 'Sum', { [DIMENSIONS.provider]: 'none' }, 'malformed actions'),
       ]),
     );

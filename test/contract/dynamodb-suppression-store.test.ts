@@ -11,8 +11,8 @@ afterAll(async () => {
   await local?.stop();
 });
 
-const makeStore = async () =>
-  new DynamoDbSuppressionStore({ client: local.documents, table: await local.newTable() });
+const makeStore = async (now?: () => number) =>
+  new DynamoDbSuppressionStore({ client: local.documents, table: await local.newTable(), now });
 
 describeSuppressionStoreContract('dynamodb (dynalite)', makeStore);
 

@@ -11,11 +11,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describeSuppressionStoreContract(
   'sqlite file',
-  async () => new SqliteSuppressionStore({ path: join(dir, `s${n++}.db`) }),
+  async (now) => new SqliteSuppressionStore({ path: join(dir, `s${n++}.db`), now }),
 );
 describeSuppressionStoreContract(
   'sqlite memory',
-  async () => new SqliteSuppressionStore({ path: ':memory:' }),
+  async (now) => new SqliteSuppressionStore({ path: ':memory:', now }),
 );
 
 describe('SqliteSuppressionStore dry-run overlay', () => {
@@ -36,5 +36,97 @@ describe('SqliteSuppressionStore dry-run overlay', () => {
     const again = new SqliteSuppressionStore({ path });
     expect((await again.status('y@example.com')).suppressed).toBeUndefined();
     await again.close();
+  });
+});
+
+describe('SqliteSuppressionStore durability', () => {
+  it('commits with synchronous=FULL: a decision written is a decision kept, power loss included', async () => {
+    // The accounting pipe cannot be replayed; WAL with NORMAL may roll the last commits back on
+    // power loss (docs/benchmarks.md has the cost). A dry run's throwaway state syncs nothing.
+    const real = new SqliteSuppressionStore({ path: join(dir, 'durable.db') });
+    expect(real.durability()).toEqual({ journalMode: 'wal', synchronous: 'full' });
+    await real.close();
+    const scratch = new SqliteSuppressionStore({ path: join(dir, 'scratch.db'), scratch: true });
+    expect(scratch.durability().synchronous).toBe('off');
+    await scratch.close();
+  });
+});
+
+describe('SqliteSuppressionStore expiry (docs/security.md)', () => {
+  it('sweeps expired provisional suppressions, their audit and outbox actions on open', async () => {
+    const path = join(dir, 'sweep.db');
+    let now = 1_000;
+    const first = new SqliteSuppressionStore({ path, now: () => now });
+    const provisional = {
+      subject: 'ref:mailwizz:l:s',
+      kind: 'unsubscribe',
+      reason: 'mailto',
+      recordKey: 'k',
+      at: 1_000,
+      providers: ['mw'],
+      expiresAt: 5_000,
+    };
+    await first.suppress([
+      provisional,
+      { ...provisional, subject: 'kept@example.com', expiresAt: undefined },
+    ]);
+    await first.appendAudit([
+      {
+        subject: provisional.subject,
+        at: 1_000,
+        type: 'decision',
+        action: 'unsubscribe',
+        reason: 'r',
+        expiresAt: 5_000,
+      },
+    ]);
+    first.enqueueActions([
+      {
+        v: 1,
+        id: provisional.subject,
+        subject: provisional.subject,
+        target: { type: 'ref', ref: { providerType: 'mailwizz', listId: 'l', subscriberId: 's' } },
+        kind: 'unsubscribe',
+        reason: 'mailto',
+        providers: ['mw'],
+        unverifiedUntil: 5_000,
+      },
+    ]);
+    await first.close();
+    now = 5_001;
+    const reopened = new SqliteSuppressionStore({ path, now: () => now });
+    expect(reopened.pendingActions()).toEqual([]);
+    expect(reopened.sweepExpired()).toBe(0);
+    expect((await reopened.status(provisional.subject)).audit).toEqual([]);
+    expect((await reopened.status('kept@example.com')).suppressed).toBeDefined();
+    await reopened.close();
+  });
+
+  it('opens a state file written before expires_at existed', async () => {
+    const path = join(dir, 'old.db');
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(path);
+    old.exec(`CREATE TABLE suppressions (subject TEXT PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
+      category TEXT, reason TEXT NOT NULL, record_key TEXT NOT NULL, providers_done TEXT NOT NULL DEFAULT '[]');
+      CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, at INTEGER NOT NULL,
+      type TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, provider TEXT, outcome TEXT, lists TEXT,
+      line INTEGER, record_key TEXT);
+      INSERT INTO suppressions (subject, at, kind, reason, record_key) VALUES ('old@example.com', 1, 'bounce', 'r', 'k');`);
+    old.close();
+    const store = new SqliteSuppressionStore({ path });
+    expect((await store.status('old@example.com')).suppressed).toMatchObject({ kind: 'bounce' });
+    const [out] = await store.suppress([
+      {
+        subject: 'new@example.com',
+        kind: 'unsubscribe',
+        reason: 'r',
+        recordKey: 'k',
+        at: 1,
+        providers: [],
+        expiresAt: Date.now() + 1000,
+      },
+    ]);
+    expect(out?.state).toBe('new');
+    await store.close();
   });
 });

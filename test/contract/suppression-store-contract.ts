@@ -19,11 +19,17 @@ function request(subject: string, providers: string[], at = T0): SuppressionRequ
   };
 }
 
-function describeSuppressionStoreContract(name: string, makeStore: () => Promise<SuppressionStore>): void {
+/** `now` is the store's clock for expiry (provisional suppressions); tests move it. */
+function describeSuppressionStoreContract(
+  name: string,
+  makeStore: (now: () => number) => Promise<SuppressionStore>,
+): void {
   describe(`SuppressionStore contract: ${name}`, () => {
     let store: SuppressionStore;
+    let clock = T0;
     beforeEach(async () => {
-      store = await makeStore();
+      clock = T0;
+      store = await makeStore(() => clock);
     });
     afterEach(async () => {
       await store.close();
@@ -139,6 +145,58 @@ function describeSuppressionStoreContract(name: string, makeStore: () => Promise
         ['provider', 'mw', 'done'],
       ]);
       expect(status.audit[1]?.lists).toEqual([{ listId: 'l1', outcome: 'done' }]);
+    });
+
+    describe('provisional suppressions (unverified ids, docs/security.md)', () => {
+      const until = T0 + DAY;
+      const provisional = (subject: string) => ({ ...request(subject, ['mw']), expiresAt: until });
+      const auditEntry = (subject: string) => ({
+        subject,
+        at: T0,
+        type: 'decision' as const,
+        action: 'unsubscribe',
+        reason: 'mailto',
+        expiresAt: until,
+      });
+
+      it('expire with their audit trail unless confirmed', async () => {
+        expect((await store.suppress([provisional('ref:mw:l:s')]))[0]?.state).toBe('new');
+        await store.appendAudit([auditEntry('ref:mw:l:s')]);
+        const before = await store.status('ref:mw:l:s');
+        expect(before.suppressed?.expiresAt).toBe(until);
+        expect(before.audit.map((a) => a.expiresAt)).toEqual([until]);
+        expect((await store.suppress([provisional('ref:mw:l:s')]))[0]?.state).toBe('pending');
+        clock = until + 1;
+        expect((await store.status('ref:mw:l:s')).suppressed).toBeUndefined();
+        expect((await store.suppress([provisional('ref:mw:l:s')]))[0]?.state).toBe('new');
+      });
+
+      it('become permanent, audit included, once confirmed', async () => {
+        await store.suppress([provisional('ref:mw:l:t')]);
+        await store.appendAudit([auditEntry('ref:mw:l:t')]);
+        await store.markProvider('ref:mw:l:t', 'mw', 'done');
+        await store.confirm('ref:mw:l:t');
+        clock = until + DAY;
+        const status = await store.status('ref:mw:l:t');
+        expect(status.suppressed).toMatchObject({ providersDone: ['mw'] });
+        expect(status.suppressed?.expiresAt).toBeUndefined();
+        expect(status.audit.map((a) => a.expiresAt)).toEqual([undefined]);
+        expect((await store.suppress([provisional('ref:mw:l:t')]))[0]?.state).toBe('already');
+      });
+
+      it('never turn a permanent suppression into a provisional one', async () => {
+        await store.suppress([request('ref:mw:l:u', ['mw'])]);
+        await store.suppress([provisional('ref:mw:l:u')]);
+        clock = until + 1;
+        const status = await store.status('ref:mw:l:u');
+        expect(status.suppressed).toBeDefined();
+        expect(status.suppressed?.expiresAt).toBeUndefined();
+      });
+
+      it('confirming an unknown subject creates nothing', async () => {
+        await store.confirm('ref:mw:l:nobody');
+        expect((await store.status('ref:mw:l:nobody')).suppressed).toBeUndefined();
+      });
     });
 
     it('reports an unknown subject as not suppressed', async () => {

@@ -1,7 +1,8 @@
 /**
  * The fault matrix (issue 7 part 1): the cloud path on this machine — the real shipper process
  * (bin/pmta-shipper.js) → fauxqs records queue → the real ingest handler module → dynalite →
- * actions queue → the real act handler module → the real MailWizz, Interspire and webhook adapters
+ * actions queue → the real act handler module → the real MailWizz, Interspire, webhook, listmonk
+ * (bounce webhook) and Mautic adapters
  * → the provider fakes — with faults injected one at a time or in pairs, then healed. Afterwards
  * every record written to the shipper must be accounted for (a decision in the audit trail, a kept
  * reject, an ignore with its reason, or a message parked in a DLQ and redriven), no provider effect
@@ -35,7 +36,9 @@ import type { ParseOutcome } from '#core/mail-event.ts';
 import { ENV } from '#lambda/env.ts';
 import { TUNING_ENV } from '#lambda/wiring.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { redriveQueue } from '#sandbox/redrive.ts';
 import { startDynalite } from '#sandbox/servers.ts';
@@ -53,6 +56,8 @@ const Fault = {
   provider429: 'provider-429',
   providerTimeout: 'provider-timeout',
   providerAuth: 'provider-auth',
+  /** A misconfigured URL for a while (a redirect, a refused request), then fixed: nothing is dropped. */
+  providerRefusing: 'provider-3xx-4xx',
   providerDead: 'provider-dead',
   handlerCrash: 'handler-crash',
   duplicateReorder: 'duplicate-reorder',
@@ -212,6 +217,11 @@ interface Subscriptions {
   hook: FakeWebhookServer;
   mwList: string;
   iemList: string;
+  /** listmonk (bounce webhook) and Mautic (DNC), issue 18. */
+  lm: FakeListmonkServer;
+  lmList: number;
+  mautic: FakeMauticServer;
+  mauticSegment: number;
 }
 
 /**
@@ -228,6 +238,8 @@ function makeInput(n: number, tag: string, subs: Subscriptions, random: () => nu
   const email = (kind: string, i: number) => `${kind}-${i}.${tag}@example.org`;
   const subscribe = (address: string) => {
     subs.mw.addSubscriber(subs.mwList, address);
+    subs.lm.subscribe(address, subs.lmList);
+    subs.mautic.addContact(address, subs.mauticSegment);
     subs.iem.addSubscriber(subs.iemList, address);
     subs.hook.subscribe(address, 'hooklist');
   };
@@ -519,11 +531,15 @@ const FAKE = {
   iemUser: 'admin',
   iemToken: 'fault-matrix-iem-token-0123456789',
   hookSecret: `whsec_${Buffer.from('fault-matrix-webhook-secret-only').toString('base64')}`,
+  lmToken: 'fault-matrix-listmonk-token-0123456789',
+  mauticSecret: 'fault-matrix-mautic-secret-0123456789',
 } as const;
 const CREDENTIAL_ENV = {
   mwKey: 'FAULT_MATRIX_MW_KEY',
   iemToken: 'FAULT_MATRIX_IEM_TOKEN',
   hookSecret: 'FAULT_MATRIX_HOOK_SECRET',
+  lmToken: 'FAULT_MATRIX_LISTMONK_TOKEN',
+  mauticSecret: 'FAULT_MATRIX_MAUTIC_SECRET',
 } as const;
 const MAX_RECEIVES = 4;
 const CHUNKS = 8;
@@ -593,12 +609,18 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     const mw = await FakeMailwizzServer.start({ mode: 'v2', apiKey: FAKE.mwKey });
     const iem = await FakeInterspireServer.start({ username: FAKE.iemUser, token: FAKE.iemToken });
     const hook = await FakeWebhookServer.start({ secret: FAKE.hookSecret });
-    cleanups.push(() => Promise.all([mw.close(), iem.close(), hook.close()]));
-    const [sqsProxy, dynamoProxy, mwProxy, iemProxy, hookProxy] = await Promise.all(
-      [sqsServer.endpoint, dynamo.endpoint, mw.url, iem.url, hook.url].map((u) => startTcpProxy(u)),
+    const lm = await FakeListmonkServer.start({ username: 'api', token: FAKE.lmToken });
+    const mautic = await FakeMauticServer.start({ clientId: 'client', clientSecret: FAKE.mauticSecret });
+    cleanups.push(() => Promise.all([mw.close(), iem.close(), hook.close(), lm.close(), mautic.close()]));
+    const [sqsProxy, dynamoProxy, mwProxy, iemProxy, hookProxy, lmProxy, mauticProxy] = await Promise.all(
+      [sqsServer.endpoint, dynamo.endpoint, mw.url, iem.url, hook.url, lm.url, mautic.url].map((u) =>
+        startTcpProxy(u),
+      ),
     );
     cleanups.push(() =>
-      Promise.all([sqsProxy, dynamoProxy, mwProxy, iemProxy, hookProxy].map((p) => p!.stop())),
+      Promise.all(
+        [sqsProxy, dynamoProxy, mwProxy, iemProxy, hookProxy, lmProxy, mauticProxy].map((p) => p!.stop()),
+      ),
     );
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
     // The pipeline's own clients go through the proxies; the checks below go direct.
@@ -623,6 +645,8 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
       process.env[CREDENTIAL_ENV.hookSecret] = right
         ? FAKE.hookSecret
         : `whsec_${Buffer.from('not-the-webhook-secret-at-all!!').toString('base64')}`;
+      process.env[CREDENTIAL_ENV.lmToken] = right ? FAKE.lmToken : 'wrong-listmonk-token';
+      process.env[CREDENTIAL_ENV.mauticSecret] = right ? FAKE.mauticSecret : 'wrong-mautic-secret';
     };
     setCredentials(!badCredentials);
     const provider = { maxRetries: 1, timeoutMs: 1000 };
@@ -649,6 +673,22 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
             type: 'webhook',
             url: withPort(hook.url, hookProxy!),
             secret: `\${${CREDENTIAL_ENV.hookSecret}}`,
+            ...provider,
+          },
+          {
+            id: 'lm',
+            type: 'listmonk',
+            url: withPort(lm.url, lmProxy!),
+            username: 'api',
+            token: `\${${CREDENTIAL_ENV.lmToken}}`,
+            ...provider,
+          },
+          {
+            id: 'mautic',
+            type: 'mautic',
+            url: withPort(mautic.url, mauticProxy!),
+            clientId: 'client',
+            clientSecret: `\${${CREDENTIAL_ENV.mauticSecret}}`,
             ...provider,
           },
         ],
@@ -720,8 +760,14 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     cleanups.push(() => Promise.all(sources.map((s) => s.stop())));
 
     // Provider faults that heal by themselves (the fakes count them down).
-    const fakes = [mw.http, iem.http, hook.http];
+    const fakes = [mw.http, iem.http, hook.http, lm.http, mautic.http];
     if (has(Fault.provider5xx)) for (const f of fakes) f.inject({ status: 503, times: 5 });
+    if (has(Fault.providerRefusing)) {
+      // Permanent answers (3xx/4xx, not not-found): kept and retried by act, never acknowledged away.
+      mw.http.inject({ status: 301, times: 6 });
+      iem.http.inject({ status: 302, times: 6 });
+      hook.http.inject({ status: 400, times: 6 });
+    }
     if (has(Fault.provider429)) for (const f of fakes) f.inject({ status: 429, retryAfter: '1', times: 5 });
     if (has(Fault.providerTimeout)) for (const f of fakes) f.inject({ hang: true, times: 2 });
     if (has(Fault.providerDead)) await iemProxy!.down(); // until the redrive below
@@ -730,7 +776,17 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     const input = makeInput(
       options.records,
       `s${options.seed}`,
-      { mw, iem, hook, mwList: mw.addList('News'), iemList: iem.addList('News') },
+      {
+        mw,
+        iem,
+        hook,
+        mwList: mw.addList('News'),
+        iemList: iem.addList('News'),
+        lm,
+        lmList: lm.addList('News'),
+        mautic,
+        mauticSegment: mautic.addSegment('News'),
+      },
       random,
     );
     const chunkSize = Math.ceil(input.length / CHUNKS);
@@ -843,7 +899,7 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     for (const s of sources) await s.stop();
 
     return {
-      ...(await account(scenario, written, ingested, { documents, table, mw, iem, hook })),
+      ...(await account(scenario, written, ingested, { documents, table, mw, iem, hook, lm, mautic })),
       parked,
       refed,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -868,6 +924,8 @@ interface AccountDeps {
   mw: FakeMailwizzServer;
   iem: FakeInterspireServer;
   hook: FakeWebhookServer;
+  lm: FakeListmonkServer;
+  mautic: FakeMauticServer;
 }
 
 type Item = Record<string, unknown>;
@@ -974,6 +1032,14 @@ async function account(
   };
   for (const s of deps.iem.subscribers) check('interspire', s.emailaddress, s.unsubscribeCalls);
   for (const s of deps.hook.subscriptions) check('webhook', s.email, s.changes);
+  // listmonk: bounce posts per address (each one counts at listmonk); Mautic: DNCs that took effect.
+  for (const s of deps.lm.subscribers) check('listmonk', s.email, deps.lm.posts.get(s.email) ?? 0);
+  for (const c of deps.mautic.contacts)
+    check(
+      'mautic',
+      c.email,
+      [...c.changes.values()].reduce((a, b) => a + b, 0),
+    );
   for (const s of deps.mw.subscribers) {
     const subject = s.email.startsWith('anon-')
       ? refSubject({ providerType: 'mailwizz', listId: s.listUid, subscriberId: s.uid })
@@ -984,7 +1050,9 @@ async function account(
   for (const subject of expected) {
     const done = state.get(subject);
     const want =
-      subject.startsWith('ref:') || subject.startsWith('mailwizz:') ? ['mw'] : ['mw', 'iem', 'hook'];
+      subject.startsWith('ref:') || subject.startsWith('mailwizz:')
+        ? ['mw']
+        : ['mw', 'iem', 'hook', 'lm', 'mautic'];
     if (!done || want.some((p) => !done.has(p))) {
       mismatched += 1;
       problems.push(`state: ${subject} done=[${[...(done ?? [])].join(',')}], expected [${want.join(',')}]`);

@@ -337,10 +337,14 @@ describe('observability', () => {
         'AlarmsProviderErrorRateCrmHook',
         'AlarmsProviderErrorRateInterspire',
         'AlarmsProviderErrorRateMailwizz',
+        'AlarmsProviderPermanentErrorsCrmHook',
+        'AlarmsProviderPermanentErrorsInterspire',
+        'AlarmsProviderPermanentErrorsMailwizz',
         'AlarmsRecordsDeadLetterQueueNotEmpty',
         'AlarmsRecordsQueueOldestMessageTooOld',
         'AlarmsUnsubDeadLetterQueueNotEmpty',
         'AlarmsUnsubFunctionErrors',
+        'AlarmsUnsubscribeRateLimited',
       ].sort(),
     );
     const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
@@ -356,6 +360,32 @@ describe('observability', () => {
       Period: 3600,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
+    });
+    // The rate-limit alarm sums both scopes of the unsub function's metric (docs/security.md).
+    for (const scope of ['sender-domain', 'global'])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: Match.absent(),
+        Threshold: 0,
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({
+                MetricName: 'UnsubscribeRateLimited',
+                Dimensions: Match.arrayWith([
+                  { Name: 'Scope', Value: scope },
+                  { Name: 'service', Value: 'pmta-bounce-unsub' },
+                ]),
+              }),
+            }),
+          }),
+        ]),
+      });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProviderPermanentErrors',
+      Namespace: 'PmtaBounce',
+      Dimensions: Match.arrayWith([{ Name: 'Provider', Value: 'mailwizz' }]),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',

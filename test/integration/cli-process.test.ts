@@ -77,7 +77,10 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       ignored: 2,
       rejected: 1,
       failed: 0,
+      parked: 0,
+      pending: 0,
       providerCalls: {},
+      guardrails: [],
     });
     const second = await cli(['process', file, '--state', state, '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({

@@ -187,17 +187,19 @@ describe('cloud pipeline on fauxqs + dynalite + fake MailWizz', () => {
     expect(fake.subscriber(sub)?.changes).toBe(1);
   });
 
-  it('resolves anonymised complaints through MailWizz ids and unsubscribes that list only', async () => {
+  it('resolves anonymised complaints through MailWizz ids to the address and unsubscribes it everywhere', async () => {
+    // The complaint policy applies to the person (issue 11 item 2): one lookup by ids, then every list.
     const listA = fake.addList('News');
     const listB = fake.addList('Offers');
     const onA = fake.addSubscriber(listA, 'complainer@example.org');
     const onB = fake.addSubscriber(listB, 'complainer@example.org');
     const t = '2026-11-20 11:00:00+0000';
     await ship(await encode([`f,${t},news@example.com,,abuse,${onA},${listA}`], F_HEADER));
-    await until('complaint unsubscribed', () => subscriberStatus(onA) === 'unsubscribed');
+    await until('complaint unsubscribed', () => subscriberStatus(onB) === 'unsubscribed');
     await until('queues drained', settled);
-    expect(subscriberStatus(onB)).toBe('confirmed');
+    expect(subscriberStatus(onA)).toBe('unsubscribed');
     expect(fake.subscriber(onA)?.changes).toBe(1);
+    expect(fake.subscriber(onB)?.changes).toBe(1);
   });
 
   it('applies repeated and replayed messages exactly once', async () => {

@@ -11,6 +11,7 @@ import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppressio
 import { createSqsActionSender } from '#adapters/sqs/sqs-action-queue.ts';
 import type { Action } from '#core/act/action.ts';
 import { createRouter } from '#core/decide/routing.ts';
+import { UNVERIFIED_TTL_MS } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { ENV } from '#lambda/env.ts';
 import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
@@ -68,7 +69,11 @@ let queues = 0;
 async function setup(scope: 'list' | 'everywhere' = 'list') {
   queues += 1;
   const queueUrl = await sqsServer.createQueue(`actions-${queues}`);
-  const store = new DynamoDbSuppressionStore({ client: dynamo.documents, table: await dynamo.newTable() });
+  const store = new DynamoDbSuppressionStore({
+    client: dynamo.documents,
+    table: await dynamo.newTable(),
+    now: () => 1_800_000_000_000,
+  });
   const metrics = createMemoryMetricSink();
   const logs: Array<{ level: string; message: string; extra?: Record<string, unknown> }> = [];
   const log = {
@@ -121,6 +126,8 @@ describe('unsub function: SES receipt events', () => {
         occurredAt: Date.parse('2024-05-02T17:48:56.321Z'),
         // An unsubscribe mail has no `orig`: every mailwizz provider, never interspire.
         providers: ['mw', 'mw-promo'],
+        // Provisional until a provider confirms the subscription (docs/security.md).
+        unverifiedUntil: 1_800_000_000_000 + UNVERIFIED_TTL_MS,
       },
     ]);
     const status = await t.store.status(SUBJECT);

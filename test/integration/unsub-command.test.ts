@@ -6,10 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { CliIo } from '#cli/cli-io.ts';
-import { EXIT_TEMPFAIL, type UnsubCommandDeps, unsubCommand } from '#cli/unsub-command.ts';
+import { processCommand } from '#cli/process-command.ts';
+import { retryCommand } from '#cli/retry-command.ts';
+import { EXIT_TEMPFAIL, type UnsubCommandDeps, type UnsubOutbox, unsubCommand } from '#cli/unsub-command.ts';
+import type { Action } from '#core/act/action.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
@@ -104,6 +107,44 @@ describe('pmta-bounce unsub with the real local wiring', () => {
     expect(fake.mutatingRequests()).toBe(mutations);
   });
 
+  it('a provider that is down during unsub: the action waits in the outbox, the next process run delivers it', async () => {
+    const state = join(dir, 'outbox.db');
+    const downList = fake.addList('Outage');
+    const downSubscriber = fake.addSubscriber(downList, 'joe@example.com');
+    const to = `${downSubscriber}.${downList}.${campaign}@unsub.example.com`;
+    fake.http.inject({ status: 503, times: 1 });
+    const during = io(MAIL, { MW_KEY: API_KEY });
+    expect(await unsubCommand(['--to', to, '--config', config, '--state', state], during.io)).toBe(3);
+    expect(fake.subscriber(downSubscriber)?.status).toBe('confirmed');
+    // The pipe never sees this mail again: the next run of anything that drains the outbox must act.
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, '');
+    const next = io('', { MW_KEY: API_KEY });
+    expect(await processCommand([empty, '--config', config, '--state', state], next.io)).toBe(0);
+    expect(fake.subscriber(downSubscriber)?.status).toBe('unsubscribed');
+    const store = new SqliteSuppressionStore({ path: state });
+    expect(store.pendingActions()).toEqual([]);
+    await store.close();
+  });
+
+  it('or `retry` delivers it, without waiting for the next accounting run', async () => {
+    const state = join(dir, 'outbox-retry.db');
+    const downList = fake.addList('Outage 2');
+    const downSubscriber = fake.addSubscriber(downList, 'jim@example.com');
+    const to = `${downSubscriber}.${downList}.${campaign}@unsub.example.com`;
+    fake.http.inject({ status: 503, times: 1 });
+    expect(
+      await unsubCommand(
+        ['--to', to, '--config', config, '--state', state],
+        io(MAIL, { MW_KEY: API_KEY }).io,
+      ),
+    ).toBe(3);
+    const retried = io('', { MW_KEY: API_KEY });
+    expect(await retryCommand(['--config', config, '--state', state, '--json'], retried.io)).toBe(0);
+    expect(JSON.parse(retried.out.stdout)).toMatchObject({ retried: 1, done: 1, pending: 0 });
+    expect(fake.subscriber(downSubscriber)?.status).toBe('unsubscribed');
+  });
+
   it('refused mail exits 0 (no backscatter) and changes nothing', async () => {
     const state = join(dir, 'refused.db');
     const cases = [
@@ -143,12 +184,32 @@ describe('pmta-bounce unsub with injected deps', () => {
       loadConfig: () => config,
       openRuntime: () => ({
         store,
+        outbox,
         providers: new Map([[provider.id, provider]]),
         router: createRouter(config.providers),
         close: async () => {},
       }),
     };
   }
+  /** The outbox as local mode keeps it (an action per subject), in memory. */
+  function memoryOutbox(): UnsubOutbox & { actions: Map<string, Action>; failWith?: Error } {
+    const actions = new Map<string, Action>();
+    return {
+      actions,
+      enqueue(list) {
+        if (this.failWith) throw this.failWith;
+        for (const a of list) actions.set(a.subject, a);
+      },
+      complete(subject) {
+        actions.delete(subject);
+      },
+      park() {},
+    };
+  }
+  let outbox = memoryOutbox();
+  beforeEach(() => {
+    outbox = memoryOutbox();
+  });
 
   it('reads a large message bounded, keeps no body, and runs the action by ids', async () => {
     const store = new MemorySuppressionStore();
@@ -174,6 +235,25 @@ describe('pmta-bounce unsub with injected deps', () => {
     expect(await unsubCommand(['--to', TO], retry.io, deps(store, provider))).toBe(0);
     expect(retry.out.stdout).toMatch(/accepted \(pending\)/);
     expect(provider.received).toHaveLength(2);
+  });
+
+  it('enqueues before any provider call: an outbox that cannot be written exits 75 and calls nobody', async () => {
+    const store = new MemorySuppressionStore();
+    const provider = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    outbox.failWith = new StoreError('database or disk is full');
+    const run = io(MAIL);
+    expect(await unsubCommand(['--to', TO], run.io, deps(store, provider))).toBe(EXIT_TEMPFAIL);
+    expect(provider.received).toEqual([]);
+  });
+
+  it('a failed provider leaves the action in the outbox; a done one removes it', async () => {
+    const store = new MemorySuppressionStore();
+    const provider = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    provider.failNext('transient');
+    expect(await unsubCommand(['--to', TO], io(MAIL).io, deps(store, provider))).toBe(3);
+    expect([...outbox.actions.keys()]).toEqual([`ref:mailwizz:${L}:${S}`]);
+    expect(await unsubCommand(['--to', TO], io(MAIL).io, deps(store, provider))).toBe(0);
+    expect(outbox.actions.size).toBe(0);
   });
 
   it('a state that cannot be written exits 75 (EX_TEMPFAIL) so the MTA retries', async () => {

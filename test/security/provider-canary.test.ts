@@ -7,11 +7,15 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListProvider } from '#core/list-provider.ts';
 import { interspireProvider } from '#providers/interspire/interspire.ts';
+import { listmonkProvider } from '#providers/listmonk/listmonk.ts';
 import { mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';
+import { mauticProvider } from '#providers/mautic/mautic.ts';
 import { webhookProvider } from '#providers/webhook/webhook.ts';
 import type { FakeServer } from '#sandbox/fakes/fake-http-server.ts';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
+import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { recordingDeps } from '#test/contract/list-provider-contract.ts';
 import { CANARY, expectNoCanary, safeJson } from './canary.ts';
@@ -28,6 +32,37 @@ interface Harness {
 }
 
 type Scenario = 'success' | 'auth' | '5xx' | 'timeout';
+
+async function listmonkHarness(scenario: Scenario, extra: Record<string, string>): Promise<Harness> {
+  const fake = await FakeListmonkServer.start({
+    username: 'api',
+    token: scenario === 'auth' ? OTHER_KEY : CANARY,
+  });
+  fake.subscribe(EMAIL, fake.addList());
+  const config = { id: 'lm', type: 'listmonk', url: fake.url, username: 'api', token: CANARY, ...extra };
+  return {
+    http: fake.http,
+    close: () => fake.close(),
+    provider: (deps, tuning) =>
+      listmonkProvider.create(listmonkProvider.configSchema.parse({ ...config, ...tuning }), deps),
+  };
+}
+
+/** Mautic with OAuth2 (`clientId`/`clientSecret`) or BasicAuth (`username`/`password`). */
+async function mauticHarness(scenario: Scenario, idKey: string, secretKey: string): Promise<Harness> {
+  const fake = await FakeMauticServer.start({
+    [idKey]: 'api',
+    [secretKey]: scenario === 'auth' ? OTHER_KEY : CANARY,
+  });
+  fake.addContact(EMAIL, fake.addSegment());
+  const config = { id: 'mautic', type: 'mautic', url: fake.url, [idKey]: 'api', [secretKey]: CANARY };
+  return {
+    http: fake.http,
+    close: () => fake.close(),
+    provider: (deps, tuning) =>
+      mauticProvider.create(mauticProvider.configSchema.parse({ ...config, ...tuning }), deps),
+  };
+}
 
 /** Starts the fake; it expects the canary unless the scenario is a refused credential. */
 const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
@@ -100,6 +135,10 @@ const HARNESSES: Record<string, (scenario: Scenario) => Promise<Harness>> = {
         ),
     };
   },
+  'listmonk (bounce webhook, token header)': (scenario) => listmonkHarness(scenario, { auth: 'token' }),
+  'listmonk (subscribers API, BasicAuth)': (scenario) => listmonkHarness(scenario, { mode: 'unsubscribe' }),
+  'mautic (OAuth2)': (scenario) => mauticHarness(scenario, 'clientId', 'clientSecret'),
+  'mautic (BasicAuth)': (scenario) => mauticHarness(scenario, 'username', 'password'),
   webhook: async (scenario) => {
     const fake = await FakeWebhookServer.start({
       secret: `whsec_${scenario === 'auth' ? OTHER_KEY : CANARY}`,

@@ -6,6 +6,7 @@ import { ProviderError, type ProviderErrorKind } from '#core/errors.ts';
 import {
   type ActionContext,
   type CredentialCheck,
+  type EmailLookup,
   ListOutcome,
   type ListProvider,
   type ListResult,
@@ -22,7 +23,7 @@ interface MemorySubscription {
 }
 
 interface MemoryCall {
-  operation: 'unsubscribeEverywhere' | 'unsubscribeFromList' | 'checkCredentials';
+  operation: 'unsubscribeEverywhere' | 'unsubscribeFromList' | 'findEmail' | 'checkCredentials';
   email?: string;
   ref?: SubscriberRef;
   context?: ActionContext;
@@ -113,6 +114,13 @@ class MemoryListProvider implements ListProvider {
       s ? this.#unsubscribe(ref.listId, s) : { listId: ref.listId, outcome: ListOutcome.notFound },
     ];
     return { provider: this.id, lists, calls: 1 };
+  }
+
+  /** The subscriber's address by ids, as MailWizz's and Interspire's by-id lookups give it. */
+  async findEmail(ref: SubscriberRef): Promise<EmailLookup> {
+    this.received.push({ operation: 'findEmail', ref });
+    this.#maybeFail();
+    return { email: this.subscription(ref)?.email, calls: 1 };
   }
 
   async checkCredentials(): Promise<CredentialCheck> {

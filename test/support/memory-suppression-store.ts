@@ -24,12 +24,16 @@ class MemorySuppressionStore implements SuppressionStore {
   readonly audit: AuditEntry[] = [];
   /** Throws this from every write when set (store outage). */
   failWith: Error | undefined;
+  /** Clock for expiry: a provisional suppression past its expiresAt counts as absent. */
+  now: () => number = () => Date.now();
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
     if (this.failWith) throw this.failWith;
     const insertedNow = new Set<string>();
     return requests.map((r): SuppressionOutcome => {
-      const existing = this.suppressions.get(r.subject);
+      const found = this.suppressions.get(r.subject);
+      const expiresAt = found?.request.expiresAt;
+      const existing = expiresAt !== undefined && expiresAt <= this.now() ? undefined : found;
       if (!existing) {
         this.suppressions.set(r.subject, { request: r, providersDone: new Set() });
         insertedNow.add(r.subject);
@@ -65,8 +69,19 @@ class MemorySuppressionStore implements SuppressionStore {
     this.audit.push(...entries);
   }
 
-  async status(subject: string): Promise<SubjectStatus> {
+  async confirm(subject: string): Promise<void> {
+    if (this.failWith) throw this.failWith;
     const s = this.suppressions.get(subject);
+    if (s) s.request = { ...s.request, expiresAt: undefined };
+    for (const [i, e] of this.audit.entries())
+      if (e.subject === subject && e.expiresAt !== undefined) this.audit[i] = { ...e, expiresAt: undefined };
+  }
+
+  async status(subject: string): Promise<SubjectStatus> {
+    const now = this.now();
+    const live = (expiresAt: number | undefined) => expiresAt === undefined || expiresAt > now;
+    const found = this.suppressions.get(subject);
+    const s = found && live(found.request.expiresAt) ? found : undefined;
     return {
       subject,
       suppressed: s
@@ -76,13 +91,14 @@ class MemorySuppressionStore implements SuppressionStore {
             category: s.request.category,
             reason: s.request.reason,
             providersDone: [...s.providersDone].sort(),
+            ...(s.request.expiresAt === undefined ? {} : { expiresAt: s.request.expiresAt }),
           }
         : undefined,
       softBounces: [...(this.softBounces.get(subject)?.entries() ?? [])].map(([recordKey, at]) => ({
         at,
         recordKey,
       })),
-      audit: this.audit.filter((e) => e.subject === subject),
+      audit: this.audit.filter((e) => e.subject === subject && live(e.expiresAt)),
     };
   }
 

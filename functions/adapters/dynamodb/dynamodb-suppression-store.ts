@@ -5,9 +5,14 @@
  *
  * Items:
  *   pk `sub#<subject>`   sk `state`              suppression: at, kind, category, reason, recordKey,
- *                                                 done (SS: providers finished), failed (SS)
+ *                                                 done (SS: providers finished), failed (SS),
+ *                                                 expiresAt (s) while provisional (until confirm)
  *   pk `soft#<address>`  sk `r#<sha(recordKey)>`  one soft bounce: at, recordKey, expiresAt (window end)
- *   pk `audit#<subject>` sk `<at:13>#<sha(entry)>` one audit entry (a replayed entry lands on itself)
+ *   pk `audit#<subject>` sk `<at:13>#<sha(entry)>` one audit entry (a replayed entry lands on itself),
+ *                                                 expiresAt (s) while provisional
+ *
+ * DynamoDB deletes expired items lazily (within days), so an expired provisional state item is
+ * treated as absent here, as dynamodb-table.ts asks of every item relying on expiry.
  */
 
 import { createHash } from 'node:crypto';
@@ -42,6 +47,8 @@ const softPk = (address: string): string => `soft#${address}`;
 const auditPk = (subject: string): string => `audit#${subject}`;
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
 const padAt = (at: number): string => String(Math.max(0, Math.trunc(at))).padStart(13, '0');
+/** ms (the port) → s (the table's TTL attribute). */
+const ttlSeconds = (ms: number): number => Math.ceil(ms / 1000);
 
 function setToList(value: unknown): string[] {
   if (value instanceof Set) return [...(value as Set<string>)].sort();
@@ -51,17 +58,25 @@ function setToList(value: unknown): string[] {
 interface DynamoDbSuppressionStoreOptions {
   client: DynamoDBDocumentClient;
   table: string;
+  /** Clock for expiry of provisional items; default Date.now. */
+  now?: () => number;
 }
 
 class DynamoDbSuppressionStore implements SuppressionStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #now: () => number;
   /** Audit entries waiting for the next shared BatchWriteItem (appendAudit). */
   #auditBatch: { items: Map<string, Item>; written: Promise<void> } | undefined;
 
   constructor(options: DynamoDbSuppressionStoreOptions) {
     this.#client = options.client;
     this.#table = options.table;
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  #expired(item: Item | undefined): boolean {
+    return typeof item?.expiresAt === 'number' && item.expiresAt * 1000 <= this.#now();
   }
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
@@ -70,7 +85,8 @@ class DynamoDbSuppressionStore implements SuppressionStore {
     const keys = [...firstBySubject.keys()].map((s) => ({ pk: subjectPk(s), sk: STATE_SK }));
     const existing = await batchGet(this.#client, this.#table, keys);
     const done = new Map<string, Set<string>>();
-    for (const item of existing.values()) done.set(String(item.pk).slice(4), new Set(setToList(item.done)));
+    for (const item of existing.values())
+      if (!this.#expired(item)) done.set(String(item.pk).slice(4), new Set(setToList(item.done)));
 
     const insertedNow = new Set<string>();
     const absent = [...firstBySubject.values()].filter((r) => !done.has(r.subject));
@@ -111,8 +127,11 @@ class DynamoDbSuppressionStore implements SuppressionStore {
             ...(r.category ? { category: r.category } : {}),
             reason: r.reason,
             recordKey: r.recordKey,
+            ...(r.expiresAt === undefined ? {} : { expiresAt: ttlSeconds(r.expiresAt) }),
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // An expired provisional item is absent for us: it may be replaced.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': Math.floor(this.#now() / 1000) },
         }),
       );
       return true;
@@ -182,7 +201,8 @@ class DynamoDbSuppressionStore implements SuppressionStore {
       ]);
       const sk = `${padAt(e.at)}#${digest(body)}`;
       const pk = auditPk(e.subject);
-      items.set(`${pk}\n${sk}`, { pk, sk, ...stripUndefined(e) });
+      const ttl = e.expiresAt === undefined ? {} : { expiresAt: ttlSeconds(e.expiresAt) };
+      items.set(`${pk}\n${sk}`, { pk, sk, ...stripUndefined(e), ...ttl });
     }
     // Concurrent callers (the act function runs up to ten actions at once, one audit entry each)
     // share BatchWriteItem requests: entries queued in the same turn of the event loop go out
@@ -201,6 +221,37 @@ class DynamoDbSuppressionStore implements SuppressionStore {
       return batchPut(this.#client, this.#table, [...items.values()]);
     });
     return { items, written };
+  }
+
+  async confirm(subject: string): Promise<void> {
+    try {
+      await this.#removeExpiry({ pk: subjectPk(subject), sk: STATE_SK });
+      const audit = await this.#queryAll(auditPk(subject));
+      await mapLimit(
+        audit.filter((i) => i.expiresAt !== undefined),
+        QUERY_PARALLEL,
+        (i) => this.#removeExpiry({ pk: i.pk, sk: i.sk }),
+      );
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('confirming a suppression failed', { cause: error });
+    }
+  }
+
+  /** Makes an existing item permanent; an absent one stays absent (no empty item is created). */
+  async #removeExpiry(key: Item): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key,
+          UpdateExpression: 'REMOVE expiresAt',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Providers that finished this subject (the act function skips them on a redelivery). */
@@ -231,7 +282,7 @@ class DynamoDbSuppressionStore implements SuppressionStore {
       this.#queryAll(softPk(subject)),
       this.#queryAll(auditPk(subject)),
     ]);
-    const s = state.Item;
+    const s = this.#expired(state.Item) ? undefined : state.Item;
     return {
       subject,
       suppressed: s
@@ -241,15 +292,19 @@ class DynamoDbSuppressionStore implements SuppressionStore {
             category: s.category === undefined ? undefined : String(s.category),
             reason: String(s.reason),
             providersDone: setToList(s.done),
+            ...(typeof s.expiresAt === 'number' ? { expiresAt: s.expiresAt * 1000 } : {}),
           }
         : undefined,
       softBounces: soft
         .map((i) => ({ at: Number(i.at), recordKey: String(i.recordKey) }))
         .sort((a, b) => a.at - b.at),
-      audit: audit.map((i) => {
-        const { pk: _pk, sk: _sk, ...entry } = i;
-        return entry as unknown as AuditEntry;
-      }),
+      audit: audit
+        .filter((i) => !this.#expired(i))
+        .map((i) => {
+          const { pk: _pk, sk: _sk, expiresAt, ...entry } = i;
+          const ttl = typeof expiresAt === 'number' ? { expiresAt: expiresAt * 1000 } : {};
+          return { ...entry, ...ttl } as unknown as AuditEntry;
+        }),
     };
   }
 

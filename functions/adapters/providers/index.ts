@@ -3,7 +3,9 @@
  */
 import type { ProviderSchemas } from '#core/config-schema.ts';
 import { interspireProvider } from './interspire/interspire.ts';
+import { listmonkProvider } from './listmonk/listmonk.ts';
 import { mailwizzProvider } from './mailwizz/mailwizz.ts';
+import { mauticProvider } from './mautic/mautic.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
 import { webhookProvider } from './webhook/webhook.ts';
 
@@ -12,6 +14,8 @@ const providerRegistry: Record<string, ProviderDefinition<any>> = {
   [mailwizzProvider.type]: mailwizzProvider,
   [interspireProvider.type]: interspireProvider,
   [webhookProvider.type]: webhookProvider,
+  [listmonkProvider.type]: listmonkProvider,
+  [mauticProvider.type]: mauticProvider,
 };
 
 function providerSchemas(): ProviderSchemas {

@@ -18,6 +18,8 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/suppression-store.ts';
+import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -50,9 +52,12 @@ CREATE TABLE IF NOT EXISTS audit (
   record_key TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
-CREATE TABLE IF NOT EXISTS outbox (
-  subject TEXT PRIMARY KEY,
-  action TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS rate_counters (
+  key TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, window_start)
 );
 CREATE TABLE IF NOT EXISTS rejects (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,6 +69,28 @@ CREATE TABLE IF NOT EXISTS rejects (
 );
 `;
 
+/**
+ * Columns added after the first release: a state file written by an older version gets them on
+ * open. expires_at (ms) marks provisional rows (SuppressionRequest.expiresAt), swept on open.
+ */
+const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['suppressions', 'expires_at INTEGER'],
+  ['audit', 'expires_at INTEGER'],
+];
+const EXPIRY_INDEXES = `
+CREATE INDEX IF NOT EXISTS suppressions_expiry ON suppressions (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_expiry ON audit (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rate_counters_expiry ON rate_counters (expires_at);
+`;
+
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column] of ADDED_COLUMNS) {
+    const name = column.split(' ')[0]!;
+    if (!hasColumn(db, table, name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+  }
+  db.exec(EXPIRY_INDEXES);
+}
+
 interface SqliteSuppressionStoreOptions {
   /** State file; `:memory:` for tests and dry runs. */
   path: string;
@@ -73,15 +100,22 @@ interface SqliteSuppressionStoreOptions {
   audit?: boolean;
   /** A throwaway file (dry run): no journal, no syncs — nothing to protect, speed matters. */
   scratch?: boolean;
+  /** Default FULL (see the constructor); NORMAL only for measuring what FULL costs. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Clock for expiry (provisional rows, rate counters); default Date.now. */
+  now?: () => number;
 }
 
-type Row = { providers_done: string } | undefined;
+type Row = { providers_done: string; expires_at: number | null } | undefined;
 
 class SqliteSuppressionStore implements SuppressionStore {
+  /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
+  static defaultSynchronous: 'FULL' | 'NORMAL' = 'FULL';
   private readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
-  private readonly getSuppression: Database.Statement<[string], { providers_done: string }>;
-  private readonly baseGetSuppression: Database.Statement<[string], { providers_done: string }> | undefined;
+  private readonly getSuppression: Database.Statement<[string], NonNullable<Row>>;
+  private readonly baseGetSuppression: Database.Statement<[string], NonNullable<Row>> | undefined;
+  private readonly now: () => number;
   private readonly insertSuppression: Database.Statement;
   private readonly updateDone: Database.Statement;
   private readonly insertSoft: Database.Statement;
@@ -90,20 +124,28 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly insertAudit: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
+  /** Local mode's outbox on the same connection (core/act/action-outbox.ts). */
+  readonly outbox: SqliteActionOutbox;
 
   constructor(options: SqliteSuppressionStoreOptions) {
     this.keepAudit = options.audit ?? true;
+    this.now = options.now ?? (() => Date.now());
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
       this.db.pragma(options.scratch ? 'journal_mode = OFF' : 'journal_mode = WAL');
-      this.db.pragma(options.scratch ? 'synchronous = OFF' : 'synchronous = NORMAL');
+      // FULL: in WAL mode NORMAL may lose the last commits on power loss, and the accounting pipe
+      // cannot be replayed; the cost is one WAL fsync per transaction (docs/benchmarks.md).
+      this.db.pragma(
+        `synchronous = ${options.scratch ? 'OFF' : (options.synchronous ?? SqliteSuppressionStore.defaultSynchronous)}`,
+      );
       if (options.scratch) {
         this.db.pragma('locking_mode = EXCLUSIVE');
         // Random-order addresses: a bigger page cache keeps index inserts in memory (bounded).
         this.db.pragma('cache_size = -16384');
       }
       this.db.exec(SCHEMA);
+      addMissingColumns(this.db);
       this.base = options.basePath
         ? new Database(options.basePath, { readonly: true, fileMustExist: true })
         : undefined;
@@ -112,11 +154,18 @@ class SqliteSuppressionStore implements SuppressionStore {
         cause: error,
       });
     }
-    this.getSuppression = this.db.prepare('SELECT providers_done FROM suppressions WHERE subject = ?');
-    this.baseGetSuppression = this.base?.prepare('SELECT providers_done FROM suppressions WHERE subject = ?');
+    const get = 'SELECT providers_done, expires_at FROM suppressions WHERE subject = ?';
+    this.getSuppression = this.db.prepare(get);
+    // An older base file has no expires_at: every row of it is permanent.
+    this.baseGetSuppression = this.base?.prepare(
+      hasColumn(this.base, 'suppressions', 'expires_at')
+        ? get
+        : 'SELECT providers_done, NULL AS expires_at FROM suppressions WHERE subject = ?',
+    );
     this.insertSuppression = this.db.prepare(
-      `INSERT INTO suppressions (subject, at, kind, category, reason, record_key, providers_done)
-       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done)`,
+      `INSERT OR REPLACE INTO suppressions
+         (subject, at, kind, category, reason, record_key, providers_done, expires_at)
+       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt)`,
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
@@ -127,16 +176,89 @@ class SqliteSuppressionStore implements SuppressionStore {
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
     this.insertAudit = this.db.prepare(
-      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertReject = this.db.prepare(
       'INSERT INTO rejects (at, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)',
     );
+    this.outbox = new SqliteActionOutbox(
+      this.db,
+      (subject) => JSON.parse(this.getSuppression.get(subject)?.providers_done ?? '[]') as string[],
+    );
+    this.sweepExpired();
   }
 
+  /** The journal and sync settings of this connection (tests, `check`). */
+  durability(): { journalMode: string; synchronous: string } {
+    const sync = ['off', 'normal', 'full', 'extra'];
+    const level = Number(this.db.pragma('synchronous', { simple: true }));
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })).toLowerCase(),
+      synchronous: sync[level] ?? String(level),
+    };
+  }
+
+  /** A write that fails (disk full, read-only file, locked) is the port's StoreError: callers may retry later. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot write state (${what}): ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** A provisional row past its expiry counts as absent (and is replaced by the next insert). */
   private lookup(subject: string): Row {
-    return this.getSuppression.get(subject) ?? this.baseGetSuppression?.get(subject);
+    const row = this.getSuppression.get(subject) ?? this.baseGetSuppression?.get(subject);
+    return row && row.expires_at !== null && row.expires_at <= this.now() ? undefined : row;
+  }
+
+  /**
+   * Deletes expired provisional suppressions, audit entries and rate counters, and the outbox
+   * actions of subjects that are gone: state from unverified input never outlives its expiry.
+   * Runs on open; returns the rows deleted.
+   */
+  sweepExpired(): number {
+    const now = this.now();
+    const run = this.db.transaction(() => {
+      let deleted = 0;
+      deleted += this.db.prepare('DELETE FROM suppressions WHERE expires_at <= ?').run(now).changes;
+      deleted += this.db.prepare('DELETE FROM audit WHERE expires_at <= ?').run(now).changes;
+      deleted += this.db.prepare('DELETE FROM rate_counters WHERE expires_at <= ?').run(now).changes;
+      deleted += this.db
+        .prepare(
+          `DELETE FROM outbox WHERE json_extract(action, '$.unverifiedUntil') <= ?
+             AND subject NOT IN (SELECT subject FROM suppressions)`,
+        )
+        .run(now).changes;
+      return deleted;
+    });
+    return run();
+  }
+
+  /** A provider vouched for the subject: its suppression and audit trail stop expiring. */
+  async confirm(subject: string): Promise<void> {
+    const run = this.db.transaction(() => {
+      this.db.prepare('UPDATE suppressions SET expires_at = NULL WHERE subject = ?').run(subject);
+      this.db
+        .prepare('UPDATE audit SET expires_at = NULL WHERE subject = ? AND expires_at IS NOT NULL')
+        .run(subject);
+    });
+    run();
+  }
+
+  /** The RateCounter port (core/unsubscribe/unsubscribe-rate-limit.ts) on this state file. */
+  rateCounter(): RateCounter {
+    const upsert = this.db.prepare(
+      `INSERT INTO rate_counters (key, window_start, count, expires_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
+    );
+    const run = this.db.transaction((keys: readonly string[], windowStart: number, expiresAt: number) =>
+      keys.map((key) => (upsert.get(key, windowStart, expiresAt) as { count: number }).count),
+    );
+    return { increment: async (keys, windowStart, expiresAt) => run(keys, windowStart, expiresAt) };
   }
 
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
@@ -153,6 +275,7 @@ class SqliteSuppressionStore implements SuppressionStore {
             reason: r.reason,
             recordKey: r.recordKey,
             done: '[]',
+            expiresAt: r.expiresAt ?? null,
           });
           insertedNow.add(r.subject);
           return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
@@ -168,7 +291,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         };
       });
     });
-    return run(requests);
+    return this.write('suppress', () => run(requests));
   }
 
   async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
@@ -181,7 +304,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         return softBouncesInWindow(near, r.at, windowMs);
       }),
     );
-    return run(requests);
+    return this.write('soft bounces', () => run(requests));
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
@@ -194,7 +317,7 @@ class SqliteSuppressionStore implements SuppressionStore {
       done.add(provider);
       this.updateDone.run(JSON.stringify([...done].sort()), subject);
     });
-    run();
+    this.write('provider outcome', run);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -212,10 +335,11 @@ class SqliteSuppressionStore implements SuppressionStore {
           e.lists ? JSON.stringify(e.lists) : null,
           e.line ?? null,
           e.recordKey ?? null,
+          e.expiresAt ?? null,
         );
       }
     });
-    run(entries);
+    this.write('audit', () => run(entries));
   }
 
   /** Malformed records, kept with their raw text so an operator can fix and replay them. */
@@ -236,57 +360,46 @@ class SqliteSuppressionStore implements SuppressionStore {
       .all(limit) as Array<{ at: number; source: string; line: number; reason: string; raw: string }>;
   }
 
-  /**
-   * Local mode's outbox (the cloud's actions queue): an action is written before its provider
-   * calls and removed once every provider finished, so a crash or a failed provider leaves it to
-   * the next run instead of losing it (a pipe never replays the record).
-   */
+  /** The outbox (core/act/action-outbox.ts): written before the provider calls. */
   enqueueActions(actions: readonly Action[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO outbox (subject, action) VALUES (?, ?)');
-    const run = this.db.transaction(() => {
-      for (const a of actions) insert.run(a.subject, JSON.stringify(a));
-    });
-    run();
+    this.write('outbox', () => this.outbox.enqueue(actions));
   }
 
   completeAction(subject: string): void {
-    this.db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
+    this.write('outbox', () => this.outbox.complete(subject));
   }
 
-  /** Actions left by earlier runs, each narrowed to the providers not done yet. */
+  /** Actions left by earlier runs, each narrowed to the providers not done (nor parked) yet. */
   pendingActions(): Action[] {
-    const rows = this.db.prepare('SELECT subject, action FROM outbox ORDER BY rowid').all() as Array<{
-      subject: string;
-      action: string;
-    }>;
-    const out: Action[] = [];
-    for (const row of rows) {
-      const action = JSON.parse(row.action) as Action;
-      const done = new Set<string>(
-        JSON.parse(this.getSuppression.get(row.subject)?.providers_done ?? '[]') as string[],
-      );
-      const providers = action.providers.filter((p) => !done.has(p));
-      if (providers.length === 0) this.completeAction(row.subject);
-      else out.push({ ...action, providers });
-    }
-    return out;
+    return this.outbox.pending();
   }
 
   async status(subject: string): Promise<SubjectStatus> {
     const s = this.db
-      .prepare('SELECT at, kind, category, reason, providers_done FROM suppressions WHERE subject = ?')
+      .prepare(
+        'SELECT at, kind, category, reason, providers_done, expires_at FROM suppressions WHERE subject = ?',
+      )
       .get(subject) as
-      | { at: number; kind: string; category: string | null; reason: string; providers_done: string }
+      | {
+          at: number;
+          kind: string;
+          category: string | null;
+          reason: string;
+          providers_done: string;
+          expires_at: number | null;
+        }
       | undefined;
+    const now = this.now();
+    const live = s && (s.expires_at === null || s.expires_at > now) ? s : undefined;
     const soft = this.db
       .prepare('SELECT at, record_key AS recordKey FROM soft_bounces WHERE address = ? ORDER BY at')
       .all(subject) as Array<{ at: number; recordKey: string }>;
     const audit = (
       this.db
         .prepare(
-          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key FROM audit WHERE subject = ? ORDER BY id',
+          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at FROM audit WHERE subject = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
         )
-        .all(subject) as Array<Record<string, unknown>>
+        .all(subject, now) as Array<Record<string, unknown>>
     ).map(
       (a): AuditEntry => ({
         subject: a.subject as string,
@@ -299,17 +412,19 @@ class SqliteSuppressionStore implements SuppressionStore {
         lists: a.lists ? (JSON.parse(a.lists as string) as AuditEntry['lists']) : undefined,
         line: (a.line as number | null) ?? undefined,
         recordKey: (a.record_key as string | null) ?? undefined,
+        ...(a.expires_at === null ? {} : { expiresAt: a.expires_at as number }),
       }),
     );
     return {
       subject,
-      suppressed: s
+      suppressed: live
         ? {
-            at: s.at,
-            kind: s.kind,
-            category: s.category ?? undefined,
-            reason: s.reason,
-            providersDone: JSON.parse(s.providers_done) as string[],
+            at: live.at,
+            kind: live.kind,
+            category: live.category ?? undefined,
+            reason: live.reason,
+            providersDone: JSON.parse(live.providers_done) as string[],
+            ...(live.expires_at === null ? {} : { expiresAt: live.expires_at }),
           }
         : undefined,
       softBounces: soft,
@@ -321,6 +436,11 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.db.close();
     this.base?.close();
   }
+}
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  return columns.some((c) => c.name === column);
 }
 
 export type { SqliteSuppressionStoreOptions };

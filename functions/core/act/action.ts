@@ -17,6 +17,9 @@ interface Action {
   kind: EventKind;
   reason: string;
   category?: string | undefined;
+  /** Bounces: the classification rule id and whether the category is hard or soft (counted). */
+  rule?: string | undefined;
+  bounceType?: 'hard' | 'soft' | undefined;
   jobId?: string | undefined;
   /** When PowerMTA logged the record (ms): end-to-end latency is measured from here. */
   occurredAt?: number | undefined;
@@ -28,6 +31,12 @@ interface Action {
    * widen it; others act on the one list. Absent = as the target says.
    */
   everywhere?: boolean | undefined;
+  /**
+   * ms since epoch: the ids came from an unauthenticated source (a mailto unsubscribe) and the
+   * suppression stays provisional until then; a provider answering done or already confirms the
+   * subscription exists (SuppressionStore.confirm). Absent = nothing to confirm.
+   */
+  unverifiedUntil?: number | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {

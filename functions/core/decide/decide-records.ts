@@ -14,7 +14,7 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '../suppression-store.ts';
-import { decide, Intent, softLimitReached } from './policy.ts';
+import { type Decision, decide, Intent, softLimitReached } from './policy.ts';
 import type { Router } from './routing.ts';
 
 const RowAction = {
@@ -52,11 +52,16 @@ interface DecideResult {
 
 const DAY_MS = 86_400_000;
 
+/** What a provider may want to know about a bounce (listmonk's bounce type, the rule in its meta). */
+type BounceDetail = Pick<Decision, 'rule' | 'bounceType'>;
+
 interface Pending {
   row: number;
   event: MailEvent;
   request: SuppressionRequest;
   target: Action['target'];
+  everywhere?: boolean;
+  bounce: BounceDetail;
 }
 
 function recipientLabel(event: MailEvent): string | undefined {
@@ -75,6 +80,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
     request: SoftBounceRequest;
     reason: string;
     category?: string;
+    bounce: BounceDetail;
   }> = [];
 
   const unsubscribeRequests = (
@@ -82,13 +88,15 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
     event: MailEvent,
     scope: 'everywhere' | 'list',
     reason: string,
-    category?: string,
+    category: string | undefined,
+    bounce: BounceDetail,
   ) => {
     const at = event.occurredAt ?? deps.now();
     if (scope === 'everywhere' && event.recipient) {
       pending.push({
         row,
         event,
+        bounce,
         target: { type: 'email', address: event.recipient },
         request: {
           subject: event.recipient,
@@ -102,11 +110,17 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
       });
       return;
     }
+    // Everywhere, but only the ids are known (a feedback report that hid the recipient): by ids,
+    // flagged so the act side resolves them to the address and widens (core/act/widen-action.ts),
+    // routed to every provider of the sender.
+    const everywhere = scope === 'everywhere';
     for (const ref of event.refs) {
       pending.push({
         row,
         event,
+        bounce,
         target: { type: 'ref', ref },
+        ...(everywhere ? { everywhere } : {}),
         request: {
           subject: refSubject(ref),
           kind: event.kind,
@@ -114,7 +128,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           reason,
           recordKey: event.key,
           at,
-          providers: router.forRef(ref, event.orig),
+          providers: everywhere ? router.forAddress(event.orig) : router.forRef(ref, event.orig),
         },
       });
     }
@@ -173,9 +187,11 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
         request: { address: event.recipient, recordKey: event.key, at: event.occurredAt ?? deps.now() },
         reason: decision.reason,
         ...(decision.category ? { category: decision.category } : {}),
+        bounce: { rule: decision.rule, bounceType: decision.bounceType },
       });
     } else {
-      unsubscribeRequests(row, event, decision.scope, decision.reason, decision.category);
+      const bounce = { rule: decision.rule, bounceType: decision.bounceType };
+      unsubscribeRequests(row, event, decision.scope, decision.reason, decision.category, bounce);
     }
   }
 
@@ -188,7 +204,8 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
       const count = counts[i] ?? 1;
       const tally = `${count} within ${policy.soft.windowDays}d, threshold ${policy.soft.threshold}`;
       if (softLimitReached(count, policy)) {
-        unsubscribeRequests(s.row, s.event, 'everywhere', `${s.reason} (${tally}): unsubscribe`, s.category);
+        const reason = `${s.reason} (${tally}): unsubscribe`;
+        unsubscribeRequests(s.row, s.event, 'everywhere', reason, s.category, s.bounce);
       } else {
         rows[s.row]!.action = RowAction.softBounce;
         rows[s.row]!.reason = `${s.reason} (${tally})`;
@@ -233,9 +250,12 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           kind: p.event.kind,
           reason: p.request.reason,
           category: p.request.category,
+          ...(p.bounce.rule ? { rule: p.bounce.rule } : {}),
+          ...(p.bounce.bounceType ? { bounceType: p.bounce.bounceType } : {}),
           jobId: p.event.jobId,
           occurredAt: p.event.occurredAt,
           providers: result.pendingProviders,
+          ...(p.everywhere ? { everywhere: true } : {}),
         });
       }
     }

@@ -16,10 +16,16 @@ type Intent = (typeof Intent)[keyof typeof Intent];
 
 interface Decision {
   intent: Intent;
-  /** everywhere: by address at every routed provider; list: one subscription by provider ids. */
+  /**
+   * everywhere: the person at every routed provider (by address, or by ids resolved to it at act
+   * time); list: one subscription by provider ids.
+   */
   scope: 'everywhere' | 'list';
   category: string | undefined;
   reason: string;
+  /** Bounces: the classification rule (`pmta` when bounceCat was trusted) and hard or soft. */
+  rule?: string;
+  bounceType?: 'hard' | 'soft';
 }
 
 /** ARF feedback types that are complaints about our mail (RFC 5965); others are not. */
@@ -32,9 +38,10 @@ function decide(
   classification: Classification | undefined,
   policy: PolicyConfig,
 ): Decision {
+  // Everywhere even when only provider ids are known: the act side resolves them to the address.
   const everywhere = (reason: string, category?: string): Decision => ({
     intent: Intent.unsubscribe,
-    scope: event.recipient ? 'everywhere' : 'list',
+    scope: 'everywhere',
     category,
     reason,
   });
@@ -77,9 +84,12 @@ function decide(
       const label = `category=${category} ${source}${note}`;
       if (SENDER_SIDE.has(category))
         return ignore(`${label}: sender-side or operations category never unsubscribes`, category);
-      if (policy.hardCategories.includes(category)) return everywhere(`${label}: hard bounce`, category);
+      const rule = classification?.ruleId ?? 'default';
+      if (policy.hardCategories.includes(category))
+        return { ...everywhere(`${label}: hard bounce`, category), rule, bounceType: 'hard' };
       if (policy.soft.categories.includes(category)) {
-        return { intent: Intent.softBounce, scope: 'everywhere', category, reason: `${label}: soft bounce` };
+        const reason = `${label}: soft bounce`;
+        return { intent: Intent.softBounce, scope: 'everywhere', category, reason, rule, bounceType: 'soft' };
       }
       return ignore(`${label}: not a hard or soft category in the policy`, category);
     }

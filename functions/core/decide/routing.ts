@@ -11,12 +11,29 @@ interface RoutableProvider {
   senders?: readonly string[] | undefined;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob
-    .toLowerCase()
-    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*');
-  return new RegExp(`^${escaped}$`);
+/**
+ * A `*` glob as a matcher, case-insensitive. Not a RegExp: `^.*@.*\.example\..*$` backtracks
+ * quadratically on a hostile `orig` (docs/security.md). The segments between stars are found left
+ * to right with indexOf (the leftmost match of each leaves the most room for the next), so a match
+ * costs one pass over the value per segment.
+ */
+function globMatcher(glob: string): (value: string) => boolean {
+  const parts = glob.toLowerCase().split('*');
+  const first = parts[0]!;
+  const last = parts.at(-1)!;
+  if (parts.length === 1) return (value) => value === first;
+  const middle = parts.slice(1, -1);
+  return (value) => {
+    const end = value.length - last.length;
+    if (end < first.length || !value.startsWith(first) || !value.endsWith(last)) return false;
+    let at = first.length;
+    for (const part of middle) {
+      const found = value.indexOf(part, at);
+      if (found < 0 || found + part.length > end) return false;
+      at = found + part.length;
+    }
+    return true;
+  };
 }
 
 interface Router {
@@ -30,12 +47,12 @@ function createRouter(providers: readonly RoutableProvider[]): Router {
   const compiled = providers.map((p) => ({
     id: p.id,
     type: p.type,
-    patterns: p.senders?.map(globToRegExp),
+    patterns: p.senders?.map(globMatcher),
   }));
   // An event without orig (plain CSV, mailto unsubscribe) goes to every provider: the seed's
   // standalone mode unsubscribes everywhere.
-  const matches = (patterns: RegExp[] | undefined, orig: string | undefined): boolean =>
-    !patterns || orig === undefined || patterns.some((re) => re.test(orig.toLowerCase()));
+  const matches = (patterns: Array<(value: string) => boolean> | undefined, orig: string | undefined) =>
+    !patterns || orig === undefined || patterns.some((match) => match(orig.toLowerCase()));
   return {
     forAddress: (orig) => compiled.filter((p) => matches(p.patterns, orig)).map((p) => p.id),
     forRef: (ref, orig) =>
@@ -44,4 +61,4 @@ function createRouter(providers: readonly RoutableProvider[]): Router {
 }
 
 export type { RoutableProvider, Router };
-export { createRouter, globToRegExp };
+export { createRouter, globMatcher };

@@ -1,7 +1,13 @@
 /**
  * mailto List-Unsubscribe intake (SES inbound or a PowerMTA `type pipe` domain): checks one
- * recipient address `<subscriberUid>.<listUid>.<campaignUid>@<unsubscribe domain>` and the mail's
- * spam/virus verdicts, and says what to do. Pure: the caller brings time, routing and the store.
+ * recipient address `<subscriberUid>.<listUid>.<campaignUid>[.<tag>]@<unsubscribe domain>` (the tag
+ * when `unsubscribe.signing` is on: unsubscribe-token.ts) and the mail's SES verdicts, and says what
+ * to do. Pure: the caller brings time, routing, the MAC and the store.
+ *
+ * Nothing here proves the subscription exists, so an accepted unsubscribe is provisional: its
+ * suppression and audit entries expire after UNVERIFIED_TTL_MS unless a provider confirms the
+ * subscription (run-action.ts); refused mail leaves at most an expiring audit entry
+ * (docs/security.md, "SES mail").
  *
  * The address alone names a MailWizz subscription, not an email, so even with
  * `policy.unsubscribeScope: everywhere` the action is by ids: list scope now, plus an `everywhere`
@@ -12,31 +18,54 @@ import type { PolicyConfig } from '../config-schema.ts';
 import type { Router } from '../decide/routing.ts';
 import type { SubscriberRef } from '../list-provider.ts';
 import type { SuppressionRequest } from '../suppression-store.ts';
+import type { VerdictName } from './unsubscribe-config.ts';
+import type { RateLimitSettings } from './unsubscribe-rate-limit.ts';
+import { type HmacSha256, type SigningKey, verifyUnsubscribeToken } from './unsubscribe-token.ts';
 
 const UnsubscribeVerdict = {
   accepted: 'accepted',
   spam: 'spam',
   virus: 'virus',
+  spf: 'spf',
+  dkim: 'dkim',
+  dmarc: 'dmarc',
   malformed: 'malformed',
   unknownDomain: 'unknown-domain',
+  unsigned: 'unsigned',
+  badSignature: 'bad-signature',
+  rateLimited: 'rate-limited',
 } as const;
 type UnsubscribeVerdict = (typeof UnsubscribeVerdict)[keyof typeof UnsubscribeVerdict];
 
 /** RFC 5321 limits: 64 octets of local part, 254 for the whole path. */
 const MAX_LOCAL_PART = 64;
 const MAX_ADDRESS = 254;
-const MAILWIZZ_UID = '[a-z0-9]{13}';
-const LOCAL_PART = new RegExp(`^(${MAILWIZZ_UID})\\.(${MAILWIZZ_UID})\\.(${MAILWIZZ_UID})$`);
+/**
+ * How long a provisional (unconfirmed) unsubscribe and the audit of refused mail are kept: longer
+ * than an action can wait in the actions queue and its dead-letter queue (14 days at most).
+ */
+const UNVERIFIED_TTL_MS = 15 * 86_400_000;
 
 /** SES verdict statuses (PASS, FAIL, GRAY, PROCESSING_FAILED, DISABLED); absent = not checked (pipe). */
-interface MailVerdicts {
-  spam?: string | undefined;
-  virus?: string | undefined;
+type MailVerdicts = Partial<Record<VerdictName, string | undefined>>;
+
+/** Default: only a definite spam or virus FAIL refuses (the reasoning: docs/security.md). */
+const DEFAULT_REFUSE_VERDICTS: Readonly<Record<VerdictName, readonly string[]>> = {
+  spam: ['FAIL'],
+  virus: ['FAIL'],
+  spf: [],
+  dkim: [],
+  dmarc: [],
+};
+
+interface SigningSettings {
+  keys: readonly SigningKey[];
+  hmac: HmacSha256;
 }
 
 type AddressCheck =
   | { ok: true; address: string; domain: string; ref: SubscriberRef }
-  | { ok: false; verdict: 'malformed' | 'unknown-domain'; reason: string };
+  | { ok: false; verdict: 'malformed' | 'unknown-domain' | 'unsigned' | 'bad-signature'; reason: string };
 
 /** For reasons and logs: printable ASCII only, bounded, so hostile input cannot forge log lines. */
 function printable(value: string, max = 80): string {
@@ -44,7 +73,11 @@ function printable(value: string, max = 80): string {
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}...` : clean);
 }
 
-function parseUnsubscribeAddress(raw: string, domains: readonly string[]): AddressCheck {
+function parseUnsubscribeAddress(
+  raw: string,
+  domains: readonly string[],
+  signing?: SigningSettings | undefined,
+): AddressCheck {
   // Length first: never run a pattern over an unbounded string.
   if (raw.length > MAX_ADDRESS + 16)
     return { ok: false, verdict: 'malformed', reason: `address longer than ${MAX_ADDRESS} characters` };
@@ -78,32 +111,41 @@ function parseUnsubscribeAddress(raw: string, domains: readonly string[]): Addre
       reason: `domain ${printable(domain)} is not in unsubscribe.domains`,
     };
   // PowerMTA lower-cases $to unless macro-variables-preserve-case; MailWizz uids are lower-case.
-  const m = LOCAL_PART.exec(local);
-  if (!m)
-    return {
-      ok: false,
-      verdict: 'malformed',
-      reason: `local part ${printable(local)} is not <subscriberUid>.<listUid>.<campaignUid> (13 [a-z0-9] each)`,
-    };
+  const token = verifyUnsubscribeToken(local, signing?.keys, signing?.hmac);
+  if (!token.ok) {
+    const verdict =
+      token.problem === 'malformed'
+        ? 'malformed'
+        : token.problem === 'unsigned'
+          ? 'unsigned'
+          : 'bad-signature';
+    return { ok: false, verdict, reason: `local part ${printable(local)}: ${token.reason}` };
+  }
+  const { subscriberId, listId, campaignId } = token.ids;
   return {
     ok: true,
     address: `${local}@${domain}`,
     domain,
-    ref: { providerType: 'mailwizz', subscriberId: m[1]!, listId: m[2]!, campaignId: m[3]! },
+    ref: { providerType: 'mailwizz', subscriberId, listId, campaignId },
   };
 }
 
-type VerdictCheck = { ok: true } | { ok: false; verdict: 'spam' | 'virus'; reason: string };
+type VerdictCheck = { ok: true } | { ok: false; verdict: VerdictName; reason: string };
 
 /**
- * Only a definite FAIL refuses the mail: GRAY, PROCESSING_FAILED and DISABLED are not evidence of
- * abuse, and a missed unsubscribe costs more (complaints, the 48-hour rule) than a forged one.
+ * A verdict refuses the mail when its status is listed in `refuse` (default: a definite spam or
+ * virus FAIL only). A missed unsubscribe costs more (complaints, the 48-hour rule) than a forged
+ * one, and forwarded mail fails SPF (and often DKIM) routinely: docs/security.md.
  */
-function checkVerdicts(verdicts: MailVerdicts): VerdictCheck {
-  if (verdicts.virus?.toUpperCase() === 'FAIL')
-    return { ok: false, verdict: 'virus', reason: 'virus verdict FAIL: mail ignored' };
-  if (verdicts.spam?.toUpperCase() === 'FAIL')
-    return { ok: false, verdict: 'spam', reason: 'spam verdict FAIL: mail ignored' };
+function checkVerdicts(
+  verdicts: MailVerdicts,
+  refuse: Readonly<Record<VerdictName, readonly string[]>> = DEFAULT_REFUSE_VERDICTS,
+): VerdictCheck {
+  for (const name of ['virus', 'spam', 'dmarc', 'dkim', 'spf'] as const) {
+    const status = verdicts[name]?.toUpperCase();
+    if (status && refuse[name].includes(status))
+      return { ok: false, verdict: name, reason: `${name} verdict ${status}: mail ignored` };
+  }
   return { ok: true };
 }
 
@@ -111,6 +153,12 @@ interface InboundUnsubscribeSettings {
   domains: readonly string[];
   scope: PolicyConfig['unsubscribeScope'];
   router: Router;
+  /** Signed addresses required (unsubscribe.signing); absent = not signed. */
+  signing?: SigningSettings | undefined;
+  /** Verdict statuses that refuse (unsubscribe.refuseVerdicts); absent = DEFAULT_REFUSE_VERDICTS. */
+  refuseVerdicts?: Readonly<Record<VerdictName, readonly string[]>> | undefined;
+  /** Limits of accepted mail (unsubscribe.rateLimit); absent = none. */
+  rateLimit?: RateLimitSettings | undefined;
 }
 
 interface InboundUnsubscribeMail {
@@ -121,6 +169,10 @@ interface InboundUnsubscribeMail {
   mailId: string;
   /** When the mail arrived (ms). */
   receivedAt: number;
+  /** When it is handled (ms; default receivedAt): expiries count from here. */
+  processedAt?: number | undefined;
+  /** Envelope sender (SES `mail.source`, the pipe's `--from`): its domain is rate-limited. */
+  sender?: string | undefined;
 }
 
 type InboundUnsubscribeDecision =
@@ -143,10 +195,10 @@ function decideInboundUnsubscribe(
   mail: InboundUnsubscribeMail,
   settings: InboundUnsubscribeSettings,
 ): InboundUnsubscribeDecision[] {
-  const verdicts = checkVerdicts(mail.verdicts);
+  const verdicts = checkVerdicts(mail.verdicts, settings.refuseVerdicts);
   return mail.recipients.map((recipient): InboundUnsubscribeDecision => {
     const label = recipient.length > MAX_ADDRESS ? `${recipient.slice(0, 64)}...` : recipient;
-    const address = parseUnsubscribeAddress(recipient, settings.domains);
+    const address = parseUnsubscribeAddress(recipient, settings.domains, settings.signing);
     if (!verdicts.ok) {
       return {
         verdict: verdicts.verdict,
@@ -174,6 +226,7 @@ function decideInboundUnsubscribe(
         recordKey: `unsub:${mail.mailId}:${address.address}`,
         at: mail.receivedAt,
         providers: settings.router.forRef(address.ref, undefined),
+        expiresAt: (mail.processedAt ?? mail.receivedAt) + UNVERIFIED_TTL_MS,
       },
     };
   });
@@ -194,6 +247,7 @@ function inboundUnsubscribeAction(
     occurredAt: decision.request.at,
     providers: [...pendingProviders],
     ...(decision.everywhere ? { everywhere: true } : {}),
+    ...(decision.request.expiresAt === undefined ? {} : { unverifiedUntil: decision.request.expiresAt }),
   };
 }
 
@@ -203,6 +257,7 @@ export type {
   InboundUnsubscribeMail,
   InboundUnsubscribeSettings,
   MailVerdicts,
+  SigningSettings,
   VerdictCheck,
 };
 export {
@@ -211,5 +266,6 @@ export {
   inboundUnsubscribeAction,
   parseUnsubscribeAddress,
   printable,
+  UNVERIFIED_TTL_MS,
   UnsubscribeVerdict,
 };

@@ -82,31 +82,26 @@ function headerValue(headers: readonly MailHeader[], name: string): string | und
  * inside quotes, angle brackets or comments do not split.
  */
 function parseAddressList(value: string): string[] {
+  // Parts are slices between the splitting commas (one pass; no per-character string building).
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
   let angle = false;
-  let current = '';
+  let start = 0;
   for (let i = 0; i < value.length; i += 1) {
     const ch = value[i]!;
-    if (ch === '\\' && quoted) {
-      current += ch + (value[i + 1] ?? '');
-      i += 1;
-      continue;
-    }
-    if (ch === '"' && depth === 0) quoted = !quoted;
+    if (ch === '\\' && quoted) i += 1;
+    else if (ch === '"' && depth === 0) quoted = !quoted;
     else if (!quoted && ch === '(') depth += 1;
     else if (!quoted && ch === ')' && depth > 0) depth -= 1;
     else if (!quoted && depth === 0 && ch === '<') angle = true;
     else if (!quoted && depth === 0 && ch === '>') angle = false;
     else if (ch === ',' && !quoted && depth === 0 && !angle) {
-      parts.push(current);
-      current = '';
-      continue;
+      parts.push(value.slice(start, i));
+      start = i + 1;
     }
-    current += ch;
   }
-  parts.push(current);
+  parts.push(value.slice(start));
   const out: string[] = [];
   for (const part of parts) {
     const inAngles = /<([^<>]*)>/.exec(part)?.[1];

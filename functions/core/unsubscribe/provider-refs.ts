@@ -16,22 +16,38 @@ function uid(value: string | undefined): string | undefined {
   return v && MAILWIZZ_UID.test(v) ? v : undefined;
 }
 
-/** `List-Id: "Name" <LISTUID.host>` or `LISTUID.host` or a bare uid. */
+/**
+ * MailWizz writes `List-Id: {list_uid} <{display name}>` (docs/providers.md); RFC 2919 lists write
+ * `"Name" <LISTUID.host>`; some senders a bare `LISTUID.host`. The uid before `<` wins: the display
+ * name is free text and may itself look like a uid. indexOf, not a regex: the value is untrusted.
+ */
 function listUidFromListId(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const inner = /<([^>]*)>/.exec(value)?.[1] ?? value;
+  // indexOf, not /<([^>]*)>/: that pattern rescans the rest of the value from every `<` (quadratic
+  // on a hostile header; docs/security.md). The uid before `<` wins over the bracketed part.
+  const open = value.indexOf('<');
+  if (open < 0) return uid(value.trim().split('.')[0]);
+  const before = uid(value.slice(0, open));
+  if (before) return before;
+  const close = value.indexOf('>', open + 1);
+  const inner = value.slice(open + 1, close < 0 ? undefined : close);
   return uid(inner.trim().split('.')[0]);
 }
 
-/** MailWizz unsubscribe URL `.../lists/{L}/unsubscribe/{C}/{S}...` or mailto `{S}.{L}.{C}@domain`. */
+/**
+ * MailWizz's own unsubscribe URL is `{frontend}lists/{list}/unsubscribe/{subscriber}/{campaign}`,
+ * followed by `/unsubscribe-direct?source=...` (1.x) or `?source=...` (2.x), then optionally a
+ * `<mailto:...>` part whose address is not ours (docs/providers.md, docs/unsubscribe.md). Our own
+ * unsubscribe-domain address is `mailto:{subscriber}.{list}.{campaign}@domain`.
+ */
 function idsFromListUnsubscribe(value: string | undefined): {
   list?: string;
   subscriber?: string;
   campaign?: string;
 } {
   if (!value) return {};
-  const url = /\/lists\/([a-z0-9]{13})\/unsubscribe\/([a-z0-9]{13})\/([a-z0-9]{13})/.exec(value);
-  if (url) return { list: url[1], campaign: url[2], subscriber: url[3] };
+  const url = /\/lists\/([a-z0-9]{13})\/unsubscribe\/([a-z0-9]{13})\/([a-z0-9]{13})(?![a-z0-9])/.exec(value);
+  if (url) return { list: url[1], subscriber: url[2], campaign: url[3] };
   const mailto = /mailto:([a-z0-9]{13})\.([a-z0-9]{13})\.([a-z0-9]{13})@/i.exec(value);
   if (mailto)
     return {
@@ -71,7 +87,7 @@ function mailwizzRef(headers: LoggedHeaders): SubscriberRef | undefined {
     unsub.list ??
     feedback.list;
   if (!subscriber || !list) return undefined;
-  const campaign = unsub.campaign ?? feedback.campaign;
+  const campaign = uid(findBySuffix(headers, '-campaign-uid')) ?? unsub.campaign ?? feedback.campaign;
   return {
     providerType: 'mailwizz',
     listId: list,
@@ -87,8 +103,22 @@ function interspireRef(headers: LoggedHeaders): SubscriberRef | undefined {
   return { providerType: 'interspire', listId: list, subscriberId: subscriber };
 }
 
-function extractProviderRefs(headers: LoggedHeaders): SubscriberRef[] {
-  if (headers.size === 0) return [];
+/**
+ * RFC 5322 caps a header line at 998 characters: anything longer is not a header we wrote, and no
+ * pattern runs over more than this (docs/security.md).
+ */
+const MAX_HEADER_LENGTH = 998;
+
+function capped(headers: LoggedHeaders): LoggedHeaders {
+  let long = false;
+  for (const value of headers.values()) if (value.length > MAX_HEADER_LENGTH) long = true;
+  if (!long) return headers;
+  return new Map([...headers].map(([name, value]) => [name, value.slice(0, MAX_HEADER_LENGTH)]));
+}
+
+function extractProviderRefs(logged: LoggedHeaders): SubscriberRef[] {
+  if (logged.size === 0) return [];
+  const headers = capped(logged);
   const refs: SubscriberRef[] = [];
   const mw = mailwizzRef(headers);
   if (mw) refs.push(mw);

@@ -2,10 +2,10 @@
  * The act function's logic: per actions-queue message, claim the action (one run per subject at a
  * time), skip the providers the suppression state already has done (replays and duplicates cost no
  * call), run the rest (core runAction: audit + state per provider), then complete or release the
- * claim. A retryable failure pushes the message's next delivery back (exponential backoff by
- * receive count) and reports it failed; after maxReceiveCount the queue moves it to the DLQ.
- * A provider that failed for good (a permanent error, or the last receive before the DLQ) becomes
- * a postmaster notice (when `notify` is configured).
+ * claim. Any failure, a permanent one (3xx, 4xx but not-found) included, pushes the message's next
+ * delivery back (exponential backoff by receive count) and reports it failed: it is never
+ * acknowledged away; after maxReceiveCount the queue parks it in the actions DLQ. A permanent
+ * error, or the last receive before the DLQ, becomes a postmaster notice (when `notify` is set).
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -45,7 +45,7 @@ const ActOutcome = {
   done: 'done',
   /** Every routed provider had already finished: a duplicate or a replay. */
   duplicate: 'duplicate',
-  /** Failed in a way retrying cannot fix; audited and counted, not retried. */
+  /** No longer produced for provider failures (they return to the queue); kept for the contract. */
   failed: 'failed',
   malformed: 'malformed',
 } as const;
@@ -81,9 +81,15 @@ const actionSchema = z.object({
   kind: z.enum(['bounce', 'complaint', 'manual', 'unsubscribe']),
   reason: z.string(),
   category: z.string().optional(),
+  rule: z.string().optional(),
+  bounceType: z.enum(['hard', 'soft']).optional(),
   jobId: z.string().optional(),
   occurredAt: z.number().optional(),
   providers: z.array(z.string()),
+  // Without these zod would strip them: a by-ids action would never be widened, and unverified
+  // mailto ids would stay forever (docs/security.md).
+  everywhere: z.boolean().optional(),
+  unverifiedUntil: z.number().optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
@@ -208,17 +214,29 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     const at = sentAt > 0 ? sentAt : deps.now();
     await deps.notices(final.map((o) => failedActionNotice(action, o, at)));
   }
-  if (failed.some((o) => o.retryable !== false)) {
-    deps.log.warn('provider call failed; retrying later', {
-      actionId: action.id,
-      receives,
-      failures: summary,
-    });
-    return retryLater(summary);
+  recordFailures(failed, receives, deps);
+  deps.log.warn('provider call failed; retrying later', {
+    actionId: action.id,
+    receives,
+    failures: summary,
+  });
+  return retryLater(summary);
+}
+
+/**
+ * A failed provider is never acknowledged away, a permanent error (3xx, 4xx other than not-found:
+ * a misconfigured URL or request) included: it is backed off like an outage, so a fixed and
+ * redeployed configuration still delivers it, and after maxReceiveCount the queue's redrive policy
+ * parks it in the actions DLQ, from where the documented redrive brings it back
+ * (docs/operations.md). Permanent errors are counted at once, for their own alarm.
+ */
+function recordFailures(failed: readonly ProviderOutcome[], receives: number, deps: ActDeps): void {
+  const lastReceive = deps.maxReceiveCount !== undefined && receives >= deps.maxReceiveCount;
+  for (const o of failed) {
+    const provider = { [DIMENSIONS.provider]: o.provider };
+    if (o.retryable === false) deps.metrics.count(METRICS.providerPermanentErrors, provider);
+    if (lastReceive) deps.metrics.count(METRICS.actionsFailed, provider);
   }
-  for (const o of failed) deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: o.provider });
-  deps.log.error('action failed permanently', { actionId: action.id, failures: summary });
-  return { actionId: action.id, outcome: ActOutcome.failed };
 }
 
 async function runActionsBatch(

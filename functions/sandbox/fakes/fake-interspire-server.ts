@@ -15,6 +15,11 @@ import {
 interface FakeInterspireOptions {
   username: string;
   token: string;
+  /**
+   * `no-unsubscribed`: subscriber rows (GetSubscribers items, LoadSubscriberList) come without the
+   * `unsubscribed` column, as from IEM builds whose select leaves it out. Default `full`.
+   */
+  subscriberColumns?: 'full' | 'no-unsubscribed';
 }
 
 interface FakeIemSubscriber {
@@ -135,6 +140,18 @@ class FakeInterspireServer {
     return subscriberid;
   }
 
+  /** An unsubscribe made in IEM itself (its own form or UI), before any call of ours. */
+  markUnsubscribed(subscriberid: string, at = 1_700_000_000): void {
+    const row = this.subscriber(subscriberid);
+    if (!row || row.unsubscribed > 0) return;
+    row.unsubscribed = at;
+    const list = this.lists.get(row.listid);
+    if (list) {
+      list.unsubscribecount += 1;
+      list.subscribecount -= 1;
+    }
+  }
+
   subscriber(subscriberid: string): FakeIemSubscriber | undefined {
     return this.subscribers.find((s) => s.subscriberid === subscriberid);
   }
@@ -242,12 +259,18 @@ class FakeInterspireServer {
         format: 'h',
         subscribedate: '1700000000',
         confirmed: '1',
-        unsubscribed: String(s.unsubscribed),
+        ...this.#unsubscribedColumn(s),
         bounced: '0',
         listid: s.listid,
         listname: this.lists.get(s.listid)?.name ?? '',
       })),
     });
+  }
+
+  #unsubscribedColumn(row: FakeIemSubscriber): { unsubscribed?: string } {
+    return this.options.subscriberColumns === 'no-unsubscribed'
+      ? {}
+      : { unsubscribed: String(row.unsubscribed) };
   }
 
   #find(p: { [name: string]: Bound }): FakeIemSubscriber | undefined {
@@ -301,7 +324,7 @@ class FakeInterspireServer {
       format: 'h',
       confirmed: '1',
       bounced: '0',
-      unsubscribed: String(row.unsubscribed),
+      ...this.#unsubscribedColumn(row),
       unsubscribeconfirmed: row.unsubscribed > 0 ? '1' : '0',
     });
   }

@@ -22,12 +22,19 @@ interface FakeMailwizzOptions {
   countAsString?: boolean;
   /** Server clock in ms, for the 1.x timestamp window. */
   now?: () => number;
+  /**
+   * How a subscriber record shows EMAIL: `masked` as 2.x with the customer-group option
+   * `common.mask_email_addresses`, `html` HTML-escaped as 1.x (CHtml::encode). Default plain.
+   */
+  recordEmail?: 'plain' | 'masked' | 'html';
 }
 
 interface FakeMailwizzList {
   uid: string;
   name: string;
   archived: boolean;
+  /** Tags of the list's required custom fields besides EMAIL. */
+  required: string[];
 }
 
 interface FakeMailwizzSubscriber {
@@ -37,6 +44,8 @@ interface FakeMailwizzSubscriber {
   status: string;
   /** Status changes made through the API (exactly-once assertions). */
   changes: number;
+  /** Custom field values by tag (FNAME, ...), EMAIL aside. */
+  fields: Record<string, string>;
 }
 
 const ENDPOINTS = {
@@ -45,13 +54,19 @@ const ENDPOINTS = {
   searchAll: 'GET search-by-email-in-all-lists',
   unsubscribeAll: 'PUT unsubscribe-by-email-from-all-lists',
   getSubscriber: 'GET subscriber',
+  updateSubscriber: 'PUT subscriber',
   unsubscribeOne: 'PUT subscriber-unsubscribe',
   bounce: 'POST campaign-bounces',
   notFound: 'unrouted',
 } as const;
 
 /** The endpoints that change state, for "no mutating call" assertions. */
-const MUTATING_ENDPOINTS = [ENDPOINTS.unsubscribeAll, ENDPOINTS.unsubscribeOne, ENDPOINTS.bounce];
+const MUTATING_ENDPOINTS = [
+  ENDPOINTS.unsubscribeAll,
+  ENDPOINTS.unsubscribeOne,
+  ENDPOINTS.bounce,
+  ENDPOINTS.updateSubscriber,
+];
 
 const ERRORS = {
   params: 'Invalid API request params. Please refer to the documentation.',
@@ -124,13 +139,13 @@ class FakeMailwizzServer {
 
   /** `uid`: a given list uid (e.g. one logged in a sample file), else a generated one. */
   addList(name = `List ${this.lists.size + 1}`, uid = this.#uid('l')): string {
-    this.lists.set(uid, { uid, name, archived: false });
+    this.lists.set(uid, { uid, name, archived: false, required: [] });
     return uid;
   }
 
   /** `uid`: a given subscriber uid (e.g. of an anonymised complaint), else a generated one. */
   addSubscriber(listUid: string, email: string, status = 'confirmed', uid = this.#uid('s')): string {
-    this.subscribers.push({ uid, listUid, email, status, changes: 0 });
+    this.subscribers.push({ uid, listUid, email, status, changes: 0, fields: {} });
     return uid;
   }
 
@@ -179,6 +194,12 @@ class FakeMailwizzServer {
         pattern: /^lists\/([a-z0-9]+)\/subscribers\/([a-z0-9]+)$/,
         endpoint: ENDPOINTS.getSubscriber,
         handle: ([l, s]) => this.#getSubscriber(l!, s!),
+      },
+      {
+        method: 'PUT',
+        pattern: /^lists\/([a-z0-9]+)\/subscribers\/([a-z0-9]+)$/,
+        endpoint: ENDPOINTS.updateSubscriber,
+        handle: ([l, s], f) => this.#update(l!, s!, f),
       },
       {
         method: 'POST',
@@ -357,6 +378,16 @@ class FakeMailwizzServer {
     return json(200, { status: 'success' });
   }
 
+  #recordEmail(email: string): string {
+    if (this.options.recordEmail === 'masked') {
+      const at = email.indexOf('@');
+      return `${email.slice(0, 2)}${'*'.repeat(Math.max(1, at - 2))}${email.slice(at)}`;
+    }
+    if (this.options.recordEmail === 'html')
+      return email.replace(/&/g, '&amp;').replace(/'/g, '&#039;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return email;
+  }
+
   #getSubscriber(listUid: string, subscriberUid: string): FakeReply {
     const found = this.#findInList(listUid, subscriberUid);
     if ('reply' in found) return found.reply;
@@ -364,7 +395,74 @@ class FakeMailwizzServer {
     return json(200, {
       status: 'success',
       data: {
-        record: { subscriber_uid: s.uid, status: s.status, source: 'api', ip_address: '', EMAIL: s.email },
+        record: {
+          subscriber_uid: s.uid,
+          status: s.status,
+          source: 'api',
+          ip_address: '',
+          EMAIL: this.#recordEmail(s.email),
+          ...s.fields,
+        },
+      },
+    });
+  }
+
+  /**
+   * ListSubscriber::addToBlacklist → EmailBlacklist::addToBlacklist: a new email_blacklist row
+   * blacklists every confirmed row of the address (afterSave, all lists of every customer); when
+   * the row existed, only this subscriber is blacklisted.
+   */
+  #addToBlacklist(subscriber: FakeMailwizzSubscriber): void {
+    const email = subscriber.email.toLowerCase();
+    const isNew = !this.blacklist.has(email);
+    this.blacklist.add(email);
+    const rows = isNew ? this.subscribers.filter((s) => s.email.toLowerCase() === email) : [subscriber];
+    for (const s of rows) this.#setStatus(s, s.status === 'confirmed' ? 'blacklisted' : s.status);
+  }
+
+  #setStatus(s: FakeMailwizzSubscriber, status: string): void {
+    if (s.status === status) return;
+    s.status = status;
+    s.changes += 1;
+    this.effects += 1;
+  }
+
+  /** actionUpdate: 409 for a missing subscriber or a blacklisted address, required fields checked. */
+  #update(listUid: string, subscriberUid: string, form: Record<string, string>): FakeReply {
+    const list = this.lists.get(listUid);
+    if (!list) return error(404, 'The subscribers list does not exist.');
+    const s = this.subscribers.find((x) => x.uid === subscriberUid && x.listUid === listUid);
+    if (!s) return error(409, 'The subscriber does not exist in this list.');
+    const email = form.EMAIL ?? s.email;
+    if (!EMAIL_PATTERN.test(email)) return error(422, 'Please provide a valid email address.');
+    if (this.blacklist.has(email.toLowerCase())) return error(409, 'This email address is blacklisted.');
+    const missing = list.required.filter((tag) => !form[tag]);
+    if (missing.length > 0) {
+      const messages = Object.fromEntries(
+        missing.map((t) => [t, `The field ${t} is required by the list but it has not been provided!`]),
+      );
+      return json(422, { status: 'error', error: messages });
+    }
+    const status = form['details[status]'];
+    if (status !== undefined) {
+      if (!['confirmed', 'unconfirmed', 'unsubscribed', 'blacklisted'].includes(status))
+        return json(422, {
+          status: 'error',
+          error: { status: 'Status is not in the list of valid values.' },
+        });
+      this.#setStatus(s, status);
+    }
+    for (const tag of list.required) s.fields[tag] = form[tag]!;
+    return json(200, {
+      status: 'success',
+      data: {
+        record: {
+          subscriber_uid: s.uid,
+          email: s.email,
+          ip_address: '',
+          source: 'api',
+          date_added: '2024-01-01 10:00:00',
+        },
       },
     });
   }
@@ -380,8 +478,7 @@ class FakeMailwizzServer {
     }
     this.bounces.push({ campaignUid, subscriberUid: subscriber.uid, type });
     this.effects += 1;
-    if (type === 'hard' && subscriber.status === 'confirmed')
-      this.blacklist.add(subscriber.email.toLowerCase());
+    if (type === 'hard' && subscriber.status === 'confirmed') this.#addToBlacklist(subscriber);
     return json(201, {
       status: 'success',
       data: {

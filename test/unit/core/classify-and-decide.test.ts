@@ -185,7 +185,7 @@ describe('complaints and unsubscribes', () => {
     ).toBe('ignore');
   });
 
-  it('an anonymised complaint acts on the list by provider ids', () => {
+  it('an anonymised complaint still unsubscribes everywhere (by provider ids, widened at act time)', () => {
     const e = event({
       recordType: 'f',
       kind: 'complaint',
@@ -193,7 +193,7 @@ describe('complaints and unsubscribes', () => {
       feedbackType: 'abuse',
       refs: [{ providerType: 'mailwizz', listId: 'ab123cd45ef67', subscriberId: 'zz987yy654xx3' }],
     });
-    expect(decide(e, undefined, policy)).toMatchObject({ intent: 'unsubscribe', scope: 'list' });
+    expect(decide(e, undefined, policy)).toMatchObject({ intent: 'unsubscribe', scope: 'everywhere' });
   });
 
   it('a plain address line unsubscribes everywhere', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig, providerBaseSchema } from '#core/config-schema.ts';
-import { createRouter } from '#core/decide/routing.ts';
+import { createRouter, globMatcher } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
 
 const schemas = {
@@ -139,6 +139,22 @@ describe('routing by orig', () => {
     { orig: undefined, ids: ['mw', 'iem', 'all'] },
   ])('$orig → $ids', ({ orig, ids }) => {
     expect(router.forAddress(orig)).toEqual(ids);
+  });
+  // Several stars, overlapping segments, dots and regex characters taken literally (globMatcher).
+  it.each([
+    { glob: 'a*b*c', value: 'a-b-c', match: true },
+    { glob: 'a*b*c', value: 'abc', match: true },
+    { glob: 'a*b*c', value: 'ac', match: false },
+    { glob: 'a*a', value: 'a', match: false },
+    { glob: '*@*.example.*', value: 'x@mail.example.org', match: true },
+    { glob: '*@*.example.*', value: 'x@example.org', match: false },
+    { glob: 'b*-*@x.com', value: 'b--@x.com', match: true },
+    { glob: 'a.b*', value: 'axb', match: false },
+    { glob: 'a+(b)?*', value: 'a+(b)?z', match: true },
+    { glob: '*', value: '', match: true },
+    { glob: 'x*x*x', value: 'xx', match: false },
+  ])('glob $glob on $value: $match', ({ glob, value, match }) => {
+    expect(globMatcher(glob)(value)).toBe(match);
   });
   it('sends provider ids only to providers of their type', () => {
     expect(router.forRef({ providerType: 'mailwizz', listId: 'l', subscriberId: 's' }, undefined)).toEqual([

@@ -49,6 +49,21 @@ describe('decideRecords', () => {
     return decideRecords(readAccounting(`${HEADER}\n${lines.join('\n')}\n`), deps());
   }
 
+  it.each([
+    { lines: [line('b', T0, 'h@example.com', 'bad-mailbox')], rule: 'pmta', bounceType: 'hard' },
+    {
+      lines: [0, 1, 2].map((i) => line('b', T0 + i * 1000, 's@example.com', 'quota-issues')),
+      rule: 'pmta',
+      bounceType: 'soft',
+    },
+    { lines: [line('f', T0, 'c@example.com', '', ',,abuse')], rule: undefined, bounceType: undefined },
+  ])('the action carries the rule $rule and bounce type $bounceType (for list managers)', async (c) => {
+    const { actions } = await run(c.lines);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]?.rule).toBe(c.rule);
+    expect(actions[0]?.bounceType).toBe(c.bounceType);
+  });
+
   it('hard bounce → one action routed by orig; replays and case variants are already suppressed', async () => {
     const first = await run([
       line('b', T0, 'A@Example.com', 'bad-mailbox'),
@@ -101,8 +116,13 @@ describe('decideRecords', () => {
     expect(out.rows.map((r) => r.reason.match(/\((\d) within/)?.[1])).toEqual(['1', '1', '1', '2']);
   });
 
-  it('anonymised complaints become list-scoped actions by provider ids', async () => {
-    const out = await run([line('f', T0, '', '', 'zz987yy654xx3,"News <ab123cd45ef67.example.com>",abuse')]);
+  it('anonymised complaints: by provider ids, flagged everywhere, routed to every provider of the sender', async () => {
+    // The complaint policy applies to the person, not to one list: the act side resolves the ids to
+    // the address (one lookup) and unsubscribes it everywhere, at every provider (docs/unsubscribe.md).
+    const hook = { id: 'hook', type: 'webhook', concurrency: 4, timeoutMs: 1000, maxRetries: 0 };
+    const widened = { ...deps(), router: createRouter([...providers, hook]) };
+    const lines = [line('f', T0, '', '', 'zz987yy654xx3,"News <ab123cd45ef67.example.com>",abuse')];
+    const out = await decideRecords(readAccounting(`${HEADER}\n${lines.join('\n')}\n`), widened);
     expect(out.actions).toEqual([
       expect.objectContaining({
         subject: 'ref:mailwizz:ab123cd45ef67:zz987yy654xx3',
@@ -110,7 +130,8 @@ describe('decideRecords', () => {
           type: 'ref',
           ref: { providerType: 'mailwizz', listId: 'ab123cd45ef67', subscriberId: 'zz987yy654xx3' },
         },
-        providers: ['mw'],
+        everywhere: true,
+        providers: ['mw', 'hook'],
       }),
     ]);
   });

@@ -111,13 +111,46 @@ describe('runActionsBatch', () => {
     expect(claims.held.size).toBe(0);
   });
 
-  it('acknowledges a permanent failure and counts it', async () => {
+  it('never acknowledges a permanent failure: backed off like an outage, counted, parked in the DLQ by the redrive policy', async () => {
     const { provider, deps, metrics, delays } = setup();
-    provider.failNext('permanent');
-    const [out] = await runActionsBatch(event(record(action('c@example.com'))), deps);
-    expect(out).toMatchObject({ status: 'fulfilled', value: { outcome: 'failed' } });
+    deps.maxReceiveCount = 3;
+    provider.failNext('permanent', 3);
+    for (const receives of [1, 2]) {
+      const [out] = await runActionsBatch(event(record(action('c@example.com'), receives)), deps);
+      expect(out?.status).toBe('rejected');
+    }
+    expect(delays).toEqual([10, 20]);
+    expect(metrics.total(METRICS.providerPermanentErrors, { Provider: 'mem' })).toBe(2);
+    expect(metrics.total(METRICS.actionsFailed, { Provider: 'mem' })).toBe(0);
+    // The last receive before the DLQ: still handed back (SQS then moves it), now counted as failed.
+    const [last] = await runActionsBatch(event(record(action('c@example.com'), 3)), deps);
+    expect(last?.status).toBe('rejected');
     expect(metrics.total(METRICS.actionsFailed, { Provider: 'mem' })).toBe(1);
-    expect(delays).toEqual([]);
+    // After the fix, a redriven message delivers it.
+    provider.addSubscriber('l1', 'c@example.com');
+    const [redriven] = await runActionsBatch(event(record(action('c@example.com'), 1, 'm9')), deps);
+    expect(redriven).toMatchObject({ status: 'fulfilled', value: { outcome: 'done' } });
+  });
+
+  it('keeps the everywhere flag of a by-ids action: the address is resolved and unsubscribed everywhere', async () => {
+    const { deps } = setup();
+    const mw = new MemoryListProvider({ id: 'mw', type: 'mailwizz' });
+    const ref = mw.addSubscriber('news', 'hidden@example.com');
+    const deals = mw.addSubscriber('deals', 'hidden@example.com');
+    deps.providers = new Map([['mw', mw]]);
+    const subject = `ref:mailwizz:news:${ref.subscriberId}`;
+    const body = {
+      ...action('x'),
+      id: subject,
+      subject,
+      target: { type: 'ref', ref },
+      kind: 'complaint',
+      everywhere: true,
+      providers: ['mw'],
+    };
+    const [out] = await runActionsBatch(event(record(body)), deps);
+    expect(out).toMatchObject({ status: 'fulfilled', value: { outcome: 'done' } });
+    expect(mw.isActive(deals)).toBe(false);
   });
 
   it('leaves an action claimed by another run for later', async () => {

@@ -154,6 +154,63 @@ describe('Interspire provider', () => {
     expect(fake.effects).toBe(2);
   });
 
+  it('a GetSubscribers item without <unsubscribed> is unknown: IsUnSubscriber first, never a second UnsubscribeSubscriber', async () => {
+    // Some IEM builds (and customised selects) leave the column out; '' is not "subscribed".
+    fake = await FakeInterspireServer.start({
+      username: 'admin',
+      token: TOKEN,
+      subscriberColumns: 'no-unsubscribed',
+    });
+    const gone = fake.addSubscriber(fake.addList('Old'), 'a@example.com');
+    fake.markUnsubscribed(gone);
+    const active = fake.addSubscriber(fake.addList('New'), 'a@example.com');
+    const result = await provider().unsubscribeEverywhere('a@example.com', ctx);
+    expect(result.lists.map((l) => [l.listName, l.outcome])).toEqual([
+      ['Old', 'already'],
+      ['New', 'done'],
+    ]);
+    expect(fake.subscriber(gone)?.unsubscribeCalls).toBe(0);
+    expect(fake.subscriber(active)?.unsubscribeCalls).toBe(1);
+    expect(fake.http.count('subscribers/isunsubscriber')).toBe(2);
+    // Asked again later (a replay): both are unsubscribed now, no UnsubscribeSubscriber at all.
+    const again = await provider().unsubscribeEverywhere('a@example.com', ctx);
+    expect(again.lists.map((l) => l.outcome)).toEqual(['already', 'already']);
+    expect(fake.http.count('subscribers/unsubscribesubscriber')).toBe(1);
+  });
+
+  it('a LoadSubscriberList answer without <unsubscribed> is unknown too', async () => {
+    fake = await FakeInterspireServer.start({
+      username: 'admin',
+      token: TOKEN,
+      subscriberColumns: 'no-unsubscribed',
+    });
+    const list = fake.addList();
+    const id = fake.addSubscriber(list, 'b@example.com');
+    fake.markUnsubscribed(id);
+    const result = await provider().unsubscribeFromList(
+      { providerType: 'interspire', listId: list, subscriberId: id },
+      ctx,
+    );
+    expect(result.lists.map((l) => l.outcome)).toEqual(['already']);
+    expect(fake.subscriber(id)?.unsubscribeCalls).toBe(0);
+  });
+
+  it('findEmail looks the address up by ids with one LoadSubscriberList', async () => {
+    fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
+    const list = fake.addList();
+    const id = fake.addSubscriber(list, 'c@example.com');
+    const iem = provider();
+    expect(await iem.findEmail?.({ providerType: 'interspire', listId: list, subscriberId: id })).toEqual({
+      email: 'c@example.com',
+      calls: 1,
+    });
+    expect(await iem.findEmail?.({ providerType: 'interspire', listId: list, subscriberId: '999' })).toEqual({
+      email: undefined,
+      calls: 1,
+    });
+    expect(fake.http.count('subscribers/loadsubscriberlist')).toBe(2);
+  });
+
   it('checks the token with authentication/xmlapitest and reports refusal', async () => {
     fake = await FakeInterspireServer.start({ username: 'admin', token: TOKEN });
     expect((await provider().checkCredentials()).ok).toBe(true);

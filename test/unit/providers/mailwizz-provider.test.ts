@@ -197,6 +197,57 @@ describe('MailWizz provider', () => {
     expect(fake.http.count(MAILWIZZ_ENDPOINTS.unsubscribeOne)).toBe(0);
   });
 
+  it('a 404 that is not MailWizz saying "does not exist" is a configuration error, never a not-found', async () => {
+    fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY });
+    const list = fake.addList('News');
+    const uid = fake.addSubscriber(list, EMAIL);
+    const ref = { providerType: 'mailwizz', listId: list, subscriberId: uid };
+    // A wrong base path: MailWizz answers its own "Page not found." for every route.
+    const wrongPath = mailwizzProvider.create(
+      mailwizzConfigSchema.parse({ id: 'mw', type: 'mailwizz', url: `${fake.url}/v2`, apiKey: API_KEY }),
+      recordingDeps(),
+    );
+    await expect(wrongPath.unsubscribeFromList(ref, ctx)).rejects.toMatchObject({
+      kind: 'permanent',
+      status: 404,
+    });
+    // A web server or proxy in front answering 404 without MailWizz's JSON.
+    fake.http.inject({ status: 404 });
+    await expect(provider().unsubscribeFromList(ref, ctx)).rejects.toMatchObject({
+      kind: 'permanent',
+      status: 404,
+    });
+    expect(fake.subscriber(uid)?.status).toBe('confirmed');
+    // MailWizz's own answer for a subscriber that is gone stays a final not-found.
+    const gone = await provider().unsubscribeFromList({ ...ref, subscriberId: 'zz999yy888xx7' }, ctx);
+    expect(gone.lists).toEqual([{ listId: list, outcome: 'not-found' }]);
+  });
+
+  it.each([
+    ['plain', "o'neil&co@example.com", "o'neil&co@example.com"],
+    ['html', "o'neil&co@example.com", "o'neil&co@example.com"],
+    ['masked', 'john@example.com', undefined],
+  ] as const)(
+    'findEmail reads a %s EMAIL with one call (a masked one is no address)',
+    async (recordEmail, email, expected) => {
+      fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY, recordEmail });
+      const list = fake.addList('News');
+      const uid = fake.addSubscriber(list, email);
+      const found = await provider().findEmail?.({
+        providerType: 'mailwizz',
+        listId: list,
+        subscriberId: uid,
+      });
+      expect(found).toEqual({ email: expected, calls: 1 });
+      const gone = await provider().findEmail?.({
+        providerType: 'mailwizz',
+        listId: list,
+        subscriberId: 'zz999yy888xx7',
+      });
+      expect(gone).toEqual({ email: undefined, calls: 1 });
+    },
+  );
+
   it('rejects unknown config keys and non-http URLs', () => {
     const base = { id: 'mw', type: 'mailwizz', url: 'https://mw.example.com/api', apiKey: 'k' };
     expect(mailwizzConfigSchema.safeParse(base).success).toBe(true);

@@ -44,8 +44,14 @@ const DOCUMENT = {
 };
 
 describe('provider registry', () => {
-  it('registers mailwizz, interspire and webhook', () => {
-    expect(Object.keys(providerRegistry).sort()).toEqual(['interspire', 'mailwizz', 'webhook']);
+  it('registers mailwizz, interspire, webhook, listmonk and mautic', () => {
+    expect(Object.keys(providerRegistry).sort()).toEqual([
+      'interspire',
+      'listmonk',
+      'mailwizz',
+      'mautic',
+      'webhook',
+    ]);
     for (const [type, def] of Object.entries(providerRegistry)) expect(def.type).toBe(type);
   });
 

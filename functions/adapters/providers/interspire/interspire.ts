@@ -9,6 +9,7 @@ import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
 import {
   type ActionContext,
+  type EmailLookup,
   ListOutcome,
   type ListProvider,
   type ListResult,
@@ -21,7 +22,7 @@ import {
   createInterspireApi,
   type InterspireApi,
   type InterspireSubscription,
-  isSubscribed,
+  subscriptionState,
 } from './interspire-api.ts';
 
 const interspireConfigSchema = providerBaseSchema
@@ -111,6 +112,14 @@ class InterspireListProvider implements ListProvider {
     return result(await this.#unsubscribeOne(tally, subscription));
   }
 
+  /** `LoadSubscriberList` by subscriberid + listid: one call; undefined when unknown. */
+  async findEmail(ref: SubscriberRef): Promise<EmailLookup> {
+    const tally: CallTally = { calls: 0 };
+    if (!/^\d+$/.test(ref.listId) || !/^\d+$/.test(ref.subscriberId)) return { email: undefined, calls: 0 };
+    const subscription = await this.#api.loadSubscription(tally, ref.subscriberId, ref.listId);
+    return { email: subscription?.email || undefined, calls: tally.calls };
+  }
+
   async checkCredentials() {
     try {
       await this.#api.testToken({ calls: 0 });
@@ -126,8 +135,12 @@ class InterspireListProvider implements ListProvider {
   async #unsubscribeOne(tally: CallTally, s: InterspireSubscription): Promise<ListResult> {
     const name = this.#lists?.get(s.listId);
     const base = { listId: s.listId, ...(name ? { listName: name } : {}) };
-    // Only active subscriptions are touched: UnsubscribeSubscriber would count a second time.
-    if (!isSubscribed(s.unsubscribed)) return { ...base, outcome: ListOutcome.already };
+    // Only active subscriptions are touched: UnsubscribeSubscriber would count a second time. A
+    // row that does not say (no `unsubscribed` column) is asked about first, never assumed active.
+    const state = subscriptionState(s.unsubscribed);
+    if (state === 'unsubscribed') return { ...base, outcome: ListOutcome.already };
+    if (state === 'unknown' && (await this.#api.isUnsubscribed(tally, s)))
+      return { ...base, outcome: ListOutcome.already };
     const outcome = await this.#api.unsubscribe(tally, s);
     return { ...base, outcome: outcome === 'done' ? ListOutcome.done : ListOutcome.notFound };
   }

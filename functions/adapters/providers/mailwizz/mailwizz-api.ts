@@ -4,6 +4,7 @@
  * 400-with-message auth failures to ProviderError kind `auth`.
  */
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
+import { asRecord, readCount, readJsonObject, str } from '../json-body.ts';
 import {
   type CallTally,
   errorForStatus,
@@ -30,6 +31,14 @@ interface MailwizzSubscription {
   status: string;
   listUid: string;
   listName: string | undefined;
+}
+
+/** A subscriber as `GET lists/{L}/subscribers/{S}` shows it: status and custom field values by tag. */
+interface MailwizzSubscriberRecord {
+  status: string;
+  /** The address, unless MailWizz masks it (widening hidden-recipient complaints needs it). */
+  email: string | undefined;
+  fields: Record<string, string>;
 }
 
 /** `skipped`: MailWizz refused it as already bounced or unknown (404/422), which changes nothing. */
@@ -62,41 +71,29 @@ function errorText(envelope: Envelope | undefined): string {
   return '';
 }
 
-function readEnvelope(response: ProviderResponse): Envelope | undefined {
-  if (response.text.trim() === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(response.text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Envelope) : undefined;
-  } catch {
-    return undefined;
-  }
+interface Interpreted {
+  data: unknown;
+  envelope: Envelope | undefined;
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+/** The request builder and answer reader every call shares (the named steps below use it). */
+interface MailwizzClient {
+  options: MailwizzApiOptions;
+  build(
+    method: ProviderRequest['method'],
+    path: string,
+    query?: FormParams,
+    body?: FormParams,
+  ): () => ProviderRequest;
+  /** Success → data; auth/transient/other failures → ProviderError; `absent` statuses → undefined. */
+  interpret(absent?: readonly number[]): (response: ProviderResponse) => Interpreted | undefined;
 }
 
-function str(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return undefined;
-}
-
-/** `count` is a string on older PHP/PDO, a number on PHP ≥ 8.1, null when zero. */
-function readCount(value: unknown): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^\d+$/.test(value.trim())) return Number(value.trim());
-  return 0;
-}
-
-function createMailwizzApi(options: MailwizzApiOptions) {
-  const { providerId, policy } = options;
+/** X-API-KEY for 2.x/3.x plus the 1.x headers, signed when a private key is configured. */
+function requestBuilder(options: MailwizzApiOptions): MailwizzClient['build'] {
   const base = options.url.replace(/\/+$/, '');
-
-  function build(method: ProviderRequest['method'], path: string, query: FormParams = {}, body?: FormParams) {
-    return (): ProviderRequest => {
+  return (method, path, query = {}, body) =>
+    () => {
       const url = `${base}/${path}`;
       const queryString = buildSortedQuery(query);
       const timestamp = Math.floor(options.now() / 1000);
@@ -113,30 +110,58 @@ function createMailwizzApi(options: MailwizzApiOptions) {
           options.privateKey,
         );
       }
-      const request: ProviderRequest = {
-        method,
-        url: queryString ? `${url}?${queryString}` : url,
-        headers,
-      };
+      const request: ProviderRequest = { method, url: queryString ? `${url}?${queryString}` : url, headers };
       if (body !== undefined) {
         headers['content-type'] = 'application/x-www-form-urlencoded';
         request.body = buildSortedQuery(body);
       }
       return request;
     };
-  }
+}
 
-  /** Success → data; auth/transient/other failures → ProviderError; `notFound` statuses → undefined. */
-  function interpret(notFoundStatuses: readonly number[] = []) {
-    return (response: ProviderResponse): { data: unknown; envelope: Envelope | undefined } | undefined => {
-      const envelope = readEnvelope(response);
+/**
+ * Not-found is final (the subscriber is gone), so only MailWizz's own answer counts: its JSON error
+ * envelope naming a missing list, subscriber or campaign. A 404 without it (a web server or proxy
+ * page) or with "Page not found." (a wrong base path: no route matched) is a configuration error
+ * that must keep the action pending (docs/operations.md).
+ */
+function isMailwizzNotFound(envelope: Envelope | undefined, message: string): boolean {
+  return envelope?.status === 'error' && message !== '' && !/^page not found/i.test(message);
+}
+
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  '#039': "'",
+  '#39': "'",
+};
+
+/**
+ * The EMAIL of a subscriber record: 1.x HTML-escapes values (CHtml::encode); 2.x may mask it
+ * (`common.mask_email_addresses`, docs/providers.md). A masked address is no address.
+ */
+function subscriberEmail(value: unknown): string | undefined {
+  const raw = str(value);
+  if (!raw || raw.length > 320) return undefined;
+  const email = raw.replace(/&(amp|lt|gt|quot|#0?39);/g, (_m, name: string) => HTML_ENTITIES[name] ?? '');
+  return email.includes('*') ? undefined : email;
+}
+
+/** MailWizz answers auth failures with 400 and a known text; other failures by status. */
+function responseReader(options: MailwizzApiOptions): MailwizzClient['interpret'] {
+  const { providerId } = options;
+  return (absent = []) =>
+    (response) => {
+      const envelope = readJsonObject(response.text) as Envelope | undefined;
       const message = errorText(envelope);
       if (response.status === 400 && AUTH_ERRORS.has(message)) {
         throw new ProviderError(providerId, ProviderErrorKind.auth, `credentials refused: ${message}`, {
           status: 400,
         });
       }
-      if (notFoundStatuses.includes(response.status)) return undefined;
+      if (absent.includes(response.status) && isMailwizzNotFound(envelope, message)) return undefined;
       const statusError = errorForStatus(providerId, response, options.now());
       if (statusError) {
         if (statusError.kind !== ProviderErrorKind.permanent || !message) throw statusError;
@@ -156,100 +181,146 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       }
       return { data: envelope.data, envelope };
     };
+}
+
+/** `GET lists/subscribers/search-by-email-in-all-lists`: up to 100 rows, never 404. */
+async function searchAllLists(
+  client: MailwizzClient,
+  tally: CallTally,
+  email: string,
+): Promise<MailwizzSubscription[]> {
+  const { providerId, policy } = client.options;
+  const path = 'lists/subscribers/search-by-email-in-all-lists';
+  const result = await policy.send(tally, client.build('GET', path, { EMAIL: email }), client.interpret());
+  const records = asRecord(result?.data).records;
+  if (!Array.isArray(records)) {
+    throw new ProviderError(providerId, ProviderErrorKind.transient, 'unexpected search response');
   }
+  const out: MailwizzSubscription[] = [];
+  for (const raw of records) {
+    const record = asRecord(raw);
+    const list = asRecord(record.list);
+    const listUid = str(list.list_uid);
+    const subscriberUid = str(record.subscriber_uid);
+    if (!listUid || !subscriberUid) continue;
+    out.push({
+      subscriberUid,
+      email: str(record.email) ?? email,
+      status: str(record.status) ?? '',
+      listUid,
+      listName: str(list.display_name) || str(list.name),
+    });
+  }
+  return out;
+}
 
+/** `GET lists/{L}/subscribers/{S}`: status and custom fields, or undefined when missing. */
+async function getSubscriber(
+  client: MailwizzClient,
+  tally: CallTally,
+  listUid: string,
+  subscriberUid: string,
+): Promise<MailwizzSubscriberRecord | undefined> {
+  if (!UID.test(listUid) || !UID.test(subscriberUid)) return undefined;
+  const result = await client.options.policy.send(
+    tally,
+    client.build('GET', `lists/${listUid}/subscribers/${subscriberUid}`),
+    client.interpret([404]),
+  );
+  if (!result) return undefined;
+  const record = asRecord(asRecord(result.data).record);
+  const fields: Record<string, string> = {};
+  // Custom field tags are upper case (EMAIL, FNAME, ...); the rest is subscriber metadata.
+  for (const [key, value] of Object.entries(record)) {
+    const text = str(value);
+    if (/^[A-Z][A-Z0-9_]*$/.test(key) && text !== undefined) fields[key] = text;
+  }
+  return { status: str(record.status) ?? '', email: subscriberEmail(record.EMAIL), fields };
+}
+
+/**
+ * `PUT lists/{L}/subscribers/{S}` with `details[status]=blacklisted`. The update validates every
+ * required list field, so the fields read just before are sent back (providers.md §1.4 h).
+ */
+async function blacklistSubscriber(
+  client: MailwizzClient,
+  tally: CallTally,
+  subscription: { listUid: string; subscriberUid: string; email: string },
+  fields: Readonly<Record<string, string>>,
+): Promise<'ok' | 'not-found'> {
+  const { listUid, subscriberUid, email } = subscription;
+  if (!UID.test(listUid) || !UID.test(subscriberUid)) return 'not-found';
+  // 2.x may mask EMAIL on read: send the address we know.
+  const body = { ...fields, EMAIL: email, details: { status: 'blacklisted' } };
+  const read = (response: ProviderResponse): 'ok' | 'not-found' => {
+    const text = errorText(readJsonObject(response.text) as Envelope | undefined);
+    // 409 "This email address is blacklisted." means it already is; a missing subscriber is 409 too.
+    if (response.status === 409) return text.includes('blacklisted') ? 'ok' : 'not-found';
+    return client.interpret([404])(response) ? 'ok' : 'not-found';
+  };
+  return client.options.policy.send(
+    tally,
+    client.build('PUT', `lists/${listUid}/subscribers/${subscriberUid}`, {}, body),
+    read,
+  );
+}
+
+/** `POST campaigns/{C}/bounces` with bounce_type=hard: MailWizz then blacklists the address. */
+async function reportBounce(
+  client: MailwizzClient,
+  tally: CallTally,
+  campaignUid: string,
+  subscriberUid: string,
+  message: string,
+): Promise<BounceReport> {
+  if (!UID.test(campaignUid) || !UID.test(subscriberUid)) return 'skipped';
+  const body = { subscriber_uid: subscriberUid, bounce_type: 'hard', message: message.slice(0, 250) };
+  const result = await client.options.policy.send(
+    tally,
+    client.build('POST', `campaigns/${campaignUid}/bounces`, {}, body),
+    // 422 here means "already marked as bounced"; 404 a missing campaign or subscriber.
+    client.interpret([404, 422]),
+  );
+  return result === undefined ? 'skipped' : 'recorded';
+}
+
+function createMailwizzApi(options: MailwizzApiOptions) {
+  const client: MailwizzClient = {
+    options,
+    build: requestBuilder(options),
+    interpret: responseReader(options),
+  };
+  const { policy } = options;
   return {
-    /** `GET lists/subscribers/search-by-email-in-all-lists`: up to 100 rows, never 404. */
-    async searchAllLists(tally: CallTally, email: string): Promise<MailwizzSubscription[]> {
-      const result = await policy.send(
-        tally,
-        build('GET', 'lists/subscribers/search-by-email-in-all-lists', { EMAIL: email }),
-        interpret(),
-      );
-      const records = asRecord(result?.data).records;
-      if (!Array.isArray(records)) {
-        throw new ProviderError(providerId, ProviderErrorKind.transient, 'unexpected search response');
-      }
-      const out: MailwizzSubscription[] = [];
-      for (const raw of records) {
-        const record = asRecord(raw);
-        const list = asRecord(record.list);
-        const listUid = str(list.list_uid);
-        const subscriberUid = str(record.subscriber_uid);
-        if (!listUid || !subscriberUid) continue;
-        out.push({
-          subscriberUid,
-          email: str(record.email) ?? email,
-          status: str(record.status) ?? '',
-          listUid,
-          listName: str(list.display_name) || str(list.name),
-        });
-      }
-      return out;
-    },
-
-    /** `PUT lists/subscribers/unsubscribe-by-email-from-all-lists`: idempotent, success even if nothing matched. */
+    searchAllLists: (tally: CallTally, email: string) => searchAllLists(client, tally, email),
+    /** `PUT lists/subscribers/unsubscribe-by-email-from-all-lists`: every row, whatever its status. */
     async unsubscribeAllLists(tally: CallTally, email: string): Promise<void> {
-      await policy.send(
-        tally,
-        build('PUT', 'lists/subscribers/unsubscribe-by-email-from-all-lists', {}, { EMAIL: email }),
-        interpret(),
-      );
+      const path = 'lists/subscribers/unsubscribe-by-email-from-all-lists';
+      await policy.send(tally, client.build('PUT', path, {}, { EMAIL: email }), client.interpret());
     },
-
-    /** `GET lists/{L}/subscribers/{S}`: the status, or undefined when the list or subscriber is missing. */
-    async getSubscriber(
-      tally: CallTally,
-      listUid: string,
-      subscriberUid: string,
-    ): Promise<{ status: string } | undefined> {
-      if (!UID.test(listUid) || !UID.test(subscriberUid)) return undefined;
-      const result = await policy.send(
-        tally,
-        build('GET', `lists/${listUid}/subscribers/${subscriberUid}`),
-        interpret([404]),
-      );
-      if (!result) return undefined;
-      const record = asRecord(asRecord(result.data).record);
-      return { status: str(record.status) ?? '' };
-    },
-
+    getSubscriber: (tally: CallTally, listUid: string, subscriberUid: string) =>
+      getSubscriber(client, tally, listUid, subscriberUid),
     /** `PUT lists/{L}/subscribers/{S}/unsubscribe`: changes only a confirmed subscriber. */
     async unsubscribe(tally: CallTally, listUid: string, subscriberUid: string): Promise<'ok' | 'not-found'> {
       if (!UID.test(listUid) || !UID.test(subscriberUid)) return 'not-found';
-      const result = await policy.send(
-        tally,
-        build('PUT', `lists/${listUid}/subscribers/${subscriberUid}/unsubscribe`, {}, {}),
-        interpret([404]),
-      );
+      const path = `lists/${listUid}/subscribers/${subscriberUid}/unsubscribe`;
+      const result = await policy.send(tally, client.build('PUT', path, {}, {}), client.interpret([404]));
       return result ? 'ok' : 'not-found';
     },
-
-    /** `POST campaigns/{C}/bounces` with bounce_type=hard: MailWizz then blacklists the address. */
-    async reportBounce(
+    blacklistSubscriber: (
       tally: CallTally,
-      campaignUid: string,
-      subscriberUid: string,
-      message: string,
-    ): Promise<BounceReport> {
-      if (!UID.test(campaignUid) || !UID.test(subscriberUid)) return 'skipped';
-      const result = await policy.send(
-        tally,
-        build(
-          'POST',
-          `campaigns/${campaignUid}/bounces`,
-          {},
-          { subscriber_uid: subscriberUid, bounce_type: 'hard', message: message.slice(0, 250) },
-        ),
-        // 422 here means "already marked as bounced"; 404 a missing campaign or subscriber.
-        interpret([404, 422]),
-      );
-      return result === undefined ? 'skipped' : 'recorded';
-    },
-
+      subscription: { listUid: string; subscriberUid: string; email: string },
+      fields: Readonly<Record<string, string>>,
+    ) => blacklistSubscriber(client, tally, subscription, fields),
+    reportBounce: (tally: CallTally, campaignUid: string, subscriberUid: string, message: string) =>
+      reportBounce(client, tally, campaignUid, subscriberUid, message),
     /** `GET lists?page=1&per_page=10`: the cheapest authenticated call; returns the list count. */
     async countLists(tally: CallTally): Promise<number> {
-      const result = await policy.send(tally, build('GET', 'lists', { page: 1, per_page: 10 }), interpret());
+      const result = await policy.send(
+        tally,
+        client.build('GET', 'lists', { page: 1, per_page: 10 }),
+        client.interpret(),
+      );
       return readCount(asRecord(result?.data).count);
     },
   };
@@ -257,5 +328,5 @@ function createMailwizzApi(options: MailwizzApiOptions) {
 
 type MailwizzApi = ReturnType<typeof createMailwizzApi>;
 
-export type { BounceReport, MailwizzApi, MailwizzApiOptions, MailwizzSubscription };
+export type { BounceReport, MailwizzApi, MailwizzApiOptions, MailwizzSubscriberRecord, MailwizzSubscription };
 export { AUTH_ERRORS as MAILWIZZ_AUTH_ERRORS, createMailwizzApi, readCount };

@@ -8,6 +8,7 @@ import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
 import {
   type ActionContext,
+  type EmailLookup,
   ListOutcome,
   type ListProvider,
   type ListResult,
@@ -17,6 +18,7 @@ import {
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';
+import { ACTIVE_STATUSES, applyHardBounce, type HardBounce } from './mailwizz-bounce-as.ts';
 
 const mailwizzConfigSchema = providerBaseSchema
   .extend({
@@ -29,12 +31,18 @@ const mailwizzConfigSchema = providerBaseSchema
     privateKey: z.string().min(1).optional(),
     /** Report hard bounces on the campaign named by jobId `mailwizz-<campaign_uid>` (MailWizz then blacklists). */
     reportBounces: z.boolean().default(false),
+    /** What a hard bounce does: unsubscribe everywhere, blacklist the subscriptions, or a campaign bounce. */
+    bounceAs: z.enum(['unsubscribe', 'blacklist', 'campaign-bounce']).default('unsubscribe'),
+    /** `campaign-bounce` without a campaign uid (or what it leaves active): blacklist or unsubscribe. */
+    bounceFallback: z.enum(['blacklist', 'unsubscribe']).default('blacklist'),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.reportBounces || c.bounceAs === 'unsubscribe', {
+    path: ['reportBounces'],
+    message: 'reportBounces goes with bounceAs: unsubscribe (campaign-bounce records the bounce itself)',
+  });
 type MailwizzConfig = z.infer<typeof mailwizzConfigSchema>;
 
-/** Statuses the bulk unsubscribe would change and that still receive (or may receive) mail. */
-const ACTIVE_STATUSES = new Set(['confirmed', 'unconfirmed', 'unapproved']);
 const CAMPAIGN_JOB_ID = /^mailwizz-([a-z0-9]+)$/;
 
 function campaignFromJobId(jobId: string | undefined): string | undefined {
@@ -50,11 +58,13 @@ class MailwizzListProvider implements ListProvider {
   readonly type = 'mailwizz';
   readonly #api: MailwizzApi;
   readonly #reportBounces: boolean;
+  readonly #config: MailwizzConfig;
   readonly #log: ProviderDeps['log'];
 
   constructor(config: MailwizzConfig, deps: ProviderDeps) {
     this.id = config.id;
     this.#reportBounces = config.reportBounces;
+    this.#config = config;
     this.#log = deps.log;
     this.#api = createMailwizzApi({
       providerId: config.id,
@@ -74,7 +84,9 @@ class MailwizzListProvider implements ListProvider {
       if (!byList.has(s.listUid) || ACTIVE_STATUSES.has(s.status)) byList.set(s.listUid, s);
     const subscriptions = [...byList.values()];
     const active = subscriptions.filter((s) => ACTIVE_STATUSES.has(s.status));
-    if (active.length > 0) {
+    if (active.length > 0 && this.#bouncesAsBounces(context)) {
+      await applyHardBounce(this.#api, tally, this.#hardBounce(email, active, context, false));
+    } else if (active.length > 0) {
       const confirmed = active.find((s) => s.status === 'confirmed');
       // Before the unsubscribe: MailWizz blacklists only a subscriber that is still confirmed.
       if (confirmed) await this.#maybeReportBounce(tally, context, confirmed.subscriberUid);
@@ -99,9 +111,34 @@ class MailwizzListProvider implements ListProvider {
     if (!subscriber) return result(ListOutcome.notFound);
     // The per-subscriber endpoint changes only confirmed subscribers; anything else is left as is.
     if (subscriber.status !== 'confirmed') return result(ListOutcome.already);
+    if (this.#bouncesAsBounces(context)) {
+      const email = subscriber.fields.EMAIL ?? '';
+      const active: MailwizzSubscription[] = [
+        {
+          listUid: ref.listId,
+          subscriberUid: ref.subscriberId,
+          email,
+          status: 'confirmed',
+          listName: undefined,
+        },
+      ];
+      const bounce = this.#hardBounce(email, active, context, true);
+      await applyHardBounce(this.#api, tally, {
+        ...bounce,
+        campaignUid: ref.campaignId ?? bounce.campaignUid,
+      });
+      return result(ListOutcome.done);
+    }
     await this.#maybeReportBounce(tally, context, ref.subscriberId, ref.campaignId);
     const outcome = await this.#api.unsubscribe(tally, ref.listId, ref.subscriberId);
     return result(outcome === 'ok' ? ListOutcome.done : ListOutcome.notFound);
+  }
+
+  /** `GET lists/{L}/subscribers/{S}`: one call; undefined when unknown or masked. */
+  async findEmail(ref: SubscriberRef): Promise<EmailLookup> {
+    const tally: CallTally = { calls: 0 };
+    const subscriber = await this.#api.getSubscriber(tally, ref.listId, ref.subscriberId);
+    return { email: subscriber?.email, calls: tally.calls };
   }
 
   async checkCredentials() {
@@ -112,6 +149,27 @@ class MailwizzListProvider implements ListProvider {
       if (error instanceof ProviderError) return { ok: false, detail: error.message };
       throw error;
     }
+  }
+
+  #bouncesAsBounces(context: ActionContext): boolean {
+    return context.kind === 'bounce' && this.#config.bounceAs !== 'unsubscribe';
+  }
+
+  #hardBounce(
+    email: string,
+    active: readonly MailwizzSubscription[],
+    context: ActionContext,
+    oneList: boolean,
+  ): HardBounce {
+    return {
+      email,
+      active,
+      campaignUid: campaignFromJobId(context.jobId),
+      message: bounceMessage(context),
+      bounceAs: this.#config.bounceAs === 'blacklist' ? 'blacklist' : 'campaign-bounce',
+      fallback: this.#config.bounceFallback,
+      oneList,
+    };
   }
 
   async #maybeReportBounce(
