@@ -222,6 +222,8 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     }
     if (!dryRun) reportOutbox(summary, runtime.outbox.summary(), io);
     trips = await traffic.finish();
+    for (const failure of await traffic.notify(trips, io.now()))
+      io.stderr.write(`pmta-bounce process: ${failure}\n`);
   } finally {
     await traffic.close();
     progress?.done();

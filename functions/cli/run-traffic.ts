@@ -3,6 +3,7 @@
  * and added to the state's hourly aggregates; at the end the guardrails are judged over the days the
  * run touched. A dry run keeps its aggregates in memory only and judges what it saw.
  */
+import { postGuardrailNotice, tripId } from '#adapters/providers/webhook/guardrail-notifier.ts';
 import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { ReportRow } from '#core/decide/decide-records.ts';
@@ -23,6 +24,8 @@ interface RunTraffic {
   add(outcomes: readonly ParseOutcome[], rows: readonly ReportRow[]): Promise<void>;
   /** The guardrails that trip over the whole days this run touched (stored totals included). */
   finish(): Promise<GuardrailTrip[]>;
+  /** Posts each trip not announced before to `guardrails.webhook`; returns the failures to print. */
+  notify(trips: readonly GuardrailTrip[], now: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,7 @@ function dryRunTraffic(config: Config): RunTraffic {
   return {
     add: async (outcomes, rows) => tallyRecords(outcomes, rows, tally, hard),
     finish: async () => evaluateGuardrails(tally.entries(), guardrailSettings(config.guardrails)),
+    notify: async () => [],
     close: async () => {},
   };
 }
@@ -54,6 +58,19 @@ function createRunTraffic(config: Config, statePath: string, dryRun: boolean): R
       const dayStart = Math.floor(first / DAY_MS) * DAY_MS;
       const rows = await store.trafficRows(dayStart, Math.floor(last / DAY_MS + 1) * DAY_MS);
       return evaluateGuardrails(rows, guardrailSettings(config.guardrails));
+    },
+    async notify(trips, now) {
+      const hook = config.guardrails.webhook;
+      if (!hook) return [];
+      const failures: string[] = [];
+      for (const trip of trips) {
+        const id = tripId(trip);
+        if (store.noticeSent(id)) continue;
+        const error = await postGuardrailNotice(hook, trip, now);
+        if (error) failures.push(`guardrail notice ${id} not delivered (${error}); the next run tries again`);
+        else store.markNoticeSent(id, now);
+      }
+      return failures;
     },
     close: () => store.close(),
   };

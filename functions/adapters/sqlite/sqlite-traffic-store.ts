@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS traffic (
   blocks TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (hour, sending_domain, mailbox_provider, vmta, job)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS guardrail_notices (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 const DAY_MS = 86_400_000;
@@ -131,6 +135,15 @@ class SqliteTrafficStore implements TrafficStore {
       if (at !== undefined && now - at > DAY_MS) olderThan24h++;
     }
     return { actions: rows.length, olderThan24h };
+  }
+
+  /** Guardrail notices already delivered (docs/guardrails.md): each trip is announced once. */
+  noticeSent(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM guardrail_notices WHERE id = ?').get(id) !== undefined;
+  }
+
+  markNoticeSent(id: string, at: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO guardrail_notices (id, at) VALUES (?, ?)').run(id, at);
   }
 
   async close(): Promise<void> {

@@ -51,14 +51,19 @@ type GuardrailTrip =
 
 const DAY_MS = 86_400_000;
 
+/** A percent as a fraction without binary noise (0.3 / 100 is 0.0030000000000000005). */
+function fraction(percent: number): number {
+  return Number((percent / 100).toPrecision(12));
+}
+
 /** The configured guardrails (percent, as written in config) as fractions. */
 function guardrailSettings(config: GuardrailsConfig): GuardrailSettings {
   return {
     complaintRate: {
-      warn: config.complaintRatePercent.warn / 100,
-      critical: config.complaintRatePercent.critical / 100,
+      warn: fraction(config.complaintRatePercent.warn),
+      critical: fraction(config.complaintRatePercent.critical),
     },
-    blockSpike: { share: config.blockSpike.percent / 100, minAttempts: config.blockSpike.minAttempts },
+    blockSpike: { share: fraction(config.blockSpike.percent), minAttempts: config.blockSpike.minAttempts },
   };
 }
 
@@ -158,6 +163,7 @@ export {
   DEFAULT_GUARDRAILS,
   describeTrip,
   evaluateGuardrails,
+  fraction,
   groupCounts,
   guardrailSettings,
   utcDay,

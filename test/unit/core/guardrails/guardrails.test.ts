@@ -139,6 +139,18 @@ describe('guardrails', () => {
       { kind: 'block-spike', vmta: 'v1', blocks: 20, attempts: 120 },
     ]);
   });
+  it('trips exactly at a configured 0.3 % (no binary noise in the threshold)', () => {
+    const settings = guardrailSettings({
+      complaintRatePercent: { warn: 0.1, critical: 0.3 },
+      blockSpike: { percent: 10, minAttempts: 50 },
+      mailboxProviders: {},
+      sendingDomains: [],
+      vmtas: [],
+    });
+    expect(evaluateGuardrails([row({ deliveries: 1000, complaints: 3 })], settings)[0]?.level).toBe(
+      'critical',
+    );
+  });
   it('reads percent from the config', () => {
     expect(
       guardrailSettings({
