@@ -89,4 +89,4 @@ function* generateAccountingLines(
   }
 }
 
-export { generateAccountingLines, HEADER as GENERATED_HEADER };
+export { BOUNCES as GENERATED_BOUNCES, generateAccountingLines, HEADER as GENERATED_HEADER };

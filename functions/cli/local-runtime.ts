@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
@@ -62,7 +63,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
-    classifier: createClassifier(),
+    classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
     close: async () => {
       await store.close();
       if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -25,6 +25,8 @@ interface MailEvent {
   orig: string | undefined;
   bounceCat: string | undefined;
   dsnAction: string | undefined;
+  /** Remote MTA as PowerMTA logged it (`mx.example.net (192.0.2.1)`): mailbox-provider scopes. */
+  dsnMta?: string | undefined;
   dsnStatus: string | undefined;
   dsnDiag: string | undefined;
   feedbackType: string | undefined;
@@ -48,7 +50,8 @@ type ParseOutcome =
       recordType: string;
       recipient: string | undefined;
       reason: string;
-      /** A delivery (`d`) record's dimensions, kept for the deliverability counts. */
+      /** A delivery (`d`) record's dimensions, kept for the deliverability counts; its time also
+       * resets the address's soft count (docs/classification.md). */
       traffic?: TrafficSample;
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };

@@ -3,6 +3,7 @@
  * soft-bounce counters with their window, and the audit trail of every decision and provider
  * outcome. Batch-shaped so adapters can use transactions (SQLite) or batched calls (DynamoDB).
  */
+import type { SoftCounting } from './decide/soft-bounce-window.ts';
 import type { ListResult } from './list-provider.ts';
 
 interface SuppressionRequest {
@@ -39,6 +40,14 @@ interface SoftBounceRequest {
   address: string;
   recordKey: string;
   at: number;
+  /** The address's latest delivery in the same batch (not yet stored): a reset like a stored one. */
+  resetAt?: number | undefined;
+}
+
+/** A successful delivery (`d` record): the address's soft count starts again after `at`. */
+interface DeliveryRequest {
+  address: string;
+  at: number;
 }
 
 interface AuditEntry {
@@ -53,6 +62,8 @@ interface AuditEntry {
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
+  /** The classification rule behind a bounce decision (a rule id, `pmta` or `default`). */
+  rule?: string | undefined;
   /** ms since epoch: the entry expires then unless `confirm` keeps the subject's trail. */
   expiresAt?: number | undefined;
 }
@@ -83,7 +94,15 @@ interface SuppressionStore {
    * `at` (core/soft-bounce-window.ts): in time order that is [at - windowMs, at]; out of order a
    * late-decided earlier bounce still completes the count.
    */
-  recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]>;
+  recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]>;
+  /**
+   * Deliveries reset soft counts (countSoftBounces' `resetAt`): kept only for addresses that have
+   * soft bounces, so logging every `d` record does not grow the state.
+   */
+  recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void>;
   /** A provider finished (or gave up on) a subject. */
   markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void>;
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -98,6 +117,7 @@ interface SuppressionStore {
 
 export type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,

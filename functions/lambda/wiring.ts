@@ -23,6 +23,7 @@ import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppressio
 import { createDynamoDbTrafficStore } from '#adapters/dynamodb/dynamodb-traffic-store.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
@@ -245,7 +246,7 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
     // Routing needs provider ids, types and senders, never their credentials.
     const config = parseConfigWithoutSecrets(settings.configJson, env);
     return {
-      classifier: createClassifier(),
+      classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
       policy: config.policy,
       router: createRouter(config.providers),
       store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),

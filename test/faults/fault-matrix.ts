@@ -696,7 +696,9 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
             ...provider,
           },
         ],
-        policy: { soft: { threshold: 2, windowDays: 30 } },
+        // Pairs of soft bounces a few records apart must add up: counting once per UTC day
+        // (the default since docs/classification.md "Soft bounces") would merge them.
+        policy: { soft: { threshold: 2, windowDays: 30, onePerUtcDay: false } },
       }),
       [ENV.TABLE_NAME]: table,
       [ENV.ACTIONS_QUEUE_URL]: actions.url,

@@ -122,6 +122,7 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       category: 'bad-mailbox',
       action: 'unsubscribe',
       reason: expect.any(String),
+      rule: 'pmta',
     });
     const status = await cli(['status', 'gone@example.com', '--state', dry]);
     expect(status.code).toBe(2); // the dry run never created the state file

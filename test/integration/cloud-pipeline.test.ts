@@ -112,7 +112,8 @@ beforeAll(async () => {
           timeoutMs: 2000,
         },
       ],
-      policy: { soft: { threshold: 3, windowDays: 30 } },
+      // Soft bounces seconds apart must add up here (the default counts one per UTC day).
+      policy: { soft: { threshold: 3, windowDays: 30, onePerUtcDay: false } },
     },
     visibilityTimeoutSeconds: 1,
     maxReceiveCount: 3,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES } from '#core/classify/classification-rules.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { KNOWN_CATEGORIES, parseConfig, SENDER_SIDE_CATEGORIES } from '#core/config-schema.ts';
 import { decide } from '#core/decide/policy.ts';
 import type { MailEvent } from '#core/mail-event.ts';
 
 const policy = parseConfig({}, {}, {}).policy;
-const classify = createClassifier();
+const classify = createClassifier({ builtin: BUILTIN_RULES });
 
 function event(overrides: Partial<MailEvent>): MailEvent {
   return {
@@ -28,18 +28,34 @@ function event(overrides: Partial<MailEvent>): MailEvent {
   };
 }
 
-describe('classification', () => {
+describe('order of judgement', () => {
   it.each([
     {
-      case: 'trusts a PowerMTA category',
+      case: 'a real PowerMTA category is trusted when no override matches',
       bounceCat: 'bad-domain',
-      status: '5.1.1',
-      diag: '',
+      status: '5.1.2',
+      diag: 'smtp;550 5.1.2 host unknown',
       category: 'bad-domain',
       rule: 'pmta',
     },
     {
-      case: 'falls back when other',
+      case: 'a provider override beats bounceCat (Microsoft 365 DBEB filed as policy-related)',
+      bounceCat: 'policy-related',
+      status: '5.4.1',
+      diag: 'smtp;550 5.4.1 Recipient address rejected: Access denied. AS(201806281)',
+      category: 'bad-mailbox',
+      rule: 'microsoft-dbeb',
+    },
+    {
+      case: 'a sender-side override beats bounceCat (rate limit filed as bad-mailbox)',
+      bounceCat: 'bad-mailbox',
+      status: '5.1.1',
+      diag: 'smtp;550 5.1.1 <a@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607',
+      category: 'policy-related',
+      rule: 'sender-rate-limit',
+    },
+    {
+      case: 'general rules decide when bounceCat is other',
       bounceCat: 'other',
       status: '5.1.1 (bad destination mailbox address)',
       diag: 'smtp;550 5.1.1 nope',
@@ -47,52 +63,20 @@ describe('classification', () => {
       rule: 'status-bad-mailbox',
     },
     {
-      case: 'falls back when missing',
-      bounceCat: undefined,
-      status: '5.2.2',
-      diag: 'smtp;552 mailbox full',
-      category: 'quota-issues',
-      rule: 'text-quota',
-    },
-    {
-      case: 'text wins over status (blocked 5.1.1)',
+      case: 'text rules come before status rules',
       bounceCat: undefined,
       status: '5.1.1',
-      diag: 'smtp;550 5.1.1 blocked by RBL',
+      diag: 'smtp;550 5.1.1 blocked using zen.spamhaus.org',
       category: 'spam-related',
-      rule: 'text-spam',
+      rule: 'sender-blocklist',
     },
     {
-      case: 'unknown bounceCat "hard" is kept and named',
-      bounceCat: 'hard',
-      status: '550',
-      diag: 'smtp; 550 5.1.1 User unknown',
-      category: 'hard',
-      rule: 'pmta',
-    },
-    {
-      case: 'Yahoo "doesn\'t have an account"',
-      bounceCat: 'other',
-      status: '5.0.0 (undefined status)',
-      diag: "smtp;554 delivery error: dd This user doesn't have a yahoo.com account",
+      case: "PowerMTA's status text is never read (5.2.1 description says disabled)",
+      bounceCat: undefined,
+      status: '5.2.1 (mailbox disabled, not accepting messages)',
+      diag: 'smtp;550 5.2.1 <a@example.com>... User Unknown',
       category: 'bad-mailbox',
-      rule: 'text-bad-mailbox',
-    },
-    {
-      case: 'invalid sender',
-      bounceCat: undefined,
-      status: '5.1.8',
-      diag: '',
-      category: 'invalid-sender',
-      rule: 'status-invalid-sender',
-    },
-    {
-      case: 'expired',
-      bounceCat: undefined,
-      status: '4.4.7',
-      diag: '',
-      category: 'message-expired',
-      rule: 'status-expired',
+      rule: 'unknown-user',
     },
     {
       case: 'nothing matches',
@@ -109,18 +93,28 @@ describe('classification', () => {
     });
   });
 
-  it('rule order is first-match-wins (a rule moved to the end changes the result)', () => {
-    const reordered = [
-      ...DEFAULT_RULES.filter((r) => r.id !== 'text-spam'),
-      DEFAULT_RULES.find((r) => r.id === 'text-spam')!,
-    ];
-    const c = createClassifier(reordered);
-    expect(c({ dsnStatus: '5.1.1', dsnDiag: 'blocked user unknown' }).category).toBe('bad-mailbox');
+  it('operator rules come first, then the built-ins', () => {
+    const operator = createClassifier({
+      builtin: BUILTIN_RULES,
+      operator: [{ id: 'local-hold', reply: 'user unknown', category: 'other', fault: 'ignore' }],
+    });
+    expect(operator({ bounceCat: 'bad-mailbox', dsnDiag: 'smtp;550 5.1.1 user unknown' }).ruleId).toBe(
+      'local-hold',
+    );
+    const general = createClassifier({
+      builtin: BUILTIN_RULES,
+      operator: [{ id: 'late', stage: 'general', reply: 'user unknown', category: 'other', fault: 'ignore' }],
+    });
+    expect(general({ bounceCat: 'bad-mailbox', dsnDiag: 'smtp;550 5.1.1 user unknown' }).ruleId).toBe('pmta');
+    expect(general({ bounceCat: 'other', dsnDiag: 'smtp;550 5.1.1 user unknown' }).ruleId).toBe('late');
   });
 
-  it('refuses rules with unknown categories or duplicate ids', () => {
-    expect(() => createClassifier([{ id: 'x', category: 'nope', pattern: /x/ }])).toThrow(/unknown category/);
-    expect(() => createClassifier([DEFAULT_RULES[0]!, DEFAULT_RULES[0]!])).toThrow(/duplicate/);
+  it('refuses duplicate rule ids and unknown providers', () => {
+    const rule = { id: 'x', reply: 'abc', category: 'other', fault: 'ignore' } as const;
+    expect(() => createClassifier({ builtin: BUILTIN_RULES, operator: [rule, rule] })).toThrow(/duplicate/);
+    expect(() =>
+      createClassifier({ builtin: BUILTIN_RULES, operator: [{ ...rule, provider: 'nope' }] }),
+    ).toThrow(/unknown provider/);
   });
 });
 
@@ -153,11 +147,14 @@ describe('decisions under the default policy, every category', () => {
   );
 });
 
-it('an unknown bounceCat is ignored with its name in the reason', () => {
-  const e = event({ bounceCat: 'hard' });
+it('an unknown bounceCat is reclassified by the rules and named in the reason', () => {
+  const e = event({ bounceCat: 'hard', dsnStatus: '550', dsnDiag: 'smtp; 550 5.1.1 User unknown' });
   expect(decide(e, classify(e), policy)).toMatchObject({
-    intent: 'ignore',
-    reason: expect.stringContaining('category=hard bounceCat (not a PowerMTA category)'),
+    intent: 'unsubscribe',
+    rule: 'unknown-user',
+    reason: expect.stringContaining(
+      'category=bad-mailbox rule=unknown-user (bounceCat "hard" is not a PowerMTA category)',
+    ),
   });
 });
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { decideRecords } from '#core/decide/decide-records.ts';
@@ -35,7 +36,7 @@ describe('decideRecords', () => {
     },
   ];
   const deps = () => ({
-    classifier: createClassifier(),
+    classifier: createClassifier({ builtin: BUILTIN_RULES }),
     policy: parseConfig({ policy: { soft: { threshold: 3, windowDays: 7 } } }, {}, {}).policy,
     router: createRouter(providers),
     store,
@@ -52,7 +53,7 @@ describe('decideRecords', () => {
   it.each([
     { lines: [line('b', T0, 'h@example.com', 'bad-mailbox')], rule: 'pmta', bounceType: 'hard' },
     {
-      lines: [0, 1, 2].map((i) => line('b', T0 + i * 1000, 's@example.com', 'quota-issues')),
+      lines: [0, 1, 2].map((i) => line('b', T0 + i * DAY, 's@example.com', 'quota-issues')),
       rule: 'pmta',
       bounceType: 'soft',
     },
@@ -100,7 +101,7 @@ describe('decideRecords', () => {
       line('b', T0 + 7 * DAY, 's@example.com', 'quota-issues'), // exactly at the window edge: 3 within 7d
     ]);
     expect(out.rows.map((r) => r.action)).toEqual(['soft-bounce', 'soft-bounce', 'unsubscribe']);
-    expect(out.rows[2]!.reason).toContain('3 within 7d, threshold 3');
+    expect(out.rows[2]!.reason).toContain('3 within 7d (one per UTC day), threshold 3');
 
     const spread = await run([
       line('b', T0, 't@example.com', 'quota-issues'),
@@ -112,7 +113,7 @@ describe('decideRecords', () => {
 
   it('a replayed soft bounce is not counted twice', async () => {
     const a = line('b', T0, 'r@example.com', 'quota-issues');
-    const out = await run([a, a, a, line('b', T0 + 1000, 'r@example.com', 'quota-issues')]);
+    const out = await run([a, a, a, line('b', T0 + DAY, 'r@example.com', 'quota-issues')]);
     expect(out.rows.map((r) => r.reason.match(/\((\d) within/)?.[1])).toEqual(['1', '1', '1', '2']);
   });
 

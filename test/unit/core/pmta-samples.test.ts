@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { decideRecords } from '#core/decide/decide-records.ts';
@@ -17,7 +18,7 @@ async function decideFile(name: string) {
   const text = readFileSync(join(DIR, name));
   const store = new SqliteSuppressionStore({ path: ':memory:' });
   const result = await decideRecords(readAccounting(text, { chunk: 64 }), {
-    classifier: createClassifier(),
+    classifier: createClassifier({ builtin: BUILTIN_RULES }),
     policy: parseConfig({}, {}, {}).policy,
     router: createRouter([]),
     store,
@@ -31,6 +32,7 @@ async function decideFile(name: string) {
     action: r.action,
     category: r.category,
     reason: r.reason,
+    rule: r.rule,
   }));
 }
 
@@ -75,13 +77,20 @@ describe('synthetic-suspect samples: named rejects or ignores, never a crash', (
     const rows = await decideFile('synthetic-suspect/pmta-watchtower-sample_acct.csv');
     expect(rows.length).toBeGreaterThan(5);
     const bounce = rows.find((r) => r.type === 'b')!;
-    expect(bounce).toMatchObject({ action: 'ignore', category: 'hard' });
-    expect(bounce.reason).toMatch(/not a PowerMTA category/);
+    // "hard" is not a PowerMTA category: the rules decide from the reply, and the reason says so.
+    expect(bounce).toMatchObject({ action: 'unsubscribe', category: 'bad-mailbox', rule: 'unknown-user' });
+    expect(bounce.reason).toMatch(/bounceCat "hard" is not a PowerMTA category/);
   });
-  it('watchtower bounce: categories hard/soft/block are unknown categories', async () => {
+  it('watchtower bounce: categories hard/soft/block are reclassified from the reply, and named', async () => {
     const rows = await decideFile('synthetic-suspect/pmta-watchtower-sample_bounce.csv');
-    expect(rows.map((r) => r.category)).toEqual(['hard', 'soft', 'hard', 'block', 'soft']);
-    expect(rows.every((r) => r.action === 'ignore' && /not a PowerMTA category/.test(r.reason))).toBe(true);
+    expect(rows.map((r) => [r.category, r.action])).toEqual([
+      ['bad-mailbox', 'unsubscribe'],
+      ['no-answer-from-host', 'soft-bounce'],
+      ['bad-mailbox', 'unsubscribe'],
+      ['spam-related', 'ignore'],
+      ['quota-issues', 'soft-bounce'],
+    ]);
+    expect(rows.every((r) => /is not a PowerMTA category/.test(r.reason))).toBe(true);
   });
   it('watchtower fbl: record type "fbl" is rejected by name', async () => {
     const rows = await decideFile('synthetic-suspect/pmta-watchtower-sample_fbl.csv');
