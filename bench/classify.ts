@@ -8,7 +8,7 @@
 import { BUILTIN_RULES } from '../functions/core/classify/builtin-rules.ts';
 import { KNOWN_CATEGORIES } from '../functions/core/classify/categories.ts';
 import { type ClassifyInput, createClassifier } from '../functions/core/classify/classify.ts';
-import { GENERATED_BOUNCES } from './accounting-generator.ts';
+import { GENERATED_BOUNCES } from '../test/support/builders.ts';
 
 const classify = createClassifier({ builtin: BUILTIN_RULES });
 const known = new Set<string>(KNOWN_CATEGORIES);

@@ -1,6 +1,6 @@
 /**
  * The Interspire XML writer/parser (functions/adapters/providers/interspire/interspire-xml.ts)
- * against fast-xml-parser (XMLBuilder / XMLParser), loaded from bench/out/libs (see
+ * against fast-xml-parser (XMLBuilder / XMLParser), loaded from .scratch/bench-libs (see
  * bench/library-packages.ts). Prints, in one run:
  * - writing, exactness: tricky values are written into an IEM request by each writer and read
  *   back by PHP's SimpleXML (libxml2, a conforming parser, as on the PHP side of Interspire); a

@@ -1,9 +1,9 @@
 /**
- * Libraries the hand-written code is measured against, loaded from bench/out/libs (gitignored),
+ * Libraries the hand-written code is measured against, loaded from .scratch/bench-libs (gitignored),
  * never from the project's dependencies: a library joins package.json only when its numbers say so
  * (docs/benchmarks.md). Install them with:
  *
- *   npm install --prefix bench/out/libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5
+ *   npm install --prefix .scratch/bench-libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-const LIBS = join(import.meta.dirname, 'out/libs');
-const INSTALL = 'npm install --prefix bench/out/libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5';
+/** Outside bench/ and test/: the dependency checks read those trees, and these are not ours. */
+const LIBS = join(import.meta.dirname, '../.scratch/bench-libs');
+const INSTALL =
+  'npm install --prefix .scratch/bench-libs fast-xml-parser@5.12.1 p-retry@7.1.1 bottleneck@2.19.5';
 
-/** Loads `name` from bench/out/libs (ESM or CommonJS); says how to install it when missing. */
+/** Loads `name` from .scratch/bench-libs (ESM or CommonJS); says how to install it when missing. */
 async function loadLibrary<T>(name: string): Promise<T> {
   if (!existsSync(join(LIBS, 'node_modules', name))) throw new Error(`${name} is not installed: ${INSTALL}`);
   const resolved = createRequire(join(LIBS, 'package.json')).resolve(name);

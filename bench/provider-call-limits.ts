@@ -1,6 +1,6 @@
 /**
  * The provider call limiter and retry loop (functions/adapters/providers/call-limiter.ts,
- * provider-call-policy.ts) against bottleneck and p-retry, loaded from bench/out/libs (see
+ * provider-call-policy.ts) against bottleneck and p-retry, loaded from .scratch/bench-libs (see
  * bench/library-packages.ts). Prints, in one run:
  * - limiting: N calls at a rate limit and a concurrency limit (achieved rate, most starts in any
  *   100 ms and in any second, most calls in flight), and the cost per call with no rate limit;

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
+import { ACCT_HEADER, createRecordGenerator } from '../test/support/builders.ts';
 import { TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
 
 async function writeInput(path: string, records: number): Promise<void> {

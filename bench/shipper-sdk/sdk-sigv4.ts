@@ -5,9 +5,9 @@
  * is), so the variant, like the shipper, never joins a ~1 MB body into one buffer to sign it.
  */
 import { createHash } from 'node:crypto';
-import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SignableRequest, SigningScope, SigV4Headers } from '../../shipper/sqs/sigv4.ts';
+import { NodeSha256 } from '../../test/support/node-sha256.ts';
 
 const signers = new WeakMap<object, SignatureV4>();
 
@@ -19,7 +19,7 @@ async function signRequest(request: SignableRequest, scope: SigningScope): Promi
       service: scope.service,
       region: scope.region,
       credentials: scope.credentials,
-      sha256: Hash.bind(null, 'sha256'),
+      sha256: NodeSha256,
     });
     signers.set(scope.credentials, signer);
   }

@@ -1,5 +1,5 @@
 /**
- * The configuration file's shape (interfaces.md "Configuration file"), validated strictly.
+ * The configuration file's shape (docs/interfaces.md §3), validated strictly.
  * Pure: the caller passes the parsed document, the environment and the provider schemas.
  */
 import { z } from 'zod';

@@ -3,12 +3,20 @@
  */
 import type { RecordType } from './accounting/accounting-layout.ts';
 import type { TrafficSample } from './guardrails/traffic.ts';
-import type { SubscriberRef } from './list-provider.ts';
+
+/** Identifies one subscription by the provider's own ids (mailto unsubscribes, anonymised complaints). */
+interface SubscriberRef {
+  /** Provider type these ids belong to (`mailwizz`, `interspire`). */
+  providerType: string;
+  listId: string;
+  subscriberId: string;
+  campaignId?: string;
+}
 
 const EventKind = {
   bounce: 'bounce',
   complaint: 'complaint',
-  /** A line of the seed's plain CSV: the operator asks for this address to be taken off everywhere. */
+  /** A line of the PHP bouncehandler's plain CSV: the operator asks for this address to be taken off everywhere. */
   manual: 'manual',
   /** A List-Unsubscribe mail (mailto) or a feedback report of type opt-out. */
   unsubscribe: 'unsubscribe',
@@ -56,5 +64,5 @@ type ParseOutcome =
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 
-export type { MailEvent, ParseOutcome };
+export type { MailEvent, ParseOutcome, SubscriberRef };
 export { EventKind };

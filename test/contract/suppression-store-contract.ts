@@ -2,7 +2,7 @@
  * Behaviours every SuppressionStore adapter must have (SQLite locally, DynamoDB in the cloud).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SuppressionRequest, SuppressionStore } from '#core/suppression-store.ts';
+import type { SuppressionRequest, SuppressionStore } from '#core/ports.ts';
 
 const DAY = 86_400_000;
 const T0 = 1_764_000_000_000;

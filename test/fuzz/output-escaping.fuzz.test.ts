@@ -12,8 +12,8 @@ import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '#cli/main.ts';
-import type { PostmasterNotice } from '#core/notice-store.ts';
 import { formatPostmasterDigest } from '#core/notify/postmaster-digest.ts';
+import type { PostmasterNotice } from '#core/ports.ts';
 import { buildIemRequest, parseXml } from '#providers/interspire/interspire-xml.ts';
 import { runs, timeoutFor } from './fuzz-runs.ts';
 

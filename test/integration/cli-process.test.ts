@@ -128,7 +128,7 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
     expect(status.code).toBe(2); // the dry run never created the state file
   });
 
-  it('reads stdin and the seed plain CSV; --debug logs to stderr', async () => {
+  it("reads stdin and the PHP bouncehandler's plain CSV; --debug logs to stderr", async () => {
     const run = await cli(['process', '-', '--state', join(dir, 'stdin.db'), '--json', '--debug'], {
       stdin: 'someone@example.com\nother@example.com\n',
     });

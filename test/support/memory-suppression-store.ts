@@ -12,7 +12,7 @@ import type {
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
+} from '#core/ports.ts';
 
 interface MemorySuppression {
   request: SuppressionRequest;

@@ -37,7 +37,7 @@ import type {
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
+} from '#core/ports.ts';
 import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
 
 const STATE_SK = 'state';

@@ -13,13 +13,13 @@ import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
   DeliveryRequest,
+  RateCounter,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+} from '#core/ports.ts';
 import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
 
 const SCHEMA = `

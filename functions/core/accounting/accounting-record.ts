@@ -199,7 +199,7 @@ function parseAccountingRecord(
   return { ok: true, event };
 }
 
-/** A line of the seed's standalone CSV: the first column is the address. */
+/** A line of the PHP bouncehandler's standalone CSV: the first column is the address. */
 function parsePlainRecord(fields: readonly string[], line: number, raw: RawText): ParseOutcome {
   const value = fields[0] ?? '';
   const address = normalizeAddress(value);

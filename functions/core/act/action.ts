@@ -2,8 +2,7 @@
  * What must happen to one recipient at the providers. Local mode runs it in-process; in the cloud
  * it is the body of an actions-queue message (JSON), so keep it plain data.
  */
-import type { SubscriberRef } from '../list-provider.ts';
-import type { EventKind } from '../mail-event.ts';
+import type { EventKind, SubscriberRef } from '../mail-event.ts';
 
 type ActionTarget = { type: 'email'; address: string } | { type: 'ref'; ref: SubscriberRef };
 

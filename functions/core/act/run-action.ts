@@ -6,8 +6,7 @@
  */
 
 import { BounceHandlerError, ProviderError } from '../errors.ts';
-import type { ActionContext, ListProvider, ProviderResult } from '../list-provider.ts';
-import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
+import type { ActionContext, AuditEntry, ListProvider, ProviderResult, SuppressionStore } from '../ports.ts';
 import type { Action } from './action.ts';
 import { planWidening, type WideningPlan, wideningReason } from './widen-action.ts';
 

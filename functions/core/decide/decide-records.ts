@@ -1,7 +1,7 @@
 /**
  * The orchestrator shared by local mode and the ingest function: a batch of parsed records →
  * decisions → suppression state → one Action per subject that still needs provider calls, plus
- * one report row per record (docs/interfaces.md `--report`) and the decision audit. Each row and
+ * one report row per record (docs/interfaces.md §4) and the decision audit. Each row and
  * audit entry of a bounce names the classification rule that decided it.
  * It sees only ports; adapters are passed in. Steps, in order: decide each record, count soft
  * bounces, store the deliveries that reset soft counts, suppress, write the audit.
@@ -16,7 +16,7 @@ import type {
   SoftBounceRequest,
   SuppressionRequest,
   SuppressionStore,
-} from '../suppression-store.ts';
+} from '../ports.ts';
 import { type Decision, decide, Intent, softLimitReached } from './policy.ts';
 import type { Router } from './routing.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The decision for one event under the configured policy (interfaces.md "policy"). Pure; soft
+ * The decision for one event under the configured policy (docs/interfaces.md §3, `policy`). Pure; soft
  * bounce counts come in from the store, never fetched here. Every decision says why.
  */
 import type { Classification } from '../classify/classify.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { normalizeAddress } from '#core/email-address.ts';
-import { readAccounting } from './read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
 describe('addresses', () => {
   it.each([

@@ -1,6 +1,6 @@
 /**
  * The public bounce corpus (test/fixtures/bounce-corpus, SOURCES.md §4) decided by the built-in
- * rules under the default policy: shared by the agreement test and `scripts/corpus-agreement.ts`.
+ * rules under the default policy: shared by the agreement test and `bench/corpus-agreement.ts`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

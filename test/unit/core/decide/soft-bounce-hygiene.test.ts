@@ -10,7 +10,7 @@ import { createClassifier } from '#core/classify/classify.ts';
 import { parseConfig } from '#core/config-schema.ts';
 import { decideRecords } from '#core/decide/decide-records.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import { readAccounting } from '../read-accounting.ts';
+import { readAccounting } from '#test/support/read-accounting.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
