@@ -17,6 +17,12 @@ commands:
                            without EMAIL: pending and parked actions of the outbox
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   check                    validate the configuration and each provider's credentials
+  suppressions export [--format csv|json] [--since D] [--reason R]
+                           every suppression: when, why, which providers and lists changed
+  suppressions import FILE [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply]
+                           add another sender's suppressions (--apply: unsubscribe at providers)
+  undo [--since T] [--until T] [--category C]... [--rule ID] [--job J] [--address A]... [--dry-run] [--yes]
+                           reverse wrong suppressions: state and every subscription we changed
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
   redrive                  move a sandbox dead-letter queue back to its source queue
@@ -33,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   retry: retryCommand,
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
+  suppressions: async (argv, io) => (await import('./suppressions-command.ts')).suppressionsCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
   redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
 };

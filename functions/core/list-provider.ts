@@ -17,6 +17,11 @@ interface ListResult {
   listId: string;
   listName?: string;
   outcome: ListOutcome;
+  /**
+   * Optional: the subscription's status at the provider before this call (e.g. MailWizz
+   * `confirmed`), so an undo can put it back exactly.
+   */
+  previousStatus?: string;
 }
 
 interface ProviderResult {

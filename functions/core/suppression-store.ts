@@ -22,6 +22,12 @@ interface SuppressionRequest {
    * expired one counts as absent. An existing permanent suppression is left as it is.
    */
   expiresAt?: number | undefined;
+  /** Bounces: the classification rule id (kept for export and `undo --rule`). */
+  rule?: string | undefined;
+  /** The accounting record type (`b`, `rb`, `f`, ...) or `import:<format>` for imported rows. */
+  recordType?: string | undefined;
+  /** The accounting record's jobId (kept for export and `undo --job`). */
+  jobId?: string | undefined;
 }
 
 interface SuppressionOutcome {

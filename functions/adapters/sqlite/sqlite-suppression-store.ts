@@ -76,6 +76,10 @@ CREATE TABLE IF NOT EXISTS rejects (
 const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
   ['suppressions', 'expires_at INTEGER'],
   ['audit', 'expires_at INTEGER'],
+  // Provenance of a suppression (SuppressionRequest.rule/recordType/jobId) for export and undo.
+  ['suppressions', 'rule TEXT'],
+  ['suppressions', 'record_type TEXT'],
+  ['suppressions', 'job_id TEXT'],
 ];
 const EXPIRY_INDEXES = `
 CREATE INDEX IF NOT EXISTS suppressions_expiry ON suppressions (expires_at) WHERE expires_at IS NOT NULL;
@@ -111,7 +115,8 @@ type Row = { providers_done: string; expires_at: number | null } | undefined;
 class SqliteSuppressionStore implements SuppressionStore {
   /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
   static defaultSynchronous: 'FULL' | 'NORMAL' = 'FULL';
-  private readonly db: Database.Database;
+  /** The connection; also read by the ledger in this folder (sqlite-suppression-ledger.ts). */
+  readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
   private readonly getSuppression: Database.Statement<[string], NonNullable<Row>>;
   private readonly baseGetSuppression: Database.Statement<[string], NonNullable<Row>> | undefined;
@@ -164,8 +169,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.insertSuppression = this.db.prepare(
       `INSERT OR REPLACE INTO suppressions
-         (subject, at, kind, category, reason, record_key, providers_done, expires_at)
-       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt)`,
+         (subject, at, kind, category, reason, record_key, providers_done, expires_at, rule, record_type, job_id)
+       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt, @rule, @recordType, @jobId)`,
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
@@ -276,6 +281,9 @@ class SqliteSuppressionStore implements SuppressionStore {
             recordKey: r.recordKey,
             done: '[]',
             expiresAt: r.expiresAt ?? null,
+            rule: r.rule ?? null,
+            recordType: r.recordType ?? null,
+            jobId: r.jobId ?? null,
           });
           insertedNow.add(r.subject);
           return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };

@@ -68,6 +68,15 @@ function recipientLabel(event: MailEvent): string | undefined {
   return event.recipient ?? (event.refs[0] ? refSubject(event.refs[0]) : undefined);
 }
 
+/** Where a suppression came from, kept with it for `suppressions export` and `undo` selections. */
+function provenance(event: MailEvent, bounce: BounceDetail): Partial<SuppressionRequest> {
+  return {
+    recordType: event.recordType,
+    ...(bounce.rule ? { rule: bounce.rule } : {}),
+    ...(event.jobId ? { jobId: event.jobId } : {}),
+  };
+}
+
 async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps): Promise<DecideResult> {
   const { policy, router, store } = deps;
   const rows: ReportRow[] = [];
@@ -106,6 +115,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           recordKey: event.key,
           at,
           providers: router.forAddress(event.orig),
+          ...provenance(event, bounce),
         },
       });
       return;
@@ -129,6 +139,7 @@ async function decideRecords(outcomes: readonly ParseOutcome[], deps: DecideDeps
           recordKey: event.key,
           at,
           providers: everywhere ? router.forAddress(event.orig) : router.forRef(ref, event.orig),
+          ...provenance(event, bounce),
         },
       });
     }
