@@ -71,6 +71,7 @@ async function exportCommand(argv: string[], io: CliIo): Promise<number> {
 async function suppressionsCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'export') return exportCommand(rest, io);
+  if (sub === 'import') return (await import('./suppressions-import-command.ts')).importCommand(rest, io);
 
   io.stderr.write(`${USAGE}\n`);
   return ExitCode.usage;

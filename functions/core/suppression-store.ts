@@ -28,6 +28,11 @@ interface SuppressionRequest {
   recordType?: string | undefined;
   /** The accounting record's jobId (kept for export and `undo --job`). */
   jobId?: string | undefined;
+  /**
+   * Providers settled from the start: nothing is owed to them for a new subject (an import that
+   * records only). Absent = none.
+   */
+  providersDone?: readonly string[] | undefined;
 }
 
 interface SuppressionOutcome {

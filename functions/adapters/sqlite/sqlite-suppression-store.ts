@@ -279,14 +279,19 @@ class SqliteSuppressionStore implements SuppressionStore {
             category: r.category ?? null,
             reason: r.reason,
             recordKey: r.recordKey,
-            done: '[]',
+            done: JSON.stringify([...(r.providersDone ?? [])].sort()),
             expiresAt: r.expiresAt ?? null,
             rule: r.rule ?? null,
             recordType: r.recordType ?? null,
             jobId: r.jobId ?? null,
           });
           insertedNow.add(r.subject);
-          return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+          const settled = new Set(r.providersDone ?? []);
+          return {
+            subject: r.subject,
+            state: 'new',
+            pendingProviders: r.providers.filter((p) => !settled.has(p)),
+          };
         }
         // A second record for a subject suppressed earlier in this same batch adds nothing.
         if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
