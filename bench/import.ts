@@ -55,7 +55,9 @@ function child(args: string[]): Result {
 }
 
 await generate();
-console.log(`input: ${COUNT.toLocaleString('en-US')} rows, ${(statSync(file).size / 1048576).toFixed(1)} MiB`);
+console.log(
+  `input: ${COUNT.toLocaleString('en-US')} rows, ${(statSync(file).size / 1048576).toFixed(1)} MiB`,
+);
 const state = join(dir, 'state.db');
 const importArgs = ['cli', 'suppressions', 'import', file, '--format', 'mailgun', '--json', '--state', state];
 const bare = child(['bare', file]);

@@ -40,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   suppressions: async (argv, io) => (await import('./suppressions-command.ts')).suppressionsCommand(argv, io),
+  undo: async (argv, io) => (await import('./undo-command.ts')).undoCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
   redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
 };

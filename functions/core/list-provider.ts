@@ -10,6 +10,11 @@ const ListOutcome = {
   already: 'already',
   /** The address or subscriber does not exist there: nothing to do, counts as success. */
   notFound: 'not-found',
+  /**
+   * Undo only: the provider's API cannot put this subscription back (or something outside this
+   * product blocks it); the operator must, by hand.
+   */
+  manual: 'manual',
 } as const;
 type ListOutcome = (typeof ListOutcome)[keyof typeof ListOutcome];
 
@@ -30,6 +35,13 @@ interface ProviderResult {
   lists: ListResult[];
   /** HTTP requests this operation made (for the summary and benchmarks). */
   calls: number;
+}
+
+/** One subscription an undo puts back (core/suppressions/suppression-ledger.ts ChangedList). */
+interface RestoreRequest {
+  listId: string;
+  /** The status before our unsubscribe, when the provider reported it. */
+  previousStatus?: string | undefined;
 }
 
 /** Why we act: carried to the provider for its own records and to webhooks. */
@@ -88,6 +100,16 @@ interface ListProvider {
    * and every provider (core/act/widen-action.ts).
    */
   findEmail?(ref: SubscriberRef): Promise<EmailLookup>;
+  /**
+   * Optional: put back subscriptions this product unsubscribed (`pmta-bounce undo`). Per list:
+   * done (restored to its previous status), already (not in the state we left it: left alone),
+   * not-found, or manual (the API cannot). Without it every list is listed as manual.
+   */
+  resubscribe?(
+    email: string,
+    lists: readonly RestoreRequest[],
+    context: ActionContext,
+  ): Promise<ProviderResult>;
   /** Verify credentials with the cheapest authenticated call. */
   checkCredentials(): Promise<CredentialCheck>;
 }
@@ -99,6 +121,7 @@ export type {
   ListProvider,
   ListResult,
   ProviderResult,
+  RestoreRequest,
   SubscriberRef,
 };
 export { ListOutcome };

@@ -60,7 +60,7 @@ interface AuditEntry {
   action: string;
   reason: string;
   provider?: string | undefined;
-  outcome?: 'done' | 'already' | 'not-found' | 'failed' | undefined;
+  outcome?: 'done' | 'already' | 'not-found' | 'failed' | 'manual' | undefined;
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;

@@ -5,6 +5,7 @@
  * the state (the audit keeps it, plus the undo).
  */
 import type Database from 'better-sqlite3';
+import type { Action } from '#core/act/action.ts';
 import type { AuditEntry } from '#core/suppression-store.ts';
 import {
   changedLists,
@@ -76,14 +77,26 @@ class SqliteSuppressionLedger {
     }
   }
 
-  /** Takes the suppression out of the state: the row, its soft bounces, and any action still owed. */
-  forget(subject: string): boolean {
+  /**
+   * Takes the suppression out of the state — the row, its soft bounces, any unsubscribe still owed —
+   * and, in the same transaction, audits the undo and queues the undo action (if any provider has
+   * something to put back): a crash leaves either all of it or none.
+   */
+  forget(subject: string, audit: AuditEntry, action: Action | undefined): boolean {
     const run = this.#db.transaction(() => {
       const gone = this.#db.prepare('DELETE FROM suppressions WHERE subject = ?').run(subject).changes;
+      if (gone === 0) return false;
       this.#db.prepare('DELETE FROM soft_bounces WHERE address = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox_parked WHERE subject = ?').run(subject);
-      return gone > 0;
+      this.#db
+        .prepare('INSERT INTO audit (subject, at, type, action, reason) VALUES (?, ?, ?, ?, ?)')
+        .run(subject, audit.at, audit.type, audit.action, audit.reason);
+      if (action)
+        this.#db
+          .prepare('INSERT INTO outbox (subject, action) VALUES (?, ?)')
+          .run(subject, JSON.stringify(action));
+      return true;
     });
     return run();
   }

@@ -2,7 +2,7 @@
  * What must happen to one recipient at the providers. Local mode runs it in-process; in the cloud
  * it is the body of an actions-queue message (JSON), so keep it plain data.
  */
-import type { SubscriberRef } from '../list-provider.ts';
+import type { RestoreRequest, SubscriberRef } from '../list-provider.ts';
 import type { EventKind } from '../mail-event.ts';
 
 type ActionTarget = { type: 'email'; address: string } | { type: 'ref'; ref: SubscriberRef };
@@ -37,6 +37,11 @@ interface Action {
    * subscription exists (SuppressionStore.confirm). Absent = nothing to confirm.
    */
   unverifiedUntil?: number | undefined;
+  /**
+   * Present: this action reverses an earlier suppression (`pmta-bounce undo`, core/act/undo-action.ts)
+   * instead of unsubscribing: per provider id, the subscriptions to put back.
+   */
+  undo?: { lists: Record<string, RestoreRequest[]> } | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {

@@ -9,11 +9,13 @@ import { BounceHandlerError, ProviderError } from '../errors.ts';
 import type { ActionContext, ListProvider, ProviderResult } from '../list-provider.ts';
 import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
 import type { Action } from './action.ts';
+import { runUndoAction } from './undo-action.ts';
 import { planWidening, type WideningPlan, wideningReason } from './widen-action.ts';
 
 interface ProviderOutcome {
   provider: string;
-  outcome: 'done' | 'already' | 'not-found' | 'failed';
+  /** manual: an undo the provider's API cannot do (core/act/undo-action.ts). */
+  outcome: 'done' | 'already' | 'not-found' | 'failed' | 'manual';
   calls: number;
   error?: string;
   /** Retrying later may succeed (outage, rate limit, credentials being fixed). */
@@ -141,6 +143,7 @@ async function runAction(
   store: SuppressionStore,
   now: () => number,
 ): Promise<ActionResult> {
+  if (action.undo) return runUndoAction(action, providers, store, now);
   const plan = await planWidening(action, providers);
   const deps = { providers, context: actionContext(action), now };
   const outcomes = await Promise.all(action.providers.map((id) => callProvider(id, action, plan, deps)));
@@ -154,4 +157,4 @@ async function runAction(
 }
 
 export type { ActionResult, ProviderOutcome };
-export { runAction };
+export { actionContext, failedOutcome, runAction };

@@ -6,6 +6,7 @@ import {
   matchesFilter,
   type SuppressionRecord,
 } from '#core/suppressions/suppression-ledger.ts';
+import { planUndo } from '#core/suppressions/undo-plan.ts';
 
 describe('csvCell: safe against spreadsheet formula injection', () => {
   it.each([
@@ -111,5 +112,38 @@ describe('matchesFilter', () => {
     ['other subject', { subjects: ['x@example.com'] }, false],
   ])('%s', (_name, filter, expected) => {
     expect(matchesFilter(record, filter)).toBe(expected);
+  });
+});
+
+describe('planUndo', () => {
+  it("never undoes a subscriber's own unsubscribe request", () => {
+    const step = planUndo({ ...record, kind: 'unsubscribe' }, 'undo', 5);
+    expect(step).toEqual({
+      subject: record.subject,
+      skip: expect.stringContaining('own unsubscribe request'),
+    });
+  });
+  it('queues one undo action naming each changed list per provider, with the previous status', () => {
+    const step = planUndo(
+      {
+        ...record,
+        changed: [
+          { provider: 'mw', listId: 'L1', previousStatus: 'unconfirmed' },
+          { provider: 'isp', listId: '7' },
+        ],
+      },
+      'undo by operator',
+      5,
+    );
+    expect('action' in step && step.action).toMatchObject({
+      subject: record.subject,
+      target: { type: 'email', address: record.subject },
+      providers: ['isp', 'mw'],
+      undo: { lists: { mw: [{ listId: 'L1', previousStatus: 'unconfirmed' }], isp: [{ listId: '7' }] } },
+    });
+  });
+  it('changes nothing at providers when none changed anything', () => {
+    const step = planUndo({ ...record, changed: [] }, 'undo', 5);
+    expect('action' in step && step.action).toBeUndefined();
   });
 });
