@@ -53,6 +53,7 @@ interface ImportRun {
   runtime: LocalRuntime;
   io: CliIo;
   summary: ImportSummary;
+  pendingRejects: Array<{ line: number; reason: string; raw: string }>;
 }
 
 function parseImportArgs(argv: string[]) {
@@ -74,7 +75,8 @@ function reject(run: ImportRun, line: number, reason: string, raw: string): void
   run.summary.rejected += 1;
   if (run.summary.rejects.length < JSON_REJECTS) run.summary.rejects.push({ line, reason });
   run.io.stderr.write(`${run.source} line ${line}: ${reason.replace(/[^\x20-\x7e]/g, '?')}\n`);
-  run.runtime.store.recordRejects([{ line, reason, raw: raw.slice(0, 4096) }], run.source, run.io.now());
+  // Written with the next batch: one transaction (one fsync) per batch, not per bad row.
+  run.pendingRejects.push({ line, reason, raw: raw.slice(0, 4096) });
 }
 
 function request(run: ImportRun, row: Extract<ReturnType<typeof importRow>, { ok: true }>, line: number) {
@@ -98,9 +100,11 @@ async function flush(
   run: ImportRun,
   batch: Array<{ line: number; request: SuppressionRequest }>,
 ): Promise<void> {
+  const { store, outbox } = run.runtime;
+  if (run.pendingRejects.length > 0)
+    store.recordRejects(run.pendingRejects.splice(0, run.pendingRejects.length), run.source, run.io.now());
   if (batch.length === 0) return;
   const items = batch.splice(0, batch.length);
-  const { store, outbox } = run.runtime;
   const outcomes = await store.suppress(items.map((i) => i.request));
   const audit: AuditEntry[] = [];
   const actions: Action[] = [];
@@ -165,7 +169,7 @@ async function readRows(run: ImportRun, input: Readable): Promise<string | undef
       if (row.ok) batch.push({ line, request: request(run, row, line) });
       else if (row.skip) run.summary.skipped += 1;
       else reject(run, line, row.reason, record.join(','));
-      if (batch.length >= BATCH_ROWS) await flush(run, batch);
+      if (batch.length + run.pendingRejects.length >= BATCH_ROWS) await flush(run, batch);
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
@@ -210,6 +214,7 @@ async function importCommand(argv: string[], io: CliIo): Promise<number> {
   };
   const source = file === '-' ? 'stdin' : file;
   const run: ImportRun = {
+    pendingRejects: [],
     format,
     source,
     reason: values.reason,
