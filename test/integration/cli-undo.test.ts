@@ -116,7 +116,9 @@ describe('undo', () => {
     expect(await exported()).toEqual(['bea@example.com', 'cy@example.com', 'keep@example.com']);
     // The audit keeps the suppression and the undo.
     const status = await runCliText(['status', 'ann@example.com', '--state', state]);
-    expect(status.stdout).toMatch(/decision unsubscribe[\s\S]*decision undo[\s\S]*provider mw done/);
+    expect(status.stdout).toMatch(
+      /decision unsubscribe[\s\S]*provider mw done[\s\S]*decision undo[\s\S]*provider mw resubscribe done/,
+    );
   });
 
   it('by category and by rule: restores the previous status (unconfirmed stays unconfirmed)', async () => {
@@ -163,6 +165,18 @@ describe('undo', () => {
     expect(run.stdout).not.toMatch(/put back: mw l\w+ \(News\)[^\n]*\n[^\n]*own@/);
     expect(await exported()).toEqual(before);
     expect(mw.effects).toBe(effects);
+  });
+
+  it('status shows an import, the suppression and the undo in order', async () => {
+    const file = join(dir, 'import.csv');
+    writeFileSync(file, 'address,reason\nann@example.com,from the old sender\n');
+    await undo('--address', 'ann@example.com', '--yes');
+    await runCliText(['suppressions', 'import', file, '--config', config, '--state', state], { env });
+    const status = await runCliText(['status', 'ann@example.com', '--state', state]);
+    expect(status.stdout).toMatch(
+      /decision unsubscribe line 2[\s\S]*decision undo[\s\S]*provider mw resubscribe done[\s\S]*decision import line 2: imported from csv[^\n]*from the old sender \(recorded only\)/,
+    );
+    expect(status.stdout).toContain('SUPPRESSED');
   });
 
   it('without a terminal and without --yes it refuses; on a terminal "n" does nothing', async () => {
