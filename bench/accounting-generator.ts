@@ -53,11 +53,15 @@ function csvQuote(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-/** `recipients` controls repetition: fewer distinct addresses means more soft-bounce counting. */
+/**
+ * `recipients` controls repetition: fewer distinct addresses means more soft-bounce counting.
+ * `deliveryShare` is the share of `d` records (default 7 %; 10/11 gives ten deliveries per bounce).
+ */
 function* generateAccountingLines(
   count: number,
-  options: { seed?: number; recipients?: number } = {},
+  options: { seed?: number; recipients?: number; deliveryShare?: number } = {},
 ): Generator<string> {
+  const deliveryEnd = 0.03 + (options.deliveryShare ?? 0.07);
   const random = rng(options.seed ?? 1);
   const recipients = options.recipients ?? Math.max(1, Math.floor(count * 0.8));
   const t0 = 1_764_000_000;
@@ -75,12 +79,12 @@ function* generateAccountingLines(
       yield `f,${time},,news@example.com,${rcpt},,,,,,,,,,,,,,vmta1,${job},,,,abuse,,`;
       continue;
     }
-    if (r < 0.1) {
+    if (r < deliveryEnd) {
       yield `d,${time},${time},news@example.com,${rcpt},,relayed,2.0.0 (success),smtp;250 2.0.0 OK,mx.example.net (192.0.2.10),,smtp,app1 (10.0.0.2),smtp,198.51.100.7,192.0.2.10,"PIPELINING,8BITMIME,SIZE,STARTTLS",${2000 + (i % 5000)},vmta1,${job},,example.com/vmta1,pool1,,,`;
       continue;
     }
     const [cat, status, diag] = BOUNCES[Math.floor(random() * BOUNCES.length)]!;
-    const type = r < 0.2 ? 'rb' : 'b';
+    const type = r < deliveryEnd + 0.1 ? 'rb' : 'b';
     yield `${type},${time},${time},news@example.com,${rcpt},,failed,${csvQuote(status)},${csvQuote(diag.replace('{rcpt}', rcpt))},mx.example.net (192.0.2.10),${cat},smtp,app1 (10.0.0.2),smtp,198.51.100.7,192.0.2.10,"PIPELINING,8BITMIME,SIZE,STARTTLS",${2000 + (i % 5000)},vmta1,${job},,example.com/vmta1,pool1,,,`;
   }
 }

@@ -34,6 +34,10 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
   unsubscribeRateLimited: 'unsub',
+  deliveries: 'ingest',
+  complaints: 'ingest',
+  attempts: 'ingest',
+  blocks: 'ingest',
 };
 
 interface BounceMetricOptions {

@@ -33,13 +33,20 @@ const CONFIG_JSON_LIMIT_BYTES = 3072;
 
 const VAR_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-function collectVariableNames(value: unknown, into: Set<string>): Set<string> {
+/** A stand-in URL for a `${NAME}` that is a whole `url` value (a webhook URL kept in the secret). */
+const PLACEHOLDER_URL = 'https://synth-placeholder.invalid/';
+
+/** Each `${NAME}` of the document, with the value that stands in for it while validating. */
+function collectVariables(value: unknown, into: Map<string, string>, key = ''): Map<string, string> {
   if (typeof value === 'string') {
-    for (const m of value.matchAll(VAR_PATTERN)) into.add(m[1]!);
+    for (const m of value.matchAll(VAR_PATTERN)) {
+      const wholeUrl = key === 'url' && m[0] === value;
+      if (!into.has(m[1]!) || !wholeUrl) into.set(m[1]!, wholeUrl ? PLACEHOLDER_URL : PLACEHOLDER_VALUE);
+    }
   } else if (Array.isArray(value)) {
-    for (const v of value) collectVariableNames(v, into);
+    for (const v of value) collectVariables(v, into);
   } else if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) collectVariableNames(v, into);
+    for (const [k, v] of Object.entries(value)) collectVariables(v, into, k);
   }
   return into;
 }
@@ -52,8 +59,9 @@ function parseStackConfig(text: string, source: string): StackConfig {
   } catch {
     document = undefined; // parseConfigText below reports the YAML error with its position
   }
-  const secretNames = [...collectVariableNames(document, new Set())].sort();
-  const placeholderEnv = Object.fromEntries(secretNames.map((n) => [n, PLACEHOLDER_VALUE]));
+  const variables = collectVariables(document, new Map());
+  const secretNames = [...variables.keys()].sort();
+  const placeholderEnv = Object.fromEntries(variables);
   const config = parseConfigText(text, placeholderEnv, source);
   if (config.literalSecrets.length > 0) {
     throw new ConfigError(

@@ -16,6 +16,9 @@ commands:
   status [EMAIL]           suppression state, counters and audit trail of one address;
                            without EMAIL: pending and parked actions of the outbox
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
+  status EMAIL             suppression state, counters and audit trail of one address
+  report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
+      --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
   suppressions export [--format csv|json] [--since D] [--reason R]
                            every suppression: when, why, which providers and lists changed
@@ -37,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   check: checkCommand,
   retry: retryCommand,
+  report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   suppressions: async (argv, io) => (await import('./suppressions-command.ts')).suppressionsCommand(argv, io),

@@ -11,6 +11,7 @@ import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import type { OutboxSummary } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
+import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
@@ -26,6 +27,7 @@ import {
 } from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
+import { createRunTraffic } from './run-traffic.ts';
 
 const BATCH_RECORDS = 5000;
 /** Pending and parked actions are counted in the summary; parked ones get a line of their own. */
@@ -160,11 +162,13 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
     `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
   );
 
+  const traffic = createRunTraffic(config, statePath, dryRun);
   const onResult = (r: ActionResult): void => {
     countAction(summary, r);
     logResult(log, r);
   };
 
+  let trips: GuardrailTrip[] = [];
   try {
     // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
     const leftover = dryRun ? [] : runtime.outbox.pending();
@@ -189,6 +193,7 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
           now: io.now,
         });
         if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
+        await traffic.add(outcomes, result.rows);
         for (const row of result.rows) {
           countRow(summary, row);
           logRow(log, row);
@@ -216,14 +221,20 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
       await flush();
     }
     if (!dryRun) reportOutbox(summary, runtime.outbox.summary(), io);
+    trips = await traffic.finish();
+    for (const failure of await traffic.notify(trips, io.now()))
+      io.stderr.write(`pmta-bounce process: ${failure}\n`);
   } finally {
+    await traffic.close();
     progress?.done();
     if (report) await new Promise<void>((resolve) => report.end(resolve));
     await runtime.close();
   }
 
   const elapsed = io.now() - started;
-  if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
+  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...summary, guardrails: trips })}\n`);
   else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
   log(`done: ${formatSummary(summary, elapsed)}`);
   return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;

@@ -54,6 +54,8 @@ const providerBaseSchema = z.object({
   ratePerSecond: z.number().positive().max(10_000).optional(),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   maxRetries: z.number().int().min(0).max(10).default(4),
+  /** Allow an `http://` URL to a host other than loopback (credentials then travel in clear). */
+  allowInsecureHttp: z.boolean().optional(),
 });
 type ProviderBaseConfig = z.infer<typeof providerBaseSchema>;
 
@@ -108,7 +110,56 @@ const accountingSchema = z
   })
   .strict();
 
+/** Deliverability guardrails (docs/guardrails.md); rates in percent as operators quote them. */
+const guardrailsSchema = z
+  .object({
+    complaintRatePercent: z
+      .object({
+        warn: z.number().positive().max(100).default(0.1),
+        critical: z.number().positive().max(100).default(0.3),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.warn <= r.critical, { message: 'warn must not be above critical' }),
+    blockSpike: z
+      .object({
+        percent: z.number().positive().max(100).default(10),
+        /** Hours with fewer attempts at one provider through one VirtualMTA are not judged. */
+        minAttempts: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .prefault({}),
+    /** Extra recipient domains per mailbox-provider group, e.g. `{ seznam: [seznam.cz, email.cz] }`. */
+    mailboxProviders: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/), z.array(domainName).min(1))
+      .default({}),
+    /** Sending domains that get their own cloud metric dimension; the rest count as `other`. */
+    sendingDomains: z.array(domainName).max(50).default([]),
+    /** Addresses subscribed to the AWS guardrails topic (default: `alarms.email`). */
+    email: z
+      .union([emailAddress, z.array(emailAddress).min(1)])
+      .transform((e) => (typeof e === 'string' ? [e] : e))
+      .optional(),
+    /** A Standard Webhooks receiver told of every trip (local mode), e.g. to pause a campaign. */
+    webhook: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => u.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u), {
+            message: 'https:// only (http:// only for a loopback address)',
+          }),
+        secret: z.string().regex(/^(whsec_)?[A-Za-z0-9+/]{22,}={0,2}$/, 'expected whsec_ followed by base64'),
+      })
+      .strict()
+      .optional(),
+    /** VirtualMTAs that get their own cloud metric dimension (block spikes); the rest: `other`. */
+    vmtas: z.array(z.string().min(1).max(120)).max(50).default([]),
+  })
+  .strict();
+type GuardrailsConfig = z.infer<typeof guardrailsSchema>;
+
 const configShape = {
+  guardrails: guardrailsSchema.prefault({}),
   policy: policySchema.prefault({}),
   unsubscribe: z
     .object({ domains: z.array(domainName).default([]), ...unsubscribeSecurityShape })
@@ -141,6 +192,21 @@ const configShape = {
     })
     .strict()
     .optional(),
+  /** The AWS deployment (read by the CDK app; ignored in local mode). */
+  aws: z
+    .object({
+      /** At most this many ingest instances at once (a spool flush cannot take the whole account). */
+      ingestMaxConcurrency: z.number().int().min(2).max(1000).default(10),
+      /** Use this existing table (e.g. the one kept by an earlier `cdk destroy`) instead of a new one. */
+      tableName: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'not a DynamoDB table name')
+        .optional(),
+      /** Also create an IAM user for the shipper (long-lived access keys); default: roles only. */
+      shipperUser: z.boolean().default(false),
+    })
+    .strict()
+    .optional(),
 };
 
 const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...configShape }).strict();
@@ -159,6 +225,8 @@ interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<stri
         providerErrorPercent: number;
       }
     | undefined;
+  aws?: { ingestMaxConcurrency: number; tableName?: string | undefined; shipperUser: boolean } | undefined;
+  guardrails: GuardrailsConfig;
   /** Keys whose values were written literally although they hold a credential (see `check`). */
   literalSecrets: string[];
 }
@@ -204,6 +272,28 @@ function expandVariables(
     return out;
   }
   return value;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A provider's `url` carries its credentials (headers, signed bodies): https only, except to this
+ * machine (tests, a local relay) or with `allowInsecureHttp: true`.
+ */
+function checkProviderUrl(provider: Config['providers'][number], path: PropertyKey[]): void {
+  if (typeof provider.url !== 'string' || provider.allowInsecureHttp) return;
+  let url: URL;
+  try {
+    url = new URL(provider.url);
+  } catch {
+    return; // the provider's own schema reports an invalid URL
+  }
+  if (url.protocol !== 'http:') return;
+  if (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')) return;
+  throw new ConfigError(
+    formatPath([...path, 'url']),
+    'must be https:// (http:// only to a loopback address, or with allowInsecureHttp: true)',
+  );
 }
 
 /**
@@ -255,6 +345,7 @@ function parseConfig(
     const parsed = def.schema.safeParse(expanded);
     if (!parsed.success) throw issueToError(parsed.error.issues[0]!, path);
     const provider = parsed.data as Config['providers'][number];
+    checkProviderUrl(provider, path);
     if (seen.has(provider.id))
       throw new ConfigError(formatPath([...path, 'id']), `duplicate provider id "${provider.id}"`);
     seen.add(provider.id);
@@ -269,11 +360,13 @@ function parseConfig(
     notify: rest.notify,
     accounting: rest.accounting,
     alarms: rest.alarms,
+    aws: rest.aws,
+    guardrails: rest.guardrails,
     literalSecrets,
   };
 }
 
-export type { Config, PolicyConfig, ProviderBaseConfig, ProviderSchemas };
+export type { Config, GuardrailsConfig, PolicyConfig, ProviderBaseConfig, ProviderSchemas };
 export {
   expandVariables,
   formatPath,

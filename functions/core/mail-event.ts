@@ -2,6 +2,7 @@
  * The one normalized record every source becomes, and the three-way result of parsing one.
  */
 import type { RecordType } from './accounting/accounting-layout.ts';
+import type { TrafficSample } from './guardrails/traffic.ts';
 import type { SubscriberRef } from './list-provider.ts';
 
 const EventKind = {
@@ -28,6 +29,8 @@ interface MailEvent {
   dsnDiag: string | undefined;
   feedbackType: string | undefined;
   jobId: string | undefined;
+  /** PowerMTA's VirtualMTA that sent the message (deliverability figures, docs/guardrails.md). */
+  vmta?: string | undefined;
   /** When PowerMTA logged it, ms since epoch. */
   occurredAt: number | undefined;
   /** Provider ids found in logged `header_*` fields (anonymised complaints, mailto unsubscribes). */
@@ -45,6 +48,8 @@ type ParseOutcome =
       recordType: string;
       recipient: string | undefined;
       reason: string;
+      /** A delivery (`d`) record's dimensions, kept for the deliverability counts. */
+      traffic?: TrafficSample;
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 

@@ -18,6 +18,11 @@ const ENV = {
   DYNAMODB_ENDPOINT: 'PMTA_BOUNCE_DYNAMODB_ENDPOINT',
   /** The actions queue's maxReceiveCount: act notifies a failure on that receive as final. */
   MAX_RECEIVE_COUNT: 'PMTA_BOUNCE_MAX_RECEIVE_COUNT',
+  /**
+   * How many act instances run at once (the event source's maxConcurrency): each one takes that
+   * share of every provider's `concurrency` and `ratePerSecond`.
+   */
+  ACT_INSTANCES: 'PMTA_BOUNCE_ACT_INSTANCES',
 } as const;
 
 /** DynamoDB key schema and TTL attribute, as the stack creates the table. */
@@ -27,6 +32,19 @@ const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * The DynamoDB actions each function's code calls (functions/adapters/dynamodb): the stack grants
+ * exactly these. None scans, and none deletes single items (notify removes digested notices with
+ * BatchWriteItem, the audit and state writes of every function are batched too).
+ */
+const TABLE_ACTIONS = {
+  ingest: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'],
+  act: ['BatchWriteItem', 'GetItem', 'UpdateItem'],
+  // UpdateItem: the unsubscribe rate counters (unsubscribe.rateLimit).
+  unsub: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'],
+  notify: ['BatchWriteItem', 'Query'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Handler entry files (relative to the repository root), referenced by the stack. */
 const HANDLER_ENTRIES = {
   ingest: 'functions/lambda/ingest/handler.ts',
@@ -35,4 +53,4 @@ const HANDLER_ENTRIES = {
   notify: 'functions/lambda/notify/handler.ts',
 } as const;
 
-export { ENV, HANDLER_ENTRIES, TABLE_SCHEMA };
+export { ENV, HANDLER_ENTRIES, TABLE_ACTIONS, TABLE_SCHEMA };

@@ -32,6 +32,14 @@ const METRICS = {
   inboundUnsubscribes: 'InboundUnsubscribes',
   /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
   unsubscribeRateLimited: 'UnsubscribeRateLimited',
+  /** Deliveries (`d` records), dimension SendingDomain (configured ones, else `other`). */
+  deliveries: 'Deliveries',
+  /** Complaints (`f` reports that are complaints), dimension SendingDomain. */
+  complaints: 'Complaints',
+  /** Delivery attempts with a verdict, dimensions MailboxProvider and Vmta (configured, else `other`). */
+  attempts: 'Attempts',
+  /** Sender-side blocks, dimensions MailboxProvider and Vmta. */
+  blocks: 'Blocks',
 } as const;
 
 const DIMENSIONS = {
@@ -42,6 +50,9 @@ const DIMENSIONS = {
   outcome: 'Outcome',
   verdict: 'Verdict',
   scope: 'Scope',
+  sendingDomain: 'SendingDomain',
+  mailboxProvider: 'MailboxProvider',
+  vmta: 'Vmta',
 } as const;
 
 export { DIMENSIONS, METRIC_NAMESPACE, METRICS };

@@ -1,8 +1,8 @@
 /**
  * Composition root of the unsub and notify functions. Neither calls a provider, so neither reads
  * the provider secret: the configuration is validated with the providers reduced to what routing
- * needs (id, type, senders), and their credential placeholders are never expanded. That keeps
- * Secrets Manager access to the act function alone.
+ * needs (id, type, senders), and their credential placeholders are never expanded. The ingest
+ * function parses the same way (wiring.ts): Secrets Manager access is the act function's alone.
  *
  * The sandbox sets the same environment (fauxqs/dynalite endpoints; SES_ENDPOINT for a local SES
  * stand-in) and imports the same handler modules.
@@ -14,7 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { ColdStartMetrics, createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createDynamoDbRateCounter } from '#adapters/dynamodb/dynamodb-rate-counter.ts';
@@ -106,7 +106,7 @@ function createUnsubWiring(env: Env = process.env): Wiring<InboundUnsubscribeDep
   const table = required(env, ENV.TABLE_NAME);
   const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
   const logger = new Logger({ serviceName: 'pmta-bounce-unsub' });
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'pmta-bounce-unsub' });
+  const metrics = new ColdStartMetrics({ namespace: METRIC_NAMESPACE, serviceName: 'pmta-bounce-unsub' });
   const sqs = new SQSClient(clientOptions(env, env[ENV.SQS_ENDPOINT] || undefined));
   const documents = documentClient(env);
   return {
@@ -117,7 +117,11 @@ function createUnsubWiring(env: Env = process.env): Wiring<InboundUnsubscribeDep
       store: new DynamoDbSuppressionStore({ client: documents, table }),
       rateCounter: createDynamoDbRateCounter(documents, table),
       actions: createSqsActionSender(sqs, queueUrl),
-      metrics: createEmfMetricSink(metrics),
+      metrics: createEmfMetricSink({
+        namespace: METRIC_NAMESPACE,
+        serviceName: 'pmta-bounce-unsub',
+        disabled: env.POWERTOOLS_METRICS_DISABLED === 'true',
+      }),
       log: asLog(logger),
       now: () => Date.now(),
     },

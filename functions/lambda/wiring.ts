@@ -1,39 +1,42 @@
 /**
- * Composition root of the Lambda functions (ingest, act): environment → configuration (with
- * `${NAME}` expanded from the Secrets Manager secret) → clients, store, providers, logger and
- * metrics. Built once per execution environment (module scope of the handlers); the secret is
- * fetched once, on the first invocation, and a failure is retried on the next one.
+ * Composition root of the Lambda functions (ingest, act): environment → configuration → clients,
+ * store, providers, logger and metrics. Built once per execution environment (module scope of the
+ * handlers). Only act reads the Secrets Manager secret (`${NAME}` of provider credentials): once,
+ * on the first invocation, again while a provider waits for its key (act-providers.ts), and again
+ * after a failure. Ingest routes without credentials (parseConfigWithoutSecrets).
  *
  * The sandbox sets the same environment (endpoints of fauxqs and dynalite, no secret: `${NAME}` is
  * read from its own environment, as in local mode) and imports the same handler modules.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { ColdStartMetrics, createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
 import { recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createDynamoDbRejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
+import { createDynamoDbTrafficStore } from '#adapters/dynamodb/dynamodb-traffic-store.ts';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { createSqsActionSender, createSqsVisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
 import { createClassifier } from '#core/classify/classify.ts';
-import { type Config, parseConfig } from '#core/config-schema.ts';
+import type { Config } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { ConfigError } from '#core/errors.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import { providerRegistry, providerSchemas } from '#providers/index.ts';
-import type { ProviderDefinition, ProviderLogEvent } from '#providers/provider-definition.ts';
+import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
+import type { ProviderLogEvent } from '#providers/provider-definition.ts';
 import { defaultProviderDeps } from '#providers/provider-definition.ts';
 import type { ActDeps } from './act/act.ts';
+import { buildActProviders } from './act-providers.ts';
 import { ENV } from './env.ts';
 import type { IngestDeps } from './ingest/ingest.ts';
 import type { Log } from './log-port.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
+import { parseConfigWithoutSecrets } from './unsub-notify-wiring.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -46,6 +49,8 @@ const TUNING_ENV = {
   CLAIM_SECONDS: 'PMTA_BOUNCE_CLAIM_SECONDS',
   /** The actions queue's maxReceiveCount: a failure on that receive is notified as final. */
   MAX_RECEIVE_COUNT: ENV.MAX_RECEIVE_COUNT,
+  /** While a provider waits for its key, the secret is read again at most this often, seconds. */
+  SECRET_REFRESH_SECONDS: 'PMTA_BOUNCE_SECRET_REFRESH_SECONDS',
 } as const;
 
 /** The stack's actions-queue maxReceiveCount (infra/bounce-handler-stack.ts), when not set. */
@@ -100,28 +105,16 @@ async function secretValues(
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
 }
 
-function parseCloudConfig(settings: CloudSettings, vars: Env): Config {
+/** The configuration document's raw `providers` list (placeholders intact). */
+function providerEntries(settings: CloudSettings): unknown[] {
   let document: unknown;
   try {
     document = JSON.parse(settings.configJson);
   } catch {
     throw new ConfigError(ENV.CONFIG_JSON, 'not valid JSON');
   }
-  return parseConfig(document, vars, providerSchemas());
-}
-
-function createProviderMap(
-  config: Config,
-  log: (event: ProviderLogEvent) => void,
-  // biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type
-  registry: Record<string, ProviderDefinition<any>> = providerRegistry,
-): Map<string, ListProvider> {
-  const providers = new Map<string, ListProvider>();
-  for (const entry of config.providers) {
-    const definition = registry[entry.type];
-    if (definition) providers.set(entry.id, definition.create(entry, defaultProviderDeps(log)));
-  }
-  return providers;
+  const providers = (document as { providers?: unknown } | null)?.providers;
+  return Array.isArray(providers) ? providers : [];
 }
 
 interface Clients {
@@ -187,10 +180,45 @@ function memo<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * Like memo, but builds afresh once `stale(value)` says so (act: a provider waiting for its key in
+ * the secret, so that the key is picked up without recycling the execution environment).
+ */
+function memoUntilStale<T>(build: () => Promise<T>, stale: (value: T) => boolean): () => Promise<T> {
+  let current = memo(build);
+  return async () => {
+    const value = await current();
+    if (!stale(value)) return value;
+    current = memo(build);
+    return current();
+  };
+}
+
+/** What the handlers pass of their Lambda context. */
+interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
 interface FunctionWiring<D> {
   logger: Logger;
   metrics: Metrics;
-  deps: () => Promise<D>;
+  deps: (context?: InvocationContext) => Promise<D>;
+}
+
+/** Time kept back from the Lambda deadline for the audit, claim and queue writes after the calls. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * When this invocation's provider work must be done: the remaining time less a margin (at most a
+ * fifth of it). Read by every provider's call policy (ProviderDeps.deadlineAt): a wait that would
+ * pass it becomes a delayed redelivery instead. One invocation at a time per execution
+ * environment in Lambda; the sandbox's concurrent pollers share the latest one.
+ */
+function invocationDeadline(context: InvocationContext | undefined, now: number): number | undefined {
+  // A hand-made context (a test, a manual invoke) may lack the method: no deadline then.
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  return now + remaining - Math.min(DEADLINE_MARGIN_MS, remaining / 5);
 }
 
 /** Postmaster notices go to the table only when `notify` is configured (nobody would read them). */
@@ -202,7 +230,9 @@ function noticeRecorder(config: Config, clients: Clients, table: string): Ingest
 function observability(serviceName: string): { logger: Logger; metrics: Metrics } {
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({ namespace: METRIC_NAMESPACE, serviceName }),
+    // Publishes the cold-start metric (logMetrics in the handlers); the application metrics go
+    // through the metric sink, one EMF blob per dimension set.
+    metrics: new ColdStartMetrics({ namespace: METRIC_NAMESPACE, serviceName }),
   };
 }
 
@@ -212,7 +242,8 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
   const clients = createClients(settings);
   const { logger, metrics } = observability('pmta-bounce-ingest');
   const deps = memo(async (): Promise<IngestDeps> => {
-    const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
+    // Routing needs provider ids, types and senders, never their credentials.
+    const config = parseConfigWithoutSecrets(settings.configJson, env);
     return {
       classifier: createClassifier(),
       policy: config.policy,
@@ -221,14 +252,25 @@ function createIngestWiring(env: Env = process.env): FunctionWiring<IngestDeps> 
       rejectLog: createDynamoDbRejectLog(clients.dynamo, settings.table),
       actions: createSqsActionSender(clients.sqs, actionsQueueUrl),
       codec: envelopeBodyCodec,
-      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
+      metrics: metricSink('pmta-bounce-ingest', env),
       log: asLog(logger),
       now: () => Date.now(),
       accountingFields: config.accounting.fields,
       notices: noticeRecorder(config, clients, settings.table),
+      countTraffic: createTrafficCounter(config, createDynamoDbTrafficStore(clients.dynamo, settings.table)),
+      guardrails: config.guardrails,
     };
   });
   return { logger, metrics, deps };
+}
+
+/** The application metrics of one function (POWERTOOLS_METRICS_DISABLED: the sandbox, tests). */
+function metricSink(serviceName: string, env: Env) {
+  return createEmfMetricSink({
+    namespace: METRIC_NAMESPACE,
+    serviceName,
+    disabled: env.POWERTOOLS_METRICS_DISABLED === 'true',
+  });
 }
 
 function numberFrom(env: Env, name: string, fallback: number): number {
@@ -249,10 +291,28 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   };
   const claimSeconds = numberFrom(env, TUNING_ENV.CLAIM_SECONDS, 960);
   const maxReceiveCount = numberFrom(env, TUNING_ENV.MAX_RECEIVE_COUNT, DEFAULT_ACT_MAX_RECEIVE_COUNT);
-  const deps = memo(async (): Promise<ActDeps> => {
-    const config = parseCloudConfig(settings, await secretValues(settings, env, clients.secrets));
+  const sink = metricSink('pmta-bounce-act', env);
+  const instances = numberFrom(env, ENV.ACT_INSTANCES, 1);
+  const invocation: { deadlineAt: number | undefined } = { deadlineAt: undefined };
+  const refreshMs = numberFrom(env, TUNING_ENV.SECRET_REFRESH_SECONDS, 60) * 1000;
+  const build = async () => {
+    const vars = await secretValues(settings, env, clients.secrets);
+    const config = parseConfigWithoutSecrets(settings.configJson, env);
+    const { providers, unavailable } = buildActProviders({
+      entries: providerEntries(settings),
+      vars,
+      deps: defaultProviderDeps(providerLogger(logger), () => invocation.deadlineAt),
+      instances,
+    });
+    for (const p of unavailable) logger.error('provider unavailable', { provider: p.id, reason: p.reason });
+    return { config, providers, degraded: unavailable.length > 0, builtAt: Date.now() };
+  };
+  const built = memoUntilStale(build, (b) => b.degraded && Date.now() - b.builtAt >= refreshMs);
+  const deps = async (context?: InvocationContext): Promise<ActDeps> => {
+    invocation.deadlineAt = invocationDeadline(context, Date.now());
+    const { config, providers } = await built();
     return {
-      providers: createProviderMap(config, providerLogger(logger)),
+      providers,
       store: new DynamoDbSuppressionStore({ client: clients.dynamo, table: settings.table }),
       claims: createDynamoDbActionClaims({
         client: clients.dynamo,
@@ -260,23 +320,16 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
         inProgressSeconds: claimSeconds,
       }),
       visibility: createSqsVisibilityControl(clients.sqs),
-      metrics: createEmfMetricSink(metrics, { disabled: env.POWERTOOLS_METRICS_DISABLED === 'true' }),
+      metrics: sink,
       log: asLog(logger),
       now: () => Date.now(),
       backoff,
       maxReceiveCount,
       notices: noticeRecorder(config, clients, settings.table),
     };
-  });
+  };
   return { logger, metrics, deps };
 }
 
-export type { CloudSettings, Env, FunctionWiring };
-export {
-  createActWiring,
-  createIngestWiring,
-  createProviderMap,
-  parseCloudConfig,
-  readCloudSettings,
-  TUNING_ENV,
-};
+export type { CloudSettings, Env, FunctionWiring, InvocationContext };
+export { createActWiring, createIngestWiring, readCloudSettings, TUNING_ENV };

@@ -28,6 +28,8 @@ interface SqsEventSourceOptions {
   batchSize?: number;
   /** Parallel pollers, like Lambda's concurrent invocations on one mapping. */
   concurrency?: number;
+  /** The function's timeout: what the Lambda context's getRemainingTimeInMillis counts down from. */
+  timeoutMs?: number;
   /** Long-poll wait (s); short so stop() is prompt. */
   waitTimeSeconds?: number;
   onError?: (error: unknown) => void;
@@ -82,8 +84,8 @@ function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
   };
 }
 
-function lambdaContext(functionName: string, region: string): Context {
-  const deadline = Date.now() + 60_000;
+function lambdaContext(functionName: string, region: string, timeoutMs = 60_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -131,8 +133,12 @@ function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
     let keep: Set<string>;
     try {
       keep =
-        failedIds(await options.handler({ Records: records }, lambdaContext(options.functionName, region))) ??
-        new Set();
+        failedIds(
+          await options.handler(
+            { Records: records },
+            lambdaContext(options.functionName, region, options.timeoutMs),
+          ),
+        ) ?? new Set();
     } catch (error) {
       options.onError?.(error);
       keep = new Set(records.map((r) => r.messageId));

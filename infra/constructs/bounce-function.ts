@@ -19,15 +19,19 @@ const NODE_RUNTIME = Runtime.NODEJS_24_X;
 /** esbuild target matching NODE_RUNTIME. */
 const ESBUILD_TARGET = 'node24';
 
-interface BounceFunctionProps {
+/** Where a function's code comes from and how long its logs stay: the same for every function. */
+interface FunctionSource {
   /** Absolute path of the handler file (exports `handler`). */
   entry: string;
   /** Repository root: esbuild runs here and finds package-lock.json and tsconfig.json. */
   projectRoot: string;
+  logRetention: RetentionDays;
+}
+
+interface BounceFunctionProps extends FunctionSource {
   description: string;
   timeout: Duration;
   memorySize: number;
-  logRetention: RetentionDays;
   /** Destroy the log group with the stack (default: retain the logs). */
   logRemovalPolicy?: RemovalPolicy;
 }
@@ -79,13 +83,15 @@ class BounceFunction extends Construct {
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
+        // The SDK version the tests ran, not whichever one the Lambda runtime happens to ship.
+        bundleAwsSDK: true,
       },
     });
   }
 
-  /** Read/write items of the table; sets ENV.TABLE_NAME. */
-  bindTable(table: ITableV2): this {
-    table.grantReadWriteData(this.function);
+  /** Exactly these DynamoDB actions on the table (TABLE_ACTIONS); sets ENV.TABLE_NAME. */
+  bindTable(table: ITableV2, actions: readonly string[]): this {
+    table.grant(this.function, ...actions.map((a) => `dynamodb:${a}`));
     this.function.addEnvironment(ENV.TABLE_NAME, table.tableName);
     return this;
   }
@@ -130,5 +136,5 @@ class BounceFunction extends Construct {
   }
 }
 
-export type { BounceFunctionProps };
+export type { BounceFunctionProps, FunctionSource };
 export { BounceFunction, ESBUILD_TARGET, NODE_RUNTIME };

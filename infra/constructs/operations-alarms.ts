@@ -4,7 +4,7 @@
  * refuses a request (3xx/4xx: a configuration problem), a silent
  * shipper (no records for N hours) and function errors.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Lazy } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -13,6 +13,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -40,20 +41,29 @@ interface OperationsAlarmsProps {
 class OperationsAlarms extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
+  readonly #action: SnsAction;
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     this.topic = new Topic(this, 'Topic', { displayName: 'pmta-bounce alarms', enforceSSL: true });
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
-    const action = new SnsAction(this.topic);
+    this.#action = new SnsAction(this.topic);
+    this.#allowAlarmsToPublish();
+    if (props.emails.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'pmta-bounce:alarms-no-subscriber',
+        'alarms.email is not set: the alarm topic has no subscriber, so no alarm reaches anyone. Set ' +
+          'alarms.email, or subscribe to the AlarmTopicArn output yourself (docs/deploy-aws.md)',
+      );
+    }
+    this.#queueAlarms(props);
+    this.#providerAlarms(props);
+    this.#silenceAndErrorAlarms(props);
+  }
 
-    const add = (alarmId: string, alarm: AlarmProps): void => {
-      const created = new Alarm(this, alarmId, alarm);
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      this.alarms.push(created);
-    };
-
+  /** A dead-letter queue that is not empty; a work queue whose oldest message is too old. */
+  #queueAlarms(props: OperationsAlarmsProps): void {
+    const add = (alarmId: string, alarm: AlarmProps): void => void this.addAlarm(alarmId, alarm);
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       add(`${name}DeadLetterQueueNotEmpty`, {
         alarmDescription: `The ${name} dead-letter queue holds messages: inspect them and redrive after the fix.`,
@@ -81,7 +91,11 @@ class OperationsAlarms extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     }
+  }
 
+  /** One provider's failed calls above `providerErrorPercent` over 15 minutes. */
+  #providerAlarms(props: OperationsAlarmsProps): void {
+    const add = (alarmId: string, alarm: AlarmProps): void => void this.addAlarm(alarmId, alarm);
     const usedIds = new Set<string>();
     const providerIdParts: string[] = [];
     for (const [index, provider] of props.providerIds.entries()) {
@@ -131,7 +145,11 @@ class OperationsAlarms extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     }
+  }
 
+  /** A silent shipper, an unsubscribe flood (rate-limited mail), function errors. */
+  #silenceAndErrorAlarms(props: OperationsAlarmsProps): void {
+    const add = (alarmId: string, alarm: AlarmProps): void => void this.addAlarm(alarmId, alarm);
     add('NoRecordsReceived', {
       alarmDescription: `No accounting record reached the records queue for ${props.noRecordsHours} hours: is pmta-shipper running?`,
       metric: props.recordsQueue.metricNumberOfMessagesSent({ period: Duration.hours(1), statistic: 'Sum' }),
@@ -179,6 +197,38 @@ class OperationsAlarms extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     }
+  }
+
+  /** One more alarm notifying the topic on ALARM and on OK. */
+  addAlarm(alarmId: string, props: AlarmProps): Alarm {
+    const created = new Alarm(this, alarmId, props);
+    created.addAlarmAction(this.#action);
+    created.addOkAction(this.#action);
+    this.alarms.push(created);
+    return created;
+  }
+
+  /**
+   * A topic policy replaces SNS's default one, and `enforceSSL` writes one: without this statement
+   * CloudWatch could not publish and every alarm would notify nobody. Only this account's alarms of
+   * this construct (resolved at synth, so alarms added later are included) may publish.
+   */
+  #allowAlarmsToPublish(): void {
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnEquals: {
+            'aws:SourceArn': Lazy.list({ produce: () => this.alarms.map((a) => a.alarmArn) }),
+          },
+        },
+      }),
+    );
   }
 }
 

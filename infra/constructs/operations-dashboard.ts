@@ -34,20 +34,6 @@ class OperationsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
-    const providers = props.providerIds;
-    const metric = (
-      key: MetricKey,
-      statistic: string,
-      dimensions: Record<string, string> = {},
-      label?: string,
-    ) => bounceMetric(key, { statistic, period: PERIOD, dimensions, ...(label ? { label } : {}) });
-    const perProvider = (key: MetricKey, statistic: string, extra: Record<string, string> = {}) =>
-      providers.map((p) => metric(key, statistic, { [DIMENSIONS.provider]: p, ...extra }, p));
-    const byDimension = (key: MetricKey, dimension: string, label: string) =>
-      bounceMetricByDimension(key, dimension, PERIOD, label);
-    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
-      new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
-
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(24),
@@ -64,6 +50,14 @@ class OperationsDashboard extends Construct {
     this.dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }),
     );
+    this.#pipelineRows(props.providerIds);
+    this.#queueRows(props);
+  }
+
+  /** Records in → decisions → provider outcomes and latency. */
+  #pipelineRows(providers: readonly string[]): void {
+    const perProvider = (key: MetricKey, statistic: string, extra: Record<string, string> = {}) =>
+      providers.map((p) => metric(key, statistic, { [DIMENSIONS.provider]: p, ...extra }, p));
     this.dashboard.addWidgets(
       graph('Records in by type', [byDimension('recordsIn', DIMENSIONS.recordType, 'RecordsIn')]),
       graph('Bounces by category', [byDimension('bounces', DIMENSIONS.category, 'Bounces')]),
@@ -104,6 +98,10 @@ class OperationsDashboard extends Construct {
         metric('endToEndLatency', 'p99', {}, 'p99'),
       ]),
     );
+  }
+
+  /** Backlogs, dead-letter queues and provider calls. */
+  #queueRows(props: OperationsDashboardProps): void {
     const work = Object.entries(props.workQueues);
     this.dashboard.addWidgets(
       graph(
@@ -126,9 +124,24 @@ class OperationsDashboard extends Construct {
           q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
         ),
       ),
-      graph('Provider calls', perProvider('providerCalls', 'Sum')),
+      graph(
+        'Provider calls',
+        props.providerIds.map((p) => metric('providerCalls', 'Sum', { [DIMENSIONS.provider]: p }, p)),
+      ),
     );
   }
+}
+
+function metric(key: MetricKey, statistic: string, dimensions: Record<string, string> = {}, label?: string) {
+  return bounceMetric(key, { statistic, period: PERIOD, dimensions, ...(label ? { label } : {}) });
+}
+
+function byDimension(key: MetricKey, dimension: string, label: string): IMetric {
+  return bounceMetricByDimension(key, dimension, PERIOD, label);
+}
+
+function graph(title: string, left: IMetric[], right: IMetric[] = []): GraphWidget {
+  return new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
 }
 
 export type { OperationsDashboardProps };

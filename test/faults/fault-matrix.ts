@@ -59,6 +59,8 @@ const Fault = {
   /** A misconfigured URL for a while (a redirect, a refused request), then fixed: nothing is dropped. */
   providerRefusing: 'provider-3xx-4xx',
   providerDead: 'provider-dead',
+  /** Providers ask for a Retry-After longer than act's time left: act must not sleep past it. */
+  providerSlow: 'provider-slow',
   handlerCrash: 'handler-crash',
   duplicateReorder: 'duplicate-reorder',
   duplicateConcurrent: 'duplicate-concurrent',
@@ -542,6 +544,8 @@ const CREDENTIAL_ENV = {
   mauticSecret: 'FAULT_MATRIX_MAUTIC_SECRET',
 } as const;
 const MAX_RECEIVES = 4;
+/** The act function's timeout in the provider-slow scenario (its Lambda context counts down from it). */
+const SLOW_ACT_TIMEOUT_MS = 5000;
 const CHUNKS = 8;
 const OUTAGE_MS = 4000;
 
@@ -734,7 +738,23 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
             ? ('sequential' as const)
             : undefined;
     const ingestHandler = wrapHandler(() => handlers.ingest, { crashOn, duplicateOn, random, onAcked });
-    const actHandler = wrapHandler(() => handlers.act, { crashOn, duplicateOn, random });
+    // Every act invocation must end within its timeout, whatever the providers ask it to wait.
+    const actTimeoutMs = has(Fault.providerSlow) ? SLOW_ACT_TIMEOUT_MS : 60_000;
+    const overruns: string[] = [];
+    // middy cuts a handler off at the context's deadline (answering every message failed, its
+    // work carrying on unseen, as in a frozen Lambda): a handler that ends with no time left was
+    // cut off, whatever it answered.
+    const timedAct =
+      (handler: SqsHandler): SqsHandler =>
+      async (event, context) => {
+        try {
+          return await handler(event, context);
+        } finally {
+          const left = context.getRemainingTimeInMillis();
+          if (left < 50) overruns.push(`act used its whole ${actTimeoutMs} ms timeout (${left} ms left)`);
+        }
+      };
+    const actHandler = wrapHandler(() => timedAct(handlers.act), { crashOn, duplicateOn, random });
     const sourceErrors: string[] = [];
     const sources: SqsEventSource[] = [
       createSqsEventSource({
@@ -752,6 +772,7 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
         queueArn: actions.arn,
         handler: actHandler,
         functionName: 'pmta-bounce-act',
+        timeoutMs: actTimeoutMs,
         concurrency: 3,
         onError: (e) => sourceErrors.push(String(e)),
       }),
@@ -770,6 +791,7 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     }
     if (has(Fault.provider429)) for (const f of fakes) f.inject({ status: 429, retryAfter: '1', times: 5 });
     if (has(Fault.providerTimeout)) for (const f of fakes) f.inject({ hang: true, times: 2 });
+    if (has(Fault.providerSlow)) for (const f of fakes) f.inject({ status: 429, retryAfter: '8', times: 3 });
     if (has(Fault.providerDead)) await iemProxy!.down(); // until the redrive below
 
     // The input, in chunks; the layout changes once mid-stream (every chunk with header-change).
@@ -898,8 +920,19 @@ async function runScenario(scenario: Scenario, options: RunOptions): Promise<Sce
     if (!iemProxy!.isUp()) await iemProxy!.up();
     for (const s of sources) await s.stop();
 
+    const accounted = await account(scenario, written, ingested, {
+      documents,
+      table,
+      mw,
+      iem,
+      hook,
+      lm,
+      mautic,
+    });
+    if (overruns.length > 0) details.push(`${overruns.length} act invocations overran their timeout`);
     return {
-      ...(await account(scenario, written, ingested, { documents, table, mw, iem, hook, lm, mautic })),
+      ...accounted,
+      problems: [...accounted.problems, ...overruns],
       parked,
       refed,
       seconds: Math.round((Date.now() - started) / 100) / 10,

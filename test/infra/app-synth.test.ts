@@ -6,13 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
-import { actTimeout, PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
+import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 import { CONFIG_JSON_LIMIT_BYTES, PLACEHOLDER_VALUE, parseStackConfig } from '../../infra/config.ts';
+import { actTimeout } from '../../infra/constructs/act-function.ts';
+import { checkReceivingRegion } from '../../infra/constructs/unsubscribe-mail.ts';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/infra/fixtures');
 const FIXTURE_HANDLER = 'test/infra/fixtures/noop-handler.ts';
@@ -76,13 +78,69 @@ describe('config → stack props', () => {
 
   it.each([
     { case: 'no provider', providers: [], seconds: 60 },
-    { case: 'defaults', providers: [{ timeoutMs: 10_000, maxRetries: 4 }], seconds: 130 },
+    { case: 'defaults', providers: [{ timeoutMs: 10_000, maxRetries: 4 }], seconds: 138 },
     { case: 'slow provider', providers: [{ timeoutMs: 120_000, maxRetries: 10 }], seconds: 900 },
   ])('act timeout with $case: $seconds s', ({ providers, seconds }) => {
     expect(actTimeout({ providers } as never).toSeconds()).toBe(seconds);
   });
 
-  it('the smallest config deploys no unsub, no notify and no provider alarm', () => {
+  it.each([
+    {
+      case: 'an http:// provider URL',
+      text: 'providers:\n  - { id: mw, type: mailwizz, url: "http://mw.example.com/api", apiKey: "${K}" }\n',
+      message: /providers\[0\]\.url: must be https:\/\//,
+    },
+    {
+      case: 'a literal webhook URL (it often carries a token)',
+      text: 'providers:\n  - { id: h, type: webhook, url: "https://crm.example.com/hooks/t0k3n", secret: "${S}" }\n',
+      message: /providers\[0\]\.url.*literal/,
+    },
+  ])('refuses $case, naming the key', ({ text, message }) => {
+    expect(() => parseStackConfig(text, 'inline')).toThrow(message);
+  });
+
+  it('accepts http:// to loopback, or elsewhere with allowInsecureHttp: true', () => {
+    for (const url of ['http://127.0.0.1:8080/api', 'http://localhost/api', 'http://[::1]/api']) {
+      const text = `providers:\n  - { id: mw, type: mailwizz, url: "${url}", apiKey: "\${K}" }\n`;
+      expect(parseStackConfig(text, 'inline').config.providers[0]!.url).toBe(url);
+    }
+    const insecure =
+      'providers:\n  - { id: mw, type: mailwizz, url: "http://mw.lan/api", apiKey: "${K}", allowInsecureHttp: true }\n';
+    expect(parseStackConfig(insecure, 'inline').config.providers).toHaveLength(1);
+  });
+
+  it('an existing table (aws.tableName) is used, granted and never created', { timeout: 120_000 }, () => {
+    const app = new App();
+    const stack = buildBounceHandlerApp(app, {
+      configPath: join(FIXTURES, 'existing-table.config.yaml'),
+      stackName: 'PmtaBounceExisting',
+      handlerEntryOverride: FIXTURE_HANDLER,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.hasOutput('TableName', { Value: 'pmta-bounce-kept' });
+    expect(JSON.stringify(template.toJSON())).toContain(':table/pmta-bounce-kept');
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.PMTA_BOUNCE_TABLE).toBe('pmta-bounce-kept');
+    }
+  });
+
+  it.each([
+    { region: 'eu-west-1', warns: false },
+    { region: 'eu-central-1', warns: true },
+    { region: undefined, warns: true },
+  ])('with unsubscribe.domains, synth checks SES receives mail in $region', ({ region, warns }) => {
+    const stack = new Stack(new App(), 'RegionProbe', region ? { env: { region } } : {});
+    checkReceivingRegion(stack, stack.region);
+    const found = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('SES email receiving'),
+    );
+    expect(found.length > 0).toBe(warns);
+  });
+
+  it('the smallest config deploys no unsub, no notify and no provider alarm', { timeout: 120_000 }, () => {
     const app = new App();
     const stack = buildBounceHandlerApp(app, {
       configPath: join(FIXTURES, 'minimal.config.yaml'),
@@ -94,8 +152,23 @@ describe('config → stack props', () => {
     template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
     template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7); // 2 DLQ, 2 age, no records, 2 function errors
+    // 2 DLQ, 2 age, no records, 2 function errors; guardrails: complaint rate of `other` (warn,
+    // critical) and blocks at 6 mailbox providers through `other` VirtualMTAs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 2 + 6);
     template.hasOutput('ProviderSecretKeys', { Value: '(none)' });
+    // No long-lived shipper keys unless asked for (aws.shipperUser); the role stays.
+    template.resourceCountIs('AWS::IAM::User', 0);
+    template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('ShipperUserName');
+    // Ingest is bounded by default.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 10 },
+      BatchSize: 1,
+    });
+    // No alarms.email: the synth says the alarms reach nobody.
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('no subscriber'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]!.entry.data)).toContain('alarms.email');
   });
 });
 

@@ -3,25 +3,23 @@
  * While a handler of HANDLER_ENTRIES does not exist yet, every function bundles a stand-in fixture
  * and the last test fails, naming the missing entries.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV, HANDLER_ENTRIES } from '#lambda/env.ts';
+import { ENV, HANDLER_ENTRIES, TABLE_ACTIONS } from '#lambda/env.ts';
 import { METRICS } from '#lambda/metric-names.ts';
 import { buildBounceHandlerApp } from '../../infra/bounce-handler-app.ts';
-import {
-  ACT_MAX_CONCURRENCY,
-  type BounceHandlerStack,
-  PROJECT_ROOT,
-} from '../../infra/bounce-handler-stack.ts';
+import { type BounceHandlerStack, PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
+import { ACT_MAX_CONCURRENCY } from '../../infra/constructs/act-function.ts';
 import type { BounceFunction } from '../../infra/constructs/bounce-function.ts';
 import type { QueueConsumerFunction } from '../../infra/constructs/queue-consumer-function.ts';
 import { VISIBILITY_FACTOR } from '../../infra/constructs/queue-consumer-function.ts';
+import { STABLE_LOGICAL_IDS } from '../../infra/stable-logical-ids.ts';
 
 const STACK_NAME = 'PmtaBounceTest';
 const CONFIG = 'test/infra/fixtures/stack.config.yaml';
@@ -32,6 +30,7 @@ const CANARIES = {
   MAILWIZZ_PRIVATE_KEY: 'canary-mw-private-77c2e0',
   INTERSPIRE_TOKEN: 'canary-iem-token-b93e51',
   WEBHOOK_SECRET: 'whsec_Y2FuYXJ5LXdlYmhvb2stc2VjcmV0LTVhOGM=',
+  CRM_HOOK_URL: 'https://crm.example.com/hooks/canary-token-31c9e7',
 };
 
 const missingEntries = Object.values(HANDLER_ENTRIES).filter((e) => !existsSync(join(PROJECT_ROOT, e)));
@@ -53,6 +52,10 @@ function resourcesOf(type: string): Record<string, Resource> {
   return template.findResources(type) as Record<string, Resource>;
 }
 const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+/** Resources of one construct (by logical-id prefix): the operations alarms, or the guardrails. */
+function resourcesUnder(type: string, prefix: string): Record<string, Resource> {
+  return Object.fromEntries(Object.entries(resourcesOf(type)).filter(([id]) => id.startsWith(prefix)));
+}
 
 beforeAll(() => {
   for (const [k, v] of Object.entries(CANARIES)) vi.stubEnv(k, v);
@@ -65,7 +68,7 @@ beforeAll(() => {
   // Synthesizes the whole app, cdk-nag plugin included: a finding would throw here.
   template = Template.fromStack(stack);
   json = JSON.stringify(template.toJSON());
-});
+}, 240_000); // four real bundles (the AWS SDK inside), slow on two busy cores
 
 afterAll(() => {
   vi.unstubAllEnvs();
@@ -129,21 +132,27 @@ describe('queues', () => {
   });
 
   it("sizes the act function's timeout from the providers' timeouts and retries", () => {
-    // Defaults: 10 s per attempt, 4 retries → 50 s worst call → 2 × 50 + 30.
+    // Defaults: 10 s per attempt, 4 retries, 3.75 s of backoff → 53.75 s worst call → 2 × 53.75 + 30.
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^pmta-bounce act'),
-      Timeout: 130,
+      Timeout: 138,
     });
   });
 
-  it("bounds the act function's concurrency, not ingest's", () => {
+  it('bounds both functions; act divides the provider limits by its own bound', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(child<BounceFunction>('Act').function) },
       ScalingConfig: { MaximumConcurrency: ACT_MAX_CONCURRENCY },
     });
+    // The act instances share each provider's limits: they are told how many they are.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^pmta-bounce act'),
+      Environment: { Variables: Match.objectLike({ [ENV.ACT_INSTANCES]: String(ACT_MAX_CONCURRENCY) }) },
+    });
+    // stack.config.yaml sets aws.ingestMaxConcurrency: 7 (default 10, app-synth.test.ts).
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(child<BounceFunction>('Ingest').function) },
-      ScalingConfig: Match.absent(),
+      ScalingConfig: { MaximumConcurrency: 7 },
     });
   });
 });
@@ -209,33 +218,43 @@ describe('functions', () => {
     for (const canary of Object.values(CANARIES)) expect(json).not.toContain(canary);
     const secretId = Object.keys(resourcesOf('AWS::SecretsManager::Secret'))[0]!;
     const allowed = new Set([...Object.values(ENV), 'NODE_OPTIONS']);
-    const readers = new Set(['Ingest', 'Act'].map((n) => logicalId(child<BounceFunction>(n).function)));
+    const readers = new Set(['Act'].map((n) => logicalId(child<BounceFunction>(n).function)));
     for (const [id, fn] of Object.entries(resourcesOf('AWS::Lambda::Function'))) {
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const key of Object.keys(env)) expect(allowed.has(key), `${id} env ${key}`).toBe(true);
-      // Only the functions that call providers may read the secret (unsub and notify need no credentials).
+      // Only the function that calls providers may read the secret (ingest, unsub and notify route
+      // or mail, and need no credentials).
       expect(env[ENV.SECRET_ARN], id).toEqual(readers.has(id) ? { Ref: secretId } : undefined);
       const configJson = JSON.parse(env[ENV.CONFIG_JSON] as string);
       const placeholder = (name: string) => `\${${name}}`;
       expect(configJson.providers[0].apiKey).toBe(placeholder('MAILWIZZ_API_KEY'));
       expect(configJson.providers[2].secret).toBe(placeholder('WEBHOOK_SECRET'));
+      // A webhook URL often carries a token: it comes from the secret too.
+      expect(configJson.providers[2].url).toBe(placeholder('CRM_HOOK_URL'));
     }
     const secretReaders = Object.values(resourcesOf('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties).includes('secretsmanager:GetSecretValue'))
       .map((p) => JSON.stringify(p.Properties.Roles));
-    expect(secretReaders.sort()).toEqual(
-      ['Act', 'Ingest']
-        .map((n) => JSON.stringify([{ Ref: logicalId(child<BounceFunction>(n).role) }]))
-        .sort(),
-    );
+    expect(secretReaders).toEqual([JSON.stringify([{ Ref: logicalId(child<BounceFunction>('Act').role) }])]);
     // The secret's value is generated: the template never carries a SecretString.
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       SecretString: Match.absent(),
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{}' }),
     });
     template.hasOutput('ProviderSecretKeys', {
-      Value: 'INTERSPIRE_TOKEN,MAILWIZZ_API_KEY,MAILWIZZ_PRIVATE_KEY,WEBHOOK_SECRET',
+      Value: 'CRM_HOOK_URL,INTERSPIRE_TOKEN,MAILWIZZ_API_KEY,MAILWIZZ_PRIVATE_KEY,WEBHOOK_SECRET',
     });
+  });
+
+  it('bundle the AWS SDK version the tests ran (bundleAwsSDK), not the runtime one', () => {
+    const act = resourcesOf('AWS::Lambda::Function')[logicalId(child<BounceFunction>('Act').function)]!;
+    const key = (act.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const bundle = readFileSync(join(app.outdir, `asset.${key}`, 'index.mjs'), 'utf8');
+    const { version } = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, 'node_modules/@aws-sdk/client-sqs/package.json'), 'utf8'),
+    ) as { version: string };
+    expect(bundle).toContain('ChangeMessageVisibility');
+    expect(bundle).toContain(`"${version}"`);
   });
 
   it('notify sends only from the configured address and runs on the digest schedule', () => {
@@ -290,8 +309,8 @@ describe('shipper identity', () => {
     expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAttArn(recordsQueueId) },
     ]);
-    const shipperRole = child<IConstruct>('ShipperRole');
-    const shipperUser = child<IConstruct>('ShipperUser');
+    const shipperRole = stack.shipper.role;
+    const shipperUser = stack.shipper.user!; // stack.config.yaml sets aws.shipperUser: true
     template.hasResourceProperties('AWS::IAM::Role', {
       ManagedPolicyArns: [{ Ref: policyId }],
       AssumeRolePolicyDocument: Match.objectLike({
@@ -324,7 +343,7 @@ describe('observability', () => {
   });
 
   it('has every alarm, each notifying the SNS topic with the configured email subscriptions', () => {
-    const alarms = resourcesOf('AWS::CloudWatch::Alarm');
+    const alarms = resourcesUnder('AWS::CloudWatch::Alarm', 'Alarms');
     const ids = Object.keys(alarms).map((id) => id.replace(/[0-9A-F]{8}$/, ''));
     expect(ids.sort()).toEqual(
       [
@@ -347,7 +366,7 @@ describe('observability', () => {
         'AlarmsUnsubscribeRateLimited',
       ].sort(),
     );
-    const topicId = Object.keys(resourcesOf('AWS::SNS::Topic'))[0]!;
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Alarms'))[0]!;
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
     }
@@ -411,6 +430,133 @@ describe('observability', () => {
     for (const email of ['ops@example.com', 'oncall@example.com']) {
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
     }
+  });
+});
+
+describe('least privilege', () => {
+  const tablePolicy = (fn: BounceFunction) => {
+    const policy = Object.values(resourcesOf('AWS::IAM::Policy')).find(
+      (p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: logicalId(fn.role) }]),
+    )!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: unknown }> })
+      .Statement;
+    return statements
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]))
+      .filter((a): a is string => typeof a === 'string' && a.startsWith('dynamodb:'))
+      .sort();
+  };
+
+  it.each(Object.entries(TABLE_ACTIONS))('%s may use exactly its DynamoDB actions', (name, actions) => {
+    const fn = child<BounceFunction>(name[0]!.toUpperCase() + name.slice(1)); // Ingest, Act, Unsub, Notify
+    expect(tablePolicy(fn)).toEqual(actions.map((a) => `dynamodb:${a}`).sort());
+  });
+
+  it('no function may scan or delete single items', () => {
+    expect(json).not.toContain('dynamodb:Scan');
+    expect(json).not.toContain('dynamodb:DeleteItem');
+    expect(json).not.toMatch(/dynamodb:\*/);
+  });
+
+  it('SES may invoke the unsub function only from the unsubscribe receipt rule of this account', () => {
+    const unsub = child<BounceFunction>('Unsub');
+    const permissions = Object.values(resourcesOf('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.Principal === 'ses.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]!.Properties).toMatchObject({
+      FunctionName: getAttArn(logicalId(unsub.function)),
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+    const sourceArn = JSON.stringify(permissions[0]!.Properties.SourceArn);
+    expect(sourceArn).toContain(
+      `:receipt-rule-set/${STACK_NAME}-unsubscribe:receipt-rule/${STACK_NAME}-unsubscribe-mail`,
+    );
+    template.hasResourceProperties('AWS::SES::ReceiptRule', {
+      Rule: Match.objectLike({ Name: `${STACK_NAME}-unsubscribe-mail` }),
+    });
+  });
+});
+
+describe('state that survives', () => {
+  it('keeps the logical IDs of every stateful or fixed-name resource (a change would replace it)', () => {
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const types: Record<keyof typeof STABLE_LOGICAL_IDS, string> = {
+      table: 'AWS::DynamoDB::GlobalTable',
+      providerSecret: 'AWS::SecretsManager::Secret',
+      unsubFailedEvents: 'AWS::SQS::Queue',
+      unsubscribeRuleSet: 'AWS::SES::ReceiptRuleSet',
+      shipperPolicy: 'AWS::IAM::ManagedPolicy',
+      shipperRole: 'AWS::IAM::Role',
+      shipperInstanceProfile: 'AWS::IAM::InstanceProfile',
+      shipperUser: 'AWS::IAM::User',
+    };
+    for (const [key, id] of Object.entries(STABLE_LOGICAL_IDS)) {
+      expect(resources[id]?.Type, key).toBe(types[key as keyof typeof types]);
+    }
+    // The queues of ingest and act keep theirs without a pin (same construct paths as ever).
+    for (const id of [
+      'IngestQueue95F6DB49',
+      'IngestDeadLetterQueueE8016E9B',
+      'ActQueueCC7D3C02',
+      'ActDeadLetterQueue988D1B08',
+    ])
+      expect(resources[id]?.Type, id).toBe('AWS::SQS::Queue');
+  });
+
+  it('the table is retained and deletion-protected; the secret is retained', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })],
+      }),
+    });
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('alarms reach someone', () => {
+  it('the topic policy lets CloudWatch publish, for this account and these alarms only', () => {
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Alarms'))[0]!;
+    const alarmIds = Object.keys(resourcesUnder('AWS::CloudWatch::Alarm', 'Alarms')).sort();
+    const policy = Object.values(resourcesUnder('AWS::SNS::TopicPolicy', 'Alarms'))[0]!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> })
+      .Statement;
+    const allow = statements.find((st) => st.Effect === 'Allow')!;
+    expect(allow).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: topicId },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    const arns = (allow.Condition as { ArnEquals: { 'aws:SourceArn': Array<{ 'Fn::GetAtt': string[] }> } })
+      .ArnEquals['aws:SourceArn'];
+    expect(arns.map((a) => a['Fn::GetAtt'][0]).sort()).toEqual(alarmIds);
+    // The deny-non-TLS statement stays.
+    expect(statements.some((st) => st.Effect === 'Deny')).toBe(true);
+  });
+
+  it('guardrail alarms go to their own topic: complaint rate per listed domain and other, blocks per provider and VirtualMTA', () => {
+    const guardrails = resourcesUnder('AWS::CloudWatch::Alarm', 'Guardrails');
+    // (news.example.com + other) × (warn, critical) + 6 mailbox providers × (vmta-1 + other)
+    expect(Object.keys(guardrails)).toHaveLength(2 * 2 + 6 * 2);
+    const topicId = Object.keys(resourcesUnder('AWS::SNS::Topic', 'Guardrails'))[0]!;
+    for (const alarm of Object.values(guardrails))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'deliverability@example.com',
+      TopicArn: { Ref: topicId },
+    });
+    template.hasOutput('GuardrailTopicArn', { Value: { Ref: topicId } });
+  });
+
+  it('warns at synth only when the alarms have no subscriber', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('no subscriber'));
+    expect(warnings).toEqual([]);
   });
 });
 

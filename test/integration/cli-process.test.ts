@@ -80,6 +80,7 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       parked: 0,
       pending: 0,
       providerCalls: {},
+      guardrails: [],
     });
     const second = await cli(['process', file, '--state', state, '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({

@@ -57,6 +57,7 @@ beforeAll(async () => {
   for (const who of ['gone', 'spam']) mailwizz.addSubscriber(list, `${who}@example.com`);
   interspire.addSubscriber(interspire.addList(), 'gone@example.com');
   webhook.http.inject({ status: 503, times: 1000 });
+  ENV.HOOK_URL = webhook.url; // a webhook URL is a credential too: written as ${NAME}
 });
 afterAll(async () => {
   await Promise.all([mailwizz?.close(), interspire?.close(), webhook?.close()]);
@@ -71,14 +72,19 @@ function writeConfig(name: string, apiKey: string): string {
       'providers:',
       `  - { id: mw, type: mailwizz, url: "${mailwizz.url}", apiKey: "${apiKey}", privateKey: "\${MW_PRIVATE}", maxRetries: 1 }`,
       `  - { id: iem, type: interspire, url: "${interspire.url}", username: admin, token: "\${IEM_TOKEN}", maxRetries: 1 }`,
-      `  - { id: hook, type: webhook, url: "${webhook.url}", secret: "whsec_\${HOOK_SECRET}", maxRetries: 1, timeoutMs: 500 }`,
+      `  - { id: hook, type: webhook, url: "\${HOOK_URL}", secret: "whsec_\${HOOK_SECRET}", maxRetries: 1, timeoutMs: 500 }`,
       '',
     ].join('\n'),
   );
   return path;
 }
 
-const ENV = { MW_KEY: CANARY, MW_PRIVATE: CANARY, IEM_TOKEN: CANARY, HOOK_SECRET: CANARY };
+const ENV: Record<string, string> = {
+  MW_KEY: CANARY,
+  MW_PRIVATE: CANARY,
+  IEM_TOKEN: CANARY,
+  HOOK_SECRET: CANARY,
+};
 const ACCOUNTING = [
   'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,jobId',
   'b,1764000000,news@example.com,gone@example.com,5.1.1,smtp;550 no such user,bad-mailbox,',

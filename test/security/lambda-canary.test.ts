@@ -4,8 +4,6 @@
  * accept it, refuse it, or fail with 5xx. Everything the function prints (Powertools logs, EMF
  * metrics, anything else on stdout/stderr or the console) and what it returns holds no canary.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,57 +15,21 @@ import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
+import {
+  FAKE_SECRET_ARN,
+  type FakeSecretsManager,
+  startFakeSecretsManager,
+} from '#test/support/fake-secrets-manager.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
 import { CANARY, expectNoCanary, safeJson } from './canary.ts';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pmta-bounce-test';
+const SECRET_ARN = FAKE_SECRET_ARN;
 const EMAIL = 'gone@example.com';
-
-/** GetSecretValue only (awsJson1_1), counting calls. */
-function startFakeSecretsManager(
-  secret: Record<string, string>,
-): Promise<{ server: Server; url: string; calls: () => number }> {
-  let calls = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      calls += 1;
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
-      res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (target !== 'secretsmanager.GetSecretValue' || SecretId !== SECRET_ARN) {
-        res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
-        return;
-      }
-      res.end(
-        JSON.stringify({
-          ARN: SECRET_ARN,
-          Name: 'pmta-bounce-test',
-          VersionId: 'v1',
-          SecretString: JSON.stringify(secret),
-        }),
-      );
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        server,
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        calls: () => calls,
-      }),
-    ),
-  );
-}
 
 let sqsServer: SqsServer;
 let sqs: SQSClient;
 let dynamo: DynamoDbLocal;
-let secrets: Awaited<ReturnType<typeof startFakeSecretsManager>>;
+let secrets: FakeSecretsManager;
 let mailwizz: FakeMailwizzServer;
 let interspire: FakeInterspireServer;
 let webhook: FakeWebhookServer;
@@ -89,7 +51,7 @@ afterAll(async () => {
   await Promise.all([
     sqsServer?.stop(),
     dynamo?.stop(),
-    new Promise((resolve) => secrets?.server.close(resolve)),
+    secrets?.close(),
     mailwizz?.close(),
     interspire?.close(),
     webhook?.close(),
@@ -201,6 +163,8 @@ describe('act function with the canary in its Secrets Manager secret', () => {
       expect(output).toMatch(/provider (error|retry)/);
       expect(output).toContain('provider call failed; retrying later');
       expect(output).toContain('_aws');
+      // One blob per dimension set and a quiet cold-start object: no Powertools warning lines.
+      expect(output).not.toContain('No application metrics');
       const status = await store.status(EMAIL);
       expectNoCanary({ output, response: value, state: status });
     } finally {

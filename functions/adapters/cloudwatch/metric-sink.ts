@@ -1,9 +1,15 @@
 /**
- * Metrics the functions record during one invocation, aggregated in memory and published as a
- * handful of EMF blobs at the end (one per metric and dimension value) instead of one per record.
- * Names and dimensions are the shared constants of functions/lambda/metric-names.ts.
+ * Metrics the functions record during one invocation, aggregated in memory and published at the
+ * end as one EMF blob per dimension set (every metric and every value of that set together)
+ * instead of one line per record. Names and dimensions are the shared constants of
+ * functions/lambda/metric-names.ts.
+ *
+ * One Powertools Metrics object per dimension set, with the set as its default dimensions: a
+ * single-metric object would publish (and drop its dimensions) at the first value, so later
+ * values lost the `Provider` dimension, each became a line of its own, and every flush warned
+ * "No application metrics to publish".
  */
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -17,50 +23,80 @@ interface MetricSink {
   flush(): void;
 }
 
-/** EMF allows 100 values per metric in one blob. */
-const VALUES_PER_BLOB = 100;
-
-function dimensionKey(name: string, dimensions: Dimensions): string {
-  return JSON.stringify([name, Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b))]);
+interface EmfMetricSinkOptions {
+  namespace: string;
+  /** Powertools adds it as the `service` dimension of every metric (infra/bounce-metrics.ts). */
+  serviceName: string;
+  /** POWERTOOLS_METRICS_DISABLED (sandbox, tests): record nothing, print nothing. */
+  disabled?: boolean;
 }
 
-function createEmfMetricSink(metrics: Metrics, options: { disabled?: boolean } = {}): MetricSink {
-  const counts = new Map<string, { name: string; dimensions: Dimensions; value: number }>();
-  const timings = new Map<string, { name: string; dimensions: Dimensions; values: number[] }>();
-  const emit = (name: string, dimensions: Dimensions, unit: Unit, values: readonly number[]): void => {
-    const single = metrics.singleMetric();
-    for (const [k, v] of Object.entries(dimensions)) if (v) single.addDimension(k, v);
-    for (const v of values) single.addMetric(name, unit, v);
-    single.publishStoredMetrics();
+/**
+ * The handlers' own Metrics object, for the cold-start metric only (logMetrics with
+ * captureColdStartMetric): the application metrics go through the sink. logMetrics publishes it
+ * after every invocation; an empty one is skipped instead of logging a warning.
+ */
+class ColdStartMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    if (this.hasStoredMetrics()) super.publishStoredMetrics();
+    return this;
+  }
+}
+
+/** Values of one dimension set, by metric name. */
+interface DimensionSetValues {
+  dimensions: Dimensions;
+  counts: Map<string, number>;
+  timings: Map<string, number[]>;
+}
+
+function dimensionKey(dimensions: Dimensions): string {
+  return JSON.stringify(Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function createEmfMetricSink(options: EmfMetricSinkOptions): MetricSink {
+  const sets = new Map<string, DimensionSetValues>();
+  const setOf = (dimensions: Dimensions): DimensionSetValues => {
+    const key = dimensionKey(dimensions);
+    let set = sets.get(key);
+    if (!set) {
+      set = { dimensions, counts: new Map(), timings: new Map() };
+      sets.set(key, set);
+    }
+    return set;
+  };
+  const publish = (set: DimensionSetValues): void => {
+    const defaultDimensions = Object.fromEntries(Object.entries(set.dimensions).filter(([, v]) => v));
+    // Default dimensions survive Powertools' own flush at 100 values of one metric.
+    const metrics = new Metrics({
+      namespace: options.namespace,
+      serviceName: options.serviceName,
+      defaultDimensions,
+    });
+    const add = (name: string, unit: Unit, value: number) => metrics.addMetric(name, unit, value);
+    for (const [name, value] of set.counts) add(name, MetricUnit.Count, value);
+    for (const [name, values] of set.timings) for (const v of values) add(name, MetricUnit.Milliseconds, v);
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return {
     count(name, dimensions = {}, value = 1) {
-      const key = dimensionKey(name, dimensions);
-      const entry = counts.get(key);
-      if (entry) entry.value += value;
-      else counts.set(key, { name, dimensions, value });
+      if (options.disabled) return;
+      const counts = setOf(dimensions).counts;
+      counts.set(name, (counts.get(name) ?? 0) + value);
     },
     timing(name, dimensions, ms) {
-      const key = dimensionKey(name, dimensions);
-      const entry = timings.get(key);
-      if (entry) entry.values.push(ms);
-      else timings.set(key, { name, dimensions, values: [ms] });
+      if (options.disabled) return;
+      const timings = setOf(dimensions).timings;
+      const values = timings.get(name);
+      if (values) values.push(ms);
+      else timings.set(name, [ms]);
     },
     flush() {
-      // POWERTOOLS_METRICS_DISABLED (sandbox, tests): nothing to print, and no empty-metrics warning.
-      if (options.disabled) {
-        counts.clear();
-        timings.clear();
-        return;
+      try {
+        for (const set of sets.values()) publish(set);
+      } finally {
+        sets.clear();
       }
-      for (const c of counts.values()) emit(c.name, c.dimensions, MetricUnit.Count, [c.value]);
-      for (const t of timings.values()) {
-        for (let i = 0; i < t.values.length; i += VALUES_PER_BLOB) {
-          emit(t.name, t.dimensions, MetricUnit.Milliseconds, t.values.slice(i, i + VALUES_PER_BLOB));
-        }
-      }
-      counts.clear();
-      timings.clear();
     },
   };
 }
@@ -92,5 +128,5 @@ function createMemoryMetricSink(): MetricSink & {
   };
 }
 
-export type { Dimensions, MetricSink };
-export { createEmfMetricSink, createMemoryMetricSink };
+export type { Dimensions, EmfMetricSinkOptions, MetricSink };
+export { ColdStartMetrics, createEmfMetricSink, createMemoryMetricSink };

@@ -6,7 +6,7 @@
  */
 import type { ProviderBaseConfig } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
-import { createCallLimiter } from './call-limiter.ts';
+import { createCallLimiter, SlotWaitExpiredError } from './call-limiter.ts';
 import type { ProviderDeps } from './provider-definition.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
@@ -110,7 +110,15 @@ function createProviderCallPolicy(
     tally: CallTally,
     attempt: number,
   ): Promise<ProviderResponse> {
-    const release = await limiter.acquire();
+    // A call must be able to finish (its whole timeout) before the deadline, or not start at all.
+    const deadline = deps.deadlineAt?.();
+    let release: () => void;
+    try {
+      release = await limiter.acquire(deadline === undefined ? undefined : deadline - config.timeoutMs);
+    } catch (error) {
+      if (!(error instanceof SlotWaitExpiredError)) throw error;
+      throw new ProviderError(providerId, ProviderErrorKind.transient, `${error.message}: retrying later`);
+    }
     const path = requestPath(request);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), config.timeoutMs);
@@ -154,6 +162,11 @@ function createProviderCallPolicy(
     return Math.max(jittered, retryAfterMs ?? 0);
   }
 
+  function pastDeadline(delayMs: number): boolean {
+    const deadline = deps.deadlineAt?.();
+    return deadline !== undefined && deps.now() + delayMs + config.timeoutMs > deadline;
+  }
+
   function asProviderError(error: unknown, status: number | undefined): ProviderError {
     if (error instanceof ProviderError) return error;
     // The adapter could not read the answer (a proxy's HTML page, truncated JSON): try again later.
@@ -181,8 +194,14 @@ function createProviderCallPolicy(
           return interpret(response);
         } catch (caught) {
           const error = asProviderError(caught, status);
-          const tooLong = (error.retryAfterMs ?? 0) > RETRY_AFTER_MAX_MS;
-          if (error.kind !== ProviderErrorKind.transient || attempt >= attempts || tooLong) {
+          const final =
+            error.kind !== ProviderErrorKind.transient ||
+            attempt >= attempts ||
+            (error.retryAfterMs ?? 0) > RETRY_AFTER_MAX_MS;
+          const delay = final ? 0 : backoffMs(attempt, error.retryAfterMs);
+          // Not slept through: a Retry-After beyond our patience, or a wait (plus the next call)
+          // that would outlast the deadline. The action comes back later, after that delay.
+          if (final || pastDeadline(delay)) {
             deps.log({
               provider: providerId,
               event: 'error',
@@ -194,7 +213,6 @@ function createProviderCallPolicy(
             });
             throw error;
           }
-          const delay = backoffMs(attempt, error.retryAfterMs);
           deps.log({
             provider: providerId,
             event: 'retry',
@@ -219,4 +237,4 @@ function networkCode(error: unknown): string {
 }
 
 export type { CallTally, ProviderCallPolicy, ProviderRequest, ProviderResponse, SendOptions };
-export { createProviderCallPolicy, errorForStatus };
+export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, createProviderCallPolicy, errorForStatus };

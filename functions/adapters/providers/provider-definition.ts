@@ -28,6 +28,12 @@ interface ProviderDeps {
   /** In [0, 1): jitter for backoff. */
   random(): number;
   log(event: ProviderLogEvent): void;
+  /**
+   * When the current run must have handed its work back (ms since epoch): the act function's
+   * Lambda deadline less a margin. Waits that would pass it are not started; the call fails as
+   * transient and the action comes back later. Undefined: no deadline (local mode).
+   */
+  deadlineAt?(): number | undefined;
 }
 
 interface ProviderDefinition<C extends ProviderBaseConfig = ProviderBaseConfig> {
@@ -37,8 +43,12 @@ interface ProviderDefinition<C extends ProviderBaseConfig = ProviderBaseConfig> 
   create(config: C, deps: ProviderDeps): ListProvider;
 }
 
-function defaultProviderDeps(log: (event: ProviderLogEvent) => void = () => {}): ProviderDeps {
+function defaultProviderDeps(
+  log: (event: ProviderLogEvent) => void = () => {},
+  deadlineAt?: () => number | undefined,
+): ProviderDeps {
   return {
+    ...(deadlineAt ? { deadlineAt } : {}),
     fetch: globalThis.fetch.bind(globalThis),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

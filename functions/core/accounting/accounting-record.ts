@@ -4,6 +4,7 @@
  */
 
 import { isAnonymised, normalizeAddress, shorten } from '../email-address.ts';
+import type { TrafficSample } from '../guardrails/traffic.ts';
 import { EventKind, type MailEvent, type ParseOutcome } from '../mail-event.ts';
 import { extractProviderRefs } from '../unsubscribe/provider-refs.ts';
 import { type AccountingLayout, isRecordType, type RecordType } from './accounting-layout.ts';
@@ -43,6 +44,25 @@ function reject(line: number, raw: RawText, reason: string): ParseOutcome {
   return { ok: false, kind: 'rejected', line, raw: typeof raw === 'string' ? raw : raw(), reason };
 }
 
+/** A delivery's dimensions for the deliverability counts; none without a readable time. */
+function deliverySample(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  recipient: string | undefined,
+): TrafficSample | undefined {
+  const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
+  const at = timeRaw === undefined ? undefined : parseTimestamp(timeRaw);
+  if (at === undefined) return undefined;
+  return {
+    at,
+    recordType: 'd',
+    orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
+    recipient,
+    vmta: field(fields, layout, 'vmta'),
+    jobId: field(fields, layout, 'jobid'),
+  };
+}
+
 function parseAccountingRecord(
   fields: readonly string[],
   layout: AccountingLayout,
@@ -70,14 +90,13 @@ function parseAccountingRecord(
 
   const reason = NOT_ACTIONABLE[type];
   if (reason) {
-    return {
-      ok: false,
-      kind: 'ignored',
-      line,
-      recordType: type,
-      recipient: rcpt?.ok ? rcpt.address : undefined,
-      reason,
-    };
+    const recipient = rcpt?.ok ? rcpt.address : undefined;
+    const ignored: ParseOutcome = { ok: false, kind: 'ignored', line, recordType: type, recipient, reason };
+    if (type === 'd') {
+      const traffic = deliverySample(fields, layout, recipient);
+      if (traffic) ignored.traffic = traffic;
+    }
+    return ignored;
   }
 
   const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
@@ -139,6 +158,7 @@ function parseAccountingRecord(
     dsnDiag: field(fields, layout, 'dsndiag'),
     feedbackType,
     jobId,
+    vmta: field(fields, layout, 'vmta'),
     occurredAt,
     refs,
     key: [

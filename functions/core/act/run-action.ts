@@ -20,6 +20,8 @@ interface ProviderOutcome {
   error?: string;
   /** Retrying later may succeed (outage, rate limit, credentials being fixed). */
   retryable?: boolean;
+  /** How long the provider asked us to wait before the next try (Retry-After), when it said so. */
+  retryAfterMs?: number;
   lists?: ProviderResult['lists'];
   durationMs: number;
 }
@@ -57,6 +59,9 @@ function failedOutcome(provider: string, error: unknown, durationMs: number): Pr
     calls: error instanceof ProviderError ? 1 : 0,
     error: error instanceof Error ? error.message : String(error),
     retryable: error instanceof BounceHandlerError ? error.retryable : true,
+    ...(error instanceof ProviderError && error.retryAfterMs !== undefined
+      ? { retryAfterMs: error.retryAfterMs }
+      : {}),
     durationMs,
   };
 }

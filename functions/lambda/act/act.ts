@@ -93,6 +93,8 @@ const actionSchema = z.object({
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
+/** SQS's longest visibility timeout: 12 hours. */
+const MAX_DELAY_SECONDS = 43_200;
 
 function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; maxSeconds: number }): number {
   const n = Math.max(1, receiveCount);
@@ -152,11 +154,16 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     return { actionId: undefined, outcome: ActOutcome.malformed };
   }
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const retryLater = async (why: string): Promise<never> => {
+  // The next delivery waits the backoff, or longer if a provider asked to (Retry-After).
+  const retryLater = async (why: string, retryAfterMs = 0): Promise<never> => {
+    const seconds = Math.max(
+      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.ceil(retryAfterMs / 1000),
+    );
     await deps.visibility.delay(
       record.eventSourceARN,
       record.receiptHandle,
-      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+      Math.min(MAX_DELAY_SECONDS, seconds),
     );
     throw new RetryLaterError(why);
   };
@@ -220,7 +227,7 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     receives,
     failures: summary,
   });
-  return retryLater(summary);
+  return retryLater(summary, Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0)));
 }
 
 /**

@@ -4,6 +4,7 @@
  * DLQ after maxReceiveCount (docs/operations.md "Redrive a DLQ").
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent } from 'aws-lambda';
@@ -12,18 +13,15 @@ import { runActionsBatch } from './act.ts';
 
 // Cold start: environment checked, clients and provider adapters built on first use.
 const wiring = createActWiring(process.env);
-let coldStart = true;
 
 const handler = middy<SQSEvent>()
   .use(injectLambdaContext(wiring.logger))
+  .use(logMetrics(wiring.metrics, { captureColdStartMetric: true }))
   // Failures are logged by the batch function itself (provider errors carry no credentials).
   .use(sqsPartialBatchFailure({ logger: () => {} }))
-  .handler(async (event) => {
-    if (coldStart) {
-      coldStart = false;
-      wiring.metrics.captureColdStartMetric();
-    }
-    return runActionsBatch(event, await wiring.deps());
+  // The context's remaining time bounds every provider wait (a longer one becomes a redelivery).
+  .handler(async (event, context) => {
+    return runActionsBatch(event, await wiring.deps(context));
   });
 
 export { handler };

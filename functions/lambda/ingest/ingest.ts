@@ -12,7 +12,7 @@ import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import type { Classifier } from '#core/classify/classify.ts';
-import type { PolicyConfig } from '#core/config-schema.ts';
+import type { GuardrailsConfig, PolicyConfig } from '#core/config-schema.ts';
 import { type DecideResult, decideRecords, RowAction } from '#core/decide/decide-records.ts';
 import type { Router } from '#core/decide/routing.ts';
 import {
@@ -21,6 +21,9 @@ import {
   type EnvelopeCodec,
   envelopeRecords,
 } from '#core/envelope/envelope.ts';
+import type { TrafficRow } from '#core/guardrails/traffic.ts';
+import type { TrafficCounter } from '#core/guardrails/traffic-counter.ts';
+import { trafficMetrics } from '#core/guardrails/traffic-metrics.ts';
 import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
 import { complaintNotice, type PostmasterNotice } from '#core/notice-store.ts';
 import type { SuppressionStore } from '#core/suppression-store.ts';
@@ -42,6 +45,10 @@ interface IngestDeps {
   accountingFields?: readonly string[] | undefined;
   /** Messages processed in parallel (each one's store calls are batched already). */
   concurrency?: number;
+  /** Deliverability counts (docs/guardrails.md); undefined in tests that do not need them. */
+  countTraffic?: TrafficCounter | undefined;
+  /** Which sending domains and VirtualMTAs keep their own metric dimension. */
+  guardrails?: Pick<GuardrailsConfig, 'sendingDomains' | 'vmtas'> | undefined;
   /** Records postmaster notices for the digest; undefined when `notify` is not configured. */
   notices?: ((notices: PostmasterNotice[]) => Promise<void>) | undefined;
 }
@@ -119,6 +126,29 @@ function countDecisions(result: DecideResult, metrics: MetricSink): void {
   if (result.rejects.length > 0) metrics.count(METRICS.rejects, {}, result.rejects.length);
 }
 
+const TRAFFIC_METRICS = {
+  deliveries: METRICS.deliveries,
+  complaints: METRICS.complaints,
+  attempts: METRICS.attempts,
+  blocks: METRICS.blocks,
+} as const;
+
+/** The message's deliverability counts as metrics with bounded dimensions (docs/guardrails.md). */
+function countTraffic(
+  rows: readonly TrafficRow[],
+  guardrails: IngestDeps['guardrails'] & {},
+  metrics: MetricSink,
+): void {
+  for (const m of trafficMetrics(rows, guardrails)) {
+    const d = m.dimensions;
+    const dimensions: Record<string, string> =
+      'sendingDomain' in d
+        ? { [DIMENSIONS.sendingDomain]: d.sendingDomain }
+        : { [DIMENSIONS.mailboxProvider]: d.mailboxProvider, [DIMENSIONS.vmta]: d.vmta };
+    metrics.count(TRAFFIC_METRICS[m.metric], dimensions, m.value);
+  }
+}
+
 async function ingestAccountingMessage(record: SQSRecord, deps: IngestDeps): Promise<IngestSummary> {
   const encoding = record.messageAttributes?.[CONTENT_ENCODING_ATTRIBUTE]?.stringValue;
   const decoded = decodeEnvelope(record.body, encoding, deps.codec);
@@ -155,6 +185,9 @@ async function ingestAccountingMessage(record: SQSRecord, deps: IngestDeps): Pro
     const sentAt = Number(record.attributes?.SentTimestamp);
     await deps.notices(complaintNotices(outcomes, result, sentAt > 0 ? sentAt : deps.now()));
   }
+  // Keyed by the message's source, so a redelivered message replaces its own counts.
+  const traffic = await deps.countTraffic?.(outcomes, result.rows, source.replaceAll('#', '_'));
+  if (traffic && deps.guardrails) countTraffic(traffic, deps.guardrails, deps.metrics);
   // State is written before the actions are sent: if sending fails the message comes back, and
   // the store answers `pending` for those subjects, so the actions are emitted again.
   await deps.actions.send(result.actions);

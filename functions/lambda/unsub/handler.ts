@@ -4,6 +4,7 @@
  * invocation retry; a replay is harmless.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
 import { createUnsubWiring } from '../unsub-notify-wiring.ts';
@@ -11,15 +12,11 @@ import { handleInboundUnsubscribeEvent } from './unsub.ts';
 
 // Cold start: environment and configuration checked, clients built once.
 const wiring = createUnsubWiring(process.env);
-let coldStart = true;
 
 const handler = middy<SESEvent>()
   .use(injectLambdaContext(wiring.logger))
+  .use(logMetrics(wiring.metrics, { captureColdStartMetric: true }))
   .handler(async (event) => {
-    if (coldStart) {
-      coldStart = false;
-      wiring.metrics.captureColdStartMetric();
-    }
     return handleInboundUnsubscribeEvent(event, wiring.deps);
   });
 

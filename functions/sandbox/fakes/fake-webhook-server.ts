@@ -45,6 +45,8 @@ class FakeWebhookServer {
   readonly delivered = new Map<string, FakeReply>();
   /** webhook-ids seen per attempt, in order (stable-id assertions). */
   readonly attempts: string[] = [];
+  /** Guardrail notices received (docs/guardrails.md), first delivery of each webhook-id. */
+  readonly notices: Array<{ id: string; data: Record<string, unknown> }> = [];
   effects = 0;
   #server!: FakeServer;
   #next = 0;
@@ -116,7 +118,9 @@ class FakeWebhookServer {
     } catch {
       return reply(400, { error: 'invalid JSON' });
     }
-    const answer = this.#apply(event);
+    if (event.type === 'guardrail.tripped')
+      this.notices.push({ id, data: (event.data ?? {}) as Record<string, unknown> });
+    const answer = event.type === 'guardrail.tripped' ? reply(200, { ok: true }) : this.#apply(event);
     this.delivered.set(id, answer);
     return answer;
   }

@@ -9,12 +9,13 @@ const ENV = {
   MAILWIZZ_PRIVATE_KEY: 'fake-private',
   INTERSPIRE_TOKEN: 'fake-token',
   WEBHOOK_SECRET: `whsec_${Buffer.from('fake-webhook-secret-for-tests-only').toString('base64')}`,
+  CRM_HOOK_URL: 'https://crm.example.com/hooks/suppress',
 };
 
 /** `${NAME}` as written in the configuration file. */
 const envRef = (name: string) => `$\{${name}}`;
 
-// The interfaces.md example, verbatim in its provider keys.
+// The documented examples (docs/interfaces.md, docs/providers.md), in their provider keys.
 const DOCUMENT = {
   providers: [
     {
@@ -37,7 +38,7 @@ const DOCUMENT = {
     {
       id: 'crm',
       type: 'webhook',
-      url: 'https://crm.example.com/hooks/suppress',
+      url: envRef('CRM_HOOK_URL'),
       secret: envRef('WEBHOOK_SECRET'),
     },
   ],
@@ -87,6 +88,24 @@ describe('provider registry', () => {
   it('flags credentials written literally', () => {
     const doc = structuredClone(DOCUMENT);
     doc.providers[1]!.token = 'literal-fake-token';
-    expect(parseConfig(doc, ENV, providerSchemas()).literalSecrets).toEqual(['providers[1].token']);
+    doc.providers[2]!.url = 'https://crm.example.com/hooks/t0k3n'; // a hook URL carries its token
+    expect(parseConfig(doc, ENV, providerSchemas()).literalSecrets).toEqual([
+      'providers[1].token',
+      'providers[2].url',
+    ]);
+  });
+
+  it.each([
+    ['https://mw.example.com/api', true],
+    ['http://127.0.0.1:8080/api', true],
+    ['http://localhost/api', true],
+    ['http://mw.example.com/api', false],
+  ])('accepts %s as a provider URL: %s (http only to loopback)', (url, ok) => {
+    const doc = { providers: [{ ...DOCUMENT.providers[0]!, url }] };
+    const parse = () => parseConfig(doc, ENV, providerSchemas());
+    if (ok) expect(parse().providers[0]!.url).toBe(url);
+    else expect(parse).toThrow(/providers\[0\]\.url: must be https:\/\//);
+    const escaped = { providers: [{ ...DOCUMENT.providers[0]!, url, allowInsecureHttp: true }] };
+    expect(parseConfig(escaped, ENV, providerSchemas()).providers[0]!.url).toBe(url);
   });
 });

@@ -186,7 +186,8 @@ class WebhookListProvider implements ListProvider {
 const webhookProvider: ProviderDefinition<WebhookConfig> = {
   type: 'webhook',
   configSchema: webhookConfigSchema,
-  secretKeys: ['secret'],
+  // The URL too: hook URLs often embed a token (and logs never show it: see `logPath`).
+  secretKeys: ['secret', 'url'],
   create: (config, deps) => new WebhookListProvider(config, deps),
 };
 

@@ -1,0 +1,160 @@
+/**
+ * TrafficStore on SQLite: the deliverability aggregates live in the same state file as the
+ * suppressions (table `traffic`, one row per hour × sending domain × mailbox provider × VirtualMTA
+ * × job). Its own connection: WAL lets it share the file with the suppression store.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '#core/errors.ts';
+import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
+import type { TrafficRow } from '#core/guardrails/traffic.ts';
+import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS traffic (
+  hour INTEGER NOT NULL,
+  sending_domain TEXT NOT NULL,
+  mailbox_provider TEXT NOT NULL,
+  vmta TEXT NOT NULL,
+  job TEXT NOT NULL,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  hard INTEGER NOT NULL DEFAULT 0,
+  soft INTEGER NOT NULL DEFAULT 0,
+  complaints INTEGER NOT NULL DEFAULT 0,
+  blocks TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (hour, sending_domain, mailbox_provider, vmta, job)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS guardrail_notices (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+const DAY_MS = 86_400_000;
+
+interface StoredTraffic {
+  hour: number;
+  sending_domain: string;
+  mailbox_provider: string;
+  vmta: string;
+  job: string;
+  deliveries: number;
+  hard: number;
+  soft: number;
+  complaints: number;
+  blocks: string;
+}
+
+function toRow(r: StoredTraffic): TrafficRow {
+  return {
+    hour: r.hour,
+    sendingDomain: r.sending_domain,
+    mailboxProvider: r.mailbox_provider,
+    vmta: r.vmta,
+    job: r.job,
+    deliveries: r.deliveries,
+    hardBounces: r.hard,
+    softBounces: r.soft,
+    complaints: r.complaints,
+    blocks: JSON.parse(r.blocks) as Record<string, number>,
+  };
+}
+
+function mergeBlocks(stored: string | undefined, added: Record<string, number>): string {
+  const blocks = stored ? (JSON.parse(stored) as Record<string, number>) : {};
+  for (const [c, n] of Object.entries(added)) blocks[c] = (blocks[c] ?? 0) + n;
+  return JSON.stringify(blocks);
+}
+
+class SqliteTrafficStore implements TrafficStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string, options: { readonly?: boolean } = {}) {
+    try {
+      if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('busy_timeout = 5000');
+        this.db.exec(SCHEMA);
+      }
+    } catch (error) {
+      throw new StoreError(`cannot open state ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async addTraffic(rows: readonly TrafficRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const key =
+      'hour = @hour AND sending_domain = @sendingDomain AND mailbox_provider = @mailboxProvider AND vmta = @vmta AND job = @job';
+    const get = this.db.prepare(`SELECT blocks FROM traffic WHERE ${key}`);
+    const insert = this.db.prepare(
+      `INSERT INTO traffic (hour, sending_domain, mailbox_provider, vmta, job, deliveries, hard, soft, complaints, blocks)
+       VALUES (@hour, @sendingDomain, @mailboxProvider, @vmta, @job, @deliveries, @hardBounces, @softBounces, @complaints, @blocks)`,
+    );
+    const update = this.db.prepare(
+      `UPDATE traffic SET deliveries = deliveries + @deliveries, hard = hard + @hardBounces,
+       soft = soft + @softBounces, complaints = complaints + @complaints, blocks = @blocks WHERE ${key}`,
+    );
+    this.db.transaction(() => {
+      for (const row of rows) {
+        const stored = get.get(row) as { blocks: string } | undefined;
+        const params = { ...row, blocks: mergeBlocks(stored?.blocks, row.blocks) };
+        (stored ? update : insert).run(params);
+      }
+    })();
+  }
+
+  async trafficRows(since?: number, until?: number): Promise<TrafficRow[]> {
+    if (!this.hasTable('traffic')) return [];
+    const rows = this.db
+      .prepare('SELECT * FROM traffic WHERE hour >= ? AND hour < ? ORDER BY hour')
+      .all(since ?? 0, until ?? Number.MAX_SAFE_INTEGER) as StoredTraffic[];
+    return rows.map(toRow);
+  }
+
+  async unsubscribesByProvider(since?: number, until?: number): Promise<Record<string, number>> {
+    if (!this.hasTable('audit')) return {};
+    const rows = this.db
+      .prepare(
+        `SELECT provider, COUNT(*) AS n FROM audit WHERE type = 'provider' AND outcome = 'done'
+         AND at >= ? AND at < ? GROUP BY provider ORDER BY provider`,
+      )
+      .all(since ?? 0, until ?? Number.MAX_SAFE_INTEGER) as Array<{ provider: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.provider, r.n]));
+  }
+
+  async pendingSummary(now: number): Promise<PendingSummary> {
+    if (!this.hasTable('outbox')) return { actions: 0, olderThan24h: 0 };
+    const rows = this.db.prepare('SELECT action FROM outbox').all() as Array<{ action: string }>;
+    let olderThan24h = 0;
+    for (const { action } of rows) {
+      const parsed = JSON.parse(action) as { requestedAt?: number; occurredAt?: number };
+      const at = parsed.requestedAt ?? parsed.occurredAt;
+      if (at !== undefined && now - at > DAY_MS) olderThan24h++;
+    }
+    return { actions: rows.length, olderThan24h };
+  }
+
+  /** Guardrail notices already delivered (docs/guardrails.md): each trip is announced once. */
+  noticeSent(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM guardrail_notices WHERE id = ?').get(id) !== undefined;
+  }
+
+  markNoticeSent(id: string, at: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO guardrail_notices (id, at) VALUES (?, ?)').run(id, at);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private hasTable(name: string): boolean {
+    return (
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
+    );
+  }
+}
+
+export { SqliteTrafficStore };

@@ -1,0 +1,80 @@
+/**
+ * Deliverability counting for one `process` run (docs/guardrails.md): each decided batch is tallied
+ * and added to the state's hourly aggregates; at the end the guardrails are judged over the days the
+ * run touched. A dry run keeps its aggregates in memory only and judges what it saw.
+ */
+import { postGuardrailNotice, tripId } from '#adapters/providers/webhook/guardrail-notifier.ts';
+import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
+import type { Config } from '#core/config-schema.ts';
+import type { ReportRow } from '#core/decide/decide-records.ts';
+import {
+  DAY_MS,
+  evaluateGuardrails,
+  type GuardrailTrip,
+  guardrailSettings,
+} from '#core/guardrails/guardrails.ts';
+import { createMailboxProviderTable } from '#core/guardrails/mailbox-provider.ts';
+import { tallyRecords } from '#core/guardrails/tally-records.ts';
+import { TrafficTally } from '#core/guardrails/traffic.ts';
+import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
+import type { ParseOutcome } from '#core/mail-event.ts';
+
+interface RunTraffic {
+  /** Tallies one decided batch and, unless a dry run, adds it to the state. */
+  add(outcomes: readonly ParseOutcome[], rows: readonly ReportRow[]): Promise<void>;
+  /** The guardrails that trip over the whole days this run touched (stored totals included). */
+  finish(): Promise<GuardrailTrip[]>;
+  /** Posts each trip not announced before to `guardrails.webhook`; returns the failures to print. */
+  notify(trips: readonly GuardrailTrip[], now: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function dryRunTraffic(config: Config): RunTraffic {
+  const tally = new TrafficTally(createMailboxProviderTable(config.guardrails.mailboxProviders));
+  const hard = new Set<string>(config.policy.hardCategories);
+  return {
+    add: async (outcomes, rows) => tallyRecords(outcomes, rows, tally, hard),
+    finish: async () => evaluateGuardrails(tally.entries(), guardrailSettings(config.guardrails)),
+    notify: async () => [],
+    close: async () => {},
+  };
+}
+
+function createRunTraffic(config: Config, statePath: string, dryRun: boolean): RunTraffic {
+  if (dryRun) return dryRunTraffic(config);
+  const store = new SqliteTrafficStore(statePath);
+  const count = createTrafficCounter(config, store);
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    async add(outcomes, rows) {
+      for (const row of await count(outcomes, rows)) {
+        first = Math.min(first, row.hour);
+        last = Math.max(last, row.hour);
+      }
+    },
+    async finish() {
+      if (first > last) return [];
+      const dayStart = Math.floor(first / DAY_MS) * DAY_MS;
+      const rows = await store.trafficRows(dayStart, Math.floor(last / DAY_MS + 1) * DAY_MS);
+      return evaluateGuardrails(rows, guardrailSettings(config.guardrails));
+    },
+    async notify(trips, now) {
+      const hook = config.guardrails.webhook;
+      if (!hook) return [];
+      const failures: string[] = [];
+      for (const trip of trips) {
+        const id = tripId(trip);
+        if (store.noticeSent(id)) continue;
+        const error = await postGuardrailNotice(hook, trip, now);
+        if (error) failures.push(`guardrail notice ${id} not delivered (${error}); the next run tries again`);
+        else store.markNoticeSent(id, now);
+      }
+      return failures;
+    },
+    close: () => store.close(),
+  };
+}
+
+export type { RunTraffic };
+export { createRunTraffic };

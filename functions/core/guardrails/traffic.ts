@@ -1,0 +1,162 @@
+/**
+ * Deliverability counting (docs/guardrails.md): every delivery, bounce and complaint becomes one
+ * increment of an hourly aggregate keyed by sending domain, mailbox provider, VirtualMTA and job.
+ * Aggregates only, never per-message rows. Pure: the caller persists the tally.
+ */
+import { SENDER_SIDE_CATEGORIES } from '../config-schema.ts';
+import { domainOf, type MailboxProviderTable } from './mailbox-provider.ts';
+
+/** What the counter needs of one accounting record (the parser fills it for d, b, rb and f). */
+interface TrafficSample {
+  /** ms since epoch (PowerMTA's timeLogged). */
+  at: number;
+  recordType: string;
+  /** The envelope sender (`orig`), lower case. */
+  orig: string | undefined;
+  recipient: string | undefined;
+  vmta: string | undefined;
+  jobId: string | undefined;
+}
+
+const TrafficClass = {
+  delivery: 'delivery',
+  hard: 'hard',
+  soft: 'soft',
+  block: 'block',
+  complaint: 'complaint',
+} as const;
+type TrafficClass = (typeof TrafficClass)[keyof typeof TrafficClass];
+
+interface TrafficKey {
+  /** UTC hour start, ms since epoch. */
+  hour: number;
+  sendingDomain: string;
+  mailboxProvider: string;
+  vmta: string;
+  job: string;
+}
+
+interface TrafficCounts {
+  deliveries: number;
+  hardBounces: number;
+  softBounces: number;
+  complaints: number;
+  /** Sender-side blocks per bounce category (spam-related, policy-related, ...). */
+  blocks: Record<string, number>;
+}
+
+interface TrafficRow extends TrafficKey, TrafficCounts {}
+
+const HOUR_MS = 3_600_000;
+const SENDER_SIDE = new Set<string>(SENDER_SIDE_CATEGORIES);
+/** Stand-in for an absent dimension value (PowerMTA leaves vmta or jobId empty at times). */
+const NONE = '-';
+/** Longest dimension value kept; longer ones are cut so a hostile field cannot bloat the state. */
+const MAX_DIMENSION = 120;
+
+function emptyCounts(): TrafficCounts {
+  return { deliveries: 0, hardBounces: 0, softBounces: 0, complaints: 0, blocks: {} };
+}
+
+/**
+ * The traffic class of a decided record: deliveries and complaints by record type; a bounce by its
+ * category — sender-side categories are blocks, the configured hard ones hard, the rest soft.
+ * `undefined` for records that are none of these (a not-spam report, a delayed DSN).
+ */
+function trafficClassOf(
+  recordType: string,
+  category: string | undefined,
+  hardCategories: ReadonlySet<string>,
+  isComplaint: boolean,
+): TrafficClass | undefined {
+  if (recordType === 'd') return TrafficClass.delivery;
+  if (recordType === 'f') return isComplaint ? TrafficClass.complaint : undefined;
+  if (recordType !== 'b' && recordType !== 'rb') return undefined;
+  if (category && SENDER_SIDE.has(category)) return TrafficClass.block;
+  return category && hardCategories.has(category) ? TrafficClass.hard : TrafficClass.soft;
+}
+
+function dimension(value: string | undefined): string {
+  const v = value?.trim().toLowerCase();
+  return v ? v.slice(0, MAX_DIMENSION) : NONE;
+}
+
+/** In-memory hourly aggregates for one run or one batch; the store adds them to its totals. */
+class TrafficTally {
+  private readonly rows = new Map<string, TrafficRow>();
+
+  constructor(private readonly providers: MailboxProviderTable) {}
+
+  add(sample: TrafficSample, cls: TrafficClass, category?: string): void {
+    const key: TrafficKey = {
+      hour: Math.floor(sample.at / HOUR_MS) * HOUR_MS,
+      sendingDomain: dimension(domainOf(sample.orig)),
+      mailboxProvider: this.providers.of(domainOf(sample.recipient)),
+      vmta: dimension(sample.vmta),
+      job: dimension(sample.jobId),
+    };
+    const id = `${key.hour}\u0000${key.sendingDomain}\u0000${key.mailboxProvider}\u0000${key.vmta}\u0000${key.job}`;
+    let row = this.rows.get(id);
+    if (!row) {
+      row = { ...key, ...emptyCounts() };
+      this.rows.set(id, row);
+    }
+    increment(row, cls, category);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  entries(): TrafficRow[] {
+    return [...this.rows.values()];
+  }
+
+  clear(): void {
+    this.rows.clear();
+  }
+}
+
+function increment(counts: TrafficCounts, cls: TrafficClass, category: string | undefined): void {
+  if (cls === TrafficClass.delivery) counts.deliveries++;
+  else if (cls === TrafficClass.hard) counts.hardBounces++;
+  else if (cls === TrafficClass.soft) counts.softBounces++;
+  else if (cls === TrafficClass.complaint) counts.complaints++;
+  else {
+    const c = category ?? 'other';
+    counts.blocks[c] = (counts.blocks[c] ?? 0) + 1;
+  }
+}
+
+/** Adds `from` into `into` (report roll-ups). */
+function addCounts(into: TrafficCounts, from: TrafficCounts): void {
+  into.deliveries += from.deliveries;
+  into.hardBounces += from.hardBounces;
+  into.softBounces += from.softBounces;
+  into.complaints += from.complaints;
+  for (const [c, n] of Object.entries(from.blocks)) into.blocks[c] = (into.blocks[c] ?? 0) + n;
+}
+
+function blockTotal(counts: TrafficCounts): number {
+  let n = 0;
+  for (const v of Object.values(counts.blocks)) n += v;
+  return n;
+}
+
+/** Delivery attempts that reached a verdict: deliveries, bounces of every kind. */
+function attempts(counts: TrafficCounts): number {
+  return counts.deliveries + counts.hardBounces + counts.softBounces + blockTotal(counts);
+}
+
+export type { TrafficCounts, TrafficKey, TrafficRow, TrafficSample };
+export {
+  addCounts,
+  attempts,
+  blockTotal,
+  emptyCounts,
+  HOUR_MS,
+  NONE,
+  TrafficClass,
+  TrafficTally,
+  trafficClassOf,
+};
