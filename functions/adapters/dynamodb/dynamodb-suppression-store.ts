@@ -127,6 +127,10 @@ class DynamoDbSuppressionStore implements SuppressionStore {
             ...(r.category ? { category: r.category } : {}),
             reason: r.reason,
             recordKey: r.recordKey,
+            // Provenance for `suppressions export` and `undo` selections.
+            ...(r.rule ? { rule: r.rule } : {}),
+            ...(r.recordType ? { recordType: r.recordType } : {}),
+            ...(r.jobId ? { jobId: r.jobId } : {}),
             ...(r.expiresAt === undefined ? {} : { expiresAt: ttlSeconds(r.expiresAt) }),
           },
           // An expired provisional item is absent for us: it may be replaced.
