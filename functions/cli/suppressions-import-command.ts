@@ -24,11 +24,10 @@ import {
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
-import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './local-runtime.ts';
-import { runOutboxActions } from './outbox-runner.ts';
+import { type ImportTarget, openImportTarget } from './import-target.ts';
 
 const USAGE =
-  'usage: pmta-bounce suppressions import FILE|- [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply] [--json] [--config F] [--state F]';
+  'usage: pmta-bounce suppressions import FILE|- [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply] [--json] [--config F] [--state F | --table NAME [--region R] [--endpoint URL] [--actions-queue URL] [--sqs-endpoint URL]]';
 const BATCH_ROWS = 5000;
 /** Rejects listed in --json output (all of them go to stderr and the state's rejects table). */
 const JSON_REJECTS = 1000;
@@ -43,6 +42,8 @@ interface ImportSummary {
   actions: number;
   done: number;
   failed: number;
+  /** --table --apply: actions put on the actions queue for `act`. */
+  queued: number;
 }
 
 interface ImportRun {
@@ -50,7 +51,7 @@ interface ImportRun {
   source: string;
   reason: string | undefined;
   apply: boolean;
-  runtime: LocalRuntime;
+  target: ImportTarget;
   io: CliIo;
   summary: ImportSummary;
   pendingRejects: Array<{ line: number; reason: string; raw: string }>;
@@ -67,6 +68,11 @@ function parseImportArgs(argv: string[]) {
       json: { type: 'boolean', default: false },
       config: { type: 'string' },
       state: { type: 'string' },
+      table: { type: 'string' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      'actions-queue': { type: 'string' },
+      'sqs-endpoint': { type: 'string' },
     },
   });
 }
@@ -80,7 +86,7 @@ function reject(run: ImportRun, line: number, reason: string, raw: string): void
 }
 
 function request(run: ImportRun, row: Extract<ReturnType<typeof importRow>, { ok: true }>, line: number) {
-  const providers = run.runtime.router.forAddress(undefined);
+  const { providers } = run.target;
   const why = run.reason ?? `imported from ${run.format} (${basename(run.source)})`;
   return {
     subject: row.address,
@@ -100,9 +106,13 @@ async function flush(
   run: ImportRun,
   batch: Array<{ line: number; request: SuppressionRequest }>,
 ): Promise<void> {
-  const { store, outbox } = run.runtime;
+  const { store } = run.target;
   if (run.pendingRejects.length > 0)
-    store.recordRejects(run.pendingRejects.splice(0, run.pendingRejects.length), run.source, run.io.now());
+    await run.target.recordRejects(
+      run.pendingRejects.splice(0, run.pendingRejects.length),
+      run.source,
+      run.io.now(),
+    );
   if (batch.length === 0) return;
   const items = batch.splice(0, batch.length);
   const outcomes = await store.suppress(items.map((i) => i.request));
@@ -136,12 +146,11 @@ async function flush(
   });
   await store.appendAudit(audit);
   if (actions.length === 0) return;
-  outbox.enqueue(actions);
   run.summary.actions += actions.length;
-  await runOutboxActions(actions, { ...run.runtime, now: run.io.now }, (result) => {
-    if (result.complete) run.summary.done += 1;
-    else run.summary.failed += 1;
-  });
+  const counts = await run.target.act(actions);
+  run.summary.done += counts.done;
+  run.summary.failed += counts.failed;
+  run.summary.queued += counts.queued;
 }
 
 /** Streams the file through the CSV parser; returns a usage error text when the header is unusable. */
@@ -182,7 +191,8 @@ async function readRows(run: ImportRun, input: Readable): Promise<string | undef
 
 function formatSummary(s: ImportSummary, apply: boolean): string {
   const base = `rows=${s.rows} imported=${s.imported} already=${s.already} skipped=${s.skipped} rejected=${s.rejected}`;
-  return apply ? `${base} actions=${s.actions} done=${s.done} failed=${s.failed}` : `${base} (recorded only)`;
+  if (!apply) return `${base} (recorded only)`;
+  return `${base} actions=${s.actions} done=${s.done} failed=${s.failed}${s.queued ? ` queued=${s.queued}` : ''}`;
 }
 
 async function importCommand(argv: string[], io: CliIo): Promise<number> {
@@ -199,8 +209,13 @@ async function importCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const { config } = loadConfigFile(values.config, io.env);
   warnLiteralSecrets(config, io.stderr);
-  const statePath = values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
-  const runtime = createLocalRuntime(config, { statePath, dryRun: false });
+  if (values.apply && values.table && !values['actions-queue']) {
+    io.stderr.write(
+      `pmta-bounce suppressions import: --apply with --table needs --actions-queue URL\n${USAGE}\n`,
+    );
+    return ExitCode.usage;
+  }
+  const target = await openImportTarget(config, values, io);
   const summary: ImportSummary = {
     rows: 0,
     imported: 0,
@@ -211,6 +226,7 @@ async function importCommand(argv: string[], io: CliIo): Promise<number> {
     actions: 0,
     done: 0,
     failed: 0,
+    queued: 0,
   };
   const source = file === '-' ? 'stdin' : file;
   const run: ImportRun = {
@@ -219,7 +235,7 @@ async function importCommand(argv: string[], io: CliIo): Promise<number> {
     source,
     reason: values.reason,
     apply: values.apply ?? false,
-    runtime,
+    target,
     io,
     summary,
   };
@@ -228,7 +244,7 @@ async function importCommand(argv: string[], io: CliIo): Promise<number> {
     const input = file === '-' ? io.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
     problem = await readRows(run, input);
   } finally {
-    await runtime.close();
+    await target.close();
   }
   if (problem) {
     io.stderr.write(`pmta-bounce suppressions import: ${problem}\n`);
