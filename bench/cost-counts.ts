@@ -25,7 +25,7 @@ import { TUNING_ENV } from '#lambda/wiring.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { startDynalite } from '#sandbox/servers.ts';
 import { createSqsEventSource, type SqsHandler } from '#sandbox/sqs-event-source.ts';
-import { ACCT_HEADER } from '../test/support/acct-records.ts';
+import { ACCT_HEADER, bounceRecord, pmtaTime } from '../test/support/builders.ts';
 import { startSqsServer } from '../test/support/sqs-server.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -154,39 +154,8 @@ function measureDynamo(action: string, req: string, res: string, counts: Counts)
   }
 }
 
-function pmtaTime(ms: number): string {
-  const d = new Date(ms).toISOString();
-  return `${d.slice(0, 10)} ${d.slice(11, 19)}+0000`;
-}
-
-function bounceLine(i: number, now: number): string {
-  const t = pmtaTime(now);
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
-    `cost-bounce-${i}@example.net`,
-    '',
-    'failed',
-    '5.1.1 (bad destination mailbox address)',
-    '"smtp;550 5.1.1 no such user, sorry"',
-    'mx.example.net (192.0.2.1)',
-    'bad-mailbox',
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '1234',
-    'vmta1',
-    'job-cost',
-    `env-${i}`,
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
-}
+const bounceLine = (i: number, now: number): string =>
+  bounceRecord({ rcpt: `cost-bounce-${i}@example.net`, at: now, job: 'job-cost', envId: `env-${i}` });
 
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType';
 const complaintLine = (i: number, now: number) =>

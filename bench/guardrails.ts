@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAccountingLines } from './accounting-generator.ts';
+import { generateAccountingLines } from '../test/support/builders.ts';
 
 const COUNT = Number(process.argv[2] ?? 300_000);
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-guardrails-bench-'));

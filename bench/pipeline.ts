@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
-import { ACCT_HEADER } from '../test/support/acct-records.ts';
+import { ACCT_HEADER, bounceRecord } from '../test/support/builders.ts';
 import { queueDepth } from '../test/support/sandbox-records.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -28,38 +28,15 @@ const ROOT = join(import.meta.dirname, '..');
 /** Every wait below stops here at the latest. */
 const RUN_LIMIT_MS = 30 * 60_000;
 
-function pmtaTime(ms: number): string {
-  const d = new Date(ms).toISOString();
-  return `${d.slice(0, 10)} ${d.slice(11, 19)}+0000`;
-}
-
 function bounceLine(n: number, prefix: string, now: number): string {
-  const t = pmtaTime(now);
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
-    `${prefix}.${n}@example.net`,
-    '',
-    'failed',
-    '5.1.1 (bad destination mailbox address)',
-    '"smtp;550 5.1.1 user unknown"',
-    'mx.example.net (192.0.2.1)',
-    'bad-mailbox',
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '2345',
-    'vmta1',
-    'bench-job',
-    `env${n}`,
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
+  return bounceRecord({
+    rcpt: `${prefix}.${n}@example.net`,
+    at: now,
+    diag: '"smtp;550 5.1.1 user unknown"',
+    size: 2345,
+    job: 'bench-job',
+    envId: `env${n}`,
+  });
 }
 
 /** The provider's side: one POST per action; arrival time per address index. */

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAccountingLines } from './accounting-generator.ts';
+import { generateAccountingLines } from '../test/support/builders.ts';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-bench-'));

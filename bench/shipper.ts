@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCredentialChain } from '../shipper/credentials/aws-credentials.ts';
 import { SqsClient } from '../shipper/sqs/sqs-client.ts';
-import { ACCT_HEADER, createRecordGenerator } from '../test/support/acct-records.ts';
+import { ACCT_HEADER, createRecordGenerator } from '../test/support/builders.ts';
 import { startSqsFaultProxy } from '../test/support/sqs-fault-proxy.ts';
 import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
 

@@ -10,7 +10,7 @@ import { METRIC_NAMESPACE, METRICS } from '#lambda/metric-names.ts';
 /** Dimension Powertools adds to every metric. */
 const SERVICE_DIMENSION = 'service';
 
-/** serviceName of each function's Powertools Metrics (functions/lambda/wiring.ts, unsub-notify-wiring.ts). */
+/** serviceName of each function's Powertools Metrics (functions/lambda/wiring.ts). */
 const SERVICE_NAMES = {
   ingest: 'pmta-bounce-ingest',
   act: 'pmta-bounce-act',

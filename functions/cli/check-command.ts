@@ -3,9 +3,9 @@
  * its cheapest authenticated call.
  */
 import { parseArgs } from 'node:util';
+import { createProviderMap } from '#providers/provider-map.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
-import { createProviders } from './local-runtime.ts';
 
 async function checkCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
@@ -23,7 +23,7 @@ async function checkCommand(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   let failures = 0;
-  for (const [id, provider] of createProviders(config)) {
+  for (const [id, provider] of createProviderMap(config)) {
     try {
       const result = await provider.checkCredentials();
       if (!result.ok) failures++;

@@ -21,7 +21,7 @@ function processIo(): CliIo {
   };
 }
 
-/** Exit codes (interfaces.md). */
+/** Exit codes (docs/interfaces.md §2). */
 const ExitCode = {
   ok: 0,
   /** Usage or configuration error: nothing processed. */

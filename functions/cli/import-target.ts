@@ -6,7 +6,7 @@
 import type { Action } from '#core/act/action.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { SuppressionStore } from '#core/ports.ts';
 import type { CliIo } from './cli-io.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { runOutboxActions } from './outbox-runner.ts';

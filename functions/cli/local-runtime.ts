@@ -1,18 +1,19 @@
 /**
  * Composition root of local mode: configuration → SQLite store, provider adapters, router and
- * classifier. Shared by the `pmta-bounce` commands.
+ * classifier. Shared by the `pmta-bounce` commands. The provider map is built as in the cloud
+ * (functions/adapters/providers/provider-map.ts).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import { providerRegistry } from '#providers/index.ts';
-import { defaultProviderDeps, type ProviderLogEvent } from '#providers/provider-definition.ts';
+import type { ActionOutbox, ListProvider } from '#core/ports.ts';
+import type { ProviderLogEvent } from '#providers/provider-definition.ts';
+import { createProviderMap } from '#providers/provider-map.ts';
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
@@ -34,16 +35,6 @@ interface LocalRuntimeOptions {
   log?: (event: ProviderLogEvent) => void;
 }
 
-function createProviders(config: Config, log?: (event: ProviderLogEvent) => void): Map<string, ListProvider> {
-  const providers = new Map<string, ListProvider>();
-  for (const entry of config.providers) {
-    const definition = providerRegistry[entry.type];
-    if (!definition) continue; // parseConfig already refused unknown types
-    providers.set(entry.id, definition.create(entry, defaultProviderDeps(log)));
-  }
-  return providers;
-}
-
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
   // A dry run writes to a throwaway file (not :memory:) so memory stays flat on huge inputs.
   const scratch = options.dryRun ? mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-')) : undefined;
@@ -55,14 +46,14 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
         basePath: existsSync(options.statePath) ? options.statePath : undefined,
       })
     : new SqliteSuppressionStore({ path: options.statePath });
-  const providers = options.dryRun ? new Map<string, ListProvider>() : createProviders(config, options.log);
+  const providers = options.dryRun ? new Map<string, ListProvider>() : createProviderMap(config, options.log);
   return {
     config,
     store,
     outbox: store.outbox,
     providers,
     router: createRouter(config.providers),
-    classifier: createClassifier(),
+    classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
     close: async () => {
       await store.close();
       if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -71,4 +62,4 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
 }
 
 export type { LocalRuntime, LocalRuntimeOptions };
-export { createLocalRuntime, createProviders, DEFAULT_STATE_PATH };
+export { createLocalRuntime, DEFAULT_STATE_PATH };

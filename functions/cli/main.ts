@@ -17,6 +17,9 @@ commands:
                            without EMAIL: pending and parked actions of the outbox
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   status EMAIL             suppression state, counters and audit trail of one address
+  explain "REPLY"          the verdict for one remote reply and the rule that decided it
+      --status 5.1.1 --category C --recipient A --json
+  backtest FILE... --rules F   what candidate classification rules would change, with examples
   report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
       --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
@@ -39,6 +42,8 @@ const COMMANDS: Record<string, Command> = {
   process: processCommand,
   status: statusCommand,
   check: checkCommand,
+  explain: async (argv, io) => (await import('./explain-command.ts')).explainCommand(argv, io),
+  backtest: async (argv, io) => (await import('./backtest-command.ts')).backtestCommand(argv, io),
   retry: retryCommand,
   report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.

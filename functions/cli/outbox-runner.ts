@@ -6,10 +6,9 @@
  */
 
 import type { Action } from '#core/act/action.ts';
-import { type ActionOutbox, settleAction } from '#core/act/action-outbox.ts';
+import { settleAction } from '#core/act/action-outbox.ts';
 import { type ActionResult, runAction } from '#core/act/run-action.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionOutbox, ListProvider, SuppressionStore } from '#core/ports.ts';
 
 /** Actions in flight at once; each provider still applies its own concurrency and rate limits. */
 const ACTION_CONCURRENCY = 32;

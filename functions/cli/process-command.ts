@@ -1,5 +1,5 @@
 /**
- * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the seed's plain address CSV) →
+ * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the PHP bouncehandler's plain address CSV) →
  * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
  * the input size.
  */
@@ -8,11 +8,11 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
-import type { OutboxSummary } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
 import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
+import type { OutboxSummary } from '#core/ports.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';

@@ -1,5 +1,5 @@
 /**
- * Running totals of a `process` run and their two renderings (interfaces.md `--json` and a
+ * Running totals of a `process` run and their two renderings (docs/interfaces.md §4 `--json` and a
  * readable line).
  */
 

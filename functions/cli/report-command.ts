@@ -11,7 +11,7 @@ import {
   type DeliverabilityReport,
 } from '#core/guardrails/deliverability-report.ts';
 import { describeTrip, guardrailSettings } from '#core/guardrails/guardrails.ts';
-import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
+import type { TrafficStore } from '#core/ports.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';

@@ -1,5 +1,5 @@
 /**
- * The seed's log: timestamped lines to the console (`--debug`) or a file (`--logfile=PATH`).
+ * The PHP bouncehandler's log: timestamped lines to the console (`--debug`) or a file (`--logfile=PATH`).
  * Never receives credentials: callers log addresses, categories and outcomes only.
  */
 import { appendFileSync } from 'node:fs';

@@ -8,8 +8,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import type { OutboxSummary, ParkedProvider } from '#core/act/action-outbox.ts';
-import type { SubjectStatus } from '#core/suppression-store.ts';
+import type { OutboxSummary, ParkedProvider, SubjectStatus } from '#core/ports.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { CsvError, parse } from 'csv-parse';
 import type { Action } from '#core/act/action.ts';
-import type { AuditEntry, SuppressionRequest } from '#core/suppression-store.ts';
+import type { AuditEntry, SuppressionRequest } from '#core/ports.ts';
 import {
   type ImportColumns,
   type ImportFormat,

@@ -13,20 +13,17 @@
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
-import type { ActionOutbox } from '#core/act/action-outbox.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { Router } from '#core/decide/routing.ts';
 import { StoreError } from '#core/errors.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionOutbox, ListProvider, RateCounter, SuppressionStore } from '#core/ports.ts';
 import { printable } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { headerValue, parseMailHeaders } from '#core/unsubscribe/mail-headers.ts';
 import {
   type InboundUnsubscribeOutcome,
   recordInboundUnsubscribes,
 } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
 import { inboundUnsubscribeSettings } from '#core/unsubscribe/unsubscribe-settings.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';

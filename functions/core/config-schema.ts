@@ -1,39 +1,17 @@
 /**
- * The configuration file's shape (interfaces.md "Configuration file"), validated strictly.
+ * The configuration file's shape (docs/interfaces.md §3), validated strictly.
  * Pure: the caller passes the parsed document, the environment and the provider schemas.
  */
 import { z } from 'zod';
+import { BUILTIN_RULES } from './classify/builtin-rules.ts';
+import { KNOWN_CATEGORIES, SENDER_SIDE_CATEGORIES } from './classify/categories.ts';
+import { type RuleSpec, ruleSchema } from './classify/rule-schema.ts';
 import { ConfigError } from './errors.ts';
 import {
   literalSigningSecrets,
   type UnsubscribeSecurityConfig,
   unsubscribeSecurityShape,
 } from './unsubscribe/unsubscribe-config.ts';
-
-/** Categories that are the sender's or the network's fault: they never unsubscribe a recipient. */
-const SENDER_SIDE_CATEGORIES = [
-  'spam-related',
-  'policy-related',
-  'content-related',
-  'virus-related',
-  'invalid-sender',
-  'bad-configuration',
-  'relaying-issues',
-  'protocol-errors',
-] as const;
-
-const KNOWN_CATEGORIES = [
-  'bad-mailbox',
-  'bad-domain',
-  'inactive-mailbox',
-  'routing-errors',
-  'no-answer-from-host',
-  'bad-connection',
-  'message-expired',
-  'quota-issues',
-  'other',
-  ...SENDER_SIDE_CATEGORIES,
-] as const;
 
 const recipientCategory = z
   .string()
@@ -71,6 +49,12 @@ const policySchema = z
           .default(['quota-issues', 'message-expired', 'no-answer-from-host', 'bad-connection', 'other']),
         threshold: z.number().int().min(1).max(1000).default(5),
         windowDays: z.number().positive().max(3650).default(30),
+        /** Soft bounces of one address on one UTC day count once (one outage, one count). */
+        onePerUtcDay: z.boolean().default(true),
+        /** A later delivery (`d` record, when PowerMTA logs them) clears the address's count. */
+        resetOnDelivery: z.boolean().default(true),
+        /** An expiry whose last remote reply was sender-side (our IP throttled): ignored or counted. */
+        senderSideExpiry: z.enum(['ignore', 'count']).default('ignore'),
       })
       .strict()
       .prefault({}),
@@ -109,6 +93,33 @@ const accountingSchema = z
       .optional(),
   })
   .strict();
+
+const BUILTIN_RULE_IDS = new Set([...BUILTIN_RULES.overrides, ...BUILTIN_RULES.general].map((r) => r.id));
+
+/** The operator's rules (docs/classification.md "Adding a rule"): same schema as the built-ins. */
+const classificationSchema = z
+  .object({ rules: z.array(ruleSchema).max(500).default([]) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.rules.forEach((rule, i) => {
+      const clash = BUILTIN_RULE_IDS.has(rule.id)
+        ? 'is a built-in rule id'
+        : seen.has(rule.id)
+          ? 'is used twice'
+          : '';
+      if (clash) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `${rule.id} ${clash}` });
+      seen.add(rule.id);
+      if (rule.provider !== undefined && !(rule.provider in BUILTIN_RULES.providers)) {
+        const known = Object.keys(BUILTIN_RULES.providers).join(', ');
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'provider'],
+          message: `unknown provider ${JSON.stringify(rule.provider)} (known: ${known})`,
+        });
+      }
+    });
+  });
 
 /** Deliverability guardrails (docs/guardrails.md); rates in percent as operators quote them. */
 const guardrailsSchema = z
@@ -160,6 +171,7 @@ type GuardrailsConfig = z.infer<typeof guardrailsSchema>;
 
 const configShape = {
   guardrails: guardrailsSchema.prefault({}),
+  classification: classificationSchema.prefault({}),
   policy: policySchema.prefault({}),
   unsubscribe: z
     .object({ domains: z.array(domainName).default([]), ...unsubscribeSecurityShape })
@@ -214,6 +226,7 @@ const topSchema = z.object({ providers: z.array(z.unknown()).default([]), ...con
 interface Config<P extends ProviderBaseConfig = ProviderBaseConfig & Record<string, unknown>> {
   providers: P[];
   policy: PolicyConfig;
+  classification: { rules: RuleSpec[] };
   unsubscribe: { domains: string[] } & UnsubscribeSecurityConfig;
   notify?: { to: string; from: string; digestMinutes: number } | undefined;
   accounting: { fields?: string[] | undefined };
@@ -356,6 +369,7 @@ function parseConfig(
   return {
     providers,
     policy: rest.policy,
+    classification: rest.classification,
     unsubscribe: rest.unsubscribe,
     notify: rest.notify,
     accounting: rest.accounting,

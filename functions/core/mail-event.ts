@@ -3,12 +3,20 @@
  */
 import type { RecordType } from './accounting/accounting-layout.ts';
 import type { TrafficSample } from './guardrails/traffic.ts';
-import type { SubscriberRef } from './list-provider.ts';
+
+/** Identifies one subscription by the provider's own ids (mailto unsubscribes, anonymised complaints). */
+interface SubscriberRef {
+  /** Provider type these ids belong to (`mailwizz`, `interspire`). */
+  providerType: string;
+  listId: string;
+  subscriberId: string;
+  campaignId?: string;
+}
 
 const EventKind = {
   bounce: 'bounce',
   complaint: 'complaint',
-  /** A line of the seed's plain CSV: the operator asks for this address to be taken off everywhere. */
+  /** A line of the PHP bouncehandler's plain CSV: the operator asks for this address to be taken off everywhere. */
   manual: 'manual',
   /** A List-Unsubscribe mail (mailto) or a feedback report of type opt-out. */
   unsubscribe: 'unsubscribe',
@@ -25,6 +33,8 @@ interface MailEvent {
   orig: string | undefined;
   bounceCat: string | undefined;
   dsnAction: string | undefined;
+  /** Remote MTA as PowerMTA logged it (`mx.example.net (192.0.2.1)`): mailbox-provider scopes. */
+  dsnMta?: string | undefined;
   dsnStatus: string | undefined;
   dsnDiag: string | undefined;
   feedbackType: string | undefined;
@@ -48,10 +58,11 @@ type ParseOutcome =
       recordType: string;
       recipient: string | undefined;
       reason: string;
-      /** A delivery (`d`) record's dimensions, kept for the deliverability counts. */
+      /** A delivery (`d`) record's dimensions, kept for the deliverability counts; its time also
+       * resets the address's soft count (docs/classification.md). */
       traffic?: TrafficSample;
     }
   | { ok: false; kind: 'rejected'; line: number; raw: string; reason: string };
 
-export type { MailEvent, ParseOutcome };
+export type { MailEvent, ParseOutcome, SubscriberRef };
 export { EventKind };

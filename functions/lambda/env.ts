@@ -1,6 +1,7 @@
 /**
  * Names shared by the Lambda functions and the CDK stack, so a typo cannot creep in between them.
- * (The configuration file itself is read by functions/cli/config-file.ts.)
+ * (The configuration file itself is read by functions/cli/config-file.ts; the table's key schema
+ * is functions/adapters/dynamodb/table-schema.ts.)
  */
 
 /** Environment variables the stack sets on the functions. */
@@ -25,13 +26,6 @@ const ENV = {
   ACT_INSTANCES: 'PMTA_BOUNCE_ACT_INSTANCES',
 } as const;
 
-/** DynamoDB key schema and TTL attribute, as the stack creates the table. */
-const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAt',
-} as const;
-
 /**
  * The DynamoDB actions each function's code calls (functions/adapters/dynamodb): the stack grants
  * exactly these. None scans, and none deletes single items (notify removes digested notices with
@@ -53,4 +47,4 @@ const HANDLER_ENTRIES = {
   notify: 'functions/lambda/notify/handler.ts',
 } as const;
 
-export { ENV, HANDLER_ENTRIES, TABLE_ACTIONS, TABLE_SCHEMA };
+export { ENV, HANDLER_ENTRIES, TABLE_ACTIONS };

@@ -7,8 +7,8 @@
  * list/subscriber uids logged in the file, so the by-uid unsubscribe of an anonymised complaint
  * finds its subscription. On stop (and every S seconds) it prints what is now unsubscribed.
  *
- * The fakes are imported from test/support/: the sandbox is a tool run from a clone (`npm ci`
- * installs the dev tree, tsx loads TypeScript); it is never part of the deployed bundle.
+ * The fakes live in sandbox/fakes/ (the tests use them from there): the sandbox is a tool run
+ * from a clone (`npm ci`, tsx loads TypeScript); it is never part of the deployed bundle.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -19,7 +19,7 @@ import { FakeListmonkServer } from '#sandbox/fakes/fake-listmonk-server.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { FakeMauticServer } from '#sandbox/fakes/fake-mautic-server.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
-import type { PreparedExtension, SandboxExtension } from './extensions.ts';
+import type { PreparedExtension, SandboxExtension } from './sandbox-extension.ts';
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

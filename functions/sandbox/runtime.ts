@@ -1,7 +1,7 @@
 /**
  * The cloud path on this machine: fauxqs and dynalite on 127.0.0.1, the queues (each with a DLQ
  * and redrive policy) and the table as the CDK stack makes them, and the SAME handler modules
- * (functions/handlers/*) polled as Lambda's SQS event source mappings would, configured through
+ * (functions/lambda/<fn>/handler.ts) polled as Lambda's SQS event source mappings would, configured through
  * the same environment variables (functions/lambda/env.ts ENV).
  *
  * Extension point: `extraPollers` (e.g. the SES inbox of `--ses-inbox DIR`) get the running
@@ -152,79 +152,99 @@ async function loadHandlers(): Promise<{ ingest: SqsHandler; act: SqsHandler }> 
   return { ingest: ingest.handler, act: act.handler };
 }
 
+/** Step 1: the emulators (in this process, or each in a child process of its own). */
+async function startEmulators(options: SandboxOptions, servers: LocalServer[]) {
+  const sqsServer = options.emulatorProcesses
+    ? await startEmulatorProcess('fauxqs', options.sqsPort ?? 0)
+    : await startFauxqs(options.sqsPort ?? 0);
+  servers.push(sqsServer);
+  const dynamoServer = options.emulatorProcesses
+    ? await startEmulatorProcess('dynalite', options.dynamodbPort ?? 0)
+    : await startDynalite(options.dynamodbPort ?? 0);
+  servers.push(dynamoServer);
+  return { sqsServer, dynamoServer };
+}
+
+/** Step 2: the table and both queue pairs, as the stack creates them. */
+async function createResources(
+  options: SandboxOptions,
+  sqsEndpoint: string,
+  dynamodbEndpoint: string,
+): Promise<Omit<SandboxContext, 'env'>> {
+  const client = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS };
+  const sqs = new SQSClient({ ...client, endpoint: sqsEndpoint });
+  const dynamodb = new DynamoDBClient({ ...client, endpoint: dynamodbEndpoint });
+  const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const maxReceive = options.maxReceiveCount ?? 5;
+  await createBounceTable(dynamodb, SANDBOX_NAMES.table);
+  const records = await createQueuePair(sqs, SANDBOX_NAMES.recordsQueue, visibility, maxReceive);
+  const actions = await createQueuePair(sqs, SANDBOX_NAMES.actionsQueue, visibility, maxReceive);
+  const table = SANDBOX_NAMES.table;
+  return { region: SANDBOX_REGION, sqsEndpoint, dynamodbEndpoint, table, records, actions, sqs, dynamodb };
+}
+
+/**
+ * Step 3: the handlers' environment. Their cold start reads it; anything else of the user's
+ * environment (the `${NAME}` values) stays as it is. No secret ARN: values come from the environment.
+ */
+async function prepareHandlers(
+  options: SandboxOptions,
+  resources: Omit<SandboxContext, 'env'>,
+): Promise<{ env: Record<string, string>; handlers: { ingest: SqsHandler; act: SqsHandler } }> {
+  const { sqsEndpoint, dynamodbEndpoint, actions } = resources;
+  const env = handlerEnv(options, sqsEndpoint, dynamodbEndpoint, actions.url);
+  Object.assign(process.env, env);
+  delete process.env[ENV.SECRET_ARN];
+  return { env, handlers: options.handlers ?? (await loadHandlers()) };
+}
+
+/**
+ * Step 4: one event source per queue, as the stack maps them: one records message (thousands of
+ * records) per ingest invocation, ten actions per act invocation.
+ */
+function startEventSources(
+  options: SandboxOptions,
+  context: SandboxContext,
+  handlers: { ingest: SqsHandler; act: SqsHandler },
+): { ingest: SqsEventSource; act: SqsEventSource } {
+  const source = (
+    name: string,
+    pair: QueuePair,
+    handler: SqsHandler,
+    concurrency: number,
+    batchSize: number,
+  ) =>
+    createSqsEventSource({
+      sqs: context.sqs,
+      queueUrl: pair.url,
+      queueArn: pair.arn,
+      handler,
+      functionName: `pmta-bounce-${name}`,
+      region: SANDBOX_REGION,
+      concurrency,
+      batchSize,
+      onError: (error) => options.onError?.(name, error),
+    });
+  const ingest = source('ingest', context.records, handlers.ingest, options.ingestConcurrency ?? 2, 1);
+  const act = source('act', context.actions, handlers.act, options.actConcurrency ?? 4, 10);
+  ingest.start();
+  act.start();
+  return { ingest, act };
+}
+
+/** The cloud path on this machine: emulators, resources, the handler modules, their event sources. */
 async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const servers: LocalServer[] = [];
   const stopServers = async (): Promise<void> => {
     for (const s of servers.reverse()) await s.stop();
   };
   try {
-    const sqsServer = options.emulatorProcesses
-      ? await startEmulatorProcess('fauxqs', options.sqsPort ?? 0)
-      : await startFauxqs(options.sqsPort ?? 0);
-    servers.push(sqsServer);
-    const dynamoServer = options.emulatorProcesses
-      ? await startEmulatorProcess('dynalite', options.dynamodbPort ?? 0)
-      : await startDynalite(options.dynamodbPort ?? 0);
-    servers.push(dynamoServer);
-    const sqs = new SQSClient({
-      region: SANDBOX_REGION,
-      endpoint: sqsServer.endpoint,
-      credentials: SANDBOX_CREDENTIALS,
-    });
-    const dynamodb = new DynamoDBClient({
-      region: SANDBOX_REGION,
-      endpoint: dynamoServer.endpoint,
-      credentials: SANDBOX_CREDENTIALS,
-    });
-    const visibility = options.visibilityTimeoutSeconds ?? 30;
-    const maxReceive = options.maxReceiveCount ?? 5;
-    await createBounceTable(dynamodb, SANDBOX_NAMES.table);
-    const records = await createQueuePair(sqs, SANDBOX_NAMES.recordsQueue, visibility, maxReceive);
-    const actions = await createQueuePair(sqs, SANDBOX_NAMES.actionsQueue, visibility, maxReceive);
-
-    const env = handlerEnv(options, sqsServer.endpoint, dynamoServer.endpoint, actions.url);
-    // The handlers' cold start reads these; anything else of the user's environment (the
-    // `${NAME}` values) stays as it is. No secret ARN: values come from the environment.
-    Object.assign(process.env, env);
-    delete process.env[ENV.SECRET_ARN];
-    const handlers = options.handlers ?? (await loadHandlers());
-
-    const context: SandboxContext = {
-      region: SANDBOX_REGION,
-      sqsEndpoint: sqsServer.endpoint,
-      dynamodbEndpoint: dynamoServer.endpoint,
-      table: SANDBOX_NAMES.table,
-      records,
-      actions,
-      sqs,
-      dynamodb,
-      env,
-    };
-    const source = (
-      name: string,
-      pair: QueuePair,
-      handler: SqsHandler,
-      concurrency: number,
-      batchSize: number,
-    ) =>
-      createSqsEventSource({
-        sqs,
-        queueUrl: pair.url,
-        queueArn: pair.arn,
-        handler,
-        functionName: `pmta-bounce-${name}`,
-        region: SANDBOX_REGION,
-        concurrency,
-        batchSize,
-        onError: (error) => options.onError?.(name, error),
-      });
-    // As the stack: one records message (thousands of records) per ingest invocation, ten actions
-    // per act invocation.
-    const ingest = source('ingest', records, handlers.ingest, options.ingestConcurrency ?? 2, 1);
-    const act = source('act', actions, handlers.act, options.actConcurrency ?? 4, 10);
+    const { sqsServer, dynamoServer } = await startEmulators(options, servers);
+    const resources = await createResources(options, sqsServer.endpoint, dynamoServer.endpoint);
+    const { env, handlers } = await prepareHandlers(options, resources);
+    const context: SandboxContext = { ...resources, env };
+    const { ingest, act } = startEventSources(options, context, handlers);
     const extras = (options.extraPollers ?? []).map((make) => make(context));
-    ingest.start();
-    act.start();
     for (const p of extras) p.start();
     let stopped = false;
     return {
@@ -235,8 +255,8 @@ async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         if (stopped) return;
         stopped = true;
         await Promise.all([ingest.stop(), act.stop(), ...extras.map((p) => p.stop())]);
-        sqs.destroy();
-        dynamodb.destroy();
+        context.sqs.destroy();
+        context.dynamodb.destroy();
         await stopServers();
       },
     };

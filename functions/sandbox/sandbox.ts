@@ -9,15 +9,17 @@ import { parse as parseYaml } from 'yaml';
 import { type CliIo, ExitCode, processIo } from '#cli/cli-io.ts';
 import { loadConfigFile, resolveConfigPath } from '#cli/config-file.ts';
 import { ConfigError } from '#core/errors.ts';
-import { type PreparedExtension, SANDBOX_EXTENSIONS } from './extensions.ts';
+import { SANDBOX_EXTENSIONS } from './extensions.ts';
 import { redriveQueue } from './redrive.ts';
 import {
   SANDBOX_CREDENTIALS,
   SANDBOX_NAMES,
   SANDBOX_REGION,
+  type Sandbox,
   type SandboxPoller,
   startSandbox,
 } from './runtime.ts';
+import type { PreparedExtension } from './sandbox-extension.ts';
 import { checkEmulatorsInstalled } from './servers.ts';
 
 const DEFAULT_SQS_PORT = 9324;
@@ -73,9 +75,12 @@ function waitForSignal(): Promise<string> {
   });
 }
 
-async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<number> {
+type SandboxFlags = Record<string, string | boolean | undefined>;
+
+/** The flags, or the exit code when they are wrong or `--help` was asked for. */
+function sandboxFlags(argv: string[], io: CliIo): SandboxFlags | number {
   const extensionFlags = Object.assign({}, ...SANDBOX_EXTENSIONS.map((e) => e.flags));
-  let values: Record<string, string | boolean | undefined>;
+  let values: SandboxFlags;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -90,69 +95,72 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
         ...extensionFlags,
       },
       strict: true,
-    }) as { values: Record<string, string | boolean | undefined> });
+    }) as { values: SandboxFlags });
   } catch (error) {
     io.stderr.write(`pmta-bounce sandbox: ${(error as Error).message}\n${SANDBOX_HELP}\n`);
     return ExitCode.usage;
   }
-  if (values.help) {
-    io.stdout.write(`${SANDBOX_HELP}\n`);
-    return ExitCode.ok;
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const log = (line: string) => io.stderr.write(`${line}\n`);
-  // Extensions that rewrite the configuration (e.g. --fake-providers) go before its validation.
+  if (!values.help) return values;
+  io.stdout.write(`${SANDBOX_HELP}\n`);
+  return ExitCode.ok;
+}
+
+/**
+ * Extensions that rewrite the configuration (e.g. --fake-providers) run before it is validated;
+ * returns the document to run with (undefined: the file as written) and what to stop afterwards.
+ */
+async function prepareExtensions(
+  values: SandboxFlags,
+  io: CliIo,
+  log: (line: string) => void,
+  prepared: PreparedExtension[],
+): Promise<{ document: unknown } | undefined> {
   let rewritten: { document: unknown } | undefined;
   const document = (): unknown =>
-    rewritten ? rewritten.document : rawDocument(resolveConfigPath(str('config'), io.env));
-  const prepared: PreparedExtension[] = [];
-  const stopPrepared = async (): Promise<void> => {
-    for (const p of prepared.reverse()) await p.stop();
-  };
-  try {
-    await checkEmulatorsInstalled();
-  } catch (error) {
-    io.stderr.write(`pmta-bounce sandbox: ${(error as Error).message}\n`);
-    return ExitCode.usage;
+    rewritten
+      ? rewritten.document
+      : rawDocument(resolveConfigPath(values.config as string | undefined, io.env));
+  for (const e of SANDBOX_EXTENSIONS) {
+    const print = (line: string) => io.stdout.write(`${line}\n`);
+    const p = await e.prepare?.(values, { document, env: io.env, print, log });
+    if (!p) continue;
+    prepared.push(p);
+    rewritten = { document: p.document };
   }
-  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
-  try {
-    for (const e of SANDBOX_EXTENSIONS) {
-      const p = await e.prepare?.(values, {
-        document,
-        env: io.env,
-        print: (line) => io.stdout.write(`${line}\n`),
-        log,
-      });
-      if (!p) continue;
-      prepared.push(p);
-      rewritten = { document: p.document };
-    }
-    // Validates the whole configuration (and that every ${NAME} is set) before anything starts.
-    const { path } = loadConfigFile(str('config'), io.env);
-    sandbox = await startSandbox({
-      configDocument: rewritten ? rewritten.document : rawDocument(path),
-      env: io.env,
-      sqsPort: port(str('sqs-port'), DEFAULT_SQS_PORT, '--sqs-port'),
-      dynamodbPort: port(str('dynamodb-port'), DEFAULT_DYNAMODB_PORT, '--dynamodb-port'),
-      visibilityTimeoutSeconds: positive(str('visibility-timeout'), 30, '--visibility-timeout'),
-      maxReceiveCount: positive(str('max-receive-count'), 5, '--max-receive-count'),
-      metrics: values.metrics === true,
-      // A core of their own for the emulators: the sandbox is several times faster on 2+ cores.
-      emulatorProcesses: true,
-      extraPollers: SANDBOX_EXTENSIONS.map(
-        (e) =>
-          (context): SandboxPoller =>
-            e.create(values, context, log) ?? { start() {}, stop: async () => {} },
-      ),
-      onError: (source, error) =>
-        log(`sandbox ${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
-  } catch (error) {
-    await stopPrepared();
-    throw error;
-  }
-  const c = sandbox.context;
+  return rewritten;
+}
+
+/** Validates the whole configuration (and that every ${NAME} is set), then starts the sandbox. */
+function startFromFlags(
+  values: SandboxFlags,
+  io: CliIo,
+  rewritten: { document: unknown } | undefined,
+  log: (line: string) => void,
+): Promise<Sandbox> {
+  const str = (k: string) => values[k] as string | undefined;
+  const { path } = loadConfigFile(str('config'), io.env);
+  return startSandbox({
+    configDocument: rewritten ? rewritten.document : rawDocument(path),
+    env: io.env,
+    sqsPort: port(str('sqs-port'), DEFAULT_SQS_PORT, '--sqs-port'),
+    dynamodbPort: port(str('dynamodb-port'), DEFAULT_DYNAMODB_PORT, '--dynamodb-port'),
+    visibilityTimeoutSeconds: positive(str('visibility-timeout'), 30, '--visibility-timeout'),
+    maxReceiveCount: positive(str('max-receive-count'), 5, '--max-receive-count'),
+    metrics: values.metrics === true,
+    // A core of their own for the emulators: the sandbox is several times faster on 2+ cores.
+    emulatorProcesses: true,
+    extraPollers: SANDBOX_EXTENSIONS.map(
+      (e) =>
+        (context): SandboxPoller =>
+          e.create(values, context, log) ?? { start() {}, stop: async () => {} },
+    ),
+    onError: (source, error) =>
+      log(`sandbox ${source}: ${error instanceof Error ? error.message : String(error)}`),
+  });
+}
+
+/** Where to point pmta-shipper, and how to redrive. */
+function printEndpoints(io: CliIo, c: Sandbox['context']): void {
   io.stdout.write(
     [
       `records queue: ${c.records.url}`,
@@ -167,6 +175,31 @@ async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<
       '',
     ].join('\n'),
   );
+}
+
+async function sandboxCommand(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const values = sandboxFlags(argv, io);
+  if (typeof values === 'number') return values;
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  const prepared: PreparedExtension[] = [];
+  const stopPrepared = async (): Promise<void> => {
+    for (const p of prepared.reverse()) await p.stop();
+  };
+  try {
+    await checkEmulatorsInstalled();
+  } catch (error) {
+    io.stderr.write(`pmta-bounce sandbox: ${(error as Error).message}\n`);
+    return ExitCode.usage;
+  }
+  let sandbox: Sandbox;
+  try {
+    const rewritten = await prepareExtensions(values, io, log, prepared);
+    sandbox = await startFromFlags(values, io, rewritten, log);
+  } catch (error) {
+    await stopPrepared();
+    throw error;
+  }
+  printEndpoints(io, sandbox.context);
   const signal = await waitForSignal();
   log(`sandbox: ${signal}, stopping`);
   await sandbox.stop();

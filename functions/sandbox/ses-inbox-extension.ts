@@ -4,8 +4,8 @@
  * environment (its cold start reads it), exactly as Lambda would load it.
  */
 import { ENV } from '#lambda/env.ts';
-import { parseConfigWithoutSecrets } from '#lambda/unsub-notify-wiring.ts';
-import type { SandboxExtension } from './extensions.ts';
+import { parseConfigWithoutSecrets } from '#lambda/wiring.ts';
+import type { SandboxExtension } from './sandbox-extension.ts';
 import { createSesInboxPoller, type SesInboxHandler } from './ses-inbox.ts';
 
 const sesInboxExtension: SandboxExtension = {

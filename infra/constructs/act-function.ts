@@ -16,7 +16,7 @@ import { QueueConsumerFunction } from './queue-consumer-function.ts';
 
 /**
  * Concurrent act invocations (the event source's maxConcurrency; 2 is the least SQS allows). The
- * providers' limits are divided by it (functions/lambda/act-providers.ts).
+ * providers' limits are divided by it (functions/adapters/providers/act-providers.ts).
  */
 const ACT_MAX_CONCURRENCY = 2;
 /** Receives before an action is parked in the DLQ (the act function's backoff spans ~2.5 h). */

@@ -7,7 +7,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '#lambda/env.ts';
+import { TABLE_SCHEMA } from '#adapters/dynamodb/table-schema.ts';
 import { pinLogicalId } from '../stable-logical-ids.ts';
 
 interface StateTableProps {

@@ -5,12 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '#core/errors.ts';
-import {
-  type ActionContext,
-  ListOutcome,
-  type ListProvider,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
+import { type ActionContext, ListOutcome, type ListProvider } from '#core/ports.ts';
 import type { ProviderDeps, ProviderLogEvent } from '#providers/provider-definition.ts';
 import type { Fault } from '#sandbox/fakes/fake-http-server.ts';
 

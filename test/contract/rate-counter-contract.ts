@@ -1,6 +1,6 @@
 /** Behaviours every RateCounter adapter must have (core/unsubscribe/unsubscribe-rate-limit.ts). */
 import { describe, expect, it } from 'vitest';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import type { RateCounter } from '#core/ports.ts';
 
 const W = 1_800_000_000_000;
 

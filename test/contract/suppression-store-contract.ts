@@ -2,7 +2,7 @@
  * Behaviours every SuppressionStore adapter must have (SQLite locally, DynamoDB in the cloud).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SuppressionRequest, SuppressionStore } from '#core/suppression-store.ts';
+import type { SuppressionRequest, SuppressionStore } from '#core/ports.ts';
 
 const DAY = 86_400_000;
 const T0 = 1_764_000_000_000;
@@ -114,6 +114,63 @@ function describeSuppressionStoreContract(
         window,
       );
       expect(far).toBe(1);
+    });
+
+    it('counts soft bounces once per UTC day when asked', async () => {
+      const counting = { windowMs: 30 * DAY, onePerUtcDay: true };
+      const hour = 3_600_000;
+      const counts = await store.recordSoftBounces(
+        [0, 1, 2, 3, 4].map((i) => ({ address: 'u@example.com', recordKey: `h${i}`, at: T0 + i * hour })),
+        counting,
+      );
+      expect(counts).toEqual([1, 1, 1, 1, 1]);
+      const [nextDay] = await store.recordSoftBounces(
+        [{ address: 'u@example.com', recordKey: 'd2', at: T0 + DAY }],
+        counting,
+      );
+      expect(nextDay).toBe(2);
+    });
+
+    it('a delivery resets the count of an address with soft bounces, and only later bounces count', async () => {
+      const window = 30 * DAY;
+      await store.recordSoftBounces(
+        [
+          { address: 'v@example.com', recordKey: 'a', at: T0 },
+          { address: 'v@example.com', recordKey: 'b', at: T0 + DAY },
+        ],
+        window,
+      );
+      await store.recordDeliveries([
+        { address: 'v@example.com', at: T0 + 2 * DAY },
+        { address: 'never-bounced@example.com', at: T0 + 2 * DAY },
+      ]);
+      // An older delivery logged late does not move the reset back.
+      await store.recordDeliveries([{ address: 'v@example.com', at: T0 }]);
+      const [after] = await store.recordSoftBounces(
+        [{ address: 'v@example.com', recordKey: 'c', at: T0 + 3 * DAY }],
+        window,
+      );
+      expect(after).toBe(1);
+      const [before] = await store.recordSoftBounces(
+        [{ address: 'v@example.com', recordKey: 'late', at: T0 + DAY + 1 }],
+        window,
+      );
+      expect(before).toBe(0);
+      expect((await store.status('never-bounced@example.com')).softBounces).toEqual([]);
+    });
+
+    it('keeps the classification rule of an audit entry', async () => {
+      await store.appendAudit([
+        {
+          subject: 'rule@example.com',
+          at: T0,
+          type: 'decision',
+          action: 'ignore',
+          reason: 'category=policy-related rule=sender-rate-limit: never unsubscribes',
+          rule: 'sender-rate-limit',
+        },
+      ]);
+      expect((await store.status('rule@example.com')).audit[0]?.rule).toBe('sender-rate-limit');
     });
 
     it('keeps an audit trail per subject in order, with provider lists', async () => {

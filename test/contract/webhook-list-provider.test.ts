@@ -1,4 +1,4 @@
-import type { SubscriberRef } from '#core/list-provider.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import { webhookConfigSchema, webhookProvider } from '#providers/webhook/webhook.ts';
 import { FakeWebhookServer } from '#sandbox/fakes/fake-webhook-server.ts';
 import { type ContractFixture, describeListProviderContract } from './list-provider-contract.ts';

@@ -582,7 +582,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('handlers', () => {
-  // Last on purpose: the assertions above hold either way; this one waits for functions/handlers.
+  // Last on purpose: the assertions above hold either way; this one checks the handler files of functions/lambda/<fn>/.
   it('every entry of HANDLER_ENTRIES exists, so the real app bundles the real handlers', () => {
     expect(missingEntries, 'missing handler files (the tests above used a stand-in)').toEqual([]);
   });

@@ -9,7 +9,7 @@ import { METRICS } from '#lambda/metric-names.ts';
 import { PROJECT_ROOT } from '../../infra/bounce-handler-stack.ts';
 import { METRIC_SOURCES, SERVICE_NAMES } from '../../infra/bounce-metrics.ts';
 
-const WIRING_FILES = ['functions/lambda/wiring.ts', 'functions/lambda/unsub-notify-wiring.ts'];
+const WIRING_FILES = ['functions/lambda/wiring.ts'];
 
 describe('bounce metrics', () => {
   const wiring = WIRING_FILES.map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8')).join('\n');

@@ -122,12 +122,13 @@ describe('pmta-bounce process without providers (the embedded default)', () => {
       category: 'bad-mailbox',
       action: 'unsubscribe',
       reason: expect.any(String),
+      rule: 'pmta',
     });
     const status = await cli(['status', 'gone@example.com', '--state', dry]);
     expect(status.code).toBe(2); // the dry run never created the state file
   });
 
-  it('reads stdin and the seed plain CSV; --debug logs to stderr', async () => {
+  it("reads stdin and the PHP bouncehandler's plain CSV; --debug logs to stderr", async () => {
     const run = await cli(['process', '-', '--state', join(dir, 'stdin.db'), '--json', '--debug'], {
       stdin: 'someone@example.com\nother@example.com\n',
     });

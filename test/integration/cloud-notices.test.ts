@@ -5,134 +5,65 @@
  * SES v2 server. Its own file: the handler modules read their environment (the config) once.
  */
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbNoticeStore } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
 import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
-import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import type { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
-import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
-import { ACCT_HEADER } from '#test/support/acct-records.ts';
-import {
-  envelopeEncoder,
-  queueDepth as sandboxQueueDepth,
-  sendEnvelope,
-} from '#test/support/sandbox-records.ts';
+import type { Sandbox } from '#sandbox/runtime.ts';
+import { ACCT_HEADER, bounceRecord } from '#test/support/builders.ts';
+import { type CloudSandbox, startCloudSandbox } from '#test/support/cloud-sandbox.ts';
 
-const API_KEY = 'mw-notice-key-0123456789';
 const NOTIFY = { to: 'postmaster@example.com', from: 'bounces@example.com', digestMinutes: 5 };
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType';
 const MAX_RECEIVES = 2;
 
+let cloud: CloudSandbox;
 let fake: FakeMailwizzServer;
 let ses: FakeSesV2Server;
 let sesClient: SESv2Client;
 let sandbox: Sandbox;
-let documents: DynamoDBDocumentClient;
 let notices: DynamoDbNoticeStore;
-const encode = envelopeEncoder('notice-stream');
-const errors: string[] = [];
 
-function hardBounce(rcpt: string): string {
-  const t = '2026-11-20 12:00:00+0000';
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
+const hardBounce = (rcpt: string): string =>
+  bounceRecord({
     rcpt,
-    '',
-    'failed',
-    '5.1.1 (bad destination mailbox address)',
-    '"smtp;550 5.1.1 no such user"',
-    'mx.example.net (192.0.2.1)',
-    'bad-mailbox',
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '1234',
-    'vmta1',
-    'job-n',
-    'env-n',
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
-}
+    at: Date.UTC(2026, 10, 20, 12, 0, 0),
+    diag: '"smtp;550 5.1.1 no such user"',
+    job: 'job-n',
+    envId: 'env-n',
+  });
 
-async function ship(lines: string[], header: string): Promise<void> {
-  await sendEnvelope(sandbox.context.sqs, sandbox.context.records.url, await encode(lines, header));
-}
-
-/** Bounded wait: polls every 50 ms for at most `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
-}
-
-const queueDepth = (url: string): Promise<number> => sandboxQueueDepth(sandbox.context.sqs, url);
-
-const settled = async (): Promise<boolean> =>
-  (await queueDepth(sandbox.context.records.url)) === 0 &&
-  (await queueDepth(sandbox.context.actions.url)) === 0;
+const ship = (lines: string[], header: string) => cloud.ship(lines, header);
+const until = (what: string, check: () => boolean | Promise<boolean>, ms?: number) =>
+  cloud.until(what, check, ms);
+const queueDepth = (url: string) => cloud.queueDepth(url);
+const settled = () => cloud.settled();
 
 beforeAll(async () => {
-  [fake, ses] = await Promise.all([
-    FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY }),
-    startFakeSesV2Server(),
-  ]);
+  ses = await startFakeSesV2Server();
   sesClient = new SESv2Client({
     region: 'us-east-1',
     endpoint: ses.endpoint,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  process.env.IT_NOTICE_MAILWIZZ_KEY = API_KEY;
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  sandbox = await startSandbox({
-    configDocument: {
-      providers: [
-        {
-          id: 'mw',
-          type: 'mailwizz',
-          url: fake.url,
-          apiKey: `\${IT_NOTICE_MAILWIZZ_KEY}`,
-          maxRetries: 0,
-          timeoutMs: 2000,
-        },
-      ],
-      notify: NOTIFY,
-    },
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: MAX_RECEIVES,
-    retryBaseSeconds: 1,
-    retryMaxSeconds: 1,
-    onError: (source, error) =>
-      errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
+  cloud = await startCloudSandbox({
+    keyEnv: 'IT_NOTICE_MAILWIZZ_KEY',
+    apiKey: 'mw-notice-key-0123456789',
+    config: { notify: NOTIFY },
+    tuning: { maxReceiveCount: MAX_RECEIVES, retryBaseSeconds: 1, retryMaxSeconds: 1 },
+    stream: 'notice-stream',
   });
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: sandbox.context.dynamodbEndpoint,
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    }),
-  );
-  notices = new DynamoDbNoticeStore({ client: documents, table: sandbox.context.table });
+  ({ fake, sandbox } = cloud);
+  notices = new DynamoDbNoticeStore({ client: cloud.documents, table: sandbox.context.table });
 });
 
 afterAll(async () => {
-  await sandbox?.stop();
-  documents?.destroy();
+  await cloud?.stop();
   sesClient?.destroy();
-  await Promise.all([fake?.close(), ses?.close()]);
+  await ses?.close();
 });
 
 describe('postmaster notices from the cloud path', () => {

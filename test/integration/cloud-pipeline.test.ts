@@ -6,136 +6,57 @@
  * scenarios use their own addresses and run in order.
  */
 
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbRejectLog, dayOf } from '#adapters/dynamodb/dynamodb-reject-log.ts';
 import { DynamoDbSuppressionStore } from '#adapters/dynamodb/dynamodb-suppression-store.ts';
-import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
+import type { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { redriveQueue } from '#sandbox/redrive.ts';
-import { type Sandbox, startSandbox } from '#sandbox/runtime.ts';
-import { ACCT_HEADER } from '#test/support/acct-records.ts';
-import {
-  envelopeEncoder,
-  queueDepth as sandboxQueueDepth,
-  sendEnvelope,
-} from '#test/support/sandbox-records.ts';
+import type { Sandbox } from '#sandbox/runtime.ts';
+import { bounceRecord } from '#test/support/builders.ts';
+import { type CloudSandbox, startCloudSandbox } from '#test/support/cloud-sandbox.ts';
 import type { EncodedMessage } from '../../shipper/message/message-encoder.ts';
 
-const API_KEY = 'mw-test-key-0123456789';
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';
 
+let cloud: CloudSandbox;
 let fake: FakeMailwizzServer;
 let sandbox: Sandbox;
 let store: DynamoDbSuppressionStore;
-let documents: DynamoDBDocumentClient;
-const encodeEnvelope = envelopeEncoder('it-stream');
-const errors: string[] = [];
 
 /** A PowerMTA 5 `b` record (23 columns, ACCT_HEADER). */
 function bounce(rcpt: string, category: string, loggedSeconds: number, job = 'job-1'): string {
-  const ts = new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + loggedSeconds * 1000).toISOString();
-  const t = `${ts.slice(0, 10)} ${ts.slice(11, 19)}+0000`;
-  const status =
-    category === 'quota-issues' ? '4.2.2 (mailbox full)' : '5.1.1 (bad destination mailbox address)';
-  return [
-    'b',
-    t,
-    t,
-    'news@example.com',
+  return bounceRecord({
     rcpt,
-    '',
-    'failed',
-    status,
-    '"smtp;550 5.1.1 no such user, sorry"',
-    'mx.example.net (192.0.2.1)',
+    at: Date.UTC(2026, 10, 20, 10, 0, 0) + loggedSeconds * 1000,
     category,
-    'smtp',
-    'app01 (10.0.0.5)',
-    'smtp',
-    '10.0.1.20',
-    '192.0.2.1',
-    'yes',
-    '1234',
-    'vmta1',
+    status: category === 'quota-issues' ? '4.2.2 (mailbox full)' : undefined,
     job,
-    `env-${loggedSeconds}`,
-    'example.net/vmta1',
-    'pool1',
-  ].join(',');
+    envId: `env-${loggedSeconds}`,
+  });
 }
 
-function encode(lines: string[], header = ACCT_HEADER): Promise<EncodedMessage> {
-  return encodeEnvelope(lines, header);
-}
-
-async function ship(message: EncodedMessage): Promise<void> {
-  await sendEnvelope(sandbox.context.sqs, sandbox.context.records.url, message);
-}
-
-/** Bounded wait: polls every 50 ms for at most `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; sandbox errors: ${errors.join(' | ')}`);
-}
-
-const queueDepth = (url: string): Promise<number> => sandboxQueueDepth(sandbox.context.sqs, url);
-
-/** Both queues empty and nothing in flight. */
-async function settled(): Promise<boolean> {
-  return (
-    (await queueDepth(sandbox.context.records.url)) === 0 &&
-    (await queueDepth(sandbox.context.actions.url)) === 0
-  );
-}
-
-function subscriberStatus(uid: string): string | undefined {
-  return fake.subscriber(uid)?.status;
-}
+const encode = (lines: string[], header?: string) => cloud.encode(lines, header);
+const ship = (message: EncodedMessage) => cloud.send(message);
+const until = (what: string, check: () => boolean | Promise<boolean>, ms?: number) =>
+  cloud.until(what, check, ms);
+const queueDepth = (url: string) => cloud.queueDepth(url);
+const settled = () => cloud.settled();
+const subscriberStatus = (uid: string): string | undefined => fake.subscriber(uid)?.status;
 
 beforeAll(async () => {
-  fake = await FakeMailwizzServer.start({ mode: 'v2', apiKey: API_KEY });
-  process.env.IT_MAILWIZZ_KEY = API_KEY;
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  sandbox = await startSandbox({
-    configDocument: {
-      providers: [
-        {
-          id: 'mw',
-          type: 'mailwizz',
-          url: fake.url,
-          apiKey: `\${IT_MAILWIZZ_KEY}`, // a config placeholder: the handlers expand it
-          maxRetries: 0,
-          timeoutMs: 2000,
-        },
-      ],
-      policy: { soft: { threshold: 3, windowDays: 30 } },
-    },
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 3,
-    retryBaseSeconds: 1,
-    retryMaxSeconds: 1,
-    onError: (source, error) =>
-      errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
+  cloud = await startCloudSandbox({
+    keyEnv: 'IT_MAILWIZZ_KEY',
+    apiKey: 'mw-test-key-0123456789',
+    // Soft bounces seconds apart must add up here (the default counts one per UTC day).
+    config: { policy: { soft: { threshold: 3, windowDays: 30, onePerUtcDay: false } } },
+    tuning: { maxReceiveCount: 3, retryBaseSeconds: 1, retryMaxSeconds: 1 },
   });
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: sandbox.context.dynamodbEndpoint,
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    }),
-  );
-  store = new DynamoDbSuppressionStore({ client: documents, table: sandbox.context.table });
+  ({ fake, sandbox } = cloud);
+  store = new DynamoDbSuppressionStore({ client: cloud.documents, table: sandbox.context.table });
 });
 
 afterAll(async () => {
-  await sandbox?.stop();
-  documents?.destroy();
-  await fake?.close();
+  await cloud?.stop();
 });
 
 describe('cloud pipeline on fauxqs + dynalite + fake MailWizz', () => {
@@ -156,7 +77,9 @@ describe('cloud pipeline on fauxqs + dynalite + fake MailWizz', () => {
     await until('hard bounces unsubscribed', () => subs.every((s) => subscriberStatus(s) === 'unsubscribed'));
     await until('queues drained', settled);
     for (const s of subs) expect(fake.subscriber(s)?.changes).toBe(1);
-    const rejects = await createDynamoDbRejectLog(documents, sandbox.context.table).list(dayOf(Date.now()));
+    const rejects = await createDynamoDbRejectLog(cloud.documents, sandbox.context.table).list(
+      dayOf(Date.now()),
+    );
     expect(rejects.some((r) => r.raw === 'b,this is not a record')).toBe(true);
     const status = await store.status('hard1@example.org');
     expect(status.suppressed?.providersDone).toEqual(['mw']);

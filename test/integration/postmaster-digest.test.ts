@@ -6,10 +6,10 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
 import { createSesV2DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
-import type { PostmasterNotice } from '#core/notice-store.ts';
+import type { PostmasterNotice } from '#core/ports.ts';
 import { ENV } from '#lambda/env.ts';
 import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
-import { NOTIFY_ENV } from '#lambda/unsub-notify-wiring.ts';
+import { NOTIFY_ENV } from '#lambda/wiring.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 

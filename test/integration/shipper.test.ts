@@ -10,7 +10,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBodyCodec } from '#adapters/sqs/gzip-base64.ts';
 import { decodeEnvelope, type Envelope } from '#core/envelope/envelope.ts';
-import { ACCT_HEADER, createRandom, createRecordGenerator } from '#test/support/acct-records.ts';
+import { ACCT_HEADER, createRandom, createRecordGenerator } from '#test/support/builders.ts';
 import { countRecords, drainQueue, spawnShipper, streamRecords } from '#test/support/shipper-process.ts';
 import { startSqsFaultProxy } from '#test/support/sqs-fault-proxy.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';

@@ -18,11 +18,16 @@ import { ENV, TABLE_ACTIONS } from '#lambda/env.ts';
 import { ingestAccountingBatch } from '#lambda/ingest/ingest.ts';
 import { sendPostmasterDigests } from '#lambda/notify/notify.ts';
 import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
-import { createNotifyWiring, createUnsubWiring, NOTIFY_ENV } from '#lambda/unsub-notify-wiring.ts';
-import { createActWiring, createIngestWiring } from '#lambda/wiring.ts';
+import {
+  createActWiring,
+  createIngestWiring,
+  createNotifyWiring,
+  createUnsubWiring,
+  NOTIFY_ENV,
+} from '#lambda/wiring.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
-import { ACCT_HEADER } from '#test/support/acct-records.ts';
+import { ACCT_HEADER } from '#test/support/builders.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { envelopeEncoder } from '#test/support/sandbox-records.ts';
 import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
@@ -196,8 +201,8 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
 
   it('unsub', async () => {
     const wiring = createUnsubWiring(env);
-    const actions = await used(() =>
-      handleInboundUnsubscribeEvent(JSON.parse(SES_FIXTURE) as SESEvent, wiring.deps),
+    const actions = await used(async () =>
+      handleInboundUnsubscribeEvent(JSON.parse(SES_FIXTURE) as SESEvent, await wiring.deps()),
     );
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((a) => !(TABLE_ACTIONS.unsub as readonly string[]).includes(a))).toEqual([]);
@@ -205,7 +210,7 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
 
   it('notify', async () => {
     const wiring = createNotifyWiring(env);
-    const actions = await used(() => sendPostmasterDigests(wiring.deps));
+    const actions = await used(async () => sendPostmasterDigests(await wiring.deps()));
     expect(ses.sent.length).toBeGreaterThan(0); // the complaint's notice went out, then was removed
     expect(actions.filter((a) => !(TABLE_ACTIONS.notify as readonly string[]).includes(a))).toEqual([]);
     expect(actions).toContain('BatchWriteItem');

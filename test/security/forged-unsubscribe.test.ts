@@ -12,7 +12,7 @@ import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import type { Action } from '#core/act/action.ts';
 import { runAction } from '#core/act/run-action.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import { ListOutcome, type ListProvider } from '#core/list-provider.ts';
+import { ListOutcome, type ListProvider } from '#core/ports.ts';
 import type { InboundUnsubscribeSettings } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { signUnsubscribeToken } from '#core/unsubscribe/unsubscribe-token.ts';
 import { handleInboundUnsubscribeEvent, UnsubscribeDeferredError } from '#lambda/unsub/unsub.ts';

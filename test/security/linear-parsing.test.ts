@@ -10,6 +10,7 @@ import { parseIemResponse } from '#adapters/providers/interspire/interspire-xml.
 import { parseRetryAfter } from '#adapters/providers/retry-after.ts';
 import { createAccountingParser } from '#core/accounting/accounting-parser.ts';
 import { parseTimestamp } from '#core/accounting/timestamp.ts';
+import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { createClassifier } from '#core/classify/classify.ts';
 import { createRouter } from '#core/decide/routing.ts';
 import { normalizeAddress } from '#core/email-address.ts';
@@ -42,7 +43,7 @@ function timeBest(run: () => unknown): number {
   return Math.min(timeOnce(run), timeOnce(run), timeOnce(run));
 }
 
-const classify = createClassifier();
+const classify = createClassifier({ builtin: BUILTIN_RULES });
 const router = createRouter([{ id: 'mw', type: 'mailwizz', senders: ['*@*.example.*', 'bounce-*@*'] }]);
 const codec = { gunzipBase64: (b: string) => b, unbrotliBase64: (b: string) => b };
 

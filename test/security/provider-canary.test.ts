@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ListProvider } from '#core/list-provider.ts';
+import type { ListProvider } from '#core/ports.ts';
 import { interspireProvider } from '#providers/interspire/interspire.ts';
 import { listmonkProvider } from '#providers/listmonk/listmonk.ts';
 import { mailwizzProvider } from '#providers/mailwizz/mailwizz.ts';

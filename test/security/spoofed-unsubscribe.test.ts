@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
 import type { Action } from '#core/act/action.ts';
 import { createRouter } from '#core/decide/routing.ts';
-import type { SuppressionRequest } from '#core/suppression-store.ts';
+import type { SuppressionRequest } from '#core/ports.ts';
 import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { MemorySuppressionStore } from '#test/support/memory-suppression-store.ts';
 

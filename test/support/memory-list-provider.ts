@@ -3,6 +3,7 @@
  * adapters. Failures can be injected as the ProviderErrors a real adapter would throw.
  */
 import { ProviderError, type ProviderErrorKind } from '#core/errors.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import {
   type ActionContext,
   type CredentialCheck,
@@ -11,8 +12,7 @@ import {
   type ListProvider,
   type ListResult,
   type ProviderResult,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+} from '#core/ports.ts';
 
 interface MemorySubscription {
   subscriberId: string;

@@ -1,5 +1,5 @@
 /** An in-memory RateCounter with the adapters' semantics (test/contract/rate-counter-contract.ts). */
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import type { RateCounter } from '#core/ports.ts';
 
 class MemoryRateCounter implements RateCounter {
   readonly counters = new Map<string, { count: number; expiresAt: number }>();

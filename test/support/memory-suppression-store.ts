@@ -3,15 +3,16 @@
  * `new`, later ones `pending` while routed providers are not done, else `already`), for tests that
  * need the port without a database.
  */
-import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
+} from '#core/ports.ts';
 
 interface MemorySuppression {
   request: SuppressionRequest;
@@ -21,6 +22,7 @@ interface MemorySuppression {
 class MemorySuppressionStore implements SuppressionStore {
   readonly suppressions = new Map<string, MemorySuppression>();
   readonly softBounces = new Map<string, Map<string, number>>();
+  readonly softResets = new Map<string, number>();
   readonly audit: AuditEntry[] = [];
   /** Throws this from every write when set (store outage). */
   failWith: Error | undefined;
@@ -49,14 +51,30 @@ class MemorySuppressionStore implements SuppressionStore {
     });
   }
 
-  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
     if (this.failWith) throw this.failWith;
     return requests.map((r) => {
       const keys = this.softBounces.get(r.address) ?? new Map<string, number>();
       this.softBounces.set(r.address, keys);
       if (!keys.has(r.recordKey)) keys.set(r.recordKey, r.at);
-      return softBouncesInWindow(keys.values(), r.at, windowMs);
+      return countSoftBounces(
+        keys.values(),
+        r.at,
+        counting,
+        laterReset(this.softResets.get(r.address), r.resetAt),
+      );
     });
+  }
+
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    for (const d of deliveries) {
+      if (!this.softBounces.has(d.address)) continue;
+      this.softResets.set(d.address, Math.max(d.at, this.softResets.get(d.address) ?? d.at));
+    }
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {

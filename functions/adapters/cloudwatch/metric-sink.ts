@@ -10,18 +10,9 @@
  * "No application metrics to publish".
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Dimensions, MetricSink } from '#core/ports.ts';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
-
-type Dimensions = Readonly<Record<string, string>>;
-
-interface MetricSink {
-  count(name: string, dimensions?: Dimensions, value?: number): void;
-  /** A duration in ms. */
-  timing(name: string, dimensions: Dimensions, ms: number): void;
-  /** Publishes and clears what was recorded. */
-  flush(): void;
-}
 
 interface EmfMetricSinkOptions {
   namespace: string;
@@ -128,5 +119,5 @@ function createMemoryMetricSink(): MetricSink & {
   };
 }
 
-export type { Dimensions, EmfMetricSinkOptions, MetricSink };
+export type { EmfMetricSinkOptions };
 export { ColdStartMetrics, createEmfMetricSink, createMemoryMetricSink };

@@ -10,31 +10,14 @@
  * same write. Three requests per action (claim, audit, finish) instead of five.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
-
-const ClaimResult = { claimed: 'claimed', inProgress: 'in-progress' } as const;
-type ClaimResult = (typeof ClaimResult)[keyof typeof ClaimResult];
-
-/** A provider's outcome as the state records it (SuppressionStore.markProvider). */
-interface ProviderMark {
-  provider: string;
-  outcome: 'done' | 'failed';
-}
-
-interface ActionClaims {
-  claim(actionId: string, token: string, providers: readonly string[], nowMs: number): Promise<ClaimResult>;
-  complete(actionId: string, token: string, nowMs: number): Promise<void>;
-  release(actionId: string, token: string): Promise<void>;
-  /** Optional: claim and read the providers already done, in one request. */
-  claimReading?(
-    subject: string,
-    token: string,
-    nowMs: number,
-  ): Promise<{ claim: ClaimResult; done: string[] }>;
-  /** Optional: record the provider outcomes and drop the claim, in as few requests as possible. */
-  finish?(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void>;
-}
+import { type ActionClaims, ClaimResult, type ProviderMark } from '#core/ports.ts';
 
 interface DynamoDbActionClaimsOptions {
   client: DynamoDBDocumentClient;
@@ -50,112 +33,100 @@ function setToList(value: unknown): string[] {
   return Array.isArray(value) ? (value as string[]) : [];
 }
 
-function createDynamoDbActionClaims(options: DynamoDbActionClaimsOptions): ActionClaims {
-  const { client, table } = options;
-  /** false when the condition failed; any other error is a StoreError. */
-  const conditional = async <T>(run: () => Promise<T>): Promise<T | false> => {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new StoreError('action claim write failed', { cause: error });
-    }
-  };
-  const names = { '#t': 'claimToken', '#e': 'claimExpiresAt' };
+const NAMES = { '#t': 'claimToken', '#e': 'claimExpiresAt' };
 
-  async function claimReading(subject: string, token: string, nowMs: number) {
+class DynamoDbActionClaims implements ActionClaims {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #inProgressSeconds: number;
+
+  constructor(options: DynamoDbActionClaimsOptions) {
+    this.#client = options.client;
+    this.#table = options.table;
+    this.#inProgressSeconds = options.inProgressSeconds;
+  }
+
+  async claim(actionId: string, token: string, _providers: readonly string[], nowMs: number) {
+    return (await this.claimReading(actionId, token, nowMs)).claim;
+  }
+
+  async complete(actionId: string, token: string): Promise<void> {
+    await this.#drop(actionId, token);
+  }
+
+  async release(actionId: string, token: string): Promise<void> {
+    await this.#drop(actionId, token);
+  }
+
+  async claimReading(subject: string, token: string, nowMs: number) {
     const now = Math.floor(nowMs / 1000);
-    const out = await conditional(() =>
-      client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: key(subject),
-          UpdateExpression: 'SET #t = :token, #e = :exp',
-          ConditionExpression: 'attribute_not_exists(#t) OR #e < :now OR #t = :token',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':exp': now + options.inProgressSeconds,
-            ':now': now,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
+    const out = await this.#update({
+      Key: key(subject),
+      UpdateExpression: 'SET #t = :token, #e = :exp',
+      ConditionExpression: 'attribute_not_exists(#t) OR #e < :now OR #t = :token',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':token': token, ':exp': now + this.#inProgressSeconds, ':now': now },
+      ReturnValues: 'ALL_NEW',
+    });
     if (out === false) return { claim: ClaimResult.inProgress, done: [] };
     return { claim: ClaimResult.claimed, done: setToList(out.Attributes?.done) };
   }
 
+  async finish(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void> {
+    const done = marks.filter((m) => m.outcome === 'done').map((m) => m.provider);
+    const failed = marks.filter((m) => m.outcome === 'failed').map((m) => m.provider);
+    // One expression may touch `failed` once: with both kinds, the done ones go first, alone.
+    if (done.length > 0 && failed.length > 0) await this.#mark(subject, done, 'done');
+    const [outcome, providers] =
+      failed.length > 0 ? (['failed', failed] as const) : (['done', done] as const);
+    if (providers.length === 0) return this.#drop(subject, token);
+    const ok = await this.#update({
+      Key: key(subject),
+      UpdateExpression:
+        outcome === 'done' ? 'ADD done :p DELETE failed :p REMOVE #t, #e' : 'ADD failed :p REMOVE #t, #e',
+      ConditionExpression: '#t = :token',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':p': new Set(providers), ':token': token },
+    });
+    // Our claim was taken over (we outlived its expiry): the outcomes are still facts.
+    if (ok === false) await this.#mark(subject, providers, outcome);
+  }
+
   /** Drops our own claim only: a run that outlived its expiry must not drop its successor's. */
-  async function drop(subject: string, token: string): Promise<void> {
-    await conditional(() =>
-      client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: key(subject),
-          UpdateExpression: 'REMOVE #t, #e',
-          ConditionExpression: '#t = :token',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':token': token },
-        }),
-      ),
-    );
+  async #drop(subject: string, token: string): Promise<void> {
+    await this.#update({
+      Key: key(subject),
+      UpdateExpression: 'REMOVE #t, #e',
+      ConditionExpression: '#t = :token',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':token': token },
+    });
   }
 
   /** Unconditional outcome write (SuppressionStore.markProvider's expression, several providers). */
-  async function mark(subject: string, providers: readonly string[], outcome: 'done' | 'failed') {
+  async #mark(subject: string, providers: readonly string[], outcome: 'done' | 'failed'): Promise<void> {
     if (providers.length === 0) return;
-    await conditional(() =>
-      client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: key(subject),
-          UpdateExpression: outcome === 'done' ? 'ADD done :p DELETE failed :p' : 'ADD failed :p',
-          ExpressionAttributeValues: { ':p': new Set(providers) },
-        }),
-      ),
-    );
+    await this.#update({
+      Key: key(subject),
+      UpdateExpression: outcome === 'done' ? 'ADD done :p DELETE failed :p' : 'ADD failed :p',
+      ExpressionAttributeValues: { ':p': new Set(providers) },
+    });
   }
 
-  return {
-    async claim(actionId, token, _providers, nowMs) {
-      return (await claimReading(actionId, token, nowMs)).claim;
-    },
-    async complete(actionId, token) {
-      await drop(actionId, token);
-    },
-    async release(actionId, token) {
-      await drop(actionId, token);
-    },
-    claimReading,
-    async finish(subject, token, marks) {
-      const done = marks.filter((m) => m.outcome === 'done').map((m) => m.provider);
-      const failed = marks.filter((m) => m.outcome === 'failed').map((m) => m.provider);
-      // One expression may touch `failed` once: with both kinds, the done ones go first, alone.
-      if (done.length > 0 && failed.length > 0) await mark(subject, done, 'done');
-      const [outcome, providers] =
-        failed.length > 0 ? (['failed', failed] as const) : (['done', done] as const);
-      if (providers.length === 0) return drop(subject, token);
-      const ok = await conditional(() =>
-        client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: key(subject),
-            UpdateExpression:
-              outcome === 'done'
-                ? 'ADD done :p DELETE failed :p REMOVE #t, #e'
-                : 'ADD failed :p REMOVE #t, #e',
-            ConditionExpression: '#t = :token',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':p': new Set(providers), ':token': token },
-          }),
-        ),
-      );
-      // Our claim was taken over (we outlived its expiry): the outcomes are still facts.
-      if (ok === false) await mark(subject, providers, outcome);
-    },
-  };
+  /** One update; false when its condition failed, any other error is a StoreError. */
+  async #update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<UpdateCommandOutput | false> {
+    try {
+      return await this.#client.send(new UpdateCommand({ TableName: this.#table, ...input }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StoreError('action claim write failed', { cause: error });
+    }
+  }
 }
 
-export type { ActionClaims, DynamoDbActionClaimsOptions, ProviderMark };
-export { ClaimResult, createDynamoDbActionClaims };
+function createDynamoDbActionClaims(options: DynamoDbActionClaimsOptions): ActionClaims {
+  return new DynamoDbActionClaims(options);
+}
+
+export type { DynamoDbActionClaimsOptions };
+export { createDynamoDbActionClaims };

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
-import type { NoticeStore, PostmasterNotice, StoredNotice } from '#core/notice-store.ts';
+import type { NoticeStore, PostmasterNotice, StoredNotice } from '#core/ports.ts';
 import { batchPut, chunks } from './dynamodb-batch.ts';
 
 const NOTICE_PK = 'notice#pending';

@@ -5,7 +5,7 @@
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '#core/errors.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+import type { RateCounter } from '#core/ports.ts';
 
 function createDynamoDbRateCounter(client: DynamoDBDocumentClient, table: string): RateCounter {
   const incrementOne = async (key: string, windowStart: number, expiresAt: number): Promise<number> => {

@@ -7,22 +7,11 @@
  *   --expression-attribute-values '{":d":{"S":"rejects#2026-11-20"}}'
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { RejectLog } from '#core/ports.ts';
 import { batchPut } from './dynamodb-batch.ts';
 
 const RAW_LIMIT = 4096;
 const KEEP_SECONDS = 90 * 86_400;
-
-interface RejectEntry {
-  line: number;
-  raw: string;
-  reason: string;
-}
-
-interface RejectLog {
-  /** `source` names the message (`<host>/<stream>/<seq>` or `sqs/<messageId>`). */
-  record(source: string, rejects: readonly RejectEntry[], nowMs: number): Promise<void>;
-  list(day: string): Promise<Array<RejectEntry & { source: string; at: number }>>;
-}
 
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
@@ -67,5 +56,4 @@ function createDynamoDbRejectLog(client: DynamoDBDocumentClient, table: string):
   };
 }
 
-export type { RejectEntry, RejectLog };
 export { createDynamoDbRejectLog, dayOf };

@@ -8,6 +8,8 @@
  *                                                 done (SS: providers finished), failed (SS),
  *                                                 expiresAt (s) while provisional (until confirm)
  *   pk `soft#<address>`  sk `r#<sha(recordKey)>`  one soft bounce: at, recordKey, expiresAt (window end)
+ *   pk `soft#<address>`  sk `head`               the address has soft bounces (deliveries look here)
+ *   pk `soft#<address>`  sk `reset`              at: the last delivery; earlier bounces do not count
  *   pk `audit#<subject>` sk `<at:13>#<sha(entry)>` one audit entry (a replayed entry lands on itself),
  *                                                 expiresAt (s) while provisional
  *
@@ -25,16 +27,17 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '#core/act/map-limit.ts';
-import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
+  DeliveryRequest,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
+} from '#core/ports.ts';
 import { batchGet, batchPut, type Item } from './dynamodb-batch.ts';
 
 const STATE_SK = 'state';
@@ -152,32 +155,76 @@ class DynamoDbSuppressionStore implements SuppressionStore {
     }
   }
 
-  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
     if (requests.length === 0) return [];
+    const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     // The same record key twice (a replay inside one message) is one item; BatchWriteItem also
     // refuses duplicate keys in one request.
     const items = new Map<string, Item>();
     for (const r of requests) {
       const sk = `r#${digest(r.recordKey)}`;
+      const expiresAt = Math.ceil((r.at + windowMs) / 1000) + 86_400;
       const id = `${r.address}\n${sk}`;
       if (items.has(id)) continue;
-      items.set(id, {
-        pk: softPk(r.address),
-        sk,
-        at: r.at,
-        recordKey: r.recordKey,
-        expiresAt: Math.ceil((r.at + windowMs) / 1000) + 86_400,
-      });
+      items.set(id, { pk: softPk(r.address), sk, at: r.at, recordKey: r.recordKey, expiresAt });
+      const head = items.get(`${r.address}\nhead`);
+      if (!head || Number(head.expiresAt) < expiresAt) {
+        items.set(`${r.address}\nhead`, { pk: softPk(r.address), sk: 'head', expiresAt });
+      }
     }
     await batchPut(this.#client, this.#table, [...items.values()]);
     const addresses = [...new Set(requests.map((r) => r.address))];
-    const history = new Map<string, Map<string, number>>();
+    const history = new Map<string, { times: number[]; resetAt: number | undefined }>();
     await mapLimit(addresses, QUERY_PARALLEL, async (address) => {
-      const byKey = new Map<string, number>();
-      for (const item of await this.#queryAll(softPk(address))) byKey.set(String(item.sk), Number(item.at));
-      history.set(address, byKey);
+      const times: number[] = [];
+      let resetAt: number | undefined;
+      for (const item of await this.#queryAll(softPk(address))) {
+        if (item.sk === 'reset') resetAt = Number(item.at);
+        else if (String(item.sk).startsWith('r#')) times.push(Number(item.at));
+      }
+      history.set(address, { times, resetAt });
     });
-    return requests.map((r) => softBouncesInWindow(history.get(r.address)?.values() ?? [], r.at, windowMs));
+    return requests.map((r) => {
+      const h = history.get(r.address);
+      return countSoftBounces(h?.times ?? [], r.at, counting, laterReset(h?.resetAt, r.resetAt));
+    });
+  }
+
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    const latest = new Map<string, number>();
+    for (const d of deliveries) latest.set(d.address, Math.max(d.at, latest.get(d.address) ?? d.at));
+    if (latest.size === 0) return;
+    // Only addresses with soft bounces (a `head` item) get a reset: deliveries are most records.
+    const heads = await batchGet(
+      this.#client,
+      this.#table,
+      [...latest.keys()].map((a) => ({ pk: softPk(a), sk: 'head' })),
+    );
+    await mapLimit([...heads.values()], QUERY_PARALLEL, async (head) => {
+      const address = String(head.pk).slice(5);
+      await this.#setReset(address, latest.get(address)!, Number(head.expiresAt));
+    });
+  }
+
+  async #setReset(address: string, at: number, expiresAt: number): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: softPk(address), sk: 'reset' },
+          UpdateExpression: 'SET #at = :at, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': at, ':exp': expiresAt },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // a later delivery is kept
+      throw new StoreError('delivery reset write failed', { cause: error });
+    }
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
@@ -307,6 +354,7 @@ class DynamoDbSuppressionStore implements SuppressionStore {
           }
         : undefined,
       softBounces: soft
+        .filter((i) => String(i.sk).startsWith('r#'))
         .map((i) => ({ at: Number(i.at), recordKey: String(i.recordKey) }))
         .sort((a, b) => a.at - b.at),
       audit: audit

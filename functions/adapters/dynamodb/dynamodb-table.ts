@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '#lambda/env.ts';
+import { TABLE_SCHEMA } from './table-schema.ts';
 
 async function createBounceTable(client: DynamoDBClient, table: string, timeoutMs = 10_000): Promise<void> {
   try {

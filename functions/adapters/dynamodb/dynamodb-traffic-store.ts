@@ -7,7 +7,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
-import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
+import type { TrafficStore } from '#core/ports.ts';
 import { batchPut } from './dynamodb-batch.ts';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ProviderBaseConfig } from '#core/config-schema.ts';
-import type { ListProvider } from '#core/list-provider.ts';
+import type { ListProvider } from '#core/ports.ts';
 
 /** One structured line about a provider call; never carries credentials. */
 interface ProviderLogEvent {

@@ -5,17 +5,7 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ConfigError } from '#core/errors.ts';
-import type { PostmasterDigest } from '#core/notify/postmaster-digest.ts';
-
-interface DigestMail extends PostmasterDigest {
-  from: string;
-  to: string;
-}
-
-interface DigestMailer {
-  /** Returns the provider's message id. */
-  send(mail: DigestMail): Promise<string | undefined>;
-}
+import type { DigestMailer } from '#core/ports.ts';
 
 /** One bare address: no display name, no list, no whitespace or line breaks. */
 const BARE_ADDRESS = /^[^\s<>",;:()[\]\\@]+@[^\s<>",;:()[\]\\@]+\.[^\s<>",;:()[\]\\@]+$/;
@@ -53,5 +43,4 @@ function createSesV2DigestMailer(
   };
 }
 
-export type { DigestMail, DigestMailer };
 export { createSesV2DigestMailer };

@@ -5,12 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import type {
-  ActionOutbox,
-  OutboxSelection,
-  OutboxSummary,
-  ParkedProvider,
-} from '#core/act/action-outbox.ts';
+import type { ActionOutbox, OutboxSelection, OutboxSummary, ParkedProvider } from '#core/ports.ts';
 
 const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (

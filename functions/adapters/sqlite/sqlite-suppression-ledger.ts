@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import type { AuditEntry } from '#core/suppression-store.ts';
+import type { AuditEntry } from '#core/ports.ts';
 import {
   changedLists,
   matchesFilter,

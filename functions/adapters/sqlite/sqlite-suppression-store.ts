@@ -8,17 +8,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Action } from '#core/act/action.ts';
-import { softBouncesInWindow } from '#core/decide/soft-bounce-window.ts';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import { StoreError } from '#core/errors.ts';
 import type {
   AuditEntry,
+  DeliveryRequest,
+  RateCounter,
   SoftBounceRequest,
   SubjectStatus,
   SuppressionOutcome,
   SuppressionRequest,
   SuppressionStore,
-} from '#core/suppression-store.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
+} from '#core/ports.ts';
 import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
 
 const SCHEMA = `
@@ -38,6 +39,10 @@ CREATE TABLE IF NOT EXISTS soft_bounces (
   PRIMARY KEY (address, record_key)
 );
 CREATE INDEX IF NOT EXISTS soft_bounces_at ON soft_bounces (address, at);
+CREATE TABLE IF NOT EXISTS soft_resets (
+  address TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   subject TEXT NOT NULL,
@@ -76,6 +81,8 @@ CREATE TABLE IF NOT EXISTS rejects (
 const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
   ['suppressions', 'expires_at INTEGER'],
   ['audit', 'expires_at INTEGER'],
+  // The classification rule behind a bounce decision (docs/classification.md).
+  ['audit', 'rule TEXT'],
   // Provenance of a suppression (SuppressionRequest.rule/recordType/jobId) for export and undo.
   ['suppressions', 'rule TEXT'],
   ['suppressions', 'record_type TEXT'],
@@ -112,6 +119,10 @@ interface SqliteSuppressionStoreOptions {
 
 type Row = { providers_done: string; expires_at: number | null } | undefined;
 
+function hasTable(db: Database.Database | undefined, name: string): boolean {
+  return Boolean(db?.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+}
+
 class SqliteSuppressionStore implements SuppressionStore {
   /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
   static defaultSynchronous: 'FULL' | 'NORMAL' = 'FULL';
@@ -124,9 +135,16 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly insertSuppression: Database.Statement;
   private readonly updateDone: Database.Statement;
   private readonly insertSoft: Database.Statement;
-  private readonly softNear: Database.Statement<[string, number, number], { at: number }>;
+  private readonly softNear: Database.Statement<
+    [string, number, number, string],
+    { at: number; reset: number }
+  >;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   private readonly insertAudit: Database.Statement;
+  private readonly softAny: Database.Statement<[string], { one: number }>;
+  private readonly baseSoftAny: Database.Statement<[string], { one: number }> | undefined;
+  private readonly baseGetReset: Database.Statement<[string], { at: number }> | undefined;
+  private readonly upsertReset: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
   /** Local mode's outbox on the same connection (core/act/action-outbox.ts). */
@@ -176,13 +194,26 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.insertSoft = this.db.prepare(
       'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
     );
-    this.softNear = this.db.prepare('SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?');
+    // The address's last delivery comes back in the same query (reset = 1): one statement per bounce.
+    this.softNear = this.db.prepare(
+      `SELECT at, 0 AS reset FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?
+       UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
+    );
     this.baseSoftNear = this.base?.prepare(
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
     );
     this.insertAudit = this.db.prepare(
-      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at, rule)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
+    this.baseSoftAny = this.base?.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
+    this.baseGetReset = hasTable(this.base, 'soft_resets')
+      ? this.base?.prepare('SELECT at FROM soft_resets WHERE address = ?')
+      : undefined;
+    this.upsertReset = this.db.prepare(
+      `INSERT INTO soft_resets (address, at) VALUES (?, ?)
+       ON CONFLICT (address) DO UPDATE SET at = max(at, excluded.at)`,
     );
     this.insertReject = this.db.prepare(
       'INSERT INTO rejects (at, source, line, reason, raw) VALUES (?, ?, ?, ?, ?)',
@@ -307,17 +338,39 @@ class SqliteSuppressionStore implements SuppressionStore {
     return this.write('suppress', () => run(requests));
   }
 
-  async recordSoftBounces(requests: readonly SoftBounceRequest[], windowMs: number): Promise<number[]> {
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
+    const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
-        const near = this.softNear.all(...range).map((row) => row.at);
-        for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
-        return softBouncesInWindow(near, r.at, windowMs);
+        const near: number[] = [];
+        let resetAt = r.resetAt;
+        for (const row of this.softNear.all(...range, r.address)) {
+          if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
+          else near.push(row.at);
+        }
+        if (this.base) {
+          for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
+          resetAt = laterReset(resetAt, this.baseGetReset?.get(r.address)?.at);
+        }
+        return countSoftBounces(near, r.at, counting, resetAt);
       }),
     );
     return this.write('soft bounces', () => run(requests));
+  }
+
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    const run = this.db.transaction((items: readonly DeliveryRequest[]) => {
+      for (const d of items) {
+        if (!this.softAny.get(d.address) && !this.baseSoftAny?.get(d.address)) continue;
+        this.upsertReset.run(d.address, d.at);
+      }
+    });
+    run(deliveries);
   }
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
@@ -349,6 +402,7 @@ class SqliteSuppressionStore implements SuppressionStore {
           e.line ?? null,
           e.recordKey ?? null,
           e.expiresAt ?? null,
+          e.rule ?? null,
         );
       }
     });
@@ -410,7 +464,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const audit = (
       this.db
         .prepare(
-          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at FROM audit WHERE subject = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
+          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at, rule FROM audit WHERE subject = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
         )
         .all(subject, now) as Array<Record<string, unknown>>
     ).map(
@@ -426,6 +480,7 @@ class SqliteSuppressionStore implements SuppressionStore {
         line: (a.line as number | null) ?? undefined,
         recordKey: (a.record_key as string | null) ?? undefined,
         ...(a.expires_at === null ? {} : { expiresAt: a.expires_at as number }),
+        ...(a.rule === null ? {} : { rule: a.rule as string }),
       }),
     );
     return {

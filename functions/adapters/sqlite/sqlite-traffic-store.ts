@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { StoreError } from '#core/errors.ts';
 import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
-import type { TrafficStore } from '#core/guardrails/traffic-store.ts';
+import type { TrafficStore } from '#core/ports.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS traffic (

@@ -1,6 +1,6 @@
 /** The compressed + base64 codecs of the shipper envelope, gzip and brotli (kept out of the pure core). */
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import type { EnvelopeCodec } from '#core/envelope/envelope.ts';
+import type { EnvelopeCodec } from '#core/ports.ts';
 
 /** Accepts at most this much decompressed text, so a hostile body cannot exhaust memory. */
 const MAX_INFLATED_BYTES = 64 * 1024 * 1024;

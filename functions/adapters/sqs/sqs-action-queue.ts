@@ -10,23 +10,14 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Action } from '#core/act/action.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import { BounceHandlerError } from '#core/errors.ts';
+import type { ActionSender, VisibilityControl } from '#core/ports.ts';
 import { chunks } from '../dynamodb/dynamodb-batch.ts';
 
 const SQS_BATCH = 10;
 const MAX_ATTEMPTS = 5;
 const PARALLEL = 8;
-
-interface ActionSender {
-  send(actions: readonly Action[]): Promise<void>;
-}
-
-interface VisibilityControl {
-  /** Next delivery of this message no sooner than `seconds` from now. */
-  delay(eventSourceArn: string, receiptHandle: string, seconds: number): Promise<void>;
-}
 
 class QueueSendError extends BounceHandlerError {
   constructor(message: string, options?: ErrorOptions) {
@@ -86,5 +77,4 @@ function createSqsVisibilityControl(client: SQSClient): VisibilityControl {
   };
 }
 
-export type { ActionSender, VisibilityControl };
 export { createSqsActionSender, createSqsVisibilityControl, QueueSendError };

@@ -1,6 +1,6 @@
 /**
  * Column layouts of PowerMTA accounting records. Columns are always found by name; these are only
- * the layouts assumed when a stream carries no `type,...` header line (powermta.md §1.2).
+ * the layouts assumed when a stream carries no `type,...` header line (docs/powermta.md §3).
  */
 
 const RECORD_TYPES = ['b', 'rb', 'f', 'd', 't', 'tq', 'r', 'rs'] as const;
@@ -33,34 +33,18 @@ const PMTA5_DEFAULT_FIELDS = [
   'vmtaPool',
 ] as const;
 
-/** PowerMTA <= 4.0 default fields: 22 columns (has timeImprinted, lacks queue and vmtaPool). */
-const PMTA4_DEFAULT_FIELDS = [
-  'type',
-  'timeLogged',
-  'timeQueued',
+/**
+ * PowerMTA <= 4.0 default fields: 22 columns, the 5.x ones with timeImprinted after timeQueued and
+ * without queue and vmtaPool (docs/powermta.md §3).
+ */
+const PMTA4_DEFAULT_FIELDS: readonly string[] = [
+  ...PMTA5_DEFAULT_FIELDS.slice(0, 3),
   'timeImprinted',
-  'orig',
-  'rcpt',
-  'orcpt',
-  'dsnAction',
-  'dsnStatus',
-  'dsnDiag',
-  'dsnMta',
-  'bounceCat',
-  'srcType',
-  'srcMta',
-  'dlvType',
-  'dlvSourceIp',
-  'dlvDestinationIp',
-  'dlvEsmtpAvailable',
-  'dlvSize',
-  'vmta',
-  'jobId',
-  'envId',
-] as const;
+  ...PMTA5_DEFAULT_FIELDS.slice(3, -2),
+];
 
 /**
- * Inferred default fields of `f` records (powermta.md §1.2: two consumers agree; columns 9-10 are
+ * Inferred default fields of `f` records (docs/powermta.md §3: two consumers agree; columns 9-10 are
  * unknown). Only used for a headerless `f` row when no field list is configured.
  */
 const PMTA_F_DEFAULT_FIELDS = [

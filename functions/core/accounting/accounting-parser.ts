@@ -21,7 +21,7 @@ const InputMode = {
   unknown: 'unknown',
   /** PowerMTA accounting CSV. */
   accounting: 'accounting',
-  /** The seed's standalone CSV: one address in the first column. */
+  /** The PHP bouncehandler's standalone CSV: one address in the first column. */
   plain: 'plain',
 } as const;
 type InputMode = (typeof InputMode)[keyof typeof InputMode];

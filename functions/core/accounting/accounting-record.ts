@@ -28,6 +28,30 @@ function field(fields: readonly string[], layout: AccountingLayout, name: string
   return v === undefined || v === '' ? undefined : v;
 }
 
+/**
+ * Where the recipient is logged when `rcpt` is empty: PowerMTA's `orcpt` (`rfc822;a@b`) or an
+ * original-recipient header logged as `header_*` (Outlook.com/Hotmail complaints carry
+ * X-HmXmrOriginalRecipient). Read only for records whose rcpt is empty.
+ */
+const ORIGINAL_RECIPIENT_HEADERS = new Set([
+  'x-hmxmroriginalrecipient',
+  'original-rcpt-to',
+  'original-recipient',
+  'x-original-recipient',
+  'x-original-to',
+]);
+
+function originalRecipient(fields: readonly string[], layout: AccountingLayout): string | undefined {
+  let value = field(fields, layout, 'orcpt');
+  for (const [i, name] of layout.headerColumns) {
+    if (value) break;
+    if (ORIGINAL_RECIPIENT_HEADERS.has(name.toLowerCase()) && fields[i]) value = fields[i];
+  }
+  if (!value) return undefined;
+  const semi = value.indexOf(';');
+  return semi >= 0 && /^\s*(rfc822|utf-8)\s*$/i.test(value.slice(0, semi)) ? value.slice(semi + 1) : value;
+}
+
 function loggedHeaders(fields: readonly string[], layout: AccountingLayout): Map<string, string> {
   const headers = new Map<string, string>();
   for (const [i, name] of layout.headerColumns) {
@@ -85,7 +109,7 @@ function parseAccountingRecord(
       `${fields.length} fields but the layout in force (${layout.source}) has ${layout.fields.length}`,
     );
   }
-  const rcptRaw = field(fields, layout, 'rcpt');
+  const rcptRaw = field(fields, layout, 'rcpt') ?? originalRecipient(fields, layout);
   const rcpt = rcptRaw === undefined ? undefined : normalizeAddress(rcptRaw);
 
   const reason = NOT_ACTIONABLE[type];
@@ -153,6 +177,7 @@ function parseAccountingRecord(
     recipient,
     orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
     bounceCat: field(fields, layout, 'bouncecat')?.trim().toLowerCase(),
+    dsnMta: field(fields, layout, 'dsnmta'),
     dsnAction,
     dsnStatus,
     dsnDiag: field(fields, layout, 'dsndiag'),
@@ -174,7 +199,7 @@ function parseAccountingRecord(
   return { ok: true, event };
 }
 
-/** A line of the seed's standalone CSV: the first column is the address. */
+/** A line of the PHP bouncehandler's standalone CSV: the first column is the address. */
 function parsePlainRecord(fields: readonly string[], line: number, raw: RawText): ParseOutcome {
   const value = fields[0] ?? '';
   const address = normalizeAddress(value);

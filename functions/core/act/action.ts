@@ -2,8 +2,14 @@
  * What must happen to one recipient at the providers. Local mode runs it in-process; in the cloud
  * it is the body of an actions-queue message (JSON), so keep it plain data.
  */
-import type { RestoreRequest, SubscriberRef } from '../list-provider.ts';
-import type { EventKind } from '../mail-event.ts';
+import type { EventKind, SubscriberRef } from '../mail-event.ts';
+
+/** One subscription an undo puts back (core/suppressions/suppression-ledger.ts ChangedList). */
+interface RestoreRequest {
+  listId: string;
+  /** The status before our unsubscribe, when the provider reported it. */
+  previousStatus?: string | undefined;
+}
 
 type ActionTarget = { type: 'email'; address: string } | { type: 'ref'; ref: SubscriberRef };
 
@@ -48,5 +54,5 @@ function refSubject(ref: SubscriberRef): string {
   return `ref:${ref.providerType}:${ref.listId}:${ref.subscriberId}`;
 }
 
-export type { Action, ActionTarget };
+export type { Action, ActionTarget, RestoreRequest };
 export { refSubject };

@@ -4,10 +4,9 @@
  * lists every subscription as manual. Audited as `resubscribe` provider entries; a failure keeps
  * the action in the outbox (or on the actions queue) to be retried like any other.
  */
-import type { ListProvider, ProviderResult } from '../list-provider.ts';
-import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
+import type { AuditEntry, ListProvider, ProviderResult, SuppressionStore } from '../ports.ts';
 import type { Action } from './action.ts';
-import { type ActionResult, actionContext, failedOutcome, type ProviderOutcome } from './run-action.ts';
+import { type ActionResult, actionContext, failedOutcome, type ProviderOutcome } from './action-outcome.ts';
 
 /** done if anything was put back, else manual if anything must be done by hand, else already/not-found. */
 function summarize(result: ProviderResult): ProviderOutcome['outcome'] {

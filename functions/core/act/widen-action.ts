@@ -7,7 +7,8 @@
  */
 import { normalizeAddress } from '../email-address.ts';
 import { BounceHandlerError, ProviderError } from '../errors.ts';
-import type { ListProvider, SubscriberRef } from '../list-provider.ts';
+import type { SubscriberRef } from '../mail-event.ts';
+import type { ListProvider } from '../ports.ts';
 import type { Action } from './action.ts';
 
 type WideningPlan =

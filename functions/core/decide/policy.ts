@@ -1,5 +1,5 @@
 /**
- * The decision for one event under the configured policy (interfaces.md "policy"). Pure; soft
+ * The decision for one event under the configured policy (docs/interfaces.md §3, `policy`). Pure; soft
  * bounce counts come in from the store, never fetched here. Every decision says why.
  */
 import type { Classification } from '../classify/classify.ts';
@@ -23,8 +23,8 @@ interface Decision {
   scope: 'everywhere' | 'list';
   category: string | undefined;
   reason: string;
-  /** Bounces: the classification rule (`pmta` when bounceCat was trusted) and hard or soft. */
-  rule?: string;
+  /** Bounces: the classification rule (a rule id, `pmta` or `default`) and hard or soft. */
+  rule?: string | undefined;
   bounceType?: 'hard' | 'soft';
 }
 
@@ -33,25 +33,21 @@ const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
 const NOT_COMPLAINTS = new Set(['auth-failure', 'not-spam']);
 const SENDER_SIDE = new Set<string>(SENDER_SIDE_CATEGORIES);
 
+// Decisions are built by plain functions, not per-call closures: decide() runs once per record.
+// Everywhere even when only provider ids are known: the act side resolves them to the address.
+function everywhere(reason: string): Decision {
+  return { intent: Intent.unsubscribe, scope: 'everywhere', category: undefined, reason };
+}
+
+function ignore(reason: string): Decision {
+  return { intent: Intent.ignore, scope: 'everywhere', category: undefined, reason };
+}
+
 function decide(
   event: MailEvent,
   classification: Classification | undefined,
   policy: PolicyConfig,
 ): Decision {
-  // Everywhere even when only provider ids are known: the act side resolves them to the address.
-  const everywhere = (reason: string, category?: string): Decision => ({
-    intent: Intent.unsubscribe,
-    scope: 'everywhere',
-    category,
-    reason,
-  });
-  const ignore = (reason: string, category?: string): Decision => ({
-    intent: Intent.ignore,
-    scope: 'everywhere',
-    category,
-    reason,
-  });
-
   switch (event.kind) {
     case 'manual':
       return everywhere('listed in a plain address file: unsubscribe everywhere');
@@ -76,26 +72,57 @@ function decide(
       const who = event.recipient ? '' : ' (recipient anonymised: by provider ids)';
       return everywhere(`complaint feedbackType=${label}: unsubscribe${who}`);
     }
-    case 'bounce': {
-      const category = classification?.category ?? 'other';
-      const source =
-        classification?.ruleId === 'pmta' ? 'bounceCat' : `rule=${classification?.ruleId ?? 'default'}`;
-      const note = classification?.note ? ` (${classification.note})` : '';
-      const label = `category=${category} ${source}${note}`;
-      if (SENDER_SIDE.has(category))
-        return ignore(`${label}: sender-side or operations category never unsubscribes`, category);
-      const rule = classification?.ruleId ?? 'default';
-      if (policy.hardCategories.includes(category))
-        return { ...everywhere(`${label}: hard bounce`, category), rule, bounceType: 'hard' };
-      if (policy.soft.categories.includes(category)) {
-        const reason = `${label}: soft bounce`;
-        return { intent: Intent.softBounce, scope: 'everywhere', category, reason, rule, bounceType: 'soft' };
-      }
-      return ignore(`${label}: not a hard or soft category in the policy`, category);
-    }
+    case 'bounce':
+      return decideBounce(classification, policy);
     default:
       return ignore('not actionable');
   }
+}
+
+/**
+ * A bounce under the policy: the verdict's fault decides whether it can count against the
+ * recipient at all; the policy's category lists decide how (docs/classification.md "Decisions").
+ */
+function bounceDecision(
+  intent: Intent,
+  category: string,
+  rule: string,
+  label: string,
+  reason: string,
+): Decision {
+  const bounceType =
+    intent === Intent.unsubscribe ? 'hard' : intent === Intent.softBounce ? 'soft' : undefined;
+  return { intent, scope: 'everywhere', category, reason: `${label}: ${reason}`, rule, bounceType };
+}
+
+function decideBounce(classification: Classification | undefined, policy: PolicyConfig): Decision {
+  const category = classification?.category ?? 'other';
+  const rule = classification?.ruleId ?? 'default';
+  const source = rule === 'pmta' ? 'bounceCat' : `rule=${rule}`;
+  const note = classification?.note ? ` (${classification.note})` : '';
+  const label = `category=${category} ${source}${note}`;
+  const fault = classification?.fault ?? (SENDER_SIDE.has(category) ? 'sender-side' : 'recipient-temporary');
+  if (fault === 'sender-side' || fault === 'ignore' || SENDER_SIDE.has(category)) {
+    if (classification?.expired && policy.soft.senderSideExpiry === 'count') {
+      const why = 'expired after sender-side replies, counted (policy.soft.senderSideExpiry)';
+      return bounceDecision(Intent.softBounce, category, rule, label, why);
+    }
+    const what = classification?.expired
+      ? 'expired after a sender-side reply'
+      : 'sender-side or operations category';
+    return bounceDecision(Intent.ignore, category, rule, label, `${what}: never unsubscribes`);
+  }
+  const hard = policy.hardCategories.includes(category);
+  const soft = policy.soft.categories.includes(category);
+  if (fault === 'recipient-temporary') {
+    // A temporary failure never unsubscribes at once, whatever list its category is in.
+    return hard || soft
+      ? bounceDecision(Intent.softBounce, category, rule, label, 'soft bounce')
+      : bounceDecision(Intent.ignore, category, rule, label, 'not a hard or soft category in the policy');
+  }
+  if (hard) return bounceDecision(Intent.unsubscribe, category, rule, label, 'hard bounce');
+  if (soft) return bounceDecision(Intent.softBounce, category, rule, label, 'soft bounce');
+  return bounceDecision(Intent.ignore, category, rule, label, 'not a hard or soft category in the policy');
 }
 
 /** Whether this many soft bounces inside the window make an unsubscribe. */
@@ -104,4 +131,4 @@ function softLimitReached(countInWindow: number, policy: PolicyConfig): boolean 
 }
 
 export type { Decision };
-export { decide, Intent, softLimitReached };
+export { decide, decideBounce, Intent, softLimitReached };

@@ -3,7 +3,7 @@
  * provider's `senders` exactly or with `*` globs, case-insensitively; provider ids (refs) only go
  * to providers of their type.
  */
-import type { SubscriberRef } from '../list-provider.ts';
+import type { SubscriberRef } from '../mail-event.ts';
 
 interface RoutableProvider {
   id: string;
@@ -49,7 +49,7 @@ function createRouter(providers: readonly RoutableProvider[]): Router {
     type: p.type,
     patterns: p.senders?.map(globMatcher),
   }));
-  // An event without orig (plain CSV, mailto unsubscribe) goes to every provider: the seed's
+  // An event without orig (plain CSV, mailto unsubscribe) goes to every provider: the PHP bouncehandler's
   // standalone mode unsubscribes everywhere.
   const matches = (patterns: Array<(value: string) => boolean> | undefined, orig: string | undefined) =>
     !patterns || orig === undefined || patterns.some((match) => match(orig.toLowerCase()));

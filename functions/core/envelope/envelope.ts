@@ -1,5 +1,5 @@
 /**
- * Wire format shipper → SQS (docs interfaces.md, "Shipper → SQS envelope, version 1").
+ * Wire format shipper → SQS (docs/interfaces.md §5).
  * Pure: the gzip codec is injected so this file stays free of I/O modules.
  *
  * Body: JSON text, or base64 of gzipped JSON when the message attribute `ContentEncoding` is `gzip`.
@@ -7,6 +7,7 @@
  * record's raw bytes because those bytes are not valid UTF-8; the shipper never alters a record.
  */
 import { z } from 'zod';
+import type { EnvelopeCodec } from '../ports.ts';
 import {
   CONTENT_ENCODING_ATTRIBUTE,
   ContentEncoding,
@@ -55,13 +56,6 @@ interface EnvelopeError {
 }
 
 type DecodeEnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; error: EnvelopeError };
-
-interface EnvelopeCodec {
-  /** base64 text of gzipped bytes → the UTF-8 text inside. May throw; the throw becomes an error value. */
-  gunzipBase64: (base64: string) => string;
-  /** The same for brotli-compressed bytes. */
-  unbrotliBase64: (base64: string) => string;
-}
 
 /** One record of an envelope as a consumer wants it. */
 interface EnvelopeRecord {
@@ -131,7 +125,7 @@ function fail(field: string, reason: string): DecodeEnvelopeResult {
   return { ok: false, error: { field, reason } };
 }
 
-export type { DecodeEnvelopeResult, Envelope, EnvelopeCodec, EnvelopeError, EnvelopeRecord, EnvelopeV1 };
+export type { DecodeEnvelopeResult, Envelope, EnvelopeError, EnvelopeRecord, EnvelopeV1 };
 export {
   CONTENT_ENCODING_ATTRIBUTE,
   ContentEncoding,

@@ -5,10 +5,10 @@
 import type { Config } from '../config-schema.ts';
 import type { ReportRow } from '../decide/decide-records.ts';
 import type { ParseOutcome } from '../mail-event.ts';
+import type { TrafficStore } from '../ports.ts';
 import { createMailboxProviderTable } from './mailbox-provider.ts';
 import { tallyRecords } from './tally-records.ts';
 import { type TrafficRow, TrafficTally } from './traffic.ts';
-import type { TrafficStore } from './traffic-store.ts';
 
 type TrafficCounter = (
   outcomes: readonly ParseOutcome[],

@@ -5,13 +5,7 @@
  * shown escaped, spreadsheet formula starters (`=`, `+`, `-`, `@`) get a leading `'`, and the HTML
  * part escapes markup. The subject is built from counts only. Pure.
  */
-import { NoticeKind, type PostmasterNotice } from '../notice-store.ts';
-
-interface PostmasterDigest {
-  subject: string;
-  text: string;
-  html: string;
-}
+import { NoticeKind, type PostmasterDigest, type PostmasterNotice } from '../ports.ts';
 
 interface DigestOptions {
   /** When the digest is made (ms). */
@@ -135,5 +129,5 @@ function formatPostmasterDigest(
   return { subject, text: `${text.join('\n')}\n`, html: `${html.join('\n')}\n` };
 }
 
-export type { DigestOptions, PostmasterDigest };
+export type { DigestOptions };
 export { escapeHtml, formatPostmasterDigest, headerSafe, inertText };

@@ -3,8 +3,7 @@
  * and what it changed at each provider, and the selection an operator makes over them. Pure: the
  * adapters (SQLite, DynamoDB) read the rows, this decides what a row means.
  */
-import type { ListResult } from '../list-provider.ts';
-import type { AuditEntry } from '../suppression-store.ts';
+import type { AuditEntry, ListResult } from '../ports.ts';
 
 /** One subscription this product changed (outcome `done`), with its status before, when known. */
 interface ChangedList {

@@ -4,7 +4,7 @@
  * (core/act/undo-action.ts) that puts exactly those back. Pure.
  */
 import type { Action } from '../act/action.ts';
-import type { RestoreRequest } from '../list-provider.ts';
+import type { RestoreRequest } from '../ports.ts';
 import { type SuppressionRecord, UNDO_ACTION } from './suppression-ledger.ts';
 
 type UndoStep =

@@ -16,11 +16,11 @@
 import { type Action, refSubject } from '../act/action.ts';
 import type { PolicyConfig } from '../config-schema.ts';
 import type { Router } from '../decide/routing.ts';
-import type { SubscriberRef } from '../list-provider.ts';
-import type { SuppressionRequest } from '../suppression-store.ts';
+import type { SubscriberRef } from '../mail-event.ts';
+import type { HmacSha256, SuppressionRequest } from '../ports.ts';
 import type { VerdictName } from './unsubscribe-config.ts';
 import type { RateLimitSettings } from './unsubscribe-rate-limit.ts';
-import { type HmacSha256, type SigningKey, verifyUnsubscribeToken } from './unsubscribe-token.ts';
+import { type SigningKey, verifyUnsubscribeToken } from './unsubscribe-token.ts';
 
 const UnsubscribeVerdict = {
   accepted: 'accepted',

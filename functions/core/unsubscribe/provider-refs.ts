@@ -3,7 +3,7 @@
  * (`record-fields f *,header_List-Id,header_X-Mw-Subscriber-Uid,...`). They identify the
  * subscription when a feedback report hides the recipient.
  */
-import type { SubscriberRef } from '../list-provider.ts';
+import type { SubscriberRef } from '../mail-event.ts';
 
 const MAILWIZZ_UID = /^[a-z0-9]{13}$/;
 const INTERSPIRE_ID = /^\d{1,12}$/;

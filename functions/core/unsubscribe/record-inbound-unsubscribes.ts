@@ -6,7 +6,7 @@
  * retry (docs/security.md).
  */
 import { type Action, refSubject } from '../act/action.ts';
-import type { AuditEntry, SuppressionStore } from '../suppression-store.ts';
+import type { AuditEntry, RateCounter, SuppressionStore } from '../ports.ts';
 import {
   decideInboundUnsubscribe,
   type InboundUnsubscribeDecision,
@@ -16,7 +16,7 @@ import {
   UNVERIFIED_TTL_MS,
   type UnsubscribeVerdict,
 } from './inbound-unsubscribe.ts';
-import { checkRateLimit, type RateCounter, type RateLimitScope } from './unsubscribe-rate-limit.ts';
+import { checkRateLimit, type RateLimitScope } from './unsubscribe-rate-limit.ts';
 
 interface InboundUnsubscribeResult {
   recipient: string;

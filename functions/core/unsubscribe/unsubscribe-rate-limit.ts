@@ -5,14 +5,7 @@
  * dropped: the SES invocation fails and is retried (then parked in its dead-letter queue), the pipe
  * exits 75 for the MTA to retry. Pure.
  */
-
-interface RateCounter {
-  /**
-   * Adds 1 to the counter of each key in the window that starts at `windowStart` (ms) and returns
-   * the new counts, in order. The counters may be dropped after `expiresAt` (ms).
-   */
-  increment(keys: readonly string[], windowStart: number, expiresAt: number): Promise<number[]>;
-}
+import type { RateCounter } from '../ports.ts';
 
 interface RateLimitSettings {
   windowMs: number;
@@ -65,5 +58,5 @@ async function checkRateLimit(
   return { ok: true };
 }
 
-export type { RateCounter, RateLimitCheck, RateLimitScope, RateLimitSettings };
+export type { RateLimitCheck, RateLimitScope, RateLimitSettings };
 export { checkRateLimit, senderDomain };

@@ -4,8 +4,8 @@
  */
 import type { Config } from '../config-schema.ts';
 import type { Router } from '../decide/routing.ts';
+import type { HmacSha256 } from '../ports.ts';
 import type { InboundUnsubscribeSettings } from './inbound-unsubscribe.ts';
-import type { HmacSha256 } from './unsubscribe-token.ts';
 
 function inboundUnsubscribeSettings(
   config: Pick<Config, 'unsubscribe' | 'policy'>,

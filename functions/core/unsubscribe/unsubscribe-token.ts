@@ -8,8 +8,7 @@
  * Pure: the MAC is a port (core does no crypto); comparison is constant-time here.
  */
 
-/** HMAC-SHA256 of `message` (UTF-8) under `key` (UTF-8): 32 bytes. */
-type HmacSha256 = (key: string, message: string) => Uint8Array;
+import type { HmacSha256 } from '../ports.ts';
 
 interface SigningKey {
   /** 1 or 2 characters [a-z0-9]: names the key inside the tag, so keys can rotate. */
@@ -103,5 +102,5 @@ function verifyUnsubscribeToken(
   return { ok: true, ids, keyId: key.id };
 }
 
-export type { HmacSha256, SigningKey, TokenCheck, TokenIds };
+export type { SigningKey, TokenCheck, TokenIds };
 export { isKeyId, signUnsubscribeToken, verifyUnsubscribeToken };

@@ -10,17 +10,22 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionClaims, ProviderMark } from '#adapters/dynamodb/dynamodb-action-claims.ts';
-import type { VisibilityControl } from '#adapters/sqs/sqs-action-queue.ts';
 import type { Action } from '#core/act/action.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import { type ActionResult, type ProviderOutcome, runAction } from '#core/act/run-action.ts';
 import { BounceHandlerError } from '#core/errors.ts';
-import type { ListProvider } from '#core/list-provider.ts';
-import { failedActionNotice, type PostmasterNotice } from '#core/notice-store.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
-import type { Log } from '../log-port.ts';
+import { failedActionNotice } from '#core/notify/postmaster-notices.ts';
+import type {
+  ActionClaims,
+  Clock,
+  ListProvider,
+  Log,
+  MetricSink,
+  PostmasterNotice,
+  ProviderMark,
+  SuppressionStore,
+  VisibilityControl,
+} from '#core/ports.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface ActDeps {
@@ -30,7 +35,7 @@ interface ActDeps {
   visibility: VisibilityControl;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
   /** Messages run in parallel; each provider's own concurrency limit applies inside it. */
   concurrency?: number;
   /** Delay before the next delivery after a retryable failure: base × 2^(receives-1), capped. */

@@ -6,28 +6,28 @@
  * Messages are independent: one failing returns alone to the queue.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { RejectLog } from '#adapters/dynamodb/dynamodb-reject-log.ts';
-import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import type { Classifier } from '#core/classify/classify.ts';
 import type { GuardrailsConfig, PolicyConfig } from '#core/config-schema.ts';
 import { type DecideResult, decideRecords, RowAction } from '#core/decide/decide-records.ts';
 import type { Router } from '#core/decide/routing.ts';
-import {
-  CONTENT_ENCODING_ATTRIBUTE,
-  decodeEnvelope,
-  type EnvelopeCodec,
-  envelopeRecords,
-} from '#core/envelope/envelope.ts';
+import { CONTENT_ENCODING_ATTRIBUTE, decodeEnvelope, envelopeRecords } from '#core/envelope/envelope.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
 import type { TrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import { trafficMetrics } from '#core/guardrails/traffic-metrics.ts';
 import { EventKind, type ParseOutcome } from '#core/mail-event.ts';
-import { complaintNotice, type PostmasterNotice } from '#core/notice-store.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
-import type { Log } from '../log-port.ts';
+import { complaintNotice } from '#core/notify/postmaster-notices.ts';
+import type {
+  ActionSender,
+  Clock,
+  EnvelopeCodec,
+  Log,
+  MetricSink,
+  PostmasterNotice,
+  RejectLog,
+  SuppressionStore,
+} from '#core/ports.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface IngestDeps {
@@ -40,7 +40,7 @@ interface IngestDeps {
   codec: EnvelopeCodec;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
   /** Layout before any header line (config `accounting.fields`). */
   accountingFields?: readonly string[] | undefined;
   /** Messages processed in parallel (each one's store calls are batched already). */

@@ -4,13 +4,13 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { createNotifyWiring } from '../unsub-notify-wiring.ts';
+import { createNotifyWiring } from '../wiring.ts';
 import { sendPostmasterDigests } from './notify.ts';
 
 const wiring = createNotifyWiring(process.env);
 
 const handler = middy()
   .use(injectLambdaContext(wiring.logger))
-  .handler(async () => sendPostmasterDigests(wiring.deps));
+  .handler(async () => sendPostmasterDigests(await wiring.deps()));
 
 export { handler };

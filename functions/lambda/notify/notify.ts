@@ -6,10 +6,9 @@
  * At-least-once: if the run dies between sending and removing, the next digest repeats those
  * notices. Nothing is removed before SES accepted the mail.
  */
-import type { DigestMailer } from '#adapters/ses/sesv2-digest-mailer.ts';
-import type { NoticeStore } from '#core/notice-store.ts';
+
 import { formatPostmasterDigest } from '#core/notify/postmaster-digest.ts';
-import type { Log } from '../log-port.ts';
+import type { Clock, DigestMailer, Log, NoticeStore } from '#core/ports.ts';
 
 interface PostmasterDigestDeps {
   store: NoticeStore;
@@ -17,7 +16,7 @@ interface PostmasterDigestDeps {
   /** config `notify`; undefined = notices are not mailed (and are left to expire). */
   notify: { to: string; from: string } | undefined;
   log: Log;
-  now: () => number;
+  now: Clock;
   maxPerDigest?: number | undefined;
   maxDigests?: number | undefined;
 }

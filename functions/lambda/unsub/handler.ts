@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
-import { createUnsubWiring } from '../unsub-notify-wiring.ts';
+import { createUnsubWiring } from '../wiring.ts';
 import { handleInboundUnsubscribeEvent } from './unsub.ts';
 
 // Cold start: environment and configuration checked, clients built once.
@@ -17,7 +17,7 @@ const handler = middy<SESEvent>()
   .use(injectLambdaContext(wiring.logger))
   .use(logMetrics(wiring.metrics, { captureColdStartMetric: true }))
   .handler(async (event) => {
-    return handleInboundUnsubscribeEvent(event, wiring.deps);
+    return handleInboundUnsubscribeEvent(event, await wiring.deps());
   });
 
 export { handler };

@@ -10,13 +10,9 @@
  * Lambda retries it twice, then parks it in the unsub dead-letter queue for a redrive.
  */
 import type { SESEvent, SESEventRecord } from 'aws-lambda';
-import type { MetricSink } from '#adapters/cloudwatch/metric-sink.ts';
-import type { ActionSender } from '#adapters/sqs/sqs-action-queue.ts';
-import type { SuppressionStore } from '#core/suppression-store.ts';
+import type { ActionSender, Clock, Log, MetricSink, RateCounter, SuppressionStore } from '#core/ports.ts';
 import type { InboundUnsubscribeSettings } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { recordInboundUnsubscribes } from '#core/unsubscribe/record-inbound-unsubscribes.ts';
-import type { RateCounter } from '#core/unsubscribe/unsubscribe-rate-limit.ts';
-import type { Log } from '../log-port.ts';
 import { DIMENSIONS, METRICS } from '../metric-names.ts';
 
 interface InboundUnsubscribeDeps {
@@ -27,7 +23,7 @@ interface InboundUnsubscribeDeps {
   actions: ActionSender;
   metrics: MetricSink;
   log: Log;
-  now: () => number;
+  now: Clock;
 }
 
 interface InboundUnsubscribeSummary {

@@ -1,5 +1,5 @@
 /**
- * An Interspire Email Marketer xml.php fake (providers.md §2): always HTTP 200 text/xml, the five
+ * An Interspire Email Marketer xml.php fake (docs/provider-apis.md §2): always HTTP 200 text/xml, the five
  * required request elements, lowercase requesttype, case-insensitive method, parameters bound by
  * exact name, FAILED with an empty message for falsy returns, `<item>` for list entries, and the
  * non-idempotent UnsubscribeSubscriber (every call counts, per subscription).

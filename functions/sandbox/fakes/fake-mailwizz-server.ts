@@ -1,6 +1,6 @@
 /**
  * A MailWizz API fake that behaves like 1.9.4 (v1: signed requests) or 2.1.13 (v2: X-API-KEY)
- * per providers.md §1: routes on the real verb (POST + X-HTTP-Method-Override → 400), auth errors
+ * per docs/provider-apis.md §1: routes on the real verb (POST + X-HTTP-Method-Override → 400), auth errors
  * as 400 with the exact strings, the v1 signature recomputed from the received request, form
  * bodies only, subscriber statuses with MailWizz's semantics, and PHP-style JSON.
  */

@@ -11,9 +11,9 @@ import { ColdStartMetrics, createEmfMetricSink } from '#adapters/cloudwatch/metr
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { Action } from '#core/act/action.ts';
 import { type ActDeps, runActionsBatch } from '#lambda/act/act.ts';
-import { silentLog } from '#lambda/log-port.ts';
 import { DIMENSIONS, METRIC_NAMESPACE, METRICS } from '#lambda/metric-names.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
+import { silentLog } from '#test/support/silent-log.ts';
 
 const SERVICE = 'pmta-bounce-act';
 

@@ -1,5 +1,5 @@
 /**
- * The Interspire Email Marketer xml.php calls this product needs (docs/providers.md §2.2). Every
+ * The Interspire Email Marketer xml.php calls this product needs (docs/provider-apis.md §2.2). Every
  * answer is HTTP 200 text/xml; success and failure live in <status>. `Unable to check user
  * details.` is a credential error. One named function per call; `createInterspireApi` binds them.
  */

@@ -1,6 +1,6 @@
 /**
- * The XML of Interspire's xml.php API (providers.md §2): building requests with every value
- * escaped (the seed interpolated raw values), and a small strict parser for the responses.
+ * The XML of Interspire's xml.php API (docs/provider-apis.md §2): building requests with every value
+ * escaped (the PHP bouncehandler interpolated raw values), and a small strict parser for the responses.
  * Strict on purpose: a stray `&` or `<` is an error, never silently repaired.
  */
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import {
   type ActionContext,
   type CredentialCheck,
@@ -15,8 +16,7 @@ import {
   type ListProvider,
   type ListResult,
   type ProviderResult,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+} from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import {

@@ -1,5 +1,5 @@
 /**
- * The MailWizz REST calls this product needs (providers.md §1.4), for API 1.x (signed with the
+ * The MailWizz REST calls this product needs (docs/provider-apis.md §1.4), for API 1.x (signed with the
  * private key), 2.x and 3.x (X-API-KEY). Sends the real verb and form bodies; maps MailWizz's
  * 400-with-message auth failures to ProviderError kind `auth`.
  */
@@ -44,7 +44,7 @@ interface MailwizzSubscriberRecord {
 /** `skipped`: MailWizz refused it as already bounced or unknown (404/422), which changes nothing. */
 type BounceReport = 'recorded' | 'skipped';
 
-/** Every auth failure MailWizz reports, all with HTTP 400 (providers.md §1.3). */
+/** Every auth failure MailWizz reports, all with HTTP 400 (docs/provider-apis.md §1.3). */
 const AUTH_ERRORS = new Set([
   'Invalid API request params. Please refer to the documentation.',
   'Invalid API key. Please refer to the documentation.',
@@ -240,7 +240,7 @@ async function getSubscriber(
 
 /**
  * `PUT lists/{L}/subscribers/{S}` with `details[status]`. The update validates every required list
- * field, so the fields read just before are sent back (providers.md §1.4 h). MailWizz answers 409
+ * field, so the fields read just before are sent back (docs/provider-apis.md §1.4). MailWizz answers 409
  * both for a missing subscriber and for an address in its email blacklist: told apart by the text.
  */
 async function setSubscriberStatus(

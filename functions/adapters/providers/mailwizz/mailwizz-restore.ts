@@ -5,12 +5,7 @@
  * A list in any other state was changed since (by the subscriber or an admin): left alone. An
  * address in MailWizz's email blacklist (a campaign bounce) cannot be restored through the API.
  */
-import {
-  ListOutcome,
-  type ListResult,
-  type ProviderResult,
-  type RestoreRequest,
-} from '#core/list-provider.ts';
+import { ListOutcome, type ListResult, type ProviderResult, type RestoreRequest } from '#core/ports.ts';
 import type { CallTally } from '../provider-call-policy.ts';
 import type { MailwizzApi } from './mailwizz-api.ts';
 

@@ -1,5 +1,5 @@
 /**
- * MailWizz 1.x request signature (providers.md §1.2): HMAC-SHA1 over
+ * MailWizz 1.x request signature (docs/provider-apis.md §1.2): HMAC-SHA1 over
  * `METHOD url[?sorted query](?|&)sorted(X-MW-* headers + body params)`, keyed by the private key.
  * Used by the client to sign and by the fake server to verify what it received.
  */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError } from '#core/errors.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import {
   type ActionContext,
   type EmailLookup,
@@ -14,8 +15,7 @@ import {
   type ListResult,
   type ProviderResult,
   type RestoreRequest,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+} from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';

@@ -1,6 +1,6 @@
 /**
  * PHP's form encoding (urlencode / http_build_query, RFC 1738 flavour) and key order (ksort
- * SORT_STRING), which MailWizz 1.x signatures are computed over (providers.md §1.2).
+ * SORT_STRING), which MailWizz 1.x signatures are computed over (docs/provider-apis.md §1.2).
  */
 
 type FormScalar = string | number | boolean | null | undefined;

@@ -1,5 +1,5 @@
 /**
- * Standard Webhooks v1 signatures (providers.md §6): base64 HMAC-SHA256 over
+ * Standard Webhooks v1 signatures (docs/provider-apis.md §3): base64 HMAC-SHA256 over
  * `${id}.${timestamp}.${body}`, keyed by the base64-decoded secret (without its `whsec_` prefix).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

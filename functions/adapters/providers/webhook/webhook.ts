@@ -6,14 +6,14 @@
 import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
+import type { SubscriberRef } from '#core/mail-event.ts';
 import {
   type ActionContext,
   ListOutcome,
   type ListProvider,
   type ProviderResult,
   type RestoreRequest,
-  type SubscriberRef,
-} from '#core/list-provider.ts';
+} from '#core/ports.ts';
 import {
   type CallTally,
   createProviderCallPolicy,
