@@ -3,23 +3,26 @@
  * classifier. Shared by the `pmta-bounce` commands. The provider map is built as in the cloud
  * (functions/adapters/providers/provider-map.ts).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';
 import { createRouter, type Router } from '#core/decide/routing.ts';
-import type { ActionOutbox, ListProvider } from '#core/ports.ts';
+import type { ActionOutbox, ListProvider, SuppressionStore } from '#core/ports.ts';
 import type { ProviderLogEvent } from '#providers/provider-definition.ts';
 import { createProviderMap } from '#providers/provider-map.ts';
 
 const DEFAULT_STATE_PATH = '.pmta-bounce/state.db';
 
+/** The state local mode needs beyond the port: rejects, rate counters, transactions over batches. */
+type LocalStateStore = SuppressionStore &
+  Pick<SqliteSuppressionStore, 'recordRejects' | 'rateCounter' | 'openBatch' | 'commitBatch'>;
+
 interface LocalRuntime {
   config: Config;
-  store: SqliteSuppressionStore;
+  store: LocalStateStore;
   /** The outbox on the same state file (core/act/action-outbox.ts). */
   outbox: ActionOutbox;
   providers: Map<string, ListProvider>;
@@ -36,15 +39,9 @@ interface LocalRuntimeOptions {
 }
 
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
-  // A dry run writes to a throwaway file (not :memory:) so memory stays flat on huge inputs.
-  const scratch = options.dryRun ? mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-')) : undefined;
-  const store = scratch
-    ? new SqliteSuppressionStore({
-        path: join(scratch, 'state.db'),
-        audit: false,
-        scratch: true,
-        basePath: existsSync(options.statePath) ? options.statePath : undefined,
-      })
+  // A dry run keeps its own decisions in memory (bounded) and only reads the real state.
+  const store = options.dryRun
+    ? new DryRunSuppressionStore({ basePath: existsSync(options.statePath) ? options.statePath : undefined })
     : new SqliteSuppressionStore({ path: options.statePath });
   const providers = options.dryRun ? new Map<string, ListProvider>() : createProviderMap(config, options.log);
   return {
@@ -54,12 +51,9 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
-    close: async () => {
-      await store.close();
-      if (scratch) rmSync(scratch, { recursive: true, force: true });
-    },
+    close: () => store.close(),
   };
 }
 
-export type { LocalRuntime, LocalRuntimeOptions };
+export type { LocalRuntime, LocalRuntimeOptions, LocalStateStore };
 export { createLocalRuntime, DEFAULT_STATE_PATH };

@@ -1,14 +1,16 @@
 /**
- * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the PHP bouncehandler's plain address CSV) →
- * decisions → SQLite state → providers → audit → summary. Streams: memory stays flat whatever
- * the input size.
+ * `pmta-bounce process [FILE ... | -]`: accounting CSV (or the PHP bouncehandler's plain address
+ * CSV) → decisions → SQLite state → providers → audit → summary. Streams, in batches of 1,000
+ * records; state commits every 50,000 records or before provider calls (docs/benchmarks.md).
  */
 import { appendFileSync, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAccountingReader } from '#core/accounting/accounting-reader.ts';
+import type { Action } from '#core/act/action.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
+import type { Config } from '#core/config-schema.ts';
 import { decideRecords, type ReportRow } from '#core/decide/decide-records.ts';
 import { describeTrip, type GuardrailTrip } from '#core/guardrails/guardrails.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
@@ -16,7 +18,7 @@ import type { OutboxSummary } from '#core/ports.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
-import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
+import { createLocalRuntime, DEFAULT_STATE_PATH, type LocalRuntime } from './local-runtime.ts';
 import { runOutboxActions } from './outbox-runner.ts';
 import {
   countAction,
@@ -27,9 +29,15 @@ import {
 } from './process-summary.ts';
 import { createProgressBar } from './progress-bar.ts';
 import { createRunLog, type RunLog } from './run-log.ts';
-import { createRunTraffic } from './run-traffic.ts';
+import { createRunTraffic, type RunTraffic } from './run-traffic.ts';
 
-const BATCH_RECORDS = 5000;
+/** Records decided together: small enough that their objects die young (measured: less GC). */
+const BATCH_RECORDS = 1000;
+/** Records whose state is committed together, unless actions must run (their outbox first). */
+const COMMIT_RECORDS = 50_000;
+/** Provider results committed together: at most this many, or this long after the first. */
+const ACTION_COMMIT_GROUP = 32;
+const ACTION_COMMIT_MS = 250;
 /** Pending and parked actions are counted in the summary; parked ones get a line of their own. */
 function reportOutbox(summary: ProcessSummary, outbox: OutboxSummary, io: CliIo): void {
   summary.pending = outbox.pending;
@@ -85,8 +93,238 @@ function parseProcessArgs(argv: string[]) {
   return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
 }
 
+type ProcessArgs = ReturnType<typeof parseProcessArgs>;
+
+/** Inputs that cannot be read (missing, a directory) are usage errors before anything runs. */
+function checkInputs(inputs: readonly string[], io: CliIo): boolean {
+  for (const input of inputs) {
+    if (input === '-') continue;
+    let directory = false;
+    try {
+      // A directory would fail later, mid-run, with EISDIR; pipes and devices are fine.
+      directory = statSync(input).isDirectory();
+    } catch {
+      io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
+      return false;
+    }
+    if (directory) {
+      io.stderr.write(`pmta-bounce process: cannot read ${input} (a directory)\n`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Output files are opened before anything is processed: an unwritable path is a usage error,
+ * not an 'error' event (report) or a throw (log file) that kills the run halfway.
+ * Returns the report's descriptor (or undefined), or false after a usage error.
+ */
+function openOutputs(args: ProcessArgs, statePath: string, io: CliIo): number | undefined | false {
+  for (const output of [args.values.report, args.values.logfile]) {
+    // Opening the report truncates its file: pointed at the state, it would wipe the state.
+    if (output && resolve(output) === resolve(statePath)) {
+      io.stderr.write(`pmta-bounce process: ${output} is the state file; choose another path\n`);
+      return false;
+    }
+  }
+  let opening = args.values.logfile;
+  try {
+    if (opening) appendFileSync(opening, '');
+    opening = args.values.report;
+    return opening ? openSync(opening, 'w') : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    io.stderr.write(`pmta-bounce process: cannot write ${opening} (${code})\n`);
+    return false;
+  }
+}
+
+/** One run over its inputs: what every step shares. */
+interface ProcessRun {
+  io: CliIo;
+  runtime: LocalRuntime;
+  config: Config;
+  dryRun: boolean;
+  multipleInputs: boolean;
+  log: RunLog;
+  report: Writable | undefined;
+  summary: ProcessSummary;
+  progress: ReturnType<typeof createProgressBar> | undefined;
+  bytesRead: number;
+  /** Records decided since the last commit. */
+  uncommitted: number;
+  /** Deliverability counts (docs/guardrails.md), written after each state commit. */
+  traffic: RunTraffic;
+  onResult(result: ActionResult): void;
+}
+
+async function commit(run: ProcessRun): Promise<void> {
+  run.runtime.store.commitBatch();
+  run.uncommitted = 0;
+  await run.traffic.flush();
+}
+
+/** Decides one batch of parsed records, writes state, the report and the log, then acts. */
+async function processBatch(
+  run: ProcessRun,
+  outcomes: ParseOutcome[],
+  source: string,
+  idle: boolean,
+): Promise<void> {
+  const { io, runtime, dryRun } = run;
+  const store = runtime.store;
+  store.openBatch();
+  const result = await decideRecords(outcomes, {
+    classifier: runtime.classifier,
+    policy: run.config.policy,
+    router: runtime.router,
+    store,
+    now: io.now,
+  });
+  if (result.rejects.length > 0) store.recordRejects(result.rejects, source, io.now());
+  await run.traffic.add(outcomes, result.rows);
+  const acting = !dryRun && result.actions.length > 0;
+  if (acting) runtime.outbox.enqueue(result.actions);
+  run.uncommitted += outcomes.length;
+  // Committed before any provider call (the outbox must survive a crash), when the input is idle
+  // (a pipe: nothing decided waits on more input), or after COMMIT_RECORDS.
+  if (acting || idle || run.uncommitted >= COMMIT_RECORDS) await commit(run);
+  for (const row of result.rows) {
+    countRow(run.summary, row);
+    logRow(run.log, row);
+    if (run.report) {
+      const line = run.multipleInputs ? { file: source, ...row } : row;
+      await writeLine(run.report, `${jsonLine(line)}\n`);
+    }
+  }
+  if (acting) await actOn(run, result.actions);
+  run.progress?.update(run.summary.records, run.bytesRead);
+}
+
+/**
+ * Runs actions already in the outbox. Their state writes (audit, provider done, outbox) are
+ * committed in groups, not one commit per action: each commit syncs the WAL and blocks the event
+ * loop, which held every provider's pipeline still (measured in docs/benchmarks.md). A crash loses
+ * at most one group's record of calls made: those actions stay in the outbox and run again, as
+ * after a crash mid-call. MailWizz and Interspire re-read the subscriptions first (Interspire's
+ * non-idempotent unsubscribe is only sent to a still-active one); a webhook repeats its action id
+ * (docs/providers.md).
+ */
+async function actOn(run: ProcessRun, actions: readonly Action[]): Promise<void> {
+  const store = run.runtime.store;
+  let settled = 0;
+  let since = run.io.now();
+  store.openBatch();
+  await runOutboxActions(actions, { ...run.runtime, now: run.io.now }, (result) => {
+    run.onResult(result);
+    settled += 1;
+    if (settled >= ACTION_COMMIT_GROUP || run.io.now() - since >= ACTION_COMMIT_MS) {
+      store.commitBatch();
+      store.openBatch();
+      settled = 0;
+      since = run.io.now();
+    }
+  });
+  store.commitBatch();
+}
+
+/** Streams one input through the reader in batches. */
+async function processInput(run: ProcessRun, input: string): Promise<void> {
+  const source = input === '-' ? 'stdin' : input;
+  let batch: ParseOutcome[] = [];
+  const reader = createAccountingReader({ fields: run.config.accounting.fields }, (o) => batch.push(o));
+  const stream: Readable =
+    input === '-' ? run.io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  const flush = async (idle: boolean): Promise<void> => {
+    if (batch.length === 0) {
+      if (idle) await commit(run);
+      return;
+    }
+    const outcomes = batch;
+    batch = [];
+    await processBatch(run, outcomes, source, idle);
+  };
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    run.bytesRead += buf.length;
+    reader.write(buf);
+    // A pipe delivers records as PowerMTA writes them: once it has nothing more buffered, act on
+    // what came, do not wait for EOF.
+    const idle = input === '-' && stream.readableLength === 0;
+    if (batch.length >= BATCH_RECORDS || idle) await flush(idle);
+  }
+  reader.end();
+  await flush(true);
+}
+
+function startRun(
+  args: ProcessArgs,
+  config: Config,
+  statePath: string,
+  reportFd: number | undefined,
+  io: CliIo,
+) {
+  const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
+  const dryRun = args.values['dry-run'] ?? false;
+  const log = createRunLog({
+    debug: args.values.debug ?? false,
+    logfile: args.values.logfile,
+    console: io.stderr,
+    now: io.now,
+  });
+  const runtime = createLocalRuntime(config, { statePath, dryRun });
+  const totalBytes = inputs.every((i) => i !== '-')
+    ? inputs.reduce((n, i) => n + statSync(i).size, 0)
+    : undefined;
+  const showProgress = Boolean(io.stderr.isTTY) && !args.values.json && !args.values.debug;
+  const summary = emptySummary(config.providers.map((p) => p.id));
+  const run: ProcessRun = {
+    io,
+    runtime,
+    config,
+    dryRun,
+    multipleInputs: inputs.length > 1,
+    log,
+    report: reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined,
+    summary,
+    progress: showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined,
+    bytesRead: 0,
+    uncommitted: 0,
+    traffic: createRunTraffic(config, statePath, dryRun),
+    onResult: (r) => {
+      countAction(summary, r);
+      logResult(log, r);
+    },
+  };
+  return { run, inputs };
+}
+
+/** Actions an earlier run could not finish (provider down, credentials wrong, killed) go first. */
+async function retryLeftovers(run: ProcessRun): Promise<void> {
+  const leftover = run.dryRun ? [] : run.runtime.outbox.pending();
+  if (leftover.length === 0) return;
+  run.io.stderr.write(
+    `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
+  );
+  await actOn(run, leftover);
+}
+
+/** Trips shown on stderr; the rest is counted (all of them are in --json and in `report`). */
+const GUARDRAIL_LINES = 10;
+
+/** Guardrails go to stderr so the summary line stays one line (docs/guardrails.md). */
+function writeGuardrailLines(trips: readonly GuardrailTrip[], io: CliIo): void {
+  for (const trip of trips.slice(0, GUARDRAIL_LINES))
+    io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
+  if (trips.length > GUARDRAIL_LINES)
+    io.stderr.write(
+      `pmta-bounce process: ${trips.length - GUARDRAIL_LINES} more guardrail(s) tripped: see pmta-bounce report\n`,
+    );
+}
+
 async function processCommand(argv: string[], io: CliIo): Promise<number> {
-  let args: ReturnType<typeof parseProcessArgs>;
+  let args: ProcessArgs;
   try {
     args = parseProcessArgs(argv);
   } catch (error) {
@@ -99,145 +337,39 @@ async function processCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const { config } = loadConfigFile(args.values.config, io.env);
   warnLiteralSecrets(config, io.stderr);
-  const inputs = args.positionals.length > 0 ? args.positionals : ['-'];
-  for (const input of inputs) {
-    if (input === '-') continue;
-    let directory = false;
-    try {
-      // A directory would fail later, mid-run, with EISDIR; pipes and devices are fine.
-      directory = statSync(input).isDirectory();
-    } catch {
-      io.stderr.write(`pmta-bounce process: cannot read ${input}\n`);
-      return ExitCode.usage;
-    }
-    if (directory) {
-      io.stderr.write(`pmta-bounce process: cannot read ${input} (a directory)\n`);
-      return ExitCode.usage;
-    }
-  }
-
-  // Output files are opened before anything is processed: an unwritable path is a usage error,
-  // not an 'error' event (report) or a throw (log file) that kills the run halfway.
+  if (!checkInputs(args.positionals, io)) return ExitCode.usage;
   const statePath = args.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
-  for (const output of [args.values.report, args.values.logfile]) {
-    // Opening the report truncates its file: pointed at the state, it would wipe the state.
-    if (output && resolve(output) === resolve(statePath)) {
-      io.stderr.write(`pmta-bounce process: ${output} is the state file; choose another path\n`);
-      return ExitCode.usage;
-    }
-  }
-  let reportFd: number | undefined;
-  let opening = args.values.logfile;
-  try {
-    if (opening) appendFileSync(opening, '');
-    opening = args.values.report;
-    if (opening) reportFd = openSync(opening, 'w');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    io.stderr.write(`pmta-bounce process: cannot write ${opening} (${code})\n`);
-    return ExitCode.usage;
-  }
+  const reportFd = openOutputs(args, statePath, io);
+  if (reportFd === false) return ExitCode.usage;
 
-  const dryRun = args.values['dry-run'] ?? false;
-  const log = createRunLog({
-    debug: args.values.debug ?? false,
-    logfile: args.values.logfile,
-    console: io.stderr,
-    now: io.now,
-  });
-  const runtime = createLocalRuntime(config, {
-    statePath,
-    dryRun,
-  });
-  const report = reportFd !== undefined ? createWriteStream('', { fd: reportFd }) : undefined;
-  const summary = emptySummary(config.providers.map((p) => p.id));
+  const { run, inputs } = startRun(args, config, statePath, reportFd, io);
   const started = io.now();
-  const totalBytes = inputs.every((i) => i !== '-')
-    ? inputs.reduce((n, i) => n + statSync(i).size, 0)
-    : undefined;
-  const showProgress = Boolean(io.stderr.isTTY) && !args.values.json && !args.values.debug;
-  const progress = showProgress ? createProgressBar(io.stderr, totalBytes, io.now) : undefined;
-  let bytesRead = 0;
-  log(
-    `pmta-bounce process: ${dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${config.providers.map((p) => p.id).join(', ') || 'none'}`,
+  const providers = config.providers.map((p) => p.id).join(', ') || 'none';
+  run.log(
+    `pmta-bounce process: ${run.dryRun ? 'dry run, ' : ''}${config.providers.length} provider(s): ${providers}`,
   );
-
-  const traffic = createRunTraffic(config, statePath, dryRun);
-  const onResult = (r: ActionResult): void => {
-    countAction(summary, r);
-    logResult(log, r);
-  };
-
   let trips: GuardrailTrip[] = [];
   try {
-    // Actions an earlier run could not finish (provider down, credentials wrong, killed) go first.
-    const leftover = dryRun ? [] : runtime.outbox.pending();
-    if (leftover.length > 0) {
-      io.stderr.write(
-        `pmta-bounce process: retrying ${leftover.length} pending action(s) from earlier runs\n`,
-      );
-      await runOutboxActions(leftover, { ...runtime, now: io.now }, onResult);
-    }
-    for (const input of inputs) {
-      const source = input === '-' ? 'stdin' : input;
-      const batch: ParseOutcome[] = [];
-      const reader = createAccountingReader({ fields: config.accounting.fields }, (o) => batch.push(o));
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        const outcomes = batch.splice(0, batch.length);
-        const result = await decideRecords(outcomes, {
-          classifier: runtime.classifier,
-          policy: config.policy,
-          router: runtime.router,
-          store: runtime.store,
-          now: io.now,
-        });
-        if (result.rejects.length > 0) runtime.store.recordRejects(result.rejects, source, io.now());
-        await traffic.add(outcomes, result.rows);
-        for (const row of result.rows) {
-          countRow(summary, row);
-          logRow(log, row);
-          if (report) {
-            const line = inputs.length > 1 ? { file: source, ...row } : row;
-            await writeLine(report, `${jsonLine(line)}\n`);
-          }
-        }
-        if (!dryRun && result.actions.length > 0) {
-          runtime.outbox.enqueue(result.actions);
-          await runOutboxActions(result.actions, { ...runtime, now: io.now }, onResult);
-        }
-        progress?.update(summary.records, bytesRead);
-      };
-      const stream: Readable =
-        input === '-' ? io.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
-      for await (const chunk of stream) {
-        const buf = chunk as Buffer;
-        bytesRead += buf.length;
-        reader.write(buf);
-        // A pipe delivers records as PowerMTA writes them: act on each chunk, not at EOF.
-        if (batch.length >= BATCH_RECORDS || input === '-') await flush();
-      }
-      reader.end();
-      await flush();
-    }
-    if (!dryRun) reportOutbox(summary, runtime.outbox.summary(), io);
-    trips = await traffic.finish();
-    for (const failure of await traffic.notify(trips, io.now()))
+    await retryLeftovers(run);
+    for (const input of inputs) await processInput(run, input);
+    if (!run.dryRun) reportOutbox(run.summary, run.runtime.outbox.summary(), io);
+    trips = await run.traffic.finish();
+    for (const failure of await run.traffic.notify(trips, io.now()))
       io.stderr.write(`pmta-bounce process: ${failure}\n`);
   } finally {
-    await traffic.close();
-    progress?.done();
+    await run.traffic.close();
+    run.progress?.done();
+    const report = run.report;
     if (report) await new Promise<void>((resolve) => report.end(resolve));
-    await runtime.close();
+    await run.runtime.close();
   }
 
   const elapsed = io.now() - started;
-  // Guardrails go to stderr so the summary line stays one line (docs/guardrails.md).
-  for (const trip of trips) io.stderr.write(`pmta-bounce process: guardrail ${describeTrip(trip)}\n`);
-  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...summary, guardrails: trips })}\n`);
-  else io.stdout.write(`${dryRun ? '[dry run] ' : ''}${formatSummary(summary, elapsed)}\n`);
-  log(`done: ${formatSummary(summary, elapsed)}`);
-  return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
+  writeGuardrailLines(trips, io);
+  if (args.values.json) io.stdout.write(`${JSON.stringify({ ...run.summary, guardrails: trips })}\n`);
+  else io.stdout.write(`${run.dryRun ? '[dry run] ' : ''}${formatSummary(run.summary, elapsed)}\n`);
+  run.log(`done: ${formatSummary(run.summary, elapsed)}`);
+  return run.summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
 }
 
 export { processCommand };

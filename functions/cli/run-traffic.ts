@@ -16,12 +16,17 @@ import {
 import { createMailboxProviderTable } from '#core/guardrails/mailbox-provider.ts';
 import { tallyRecords } from '#core/guardrails/tally-records.ts';
 import { TrafficTally } from '#core/guardrails/traffic.ts';
-import { createTrafficCounter } from '#core/guardrails/traffic-counter.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 
 interface RunTraffic {
-  /** Tallies one decided batch and, unless a dry run, adds it to the state. */
+  /** Tallies one decided batch (in memory until `flush`). */
   add(outcomes: readonly ParseOutcome[], rows: readonly ReportRow[]): Promise<void>;
+  /**
+   * Unless a dry run, adds what was tallied since the last flush to the state. `process` calls it
+   * right after each state commit: the traffic store writes through its own connection, which
+   * must not wait on the open transaction of the suppression store.
+   */
+  flush(): Promise<void>;
   /** The guardrails that trip over the whole days this run touched (stored totals included). */
   finish(): Promise<GuardrailTrip[]>;
   /** Posts each trip not announced before to `guardrails.webhook`; returns the failures to print. */
@@ -34,6 +39,7 @@ function dryRunTraffic(config: Config): RunTraffic {
   const hard = new Set<string>(config.policy.hardCategories);
   return {
     add: async (outcomes, rows) => tallyRecords(outcomes, rows, tally, hard),
+    flush: async () => {},
     finish: async () => evaluateGuardrails(tally.entries(), guardrailSettings(config.guardrails)),
     notify: async () => [],
     close: async () => {},
@@ -43,17 +49,26 @@ function dryRunTraffic(config: Config): RunTraffic {
 function createRunTraffic(config: Config, statePath: string, dryRun: boolean): RunTraffic {
   if (dryRun) return dryRunTraffic(config);
   const store = new SqliteTrafficStore(statePath);
-  const count = createTrafficCounter(config, store);
+  const providers = createMailboxProviderTable(config.guardrails.mailboxProviders);
+  const hard = new Set<string>(config.policy.hardCategories);
+  let pending = new TrafficTally(providers);
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
+  const flush = async (): Promise<void> => {
+    const batch = pending.entries();
+    pending = new TrafficTally(providers);
+    if (batch.length === 0) return;
+    await store.addTraffic(batch);
+    for (const row of batch) {
+      first = Math.min(first, row.hour);
+      last = Math.max(last, row.hour);
+    }
+  };
   return {
-    async add(outcomes, rows) {
-      for (const row of await count(outcomes, rows)) {
-        first = Math.min(first, row.hour);
-        last = Math.max(last, row.hour);
-      }
-    },
+    add: async (outcomes, rows) => tallyRecords(outcomes, rows, pending, hard),
+    flush,
     async finish() {
+      await flush();
       if (first > last) return [];
       const dayStart = Math.floor(first / DAY_MS) * DAY_MS;
       const rows = await store.trafficRows(dayStart, Math.floor(last / DAY_MS + 1) * DAY_MS);

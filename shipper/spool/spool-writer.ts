@@ -4,7 +4,7 @@
  * boundaries and starts each new one with the header line in force, so a segment can be read alone.
  */
 import { close, fsync, ftruncateSync, writeSync } from 'node:fs';
-import { isHeaderRecord, RecordSplitter } from '../message/record-splitter.ts';
+import { isHeaderRecord, RecordSplitter } from '#core/accounting/record-splitter.ts';
 import type { Segment } from './spool-segments.ts';
 
 /** Where segments come from and where growth is reported (SpoolSegments). */

@@ -1,27 +1,23 @@
 /**
- * Streaming reader: bytes in, one ParseOutcome per record out, in order. The splitter bounds
- * records and numbers lines; csv-parse does the RFC 4180 field work (quoted commas, doubled
- * quotes, quoted newlines); every CSV error becomes a reject, never a stop.
- * Pure: the caller owns the I/O and feeds chunks.
+ * Streaming reader: bytes in, one ParseOutcome per record out, in order. The core's record
+ * splitter bounds records and numbers lines; fields are cut out of each record's bytes directly
+ * (record-fields.ts), and the rare record whose quoting that fast path does not take is handed to
+ * csv-parse, so odd input reads exactly as csv-parse reads it. Every CSV error becomes a reject,
+ * never a stop. Pure: the caller owns the I/O and feeds chunks.
  */
-import { parse as createCsvParser, type Options } from 'csv-parse';
+
 import type { ParseOutcome } from '../mail-event.ts';
 import { type AccountingParserOptions, createAccountingParser, type InputMode } from './accounting-parser.ts';
-import { createCsvRecordSplitter, type SplitRecord } from './csv-record-splitter.ts';
+import { RecordFieldCutter } from './record-fields.ts';
+import { RecordCut, type RecordInfo, RecordSplitter } from './record-splitter.ts';
 
 /** A record longer than this is rejected (memory stays bounded whatever the input). */
 const MAX_RECORD_BYTES = 128 * 1024;
-const NEWLINE = Buffer.from('\n');
-
-interface CsvApi {
-  info: { records: number };
-  parse(
-    buffer: Buffer | undefined,
-    end: boolean,
-    push: (record: string[]) => void,
-    close: () => void,
-  ): Error | undefined;
-}
+/** Beyond this many lines a still-open quote is taken for a stray quote, not a multi-line field. */
+const MAX_LINES_IN_QUOTES = 100;
+/** Rejects keep this much of the record's text. */
+const RAW_CHARS = 4096;
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 interface AccountingReader {
   /** Feed the next chunk; outcomes are delivered synchronously to `onOutcome`. */
@@ -31,21 +27,27 @@ interface AccountingReader {
   readonly mode: InputMode;
 }
 
-function createCsvApi(onSkip: (error: Error) => void): CsvApi {
-  // The synchronous core of csv-parse's stream (`.api`): no stream machinery on the hot path.
-  const options: Options = {
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    record_delimiter: '\n',
-    skip_records_with_error: true,
-    on_skip: (error) => {
-      onSkip(error ?? new Error('invalid record'));
-      return undefined;
-    },
-  };
-  const parser = createCsvParser(options) as unknown as { api: CsvApi };
-  return parser.api;
+function hasBom(buf: Buffer, start: number, end: number): boolean {
+  return (
+    end - start >= 3 &&
+    buf[start] === UTF8_BOM[0] &&
+    buf[start + 1] === UTF8_BOM[1] &&
+    buf[start + 2] === UTF8_BOM[2]
+  );
+}
+
+/** A record's text for a reject: CRLF read as LF, as everywhere else in the reader. */
+function textOf(buf: Buffer, start: number, end: number, chars: number): string {
+  return buf
+    .toString('utf8', start, Math.min(end, start + chars * 4))
+    .slice(0, chars)
+    .replaceAll('\r\n', '\n');
+}
+
+function cutReason(cut: RecordCut): string {
+  return cut === RecordCut.unbalancedQuote
+    ? 'unbalanced quote (quoted field never closed)'
+    : `record longer than ${MAX_RECORD_BYTES} bytes`;
 }
 
 function createAccountingReader(
@@ -53,74 +55,59 @@ function createAccountingReader(
   onOutcome: (outcome: ParseOutcome) => void,
 ): AccountingReader {
   const parser = createAccountingParser(options);
-  // csv-parse emits a record only once it sees the next byte: records wait here, in order.
-  const queue: Array<{ line: number; raw: Buffer }> = [];
-  const rawText =
-    (buf: Buffer): (() => string) =>
-    () => {
-      const end = buf.length > 0 && buf[buf.length - 1] === 10 ? buf.length - 1 : buf.length;
-      return buf.toString('utf8', 0, Math.min(end, 4096));
-    };
+  const splitter = new RecordSplitter({
+    maxRecordBytes: MAX_RECORD_BYTES,
+    maxLinesInQuotes: MAX_LINES_IN_QUOTES,
+  });
+  const cutter = new RecordFieldCutter();
+  let first = true;
+  // The record being parsed, for the one raw-text closure (decoded only when a reject needs it).
+  let cur: Buffer = Buffer.alloc(0);
+  let curStart = 0;
+  let curEnd = 0;
+  const rawText = (): string => textOf(cur, curStart, curEnd, RAW_CHARS);
 
-  const push = (fields: string[]): void => {
-    const item = queue.shift();
-    if (!item) return;
-    const outcome = parser.parse(fields, item.line, rawText(item.raw));
-    if (outcome) onOutcome(outcome);
-  };
-  const onSkip = (error: Error): void => {
-    const item = queue.shift();
-    if (!item) return;
-    const raw = item.raw.toString('utf8', 0, 4096);
-    onOutcome({
-      ok: false,
-      kind: 'rejected',
-      line: item.line,
-      raw,
-      reason: `invalid CSV: ${error.message.split(':')[0]}`,
-    });
-  };
-  let csv = createCsvApi(onSkip);
-  const noop = (): void => {};
+  const reject = (line: number, raw: string, reason: string): void =>
+    onOutcome({ ok: false, kind: 'rejected', line, raw, reason });
 
-  /** csv-parse disagrees with the splitter about where records end: flush it and start afresh. */
-  function restart(): void {
-    csv.parse(undefined, true, push, noop);
-    while (queue.length > 0) onSkip(new Error('record not understood: quoting'));
-    csv = createCsvApi(onSkip);
-  }
-
-  const onRecord = (record: SplitRecord): void => {
-    if (!record.ok) {
-      // Keep output in input order: whatever csv-parse still holds goes first.
-      if (queue.length > 0) restart();
-      onOutcome({ ok: false, kind: 'rejected', line: record.line, raw: record.raw, reason: record.reason });
+  const onRecord = (buf: Buffer, start: number, end: number, info: RecordInfo): void => {
+    if (info.cut === RecordCut.continued) return; // the rest of a line already rejected
+    if (info.cut !== RecordCut.none || end - start > MAX_RECORD_BYTES) {
+      const chars = info.cut === RecordCut.unbalancedQuote ? RAW_CHARS : 200;
+      reject(info.line, textOf(buf, start, end, chars), cutReason(info.cut));
       return;
     }
-    queue.push({ line: record.line, raw: record.bytes });
-    // csv-parse compares each record's field count with the first record's and builds an Error
-    // with a stack trace for every mismatch, even with relax_column_count; mixed record types
-    // made that the most expensive step. Each record is fed on its own, so each is "the first".
-    csv.info.records = 0;
-    csv.parse(record.bytes, false, push, noop);
-    if (!record.terminated) csv.parse(NEWLINE, false, push, noop);
-    if (queue.length > 1) restart();
+    if (start === end) return; // a blank line: no record, but it counts as a line
+    if (first) {
+      first = false;
+      if (hasBom(buf, start, end)) start += 3;
+    }
+    const fields = cutter.cut(buf, start, end);
+    if (typeof fields === 'string') {
+      reject(info.line, textOf(buf, start, end, RAW_CHARS), fields);
+      return;
+    }
+    cur = buf;
+    curStart = start;
+    curEnd = end;
+    const outcome = parser.parse(fields, info.line, rawText);
+    if (outcome) onOutcome(outcome);
   };
-  const splitter = createCsvRecordSplitter(MAX_RECORD_BYTES, onRecord);
 
   return {
     get mode() {
       return parser.mode;
     },
     write(chunk) {
-      splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      cutter.reset();
+      splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, onRecord);
     },
     end() {
-      splitter.end();
-      restart();
+      cutter.reset();
+      splitter.end(onRecord);
     },
   };
 }
 
 export type { AccountingReader };
-export { createAccountingReader, MAX_RECORD_BYTES };
+export { createAccountingReader, MAX_LINES_IN_QUOTES, MAX_RECORD_BYTES };

@@ -81,24 +81,29 @@ function dimension(value: string | undefined): string {
   return v ? v.slice(0, MAX_DIMENSION) : NONE;
 }
 
+/** Distinct raw values remembered per dimension before the memo starts over (bounds memory). */
+const MEMO_LIMIT = 10_000;
+
 /** In-memory hourly aggregates for one run or one batch; the store adds them to its totals. */
 class TrafficTally {
   private readonly rows = new Map<string, TrafficRow>();
+  // Senders, VirtualMTAs and jobs repeat across records: each raw value is normalised once.
+  private readonly sendingDomains = new Map<string, string>();
+  private readonly vmtas = new Map<string, string>();
+  private readonly jobs = new Map<string, string>();
 
   constructor(private readonly providers: MailboxProviderTable) {}
 
   add(sample: TrafficSample, cls: TrafficClass, category?: string): void {
-    const key: TrafficKey = {
-      hour: Math.floor(sample.at / HOUR_MS) * HOUR_MS,
-      sendingDomain: dimension(domainOf(sample.orig)),
-      mailboxProvider: this.providers.of(domainOf(sample.recipient)),
-      vmta: dimension(sample.vmta),
-      job: dimension(sample.jobId),
-    };
-    const id = `${key.hour}\u0000${key.sendingDomain}\u0000${key.mailboxProvider}\u0000${key.vmta}\u0000${key.job}`;
+    const hour = Math.floor(sample.at / HOUR_MS) * HOUR_MS;
+    const sendingDomain = memo(this.sendingDomains, sample.orig, (o) => dimension(domainOf(o)));
+    const mailboxProvider = this.providers.of(domainOf(sample.recipient));
+    const vmta = memo(this.vmtas, sample.vmta, dimension);
+    const job = memo(this.jobs, sample.jobId, dimension);
+    const id = `${hour}\u0000${sendingDomain}\u0000${mailboxProvider}\u0000${vmta}\u0000${job}`;
     let row = this.rows.get(id);
     if (!row) {
-      row = { ...key, ...emptyCounts() };
+      row = { hour, sendingDomain, mailboxProvider, vmta, job, ...emptyCounts() };
       this.rows.set(id, row);
     }
     increment(row, cls, category);
@@ -115,6 +120,21 @@ class TrafficTally {
   clear(): void {
     this.rows.clear();
   }
+}
+
+function memo(
+  cache: Map<string, string>,
+  raw: string | undefined,
+  normalise: (raw: string) => string,
+): string {
+  if (raw === undefined) return NONE;
+  let value = cache.get(raw);
+  if (value === undefined) {
+    value = normalise(raw);
+    if (cache.size >= MEMO_LIMIT) cache.clear();
+    cache.set(raw, value);
+  }
+  return value;
 }
 
 function increment(counts: TrafficCounts, cls: TrafficClass, category: string | undefined): void {

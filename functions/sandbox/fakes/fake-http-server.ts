@@ -45,6 +45,8 @@ interface FakeServer {
   count(endpoint: string): number;
   totalRequests(): number;
   maxInFlight(): number;
+  /** ms from the first request's arrival to the last answer sent (0 before any): throughput windows. */
+  activeMs(): number;
   latencyMs: number;
   inject(fault: Fault): void;
   close(): Promise<void>;
@@ -57,6 +59,8 @@ function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promis
   let inFlight = 0;
   let maxInFlight = 0;
   let total = 0;
+  let firstAt: number | undefined;
+  let lastAt = 0;
 
   function takeFault(endpoint: string, phase: 'before' | 'after'): Fault | undefined {
     const index = faults.findIndex(
@@ -72,6 +76,7 @@ function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promis
   function send(res: ServerResponse, reply: FakeReply): void {
     res.writeHead(reply.status, reply.headers ?? {});
     res.end(reply.body);
+    lastAt = performance.now();
   }
 
   function faultReply(fault: Fault): FakeReply {
@@ -91,6 +96,7 @@ function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promis
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
+        firstAt ??= performance.now();
         inFlight += 1;
         maxInFlight = Math.max(maxInFlight, inFlight);
         total += 1;
@@ -136,6 +142,7 @@ function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promis
     count: (endpoint) => requests.get(endpoint) ?? 0,
     totalRequests: () => total,
     maxInFlight: () => maxInFlight,
+    activeMs: () => (firstAt === undefined ? 0 : lastAt - firstAt),
     latencyMs: 0,
     inject: (fault) => {
       faults.push({ ...fault });

@@ -37,6 +37,12 @@ const mailwizzConfigSchema = providerBaseSchema
     bounceAs: z.enum(['unsubscribe', 'blacklist', 'campaign-bounce']).default('unsubscribe'),
     /** `campaign-bounce` without a campaign uid (or what it leaves active): blacklist or unsubscribe. */
     bounceFallback: z.enum(['blacklist', 'unsubscribe']).default('blacklist'),
+    /**
+     * 8 in flight (not the base 4): the MailWizz 1.x/2.x API has no rate limiting (docs/providers.md),
+     * an unsubscribe costs two light requests, and 8 keeps a hard-bounce burst moving at ~20 ms a
+     * request; `ratePerSecond` still caps the starts.
+     */
+    concurrency: z.number().int().min(1).max(64).default(8),
   })
   .strict()
   .refine((c) => !c.reportBounces || c.bounceAs === 'unsubscribe', {

@@ -125,11 +125,29 @@ describe('accounting layouts', () => {
 
 describe('timestamps', () => {
   it.each([
+    '2016-13-29 01:10:51+0200',
+    '2016-05-29 24:10:51+0200',
+    '2016-05-29 01:10:51+0260',
+    '2016-05-29 01:10:51*0200',
+    '2016-05-29 01:1x:51+0200',
+  ])('rejects %s', (value) => {
+    const [out] = readAccounting(`type,timeLogged,rcpt,bounceCat\nb,${value},a@x.com,bad-mailbox\n`);
+    expect(out).toMatchObject({
+      ok: false,
+      kind: 'rejected',
+      reason: expect.stringMatching(/not a timestamp/),
+    });
+  });
+
+  it.each([
     { value: '1178807915', ms: 1178807915000 },
     { value: '2016-05-29 01:10:51+0200', ms: Date.UTC(2016, 4, 28, 23, 10, 51) },
     { value: '2016-05-29T01:10:51Z', ms: Date.UTC(2016, 4, 29, 1, 10, 51) },
     { value: '2016-05-29T01:10:51-05:30', ms: Date.UTC(2016, 4, 29, 6, 40, 51) },
     { value: '2016-05-29 01:10:51', ms: Date.UTC(2016, 4, 29, 1, 10, 51) },
+    { value: '2016-05-29 01:10:51-0530', ms: Date.UTC(2016, 4, 29, 6, 40, 51) },
+    { value: '2016-12-31t23:59:60+0000', ms: Date.UTC(2017, 0, 1, 0, 0, 0) },
+    { value: ' 2016-05-29 01:10:51+0200 ', ms: Date.UTC(2016, 4, 28, 23, 10, 51) },
   ])('reads timeLogged $value', ({ value, ms }) => {
     const [event] = events(
       readAccounting(`type,timeLogged,rcpt,bounceCat\nb,${value},a@x.com,bad-mailbox\n`),

@@ -1,0 +1,230 @@
+/**
+ * SuppressionStore for `process --dry-run`: nothing is written to the real state file, which is
+ * only read (opened read-only) if there is one. Same answers as the SQLite store for the same
+ * calls, so a dry run reports what the real run would do.
+ *
+ * Suppressions, one per record that unsubscribes, are kept in memory (a subject costs its address
+ * string and one set slot: the dry run's main saving against SQLite); past `limit` subjects the
+ * new ones go to a scratch SQLite file (no journal, no syncs, deleted at close), so memory stays
+ * bounded. Soft bounces and the deliveries that reset them are counted in that scratch file with
+ * the real store's own statements (docs/benchmarks.md).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Action } from '#core/act/action.ts';
+import type { SoftCounting } from '#core/decide/soft-bounce-window.ts';
+import { StoreError } from '#core/errors.ts';
+import type {
+  ActionOutbox,
+  AuditEntry,
+  DeliveryRequest,
+  RateCounter,
+  SoftBounceRequest,
+  SubjectStatus,
+  SuppressionOutcome,
+  SuppressionRequest,
+  SuppressionStore,
+} from '#core/ports.ts';
+import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
+
+/** Providers done for a subject; one shared empty list for every subject this run suppressed. */
+type Done = readonly string[];
+const NONE_DONE: Done = Object.freeze([]);
+/** Suppressed subjects kept in memory (with soft-bounced addresses also counted, 200,000 measured ~40 MB more peak RSS at 1M records than 100,000: docs/benchmarks.md). */
+const DEFAULT_LIMIT = 100_000;
+
+class DryRunSuppressionStore implements SuppressionStore {
+  private readonly base: Database.Database | undefined;
+  private readonly baseSuppression:
+    | Database.Statement<[string], { providers_done: string; expires_at: number | null }>
+    | undefined;
+  /** Subjects this run suppressed (no provider is ever done in a dry run). */
+  private readonly suppressed = new Set<string>();
+  /** Of those, the provisional ones (SuppressionRequest.expiresAt) with their expiry. */
+  private readonly provisional = new Map<string, number>();
+  private readonly now: () => number;
+
+  private readonly basePath: string | undefined;
+  private readonly limit: number;
+  /** Where subjects and addresses beyond `limit` go (created when first needed). */
+  private scratch: { dir: string; store: SqliteSuppressionStore } | undefined;
+
+  /** `basePath`: the real state file, if it exists (read, never written). */
+  constructor(options: { basePath?: string | undefined; limit?: number; now?: () => number } = {}) {
+    this.basePath = options.basePath;
+    this.now = options.now ?? (() => Date.now());
+    this.limit = options.limit ?? DEFAULT_LIMIT;
+    try {
+      this.base = this.basePath
+        ? new Database(this.basePath, { readonly: true, fileMustExist: true })
+        : undefined;
+    } catch (error) {
+      throw new StoreError(`cannot open state ${this.basePath}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    // An older state file has no expires_at: every row of it is permanent.
+    const expiring = (
+      this.base?.prepare('PRAGMA table_info(suppressions)').all() as Array<{ name: string }>
+    )?.some((c) => c.name === 'expires_at');
+    this.baseSuppression = this.base?.prepare(
+      `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
+    );
+  }
+
+  /** The scratch file, created when first needed. */
+  private scratchStore(): SqliteSuppressionStore {
+    if (!this.scratch) {
+      const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-dry-run-'));
+      const store = new SqliteSuppressionStore({
+        path: join(dir, 'state.db'),
+        audit: false,
+        scratch: true,
+        basePath: this.basePath,
+      });
+      store.openBatch();
+      this.scratch = { dir, store };
+    }
+    return this.scratch.store;
+  }
+
+  /** The scratch store once memory holds `limit` subjects; undefined while memory has room. */
+  private overflow(): SqliteSuppressionStore | undefined {
+    return this.suppressed.size >= this.limit ? this.scratchStore() : undefined;
+  }
+
+  /** Known to memory or the real state; a subject in the scratch store reads as unknown here. */
+  private lookup(subject: string): Done | undefined {
+    if (this.suppressed.has(subject)) {
+      const expiresAt = this.provisional.get(subject);
+      if (expiresAt === undefined || expiresAt > this.now()) return NONE_DONE;
+      this.suppressed.delete(subject);
+      this.provisional.delete(subject);
+    }
+    if (this.suppressed.size >= this.limit) return undefined; // the scratch store decides
+    const row = this.baseSuppression?.get(subject);
+    if (!row || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
+    return JSON.parse(row.providers_done) as string[];
+  }
+
+  async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
+    const insertedNow = new Set<string>();
+    const out: SuppressionOutcome[] = [];
+    // Subjects not in memory once memory is full: decided by the scratch store, in one call.
+    const spilled: number[] = [];
+    for (const r of requests) {
+      const done = this.lookup(r.subject);
+      if (done === undefined && !insertedNow.has(r.subject) && this.overflow()) {
+        spilled.push(out.length);
+        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
+      } else if (insertedNow.has(r.subject)) {
+        // A second record for a subject suppressed earlier in this same batch adds nothing.
+        out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
+      } else if (done === undefined) {
+        this.suppressed.add(r.subject);
+        if (r.expiresAt !== undefined) this.provisional.set(r.subject, r.expiresAt);
+        insertedNow.add(r.subject);
+        out.push({ subject: r.subject, state: 'new', pendingProviders: [...r.providers] });
+      } else {
+        const pendingProviders = r.providers.filter((p) => !done.includes(p));
+        const state = pendingProviders.length > 0 ? 'pending' : 'already';
+        out.push({ subject: r.subject, state, pendingProviders });
+      }
+    }
+    if (spilled.length > 0) {
+      const decided = await this.scratch!.store.suppress(spilled.map((i) => requests[i]!));
+      spilled.forEach((i, k) => {
+        out[i] = decided[k]!;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Soft bounces and the deliveries that reset them are counted in the scratch file: the same
+   * statements as the real store, over the real state read underneath, so the counts are its own.
+   */
+  async recordSoftBounces(
+    requests: readonly SoftBounceRequest[],
+    counting: SoftCounting | number,
+  ): Promise<number[]> {
+    return this.scratchStore().recordSoftBounces(requests, counting);
+  }
+
+  async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
+    await this.scratchStore().recordDeliveries(deliveries);
+  }
+
+  /** A provisional subject of this run becomes permanent (the real state is never written). */
+  async confirm(subject: string): Promise<void> {
+    this.provisional.delete(subject);
+    await this.scratch?.store.confirm(subject);
+  }
+
+  /** A dry run calls no provider. */
+  async markProvider(): Promise<void> {}
+
+  /** A dry run keeps no audit: its report is the record of what it would do. */
+  async appendAudit(_entries: readonly AuditEntry[]): Promise<void> {}
+
+  recordRejects(): void {}
+
+  /** A dry run queues nothing: its outbox is always empty. */
+  readonly outbox: ActionOutbox = {
+    enqueue: () => {},
+    complete: () => {},
+    park: () => {},
+    pending: (): Action[] => [],
+    summary: () => ({ pending: 0, parkedActions: 0, parked: [] }),
+    parkedFor: () => [],
+  };
+
+  /** Counts in memory (a dry run handles no inbound mail, but the type asks for one). */
+  rateCounter(): RateCounter {
+    const counts = new Map<string, number>();
+    return {
+      increment: async (keys, windowStart) =>
+        keys.map((key) => {
+          const k = `${key}|${windowStart}`;
+          const n = (counts.get(k) ?? 0) + 1;
+          counts.set(k, n);
+          return n;
+        }),
+    };
+  }
+
+  /** Only the scratch file (if any) has something to commit. */
+  openBatch(): void {
+    this.scratch?.store.openBatch();
+  }
+
+  commitBatch(): void {
+    this.scratch?.store.commitBatch();
+  }
+
+  async status(subject: string): Promise<SubjectStatus> {
+    const done = this.lookup(subject);
+    if (done === undefined && this.suppressed.size >= this.limit) return this.scratchStore().status(subject);
+    return {
+      subject,
+      suppressed:
+        done === undefined
+          ? undefined
+          : { at: 0, kind: 'unknown', reason: 'dry run', providersDone: [...done] },
+      softBounces: [],
+      audit: [],
+    };
+  }
+
+  async close(): Promise<void> {
+    this.base?.close();
+    if (this.scratch) {
+      await this.scratch.store.close();
+      rmSync(this.scratch.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+export { DryRunSuppressionStore };
