@@ -8,7 +8,7 @@
  * asks before acting, scripts pass --yes.
  */
 import { parseArgs } from 'node:util';
-import { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
+import type { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { SuppressionFilter } from '#core/suppressions/suppression-ledger.ts';
 import { plannedCalls, planUndo, type UndoStep } from '#core/suppressions/undo-plan.ts';
@@ -142,7 +142,7 @@ async function undoCommand(argv: string[], io: CliIo): Promise<number> {
   const statePath = values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
   const runtime = createLocalRuntime(config, { statePath, dryRun: false });
   try {
-    const ledger = new SqliteSuppressionLedger(runtime.store.db, io.now);
+    const ledger = runtime.ledger!; // never a dry run here (createLocalRuntime above)
     const at = io.now();
     const why = `undo${values.reason ? ` (${values.reason})` : ''} by operator`;
     const steps = [...ledger.select(filter)].map((r) => planUndo(r, why, at));
