@@ -102,10 +102,6 @@ class FakeInterspireServer extends FakeApiServer<FakeInterspireOptions> {
   #nextList = 0;
   #nextSubscriber = 100;
 
-  private constructor(options: FakeInterspireOptions) {
-    super(options);
-  }
-
   static async start(options: FakeInterspireOptions): Promise<FakeInterspireServer> {
     return new FakeInterspireServer(options).listen();
   }

@@ -108,10 +108,6 @@ class FakeListmonkServer extends FakeApiServer<FakeListmonkOptions> {
   effects = 0;
   #ids = 0;
 
-  private constructor(options: FakeListmonkOptions) {
-    super(options);
-  }
-
   static async start(options: FakeListmonkOptions): Promise<FakeListmonkServer> {
     return new FakeListmonkServer(options).listen();
   }

@@ -108,10 +108,6 @@ class FakeMailwizzServer extends FakeApiServer<FakeMailwizzOptions> {
   effects = 0;
   #counter = 0;
 
-  private constructor(options: FakeMailwizzOptions) {
-    super(options);
-  }
-
   static async start(options: FakeMailwizzOptions): Promise<FakeMailwizzServer> {
     return new FakeMailwizzServer(options).listen();
   }

@@ -96,10 +96,6 @@ class FakeMauticServer extends FakeApiServer<FakeMauticOptions> {
   effects = 0;
   #ids = 0;
 
-  private constructor(options: FakeMauticOptions) {
-    super(options);
-  }
-
   static async start(options: FakeMauticOptions): Promise<FakeMauticServer> {
     return new FakeMauticServer(options).listen();
   }

@@ -50,10 +50,6 @@ class FakeWebhookServer extends FakeApiServer<FakeWebhookOptions> {
   effects = 0;
   #next = 0;
 
-  private constructor(options: FakeWebhookOptions) {
-    super(options);
-  }
-
   static async start(options: FakeWebhookOptions): Promise<FakeWebhookServer> {
     return new FakeWebhookServer(options).listen();
   }

@@ -18,6 +18,7 @@ import {
 } from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { apiBasics } from '../provider-result.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';
 import { ACTIVE_STATUSES, applyHardBounce, type HardBounce } from './mailwizz-bounce-as.ts';
 import { restoreSubscriptions } from './mailwizz-restore.ts';
@@ -75,12 +76,9 @@ class MailwizzListProvider implements ListProvider {
     this.#config = config;
     this.#log = deps.log;
     this.#api = createMailwizzApi({
-      providerId: config.id,
-      url: config.url,
+      ...apiBasics(config, deps),
       apiKey: config.apiKey,
       privateKey: config.privateKey,
-      policy: createProviderCallPolicy(config.id, config, deps),
-      now: deps.now,
     });
   }
 
