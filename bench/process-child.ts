@@ -37,7 +37,8 @@ if (mode === 'bare') {
     now: () => Date.now(),
   });
   summary = JSON.parse(out);
-  records = (summary as { records: number }).records;
+  // `process` counts records, `suppressions import` rows.
+  records = (summary as { records?: number; rows?: number }).records ?? (summary as { rows: number }).rows;
   if (code !== 0) throw new Error(`exit ${code}`);
 }
 const seconds = (performance.now() - started) / 1000;

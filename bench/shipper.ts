@@ -6,23 +6,23 @@
  * grow with it); then naive one-record-per-message shipping (SendMessage per record) on a bounded
  * subset, extrapolated.
  *
- *   node --import tsx bench/shipper.ts [--records 1000000] [--compression br|gzip] [--naive-records 20000] [--naive-seconds 20]
+ *   node --import tsx bench/shipper.ts [--records 1000000] [--compression br|gzip] [--naive-records 20000] [--naive-seconds 20] [--bundle dist/pmta-shipper.js]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCredentialChain } from '../shipper/credentials/aws-credentials.ts';
 import { SqsClient } from '../shipper/sqs/sqs-client.ts';
-import { ACCT_HEADER, createRecordGenerator } from '../test/support/builders.ts';
 import { startSqsFaultProxy } from '../test/support/sqs-fault-proxy.ts';
-import { startSqsServer, TEST_CREDENTIALS } from '../test/support/sqs-server.ts';
+import { startSqsServer } from '../test/support/sqs-server.ts';
+import { fmt, lastStat, parseStats, runChild, writeInput } from './shipper-child.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench/out');
-const BUNDLE = join(ROOT, 'dist/pmta-shipper.js');
+const DEFAULT_BUNDLE = join(ROOT, 'dist/pmta-shipper.js');
 const RUN_LIMIT_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       'naive-records': { type: 'string', default: '20000' },
       'naive-seconds': { type: 'string', default: '20' },
       'naive-child': { type: 'boolean', default: false },
+      /** Another build of the shipper (an earlier commit's, to compare in one session). */
+      bundle: { type: 'string', default: DEFAULT_BUNDLE },
       'queue-url': { type: 'string' },
       'endpoint-url': { type: 'string' },
     },
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
   const input = join(OUT, `acct-${records}.csv`);
   if (!existsSync(input)) await writeInput(input, records);
   const inputBytes = readFileSync(input).length;
-  if (!existsSync(BUNDLE)) spawnSync('node', ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
+  const bundle = values.bundle as string;
+  if (bundle === DEFAULT_BUNDLE && !existsSync(bundle))
+    spawnSync('node', ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
 
   const loadBefore = loadavg()[0]?.toFixed(1);
   const sqs = await startSqsServer();
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     rmSync(spool, { recursive: true, force: true });
     const shipper = await runChild(
       // The bundle runs as installed: its first line holds the runtime flags (scripts/build.js).
-      BUNDLE,
+      bundle,
       [
         '--queue-url',
         queueUrl,
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
     let upAtMs = 0;
     const backlog = await runChild(
       // The bundle runs as installed: its first line holds the runtime flags (scripts/build.js).
-      BUNDLE,
+      bundle,
       [
         '--queue-url',
         backlogQueue,
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     const rate = records / (shipper.ms / 1000);
     const lines = [
       `Shipper benchmark (--compression ${values.compression}) — ${records} records (${(inputBytes / 1e6).toFixed(0)} MB, ${(inputBytes / records).toFixed(0)} B/record), fauxqs on 127.0.0.1, node ${process.version}, ${availableParallelism()} cores, load average at start ${loadBefore}`,
-      `pmta-shipper (bundle): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB, CPU ${(shipper.cpuMs / 1000).toFixed(1)} core-seconds (${((shipper.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
+      `pmta-shipper (${bundle === DEFAULT_BUNDLE ? 'bundle' : bundle}): ${fmt(rate)} records/s (${(shipper.ms / 1000).toFixed(2)} s to all acknowledged; stdin fully read after ${(shipper.inputMs / 1000).toFixed(2)} s = ${fmt(records / (shipper.inputMs / 1000))} records/s), ${stats.requests} SendMessageBatch calls, ${stats.messages} messages, ${(stats.sent / stats.messages).toFixed(0)} records/message, peak RSS ${(shipper.peakRssKb / 1024).toFixed(1)} MB, CPU ${(shipper.cpuMs / 1000).toFixed(1)} core-seconds (${((shipper.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
       `backlog (SQS unreachable until all ${records} records were spooled, ${(upAtMs / 1000).toFixed(2)} s; then drained in ${((backlog.ms - upAtMs) / 1000).toFixed(2)} s = ${fmt(records / ((backlog.ms - upAtMs) / 1000))} records/s): ${backlogStats.requests} SendMessageBatch calls, peak RSS ${(backlog.peakRssKb / 1024).toFixed(1)} MB`,
       `naive (one SendMessage per record, ${naiveSent} records in ${(naive.ms / 1000).toFixed(1)} s, extrapolated to ${records}): ${fmt(naiveRate)} records/s, ${records} SQS requests, ${records} messages, 1 record/message, ~${fmt(records / naiveRate)} s for ${records} records, peak RSS ${(naive.peakRssKb / 1024).toFixed(1)} MB`,
     ];
@@ -144,103 +148,6 @@ async function main(): Promise<void> {
   } finally {
     await sqs.stop();
   }
-}
-
-async function writeInput(path: string, records: number): Promise<void> {
-  const gen = createRecordGenerator(42);
-  const out = createWriteStream(path);
-  out.write(`${ACCT_HEADER}\r\n`);
-  let batch: string[] = [];
-  for (let i = 0; i < records; i++) {
-    batch.push(gen(i));
-    if (batch.length === 5000 || i === records - 1) {
-      if (!out.write(`${batch.join('\r\n')}\r\n`))
-        await new Promise<void>((r) => out.once('drain', () => r()));
-      batch = [];
-    }
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-}
-
-interface ChildRun {
-  ms: number;
-  /** When the last input byte was taken by the child's stdin pipe. */
-  inputMs: number;
-  /** CPU time of the child, all threads (sampled every 50 ms). */
-  cpuMs: number;
-  stderr: string;
-  peakRssKb: number;
-}
-
-/** Runs a child with `input` piped to its stdin; stops it (SIGTERM) after `limitMs`. */
-function runChild(
-  cmd: string,
-  args: string[],
-  input: string,
-  limitMs: number,
-  onStderr?: (stderr: string, ms: number) => void,
-): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let inputMs = 0;
-    // PowerMTA writes into the pipe from its own process: `cat` plays that part, so feeding the
-    // pipe costs this process (which also runs the SQS server) nothing.
-    const feeder = spawn('cat', [input], { stdio: ['ignore', 'pipe', 'inherit'] });
-    feeder.on('exit', () => {
-      inputMs = performance.now() - started;
-    });
-    const child = spawn(cmd, args, {
-      stdio: [feeder.stdout, 'ignore', 'pipe'],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-      },
-    });
-    let stderr = '';
-    let peakRssKb = 0;
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, performance.now() - started);
-    });
-    let cpuMs = 0;
-    const poll = setInterval(() => {
-      try {
-        const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
-        // utime + stime of all threads, in clock ticks (100 per second on Linux)
-        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
-      } catch {
-        // exited
-      }
-    }, 50);
-    const limit = setTimeout(() => child.kill('SIGTERM'), limitMs);
-    child.on('error', reject);
-    child.on('exit', () => {
-      clearInterval(poll);
-      clearTimeout(limit);
-      feeder.kill();
-      resolve({ ms: performance.now() - started, inputMs, stderr, peakRssKb, cpuMs });
-    });
-  });
-}
-
-/** The latest value of `key=` in the child's stats lines. */
-function lastStat(stderr: string, key: string): number {
-  const all = [...stderr.matchAll(new RegExp(`stats .*\\b${key}=(\\d+)`, 'g'))];
-  return Number(all.at(-1)?.[1] ?? Number.NaN);
-}
-
-function parseStats(stderr: string): { sent: number; messages: number; requests: number } {
-  const line =
-    stderr
-      .split('\n')
-      .filter((l) => l.includes(' stats '))
-      .pop() ?? '';
-  const get = (k: string): number => Number(new RegExp(`${k}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
-  return { sent: get('sent'), messages: get('messages'), requests: get('requests') };
 }
 
 /** Naive shipper: one SendMessage per line, one at a time; stops at SIGTERM and reports. */
@@ -265,10 +172,6 @@ async function naiveChild(queueUrl: string, endpoint: string): Promise<void> {
   }
   process.stderr.write(`naive sent=${sent}\n`);
   process.exit(0);
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
 }
 
 await main();

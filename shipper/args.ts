@@ -54,31 +54,31 @@ them to SQS (envelope v1). Exits 0 after stdin closes or SIGTERM; unsent records
   --max-inflight N           SendMessageBatch calls in flight (default 2)
   -h, --help                 this text`;
 
+const OPTIONS = {
+  'queue-url': { type: 'string' },
+  region: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  'spool-dir': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
+  'flush-interval-ms': { type: 'string' },
+  'spool-max-bytes': { type: 'string' },
+  'spool-warn-bytes': { type: 'string' },
+  'segment-bytes': { type: 'string' },
+  'stats-interval-ms': { type: 'string' },
+  'log-file': { type: 'string' },
+  'drain-timeout-ms': { type: 'string' },
+  'gzip-level': { type: 'string' },
+  compression: { type: 'string' },
+  'max-inflight': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type OptionValues = Record<string, string | boolean | undefined>;
+
 function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResult {
-  let values: Record<string, string | boolean | undefined>;
+  let values: OptionValues;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        'queue-url': { type: 'string' },
-        region: { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        'spool-dir': { type: 'string' },
-        'max-message-bytes': { type: 'string' },
-        'flush-interval-ms': { type: 'string' },
-        'spool-max-bytes': { type: 'string' },
-        'spool-warn-bytes': { type: 'string' },
-        'segment-bytes': { type: 'string' },
-        'stats-interval-ms': { type: 'string' },
-        'log-file': { type: 'string' },
-        'drain-timeout-ms': { type: 'string' },
-        'gzip-level': { type: 'string' },
-        compression: { type: 'string' },
-        'max-inflight': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: OPTIONS }));
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
@@ -90,13 +90,25 @@ function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResu
       error: '--queue-url URL is required (https://sqs.<region>.amazonaws.com/<account>/<queue>)',
     };
   }
-  const region =
+  const errors: string[] = [];
+  const args = argsOf(values, queueUrl, regionOf(values, env, queueUrl), errors);
+  if (errors.length > 0) return { ok: false, error: errors.join('; ') };
+  return { ok: true, args };
+}
+
+/** --region, else the SDK's environment variables, else the queue URL's host, else us-east-1. */
+function regionOf(values: OptionValues, env: NodeJS.ProcessEnv, queueUrl: string): string {
+  return (
     (values.region as string | undefined) ??
     env.AWS_REGION ??
     env.AWS_DEFAULT_REGION ??
     /sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1] ??
-    'us-east-1';
-  const errors: string[] = [];
+    'us-east-1'
+  );
+}
+
+/** The options with their defaults and bounds; each bad value adds a message to `errors`. */
+function argsOf(values: OptionValues, queueUrl: string, region: string, errors: string[]): ShipperArgs {
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = values[name];
     if (raw === undefined) return fallback;
@@ -108,7 +120,7 @@ function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResu
     return n;
   };
   const spoolMaxBytes = int('spool-max-bytes', 2 * 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER);
-  const args: ShipperArgs = {
+  return {
     queueUrl,
     region,
     endpointUrl: values['endpoint-url'] as string | undefined,
@@ -131,8 +143,6 @@ function parseShipperArgs(argv: string[], env: NodeJS.ProcessEnv): ParseArgsResu
     compression: compressionOf(values.compression, errors),
     maxInflight: int('max-inflight', 2, 1, 16),
   };
-  if (errors.length > 0) return { ok: false, error: errors.join('; ') };
-  return { ok: true, args };
 }
 
 function compressionOf(raw: unknown, errors: string[]): CompressionName {

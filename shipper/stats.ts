@@ -48,5 +48,11 @@ function formatStats(s: ShipperStats): string {
   return `stats received=${s.received} sent=${s.sent} messages=${s.messages} requests=${s.requests} spooledBytes=${s.spooledBytes} segments=${s.segments} sqsErrors=${s.sqsErrors} pending=${s.pendingMessages} inflight=${s.inflightRequests}`;
 }
 
+/** An error as one log phrase: its name and message (never a stack with request details). */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
 export type { LogLevel, ShipperLog, ShipperStats };
-export { createShipperLog, formatStats };
+export { createShipperLog, describeError, formatStats };

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
+import { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
@@ -28,6 +29,8 @@ interface LocalRuntime {
   providers: Map<string, ListProvider>;
   router: Router;
   classifier: Classifier;
+  /** The suppressions as `suppressions export` and `undo` see them; absent in a dry run. */
+  ledger: SqliteSuppressionLedger | undefined;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,10 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
     providers,
     router: createRouter(config.providers),
     classifier: createClassifier({ builtin: BUILTIN_RULES, operator: config.classification.rules }),
+    ledger:
+      store instanceof SqliteSuppressionStore
+        ? new SqliteSuppressionLedger(store.db, () => Date.now())
+        : undefined,
     close: () => store.close(),
   };
 }

@@ -23,6 +23,12 @@ commands:
   report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
       --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
+  suppressions export [--format csv|json] [--since D] [--reason R]
+                           every suppression: when, why, which providers and lists changed
+  suppressions import FILE [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply]
+                           add another sender's suppressions (--apply: unsubscribe at providers)
+  undo [--since T] [--until T] [--category C]... [--rule ID] [--job J] [--address A]... [--dry-run] [--yes]
+                           reverse wrong suppressions: state and every subscription we changed
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   serve [--listen H:P]     one-click unsubscribe endpoint (RFC 8058) on 127.0.0.1:8025
       --config F --state F
@@ -47,6 +53,8 @@ const COMMANDS: Record<string, Command> = {
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
   headers: async (argv, io) => (await import('./headers-command.ts')).headersCommand(argv, io),
   serve: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io),
+  suppressions: async (argv, io) => (await import('./suppressions-command.ts')).suppressionsCommand(argv, io),
+  undo: async (argv, io) => (await import('./undo-command.ts')).undoCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),
   redrive: async (argv, io) => (await import('#sandbox/sandbox.ts')).redriveCommand(argv, io),
 };

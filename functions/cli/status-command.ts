@@ -1,6 +1,7 @@
 /**
  * `pmta-bounce status EMAIL`: suppression state, soft-bounce counters and the audit trail of one
- * address (or provider-id subject `ref:<type>:<list>:<subscriber>`), and the providers it is parked
+ * address (or provider-id subject `ref:<type>:<list>:<subscriber>`) in order — decisions, imports
+ * (`import`), undos (`undo`, then each provider's `resubscribe`) — and the providers it is parked
  * at. Without EMAIL: the outbox — pending actions, and those parked after a permanent provider error
  * (core/act/action-outbox.ts), per provider with the last error.
  */
@@ -75,7 +76,7 @@ function render(status: SubjectStatus): string {
     } else {
       const lists = a.lists?.map((l) => `${l.listName ?? l.listId}=${l.outcome}`).join(', ');
       out.push(
-        `    ${stamp(a.at)} provider ${a.provider} ${a.outcome}${lists ? ` [${lists}]` : ''}${a.outcome === 'failed' ? `: ${a.reason}` : ''}`,
+        `    ${stamp(a.at)} provider ${a.provider}${a.action === 'unsubscribe' ? '' : ` ${a.action}`} ${a.outcome}${lists ? ` [${lists}]` : ''}${a.outcome === 'failed' ? `: ${a.reason}` : ''}`,
       );
     }
   }

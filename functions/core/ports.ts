@@ -5,7 +5,7 @@
  * (docs/architecture.md). Only declarations and the value vocabularies of their results live here;
  * the pure helpers that go with them stay in their own core files.
  */
-import type { Action } from './act/action.ts';
+import type { Action, RestoreRequest } from './act/action.ts';
 import type { SoftCounting } from './decide/soft-bounce-window.ts';
 import type { PendingSummary } from './guardrails/deliverability-report.ts';
 import type { TrafficRow } from './guardrails/traffic.ts';
@@ -34,6 +34,11 @@ const ListOutcome = {
   already: 'already',
   /** The address or subscriber does not exist there: nothing to do, counts as success. */
   notFound: 'not-found',
+  /**
+   * Undo only: the provider's API cannot put this subscription back (or something outside this
+   * product blocks it); the operator must, by hand.
+   */
+  manual: 'manual',
 } as const;
 type ListOutcome = (typeof ListOutcome)[keyof typeof ListOutcome];
 
@@ -41,6 +46,11 @@ interface ListResult {
   listId: string;
   listName?: string;
   outcome: ListOutcome;
+  /**
+   * Optional: the subscription's status at the provider before this call (e.g. MailWizz
+   * `confirmed`), so an undo can put it back exactly.
+   */
+  previousStatus?: string;
 }
 
 interface ProviderResult {
@@ -99,6 +109,16 @@ interface ListProvider {
    */
   findEmail?(ref: SubscriberRef): Promise<EmailLookup>;
   /** Verify credentials with the cheapest authenticated call. */
+  /**
+   * Optional: put back subscriptions this product unsubscribed (`pmta-bounce undo`). Per list:
+   * done (restored to its previous status), already (not in the state we left it: left alone),
+   * not-found, or manual (the API cannot). Without it every list is listed as manual.
+   */
+  resubscribe?(
+    email: string,
+    lists: readonly RestoreRequest[],
+    context: ActionContext,
+  ): Promise<ProviderResult>;
   checkCredentials(): Promise<CredentialCheck>;
 }
 
@@ -124,6 +144,17 @@ interface SuppressionRequest {
    * expired one counts as absent. An existing permanent suppression is left as it is.
    */
   expiresAt?: number | undefined;
+  /** Bounces: the classification rule id (kept for export and `undo --rule`). */
+  rule?: string | undefined;
+  /** The accounting record type (`b`, `rb`, `f`, ...) or `import:<format>` for imported rows. */
+  recordType?: string | undefined;
+  /** The accounting record's jobId (kept for export and `undo --job`). */
+  jobId?: string | undefined;
+  /**
+   * Providers settled from the start: nothing is owed to them for a new subject (an import that
+   * records only). Absent = none.
+   */
+  providersDone?: readonly string[] | undefined;
 }
 
 interface SuppressionOutcome {
@@ -159,7 +190,7 @@ interface AuditEntry {
   action: string;
   reason: string;
   provider?: string | undefined;
-  outcome?: 'done' | 'already' | 'not-found' | 'failed' | undefined;
+  outcome?: 'done' | 'already' | 'not-found' | 'failed' | 'manual' | undefined;
   lists?: ListResult[] | undefined;
   line?: number | undefined;
   recordKey?: string | undefined;
@@ -451,6 +482,7 @@ export type {
   RateCounter,
   RejectEntry,
   RejectLog,
+  RestoreRequest,
   SoftBounceRequest,
   StoredNotice,
   SubjectStatus,

@@ -12,14 +12,8 @@ import type { BrotliCompress, Gzip } from 'node:zlib';
 import type { Segment } from '../spool/spool-segments.ts';
 import type { BodyCompression } from './body-compression.ts';
 import { EnvelopeLines } from './envelope-lines.ts';
-import {
-  base64Bytes,
-  type EncodedMessage,
-  encodeBytes,
-  envelopeHead,
-  envelopeTail,
-} from './message-encoder.ts';
-import type { RecordBytesHint } from './packer.ts';
+import { base64Bytes, encodeBytes, envelopeHead, envelopeTail } from './message-encoder.ts';
+import type { EncodedMessage, OpenMessage, RecordBytesHint } from './message-types.ts';
 
 /** Staged JSON handed to the compressor at a time (brotli packs small writes poorly). */
 const CHUNK_BYTES = 256 * 1024;
@@ -32,7 +26,7 @@ interface MessageBuilderOptions {
   backlogChanged: (delta: number) => void;
 }
 
-class MessageBuilder {
+class MessageBuilder implements OpenMessage {
   readonly seq: number;
   readonly segment: Segment;
   readonly header: string | undefined;

@@ -4,35 +4,14 @@
  * each message at a tenth of the size limit (ten messages fill one SendMessageBatch, which SQS caps
  * at the same limit in total). Large messages are compressed as they grow (message-builder.ts).
  */
-import {
-  type ContentEncoding,
-  ENVELOPE_SOURCE,
-  escapeSqsNoncharacters,
-} from '#core/envelope/envelope-wire.ts';
+import { ENVELOPE_SOURCE, escapeSqsNoncharacters } from '#core/envelope/envelope-wire.ts';
 import type { Segment } from '../spool/spool-segments.ts';
 import type { BodyCompression } from './body-compression.ts';
 import { BufferPool } from './buffer-pool.ts';
-import type { PendingMessage } from './packer.ts';
+import type { EncodedMessage, PendingMessage } from './message-types.ts';
 
 /** Below this much JSON, compression cannot pay for its base64 and header. */
 const COMPRESS_MIN_BYTES = 1024;
-
-interface EncodedMessage {
-  segment: Segment;
-  seq: number;
-  /**
-   * The SQS body as bytes: base64 text when `encoding` is set, else the envelope's JSON text. Kept
-   * as a Buffer, outside V8's heap: ~100 KB strings waiting for SQS were promoted to the old
-   * generation and made up most of the shipper's heap.
-   */
-  body: Buffer;
-  /** The `ContentEncoding` attribute to send, when the body is compressed. */
-  encoding: ContentEncoding | undefined;
-  /** Size as SQS counts it (body plus attributes). */
-  size: number;
-  records: number;
-  attempts: number;
-}
 
 interface MessageEncoderOptions {
   host: string;
@@ -147,5 +126,4 @@ function halves(m: PendingMessage): [PendingMessage, PendingMessage] {
   return [part(0, mid), part(mid, n)];
 }
 
-export type { EncodedMessage };
 export { base64Bytes, encodeBytes, envelopeHead, envelopeTail, halves, MessageEncoder, releaseBody };

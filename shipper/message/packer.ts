@@ -5,39 +5,24 @@
  */
 
 import type { Segment } from '../spool/spool-segments.ts';
-import type { EnvelopeLines } from './envelope-lines.ts';
-import type { MessageBuilder } from './message-builder.ts';
+import type { OpenMessage, RecordBytesHint } from './message-types.ts';
 
-/** A message packed whole (records re-packed after SQS refused them as too large; tests). */
-interface PendingMessage {
-  segment: Segment;
-  header: string | undefined;
-  lines: EnvelopeLines;
-  rawBytes: number;
-}
-
-interface PackerOptions {
+interface PackerOptions<M extends OpenMessage> {
   /** Raw record bytes per message that should encode to about `encodedTarget` (calibrated). */
   rawTarget: () => number;
   /** Encoded bytes per message to aim at (a tenth of a SendMessageBatch call). */
   encodedTarget: () => number;
   /** A new message with the next envelope number. */
-  start: (segment: Segment, header: string | undefined) => MessageBuilder;
-  emit: (message: MessageBuilder) => void;
+  start: (segment: Segment, header: string | undefined) => M;
+  emit: (message: M) => void;
 }
 
-/** What the reader knows about the bytes a record comes from (checked once per read). */
-interface RecordBytesHint {
-  utf8: boolean;
-  noncharacters: boolean;
-}
-
-class Packer {
-  private readonly options: PackerOptions;
+class Packer<M extends OpenMessage> {
+  private readonly options: PackerOptions<M>;
   private currentHeader: string | undefined;
-  private message: MessageBuilder | undefined;
+  private message: M | undefined;
 
-  constructor(options: PackerOptions) {
+  constructor(options: PackerOptions<M>) {
     this.options = options;
   }
 
@@ -76,5 +61,4 @@ class Packer {
   }
 }
 
-export type { PendingMessage, RecordBytesHint };
 export { Packer };

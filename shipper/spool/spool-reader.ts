@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isHeaderRecord, RecordSplitter } from '#core/accounting/record-splitter.ts';
 import { READ_BYTES, readBuffer } from '../message/byte-arena.ts';
-import type { RecordBytesHint } from '../message/packer.ts';
+import type { RecordBytesHint } from '../message/message-types.ts';
 import type { Segment, SpoolSegments } from './spool-segments.ts';
 
 interface SpoolRecordSink {

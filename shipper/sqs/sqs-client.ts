@@ -4,7 +4,12 @@
  * the PowerMTA box, where the SDK cost ~16 MB of RSS and much of the CPU. No retries here: the
  * sender owns retrying.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { createRequire } from 'node:module';
 import type { AwsCredentials } from '../credentials/aws-credential-source.ts';
 import { signRequest } from './sigv4.ts';
@@ -214,57 +219,14 @@ class SqsClient {
         headers,
         agent: this.agent,
       });
-      let settled = false;
-      let connectTimer: NodeJS.Timeout | undefined;
-      const onAbort = (): void =>
-        fail(new SqsNetworkError(SqsNetworkErrorName.Aborted, `${operation}: aborted`), true);
-      const cleanup = (): void => {
-        settled = true;
-        clearTimeout(requestTimer);
-        clearTimeout(connectTimer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      function fail(error: Error, destroy: boolean): void {
-        if (settled) return;
-        cleanup();
-        if (destroy) req.destroy();
-        reject(error);
-      }
-      const requestTimer = setTimeout(
-        () =>
-          fail(
-            new SqsNetworkError(
-              SqsNetworkErrorName.RequestTimeout,
-              `${operation}: no complete answer within ${this.requestTimeoutMs} ms`,
-            ),
-            true,
-          ),
-        this.requestTimeoutMs,
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.once('socket', (socket) => {
-        if (!socket.connecting) return; // a kept-alive connection
-        connectTimer = setTimeout(
-          () =>
-            fail(
-              new SqsNetworkError(
-                SqsNetworkErrorName.ConnectTimeout,
-                `${operation}: no connection to ${this.url.host} within ${this.connectTimeoutMs} ms`,
-              ),
-              true,
-            ),
-          this.connectTimeoutMs,
-        );
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-      req.on('error', (error) => fail(networkErrorFrom(operation, error), false));
+      const guard = this.guard(req, operation, signal, reject);
+      req.on('error', (error) => guard.fail(networkErrorFrom(operation, error), false));
       req.once('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error) => fail(networkErrorFrom(operation, error), true));
+        res.on('error', (error) => guard.fail(networkErrorFrom(operation, error), true));
         res.once('end', () => {
-          if (settled) return;
-          cleanup();
+          if (!guard.settle()) return;
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
@@ -275,6 +237,53 @@ class SqsClient {
       req.uncork();
     });
   }
+
+  /** The connect and request timeouts and the caller's abort signal, for one request. */
+  private guard(
+    req: ClientRequest,
+    operation: string,
+    signal: AbortSignal | undefined,
+    reject: (error: Error) => void,
+  ): RequestGuard {
+    let settled = false;
+    let connectTimer: NodeJS.Timeout | undefined;
+    const networkError = (name: SqsNetworkErrorName, text: string): SqsNetworkError =>
+      new SqsNetworkError(name, `${operation}: ${text}`);
+    const onAbort = (): void => fail(networkError(SqsNetworkErrorName.Aborted, 'aborted'), true);
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(requestTimer);
+      clearTimeout(connectTimer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: Error, destroy: boolean): void => {
+      if (!settle()) return;
+      if (destroy) req.destroy();
+      reject(error);
+    };
+    const requestTimer = setTimeout(() => {
+      const text = `no complete answer within ${this.requestTimeoutMs} ms`;
+      fail(networkError(SqsNetworkErrorName.RequestTimeout, text), true);
+    }, this.requestTimeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('socket', (socket) => {
+      if (!socket.connecting) return; // a kept-alive connection
+      connectTimer = setTimeout(() => {
+        const text = `no connection to ${this.url.host} within ${this.connectTimeoutMs} ms`;
+        fail(networkError(SqsNetworkErrorName.ConnectTimeout, text), true);
+      }, this.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    return { fail, settle };
+  }
+}
+
+/** One request's end: `settle` once (false if it already ended), `fail` rejects if not yet ended. */
+interface RequestGuard {
+  fail: (error: Error, destroy: boolean) => void;
+  settle: () => boolean;
 }
 
 /** A request's JSON text as byte pieces, in order (the bodies are not copied into one buffer). */

@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { CONTENT_ENCODING_ATTRIBUTE, ContentEncoding } from '#core/envelope/envelope-wire.ts';
-import type { EncodedMessage } from '../message/message-encoder.ts';
-import type { SqsClient } from './sqs-client.ts';
+import type { EncodedMessage } from '../message/message-types.ts';
+import type { SqsBatchEntry, SqsClient } from './sqs-client.ts';
 
 const MAX_BATCH_ENTRIES = 10;
 const BACKOFF_MIN_MS = 200;
@@ -19,6 +19,7 @@ const MAX_SENDER_FAULTS = 5;
 
 /** The one SQS call the sender needs (SqsClient; tests may pass their own). */
 type BatchApi = Pick<SqsClient, 'sendMessageBatch'>;
+type BatchResult = Awaited<ReturnType<BatchApi['sendMessageBatch']>>;
 
 interface SqsSenderOptions {
   client: BatchApi;
@@ -123,36 +124,10 @@ class SqsSender {
     this.inflight++;
     this.inflightMessages += batch.length;
     this.requests++;
-    const entries = batch.map((m) => ({
-      Id: `m${m.seq}`,
-      // base64 goes in as bytes; a plain JSON body is text to escape.
-      MessageBody: m.encoding ? m.body : m.body.toString('utf8'),
-      ...(m.encoding
-        ? {
-            MessageAttributes: {
-              [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String' as const, StringValue: m.encoding },
-            },
-          }
-        : {}),
-    }));
     const retry: EncodedMessage[] = [];
     try {
-      const out = await this.o.client.sendMessageBatch(this.o.queueUrl, entries);
-      const byId = new Map(batch.map((m) => [`m${m.seq}`, m]));
-      for (const ok of out.Successful ?? []) {
-        const m = ok.Id ? byId.get(ok.Id) : undefined;
-        if (!m) continue;
-        byId.delete(ok.Id as string);
-        this.o.onAck(m);
-      }
-      for (const failed of out.Failed ?? []) {
-        const m = failed.Id ? byId.get(failed.Id) : undefined;
-        if (!m) continue;
-        byId.delete(failed.Id as string);
-        this.entryFailed(m, failed.Code ?? '', failed.Message ?? '', failed.SenderFault === true, retry);
-      }
-      // An entry SQS reported neither way: not acknowledged, so it is sent again.
-      retry.push(...byId.values());
+      const out = await this.o.client.sendMessageBatch(this.o.queueUrl, batch.map(batchEntry));
+      this.settleEntries(batch, out, retry);
       // SQS answered, so it is reachable: failed entries go again after a short pause, and only
       // whole-request failures (outage, throttling of the call) escalate the backoff.
       this.backoffMs = 0;
@@ -173,6 +148,25 @@ class SqsSender {
     if (retry.length > 0) this.queue.unshift(...retry.sort((a, b) => a.seq - b.seq));
     for (const w of this.idleWaiters.splice(0)) w();
     this.pump();
+  }
+
+  /** Per-entry results: acknowledged ones are done, failed ones judged, unreported ones retried. */
+  private settleEntries(batch: EncodedMessage[], out: BatchResult, retry: EncodedMessage[]): void {
+    const byId = new Map(batch.map((m) => [`m${m.seq}`, m]));
+    for (const ok of out.Successful ?? []) {
+      const m = ok.Id ? byId.get(ok.Id) : undefined;
+      if (!m) continue;
+      byId.delete(ok.Id as string);
+      this.o.onAck(m);
+    }
+    for (const failed of out.Failed ?? []) {
+      const m = failed.Id ? byId.get(failed.Id) : undefined;
+      if (!m) continue;
+      byId.delete(failed.Id as string);
+      this.entryFailed(m, failed.Code ?? '', failed.Message ?? '', failed.SenderFault === true, retry);
+    }
+    // An entry SQS reported neither way: not acknowledged, so it is sent again.
+    retry.push(...byId.values());
   }
 
   private entryFailed(
@@ -205,6 +199,21 @@ class SqsSender {
     // Full jitter keeps several shippers from retrying in lockstep after an outage.
     this.notBefore = Date.now() + this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
   }
+}
+
+/** One SendMessageBatch entry: base64 goes in as bytes; a plain JSON body is text to escape. */
+function batchEntry(m: EncodedMessage): SqsBatchEntry {
+  return {
+    Id: `m${m.seq}`,
+    MessageBody: m.encoding ? m.body : m.body.toString('utf8'),
+    ...(m.encoding
+      ? {
+          MessageAttributes: {
+            [CONTENT_ENCODING_ATTRIBUTE]: { DataType: 'String' as const, StringValue: m.encoding },
+          },
+        }
+      : {}),
+  };
 }
 
 function decodeOwn(m: EncodedMessage): { header: string | undefined; lines: string[]; b64: number[] } {

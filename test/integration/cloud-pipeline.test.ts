@@ -14,7 +14,7 @@ import { redriveQueue } from '#sandbox/redrive.ts';
 import type { Sandbox } from '#sandbox/runtime.ts';
 import { bounceRecord } from '#test/support/builders.ts';
 import { type CloudSandbox, startCloudSandbox } from '#test/support/cloud-sandbox.ts';
-import type { EncodedMessage } from '../../shipper/message/message-encoder.ts';
+import type { EncodedMessage } from '../../shipper/message/message-types.ts';
 
 const F_HEADER = 'type,timeLogged,orig,rcpt,feedbackType,header_X-Mw-Subscriber-Uid,header_X-Mw-List-Uid';
 

@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from '#sandbox/runtime.ts';
-import type { EncodedMessage } from '../../shipper/message/message-encoder.ts';
+import type { EncodedMessage } from '../../shipper/message/message-types.ts';
 import { ACCT_HEADER } from './builders.ts';
 import { envelopeEncoder, queueDepth, sendEnvelope } from './sandbox-records.ts';
 import { waitFor } from './wait.ts';

@@ -6,7 +6,8 @@ import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@
 import { CONTENT_ENCODING_ATTRIBUTE } from '#core/envelope/envelope.ts';
 import { bodyCompression } from '../../shipper/message/body-compression.ts';
 import { EnvelopeLines } from '../../shipper/message/envelope-lines.ts';
-import { type EncodedMessage, MessageEncoder } from '../../shipper/message/message-encoder.ts';
+import { MessageEncoder } from '../../shipper/message/message-encoder.ts';
+import type { EncodedMessage } from '../../shipper/message/message-types.ts';
 
 /** Encodes records as envelopes of one stream, numbered in order. */
 function envelopeEncoder(stream: string): (lines: string[], header: string) => Promise<EncodedMessage> {

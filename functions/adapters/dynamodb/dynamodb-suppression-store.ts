@@ -104,7 +104,12 @@ class DynamoDbSuppressionStore implements SuppressionStore {
         // A second record for a subject suppressed earlier in this same batch adds nothing.
         if (answered.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
         answered.add(r.subject);
-        return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+        const settled = new Set(r.providersDone ?? []);
+        return {
+          subject: r.subject,
+          state: 'new',
+          pendingProviders: r.providers.filter((p) => !settled.has(p)),
+        };
       }
       const finished = done.get(r.subject) ?? new Set<string>();
       const pendingProviders = r.providers.filter((p) => !finished.has(p));
@@ -130,6 +135,12 @@ class DynamoDbSuppressionStore implements SuppressionStore {
             ...(r.category ? { category: r.category } : {}),
             reason: r.reason,
             recordKey: r.recordKey,
+            // Provenance for `suppressions export` and `undo` selections.
+            ...(r.rule ? { rule: r.rule } : {}),
+            ...(r.recordType ? { recordType: r.recordType } : {}),
+            ...(r.jobId ? { jobId: r.jobId } : {}),
+            // Settled from the start (an import that records only): a string set, never empty.
+            ...(r.providersDone?.length ? { done: new Set(r.providersDone) } : {}),
             ...(r.expiresAt === undefined ? {} : { expiresAt: ttlSeconds(r.expiresAt) }),
           },
           // An expired provisional item is absent for us: it may be replaced.

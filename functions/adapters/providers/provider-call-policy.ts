@@ -98,23 +98,70 @@ function createProviderCallPolicy(
   config: PolicyConfig,
   deps: ProviderDeps,
 ): ProviderCallPolicy {
-  const limiter = createCallLimiter({
-    concurrency: config.concurrency,
-    ratePerSecond: config.ratePerSecond,
-    now: deps.now,
-    sleep: deps.sleep,
-  });
+  return new CallPolicy(providerId, config, deps);
+}
 
-  async function attemptOnce(
-    request: ProviderRequest,
+/** Retries with backoff under the provider's limits, never past the invocation's deadline. */
+class CallPolicy implements ProviderCallPolicy {
+  readonly #limiter: ReturnType<typeof createCallLimiter>;
+
+  constructor(
+    private readonly providerId: string,
+    private readonly config: PolicyConfig,
+    private readonly deps: ProviderDeps,
+  ) {
+    this.#limiter = createCallLimiter({
+      concurrency: config.concurrency,
+      ratePerSecond: config.ratePerSecond,
+      now: deps.now,
+      sleep: deps.sleep,
+    });
+  }
+
+  async send<T>(
     tally: CallTally,
-    attempt: number,
-  ): Promise<ProviderResponse> {
+    build: () => ProviderRequest,
+    interpret: (response: ProviderResponse) => T,
+    options: SendOptions<T> = {},
+  ): Promise<T> {
+    const attempts = this.config.maxRetries + 1;
+    for (let attempt = 1; ; attempt += 1) {
+      if (attempt > 1 && options.alreadyApplied) {
+        const applied = await options.alreadyApplied();
+        if (applied !== undefined) return applied;
+      }
+      const request = build();
+      let status: number | undefined;
+      try {
+        const response = await this.#attemptOnce(request, tally, attempt);
+        status = response.status;
+        return interpret(response);
+      } catch (caught) {
+        const error = this.#asProviderError(caught, status);
+        const final =
+          error.kind !== ProviderErrorKind.transient ||
+          attempt >= attempts ||
+          (error.retryAfterMs ?? 0) > RETRY_AFTER_MAX_MS;
+        const delay = final ? 0 : this.#backoffMs(attempt, error.retryAfterMs);
+        // Not slept through: a Retry-After beyond our patience, or a wait (plus the next call)
+        // that would outlast the deadline. The action comes back later, after that delay.
+        if (final || this.#pastDeadline(delay)) {
+          this.#logFailure('error', request, error, attempt);
+          throw error;
+        }
+        this.#logFailure('retry', request, error, attempt, delay);
+        await this.deps.sleep(delay);
+      }
+    }
+  }
+
+  async #attemptOnce(request: ProviderRequest, tally: CallTally, attempt: number): Promise<ProviderResponse> {
+    const { config, deps, providerId } = this;
     // A call must be able to finish (its whole timeout) before the deadline, or not start at all.
     const deadline = deps.deadlineAt?.();
     let release: () => void;
     try {
-      release = await limiter.acquire(deadline === undefined ? undefined : deadline - config.timeoutMs);
+      release = await this.#limiter.acquire(deadline === undefined ? undefined : deadline - config.timeoutMs);
     } catch (error) {
       if (!(error instanceof SlotWaitExpiredError)) throw error;
       throw new ProviderError(providerId, ProviderErrorKind.transient, `${error.message}: retrying later`);
@@ -133,13 +180,14 @@ function createProviderCallPolicy(
         redirect: 'manual',
       });
       const text = await response.text();
+      const durationMs = deps.now() - startedAt;
       deps.log({
         provider: providerId,
         event: 'call',
         method: request.method,
         path,
         status: response.status,
-        durationMs: deps.now() - startedAt,
+        durationMs,
         attempt,
       });
       return { status: response.status, headers: response.headers, text };
@@ -155,79 +203,47 @@ function createProviderCallPolicy(
     }
   }
 
-  function backoffMs(attempt: number, retryAfterMs: number | undefined): number {
+  #backoffMs(attempt: number, retryAfterMs: number | undefined): number {
     const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
     // "Equal jitter": at least half the step, so retries never stampede yet always back off.
-    const jittered = exponential / 2 + (exponential / 2) * deps.random();
+    const jittered = exponential / 2 + (exponential / 2) * this.deps.random();
     return Math.max(jittered, retryAfterMs ?? 0);
   }
 
-  function pastDeadline(delayMs: number): boolean {
-    const deadline = deps.deadlineAt?.();
-    return deadline !== undefined && deps.now() + delayMs + config.timeoutMs > deadline;
+  #pastDeadline(delayMs: number): boolean {
+    const deadline = this.deps.deadlineAt?.();
+    return deadline !== undefined && this.deps.now() + delayMs + this.config.timeoutMs > deadline;
   }
 
-  function asProviderError(error: unknown, status: number | undefined): ProviderError {
+  #asProviderError(error: unknown, status: number | undefined): ProviderError {
     if (error instanceof ProviderError) return error;
     // The adapter could not read the answer (a proxy's HTML page, truncated JSON): try again later.
     return new ProviderError(
-      providerId,
+      this.providerId,
       ProviderErrorKind.transient,
       `unexpected response${status === undefined ? '' : ` (HTTP ${status})`}`,
       status === undefined ? {} : { status },
     );
   }
 
-  return {
-    async send(tally, build, interpret, options = {}) {
-      const attempts = config.maxRetries + 1;
-      for (let attempt = 1; ; attempt += 1) {
-        if (attempt > 1 && options.alreadyApplied) {
-          const applied = await options.alreadyApplied();
-          if (applied !== undefined) return applied;
-        }
-        const request = build();
-        let status: number | undefined;
-        try {
-          const response = await attemptOnce(request, tally, attempt);
-          status = response.status;
-          return interpret(response);
-        } catch (caught) {
-          const error = asProviderError(caught, status);
-          const final =
-            error.kind !== ProviderErrorKind.transient ||
-            attempt >= attempts ||
-            (error.retryAfterMs ?? 0) > RETRY_AFTER_MAX_MS;
-          const delay = final ? 0 : backoffMs(attempt, error.retryAfterMs);
-          // Not slept through: a Retry-After beyond our patience, or a wait (plus the next call)
-          // that would outlast the deadline. The action comes back later, after that delay.
-          if (final || pastDeadline(delay)) {
-            deps.log({
-              provider: providerId,
-              event: 'error',
-              method: request.method,
-              path: requestPath(request),
-              ...(error.status === undefined ? {} : { status: error.status }),
-              attempt,
-              message: error.message,
-            });
-            throw error;
-          }
-          deps.log({
-            provider: providerId,
-            event: 'retry',
-            method: request.method,
-            path: requestPath(request),
-            ...(error.status === undefined ? {} : { status: error.status }),
-            attempt,
-            durationMs: Math.round(delay),
-            message: error.message,
-          });
-          await deps.sleep(delay);
-        }
-      }
-    },
-  };
+  #logFailure(
+    event: 'error' | 'retry',
+    request: ProviderRequest,
+    error: ProviderError,
+    attempt: number,
+    delay?: number,
+  ): void {
+    this.deps.log({
+      provider: this.providerId,
+      event,
+      method: request.method,
+      path: requestPath(request),
+      ...(error.status === undefined ? {} : { status: error.status }),
+      attempt,
+      ...(delay === undefined ? {} : { durationMs: Math.round(delay) }),
+      message: error.message,
+    });
+  }
 }
 
 function networkCode(error: unknown): string {

@@ -83,6 +83,10 @@ const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
   ['audit', 'expires_at INTEGER'],
   // The classification rule behind a bounce decision (docs/classification.md).
   ['audit', 'rule TEXT'],
+  // Provenance of a suppression (SuppressionRequest.rule/recordType/jobId) for export and undo.
+  ['suppressions', 'rule TEXT'],
+  ['suppressions', 'record_type TEXT'],
+  ['suppressions', 'job_id TEXT'],
 ];
 const EXPIRY_INDEXES = `
 CREATE INDEX IF NOT EXISTS suppressions_expiry ON suppressions (expires_at) WHERE expires_at IS NOT NULL;
@@ -122,7 +126,8 @@ function hasTable(db: Database.Database | undefined, name: string): boolean {
 class SqliteSuppressionStore implements SuppressionStore {
   /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
   static defaultSynchronous: 'FULL' | 'NORMAL' = 'FULL';
-  private readonly db: Database.Database;
+  /** The connection; also read by the ledger in this folder (sqlite-suppression-ledger.ts). */
+  readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
   private readonly getSuppression: Database.Statement<[string], NonNullable<Row>>;
   private readonly baseGetSuppression: Database.Statement<[string], NonNullable<Row>> | undefined;
@@ -180,8 +185,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.insertSuppression = this.db.prepare(
       `INSERT OR REPLACE INTO suppressions
-         (subject, at, kind, category, reason, record_key, providers_done, expires_at)
-       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt)`,
+         (subject, at, kind, category, reason, record_key, providers_done, expires_at, rule, record_type, job_id)
+       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt, @rule, @recordType, @jobId)`,
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
@@ -319,11 +324,19 @@ class SqliteSuppressionStore implements SuppressionStore {
             category: r.category ?? null,
             reason: r.reason,
             recordKey: r.recordKey,
-            done: '[]',
+            done: JSON.stringify([...(r.providersDone ?? [])].sort()),
             expiresAt: r.expiresAt ?? null,
+            rule: r.rule ?? null,
+            recordType: r.recordType ?? null,
+            jobId: r.jobId ?? null,
           });
           insertedNow.add(r.subject);
-          return { subject: r.subject, state: 'new', pendingProviders: [...r.providers] };
+          const settled = new Set(r.providersDone ?? []);
+          return {
+            subject: r.subject,
+            state: 'new',
+            pendingProviders: r.providers.filter((p) => !settled.has(p)),
+          };
         }
         // A second record for a subject suppressed earlier in this same batch adds nothing.
         if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };

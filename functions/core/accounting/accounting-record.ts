@@ -5,7 +5,7 @@
 
 import { isAnonymised, normalizeAddress, shorten } from '../email-address.ts';
 import type { TrafficSample } from '../guardrails/traffic.ts';
-import { EventKind, type MailEvent, type ParseOutcome } from '../mail-event.ts';
+import { EventKind, type MailEvent, type ParseOutcome, type SubscriberRef } from '../mail-event.ts';
 import { extractProviderRefs } from '../unsubscribe/provider-refs.ts';
 import { type AccountingLayout, isRecordType, type RecordType } from './accounting-layout.ts';
 import { parseTimestamp } from './timestamp.ts';
@@ -87,12 +87,13 @@ function deliverySample(
   };
 }
 
-function parseAccountingRecord(
+/** The record type, or the reject naming why the row has no usable type or too many fields. */
+function recordTypeOf(
   fields: readonly string[],
   layout: AccountingLayout,
   line: number,
   raw: RawText,
-): ParseOutcome {
+): RecordType | ParseOutcome {
   const rawType = (fields[0] ?? '').trim();
   const type = rawType.toLowerCase();
   if (!isRecordType(type)) {
@@ -109,19 +110,74 @@ function parseAccountingRecord(
       `${fields.length} fields but the layout in force (${layout.source}) has ${layout.fields.length}`,
     );
   }
+  return type;
+}
+
+type Rcpt = ReturnType<typeof normalizeAddress> | undefined;
+
+/** Records that are not bounces or complaints; a delivery keeps its deliverability sample. */
+function notActionable(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  line: number,
+  type: RecordType,
+  rcpt: Rcpt,
+  reason: string,
+): ParseOutcome {
+  const recipient = rcpt?.ok ? rcpt.address : undefined;
+  const ignored: ParseOutcome = { ok: false, kind: 'ignored', line, recordType: type, recipient, reason };
+  if (type === 'd') {
+    const traffic = deliverySample(fields, layout, recipient);
+    if (traffic) ignored.traffic = traffic;
+  }
+  return ignored;
+}
+
+/**
+ * Whose record this is: a complaint may name nobody when provider ids stand in for the address
+ * (anonymised FBL); a bounce must name a valid recipient. A non-final remote DSN is ignored.
+ */
+function recipientOf(
+  type: RecordType,
+  r: { raw: string | undefined; parsed: Rcpt },
+  refs: readonly SubscriberRef[],
+  dsnAction: string | undefined,
+  at: { line: number; raw: RawText },
+): { recipient: string | undefined } | ParseOutcome {
+  const { line, raw } = at;
+  const rcpt = r.parsed;
+  if (type === 'f') {
+    if (rcpt?.ok && !isAnonymised(rcpt.address)) return { recipient: rcpt.address };
+    if (refs.length > 0) return { recipient: undefined };
+    const why =
+      r.raw === undefined ? 'rcpt is empty' : rcpt?.ok ? 'rcpt is anonymised' : 'rcpt is not an address';
+    return reject(
+      line,
+      raw,
+      `complaint without a usable recipient: ${why} and no provider ids in header_* fields`,
+    );
+  }
+  if (r.raw === undefined) return reject(line, raw, 'rcpt missing');
+  if (!rcpt?.ok) return reject(line, raw, `rcpt: ${rcpt?.ok === false ? rcpt.reason : 'invalid'}`);
+  if (type === 'rb' && dsnAction && NON_FINAL_ACTIONS.has(dsnAction)) {
+    const reason = `remote DSN action ${dsnAction} is not a failure`;
+    return { ok: false, kind: 'ignored', line, recordType: type, recipient: rcpt.address, reason };
+  }
+  return { recipient: rcpt.address };
+}
+
+function parseAccountingRecord(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  line: number,
+  raw: RawText,
+): ParseOutcome {
+  const type = recordTypeOf(fields, layout, line, raw);
+  if (typeof type !== 'string') return type;
   const rcptRaw = field(fields, layout, 'rcpt') ?? originalRecipient(fields, layout);
   const rcpt = rcptRaw === undefined ? undefined : normalizeAddress(rcptRaw);
-
   const reason = NOT_ACTIONABLE[type];
-  if (reason) {
-    const recipient = rcpt?.ok ? rcpt.address : undefined;
-    const ignored: ParseOutcome = { ok: false, kind: 'ignored', line, recordType: type, recipient, reason };
-    if (type === 'd') {
-      const traffic = deliverySample(fields, layout, recipient);
-      if (traffic) ignored.traffic = traffic;
-    }
-    return ignored;
-  }
+  if (reason) return notActionable(fields, layout, line, type, rcpt, reason);
 
   const timeRaw = field(fields, layout, 'timelogged') ?? field(fields, layout, 'timequeued');
   const occurredAt = timeRaw === undefined ? undefined : parseTimestamp(timeRaw);
@@ -131,43 +187,47 @@ function parseAccountingRecord(
   }
   const headers = layout.headerColumns.length > 0 ? loggedHeaders(fields, layout) : undefined;
   const dsnAction = field(fields, layout, 'dsnaction')?.toLowerCase();
+  const refs = type === 'f' && headers ? extractProviderRefs(headers) : [];
+  const who = recipientOf(type, { raw: rcptRaw, parsed: rcpt }, refs, dsnAction, { line, raw });
+  if ('ok' in who) return who;
+  const jobId = field(fields, layout, 'jobid') ?? headers?.get('x-job');
+  return {
+    ok: true,
+    event: buildEvent(fields, layout, {
+      line,
+      type,
+      recipient: who.recipient,
+      refs,
+      dsnAction,
+      jobId,
+      timeRaw,
+      occurredAt,
+    }),
+  };
+}
+
+/** The normalised event of a bounce or complaint that passed every check. */
+function buildEvent(
+  fields: readonly string[],
+  layout: AccountingLayout,
+  e: {
+    line: number;
+    type: RecordType;
+    recipient: string | undefined;
+    refs: SubscriberRef[];
+    dsnAction: string | undefined;
+    jobId: string | undefined;
+    timeRaw: string | undefined;
+    occurredAt: number | undefined;
+  },
+): MailEvent {
   const dsnStatus = field(fields, layout, 'dsnstatus');
   const feedbackType = field(fields, layout, 'feedbacktype')?.trim().toLowerCase();
-  const jobId = field(fields, layout, 'jobid') ?? headers?.get('x-job');
   const envId = field(fields, layout, 'envid');
-
-  let recipient: string | undefined;
-  const refs = type === 'f' && headers ? extractProviderRefs(headers) : [];
-  if (type === 'f') {
-    if (rcpt?.ok && !isAnonymised(rcpt.address)) recipient = rcpt.address;
-    else if (refs.length === 0) {
-      const why =
-        rcptRaw === undefined ? 'rcpt is empty' : rcpt?.ok ? 'rcpt is anonymised' : 'rcpt is not an address';
-      return reject(
-        line,
-        raw,
-        `complaint without a usable recipient: ${why} and no provider ids in header_* fields`,
-      );
-    }
-  } else {
-    if (rcptRaw === undefined) return reject(line, raw, 'rcpt missing');
-    if (!rcpt?.ok) return reject(line, raw, `rcpt: ${rcpt?.ok === false ? rcpt.reason : 'invalid'}`);
-    recipient = rcpt.address;
-    if (type === 'rb' && dsnAction && NON_FINAL_ACTIONS.has(dsnAction)) {
-      return {
-        ok: false,
-        kind: 'ignored',
-        line,
-        recordType: type,
-        recipient,
-        reason: `remote DSN action ${dsnAction} is not a failure`,
-      };
-    }
-  }
-
-  const event: MailEvent = {
-    line,
-    recordType: type as RecordType,
+  const { type, recipient, refs, jobId } = e;
+  return {
+    line: e.line,
+    recordType: type,
     kind:
       type === 'f'
         ? feedbackType === 'opt-out'
@@ -178,25 +238,24 @@ function parseAccountingRecord(
     orig: field(fields, layout, 'orig')?.trim().toLowerCase(),
     bounceCat: field(fields, layout, 'bouncecat')?.trim().toLowerCase(),
     dsnMta: field(fields, layout, 'dsnmta'),
-    dsnAction,
+    dsnAction: e.dsnAction,
     dsnStatus,
     dsnDiag: field(fields, layout, 'dsndiag'),
     feedbackType,
     jobId,
     vmta: field(fields, layout, 'vmta'),
-    occurredAt,
+    occurredAt: e.occurredAt,
     refs,
     key: [
       type,
       recipient ?? refs.map((r) => `${r.providerType}:${r.listId}:${r.subscriberId}`).join(','),
-      timeRaw ?? '',
+      e.timeRaw ?? '',
       jobId ?? '',
       envId ?? '',
       dsnStatus ?? '',
       feedbackType ?? '',
     ].join('|'),
   };
-  return { ok: true, event };
 }
 
 /** A line of the PHP bouncehandler's standalone CSV: the first column is the address. */

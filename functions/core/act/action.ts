@@ -4,6 +4,13 @@
  */
 import type { EventKind, SubscriberRef } from '../mail-event.ts';
 
+/** One subscription an undo puts back (core/suppressions/suppression-ledger.ts ChangedList). */
+interface RestoreRequest {
+  listId: string;
+  /** The status before our unsubscribe, when the provider reported it. */
+  previousStatus?: string | undefined;
+}
+
 type ActionTarget = { type: 'email'; address: string } | { type: 'ref'; ref: SubscriberRef };
 
 interface Action {
@@ -41,11 +48,16 @@ interface Action {
    * promise of docs/unsubscribe.md is measured from here. Absent = not an unsubscribe request.
    */
   requestedAt?: number | undefined;
+  /**
+   * Present: this action reverses an earlier suppression (`pmta-bounce undo`, core/act/undo-action.ts)
+   * instead of unsubscribing: per provider id, the subscriptions to put back.
+   */
+  undo?: { lists: Record<string, RestoreRequest[]> } | undefined;
 }
 
 function refSubject(ref: SubscriberRef): string {
   return `ref:${ref.providerType}:${ref.listId}:${ref.subscriberId}`;
 }
 
-export type { Action, ActionTarget };
+export type { Action, ActionTarget, RestoreRequest };
 export { refSubject };

@@ -5,62 +5,16 @@
  * the subscriber's address (widen-action.ts) and then runs as an address action.
  */
 
-import { BounceHandlerError, ProviderError } from '../errors.ts';
 import type { ActionContext, AuditEntry, ListProvider, ProviderResult, SuppressionStore } from '../ports.ts';
 import type { Action } from './action.ts';
+import { type ActionResult, actionContext, failedOutcome, type ProviderOutcome } from './action-outcome.ts';
+import { runUndoAction } from './undo-action.ts';
 import { planWidening, type WideningPlan, wideningReason } from './widen-action.ts';
-
-interface ProviderOutcome {
-  provider: string;
-  outcome: 'done' | 'already' | 'not-found' | 'failed';
-  calls: number;
-  error?: string;
-  /** Retrying later may succeed (outage, rate limit, credentials being fixed). */
-  retryable?: boolean;
-  /** How long the provider asked us to wait before the next try (Retry-After), when it said so. */
-  retryAfterMs?: number;
-  lists?: ProviderResult['lists'];
-  durationMs: number;
-}
-
-interface ActionResult {
-  action: Action;
-  outcomes: ProviderOutcome[];
-  /** True when every provider finished (done/already/not-found). */
-  complete: boolean;
-}
 
 function summarize(result: ProviderResult): ProviderOutcome['outcome'] {
   if (result.lists.some((l) => l.outcome === 'done')) return 'done';
   if (result.lists.some((l) => l.outcome === 'already')) return 'already';
   return 'not-found';
-}
-
-function actionContext(action: Action): ActionContext {
-  return {
-    actionId: action.id,
-    kind: action.kind === 'manual' ? 'unsubscribe' : action.kind,
-    reason: action.reason,
-    ...(action.category ? { category: action.category } : {}),
-    ...(action.rule ? { rule: action.rule } : {}),
-    ...(action.bounceType ? { bounceType: action.bounceType } : {}),
-    ...(action.jobId ? { jobId: action.jobId } : {}),
-    ...(action.occurredAt ? { occurredAt: action.occurredAt } : {}),
-  };
-}
-
-function failedOutcome(provider: string, error: unknown, durationMs: number): ProviderOutcome {
-  return {
-    provider,
-    outcome: 'failed',
-    calls: error instanceof ProviderError ? 1 : 0,
-    error: error instanceof Error ? error.message : String(error),
-    retryable: error instanceof BounceHandlerError ? error.retryable : true,
-    ...(error instanceof ProviderError && error.retryAfterMs !== undefined
-      ? { retryAfterMs: error.retryAfterMs }
-      : {}),
-    durationMs,
-  };
 }
 
 /** One provider's call for this action under the widening plan. */
@@ -145,6 +99,7 @@ async function runAction(
   store: SuppressionStore,
   now: () => number,
 ): Promise<ActionResult> {
+  if (action.undo) return runUndoAction(action, providers, store, now);
   const plan = await planWidening(action, providers);
   const deps = { providers, context: actionContext(action), now };
   const outcomes = await Promise.all(action.providers.map((id) => callProvider(id, action, plan, deps)));

@@ -111,7 +111,19 @@ function suppressionRequest(
   providers: readonly string[],
 ): SuppressionRequest {
   const { kind, key: recordKey } = event;
-  return { subject, kind, category: decision.category, reason: decision.reason, recordKey, at, providers };
+  return {
+    subject,
+    kind,
+    category: decision.category,
+    reason: decision.reason,
+    recordKey,
+    at,
+    providers,
+    // Provenance, kept with the suppression for `suppressions export` and `undo` selections.
+    recordType: event.recordType,
+    ...(decision.rule ? { rule: decision.rule } : {}),
+    ...(event.jobId ? { jobId: event.jobId } : {}),
+  };
 }
 
 /** Suppression requests of one decision: by address everywhere, else one per provider ref. */

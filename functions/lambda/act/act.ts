@@ -149,10 +149,10 @@ function finalFailures(
   return failed.filter((o) => o.retryable === false || lastReceive);
 }
 
-async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
-  let action: Action;
+/** The action in the message, or undefined (logged, counted) when the body is not one. */
+function parseActionMessage(record: SQSRecord, deps: ActDeps): Action | undefined {
   try {
-    action = actionSchema.parse(JSON.parse(record.body)) as Action;
+    return actionSchema.parse(JSON.parse(record.body)) as Action;
   } catch (error) {
     // Not retryable: the body will not change. Logged (no secrets in actions) and acknowledged.
     deps.log.error('malformed action message dropped', {
@@ -161,48 +161,72 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
       body: record.body.slice(0, 500),
     });
     deps.metrics.count(METRICS.actionsFailed, { [DIMENSIONS.provider]: 'none' });
-    return { actionId: undefined, outcome: ActOutcome.malformed };
+    return undefined;
   }
-  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  // The next delivery waits the backoff, or longer if a provider asked to (Retry-After).
-  const retryLater = async (why: string, retryAfterMs = 0): Promise<never> => {
-    const seconds = Math.max(
-      backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
-      Math.ceil(retryAfterMs / 1000),
-    );
-    await deps.visibility.delay(
-      record.eventSourceARN,
-      record.receiptHandle,
-      Math.min(MAX_DELAY_SECONDS, seconds),
-    );
-    throw new RetryLaterError(why);
-  };
+}
 
-  // One token per delivery, not per message: SQS may deliver the same message (same messageId)
-  // twice at once, and both copies must not hold the claim. Each receive has its own receipt
-  // handle; a redelivery after a crash waits for the old claim's expiry, as intended.
-  const token = createHash('sha256')
+/** Hands the message back: the next delivery waits the backoff, or longer if a provider asked to. */
+async function retryLater(
+  record: SQSRecord,
+  receives: number,
+  deps: ActDeps,
+  why: string,
+  retryAfterMs = 0,
+): Promise<never> {
+  const seconds = Math.max(
+    backoffSeconds(receives, deps.backoff ?? DEFAULT_BACKOFF),
+    Math.ceil(retryAfterMs / 1000),
+  );
+  await deps.visibility.delay(
+    record.eventSourceARN,
+    record.receiptHandle,
+    Math.min(MAX_DELAY_SECONDS, seconds),
+  );
+  throw new RetryLaterError(why);
+}
+
+/**
+ * One token per delivery, not per message: SQS may deliver the same message (same messageId)
+ * twice at once, and both copies must not hold the claim. Each receive has its own receipt
+ * handle; a redelivery after a crash waits for the old claim's expiry, as intended.
+ */
+function deliveryToken(record: SQSRecord): string {
+  return createHash('sha256')
     .update(record.receiptHandle || record.messageId)
     .digest('base64url')
     .slice(0, 32);
+}
+
+/** Claims the action; `claimed: false` when another invocation holds it. */
+async function claimAction(
+  action: Action,
+  token: string,
+  deps: ActDeps,
+): Promise<{ claimed: boolean; done?: readonly string[] }> {
   // The DynamoDB claims read the providers done with the claim write; other ports read after it.
-  let done: readonly string[] | undefined;
   if (deps.claims.claimReading) {
     const c = await deps.claims.claimReading(action.subject, token, deps.now());
-    if (c.claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
-    done = c.done;
-  } else {
-    const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
-    if (claim !== 'claimed') return retryLater(`action ${action.id} is being run by another invocation`);
+    return c.claim === 'claimed' ? { claimed: true, done: c.done } : { claimed: false };
   }
+  const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
+  return { claimed: claim === 'claimed' };
+}
+
+async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
+  const action = parseActionMessage(record, deps);
+  if (!action) return { actionId: undefined, outcome: ActOutcome.malformed };
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const token = deliveryToken(record);
+  const claim = await claimAction(action, token, deps);
+  if (!claim.claimed)
+    return retryLater(record, receives, deps, `action ${action.id} is being run by another invocation`);
   // With `finish`, the provider outcomes are written together with dropping the claim.
   const marks: ProviderMark[] = [];
   const finish = deps.claims.finish?.bind(deps.claims);
   const store = finish ? deferMarks(deps.store, marks) : deps.store;
   let result: ActionResult;
   try {
-    done ??= await deps.store.providersDone(action.subject);
-    const finished = new Set(done);
+    const finished = new Set(claim.done ?? (await deps.store.providersDone(action.subject)));
     const pending = action.providers.filter((p) => !finished.has(p));
     if (pending.length === 0) {
       await deps.claims.complete(action.id, token, deps.now());
@@ -220,6 +244,17 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     return { actionId: action.id, outcome: ActOutcome.done };
   }
   if (!finish) await deps.claims.release(action.id, token);
+  return handBackFailures(record, receives, action, result, deps);
+}
+
+/** Notices for failures that will not be retried, the failure metrics, then back to the queue. */
+async function handBackFailures(
+  record: SQSRecord,
+  receives: number,
+  action: Action,
+  result: ActionResult,
+  deps: ActDeps,
+): Promise<never> {
   const failed = result.outcomes.filter((o) => o.outcome === 'failed');
   const summary = failed.map((o) => `${o.provider}: ${o.error ?? 'failed'}`).join('; ');
   const final = finalFailures(failed, receives, deps);
@@ -232,12 +267,8 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
     await deps.notices(final.map((o) => failedActionNotice(action, o, at)));
   }
   recordFailures(failed, receives, deps);
-  deps.log.warn('provider call failed; retrying later', {
-    actionId: action.id,
-    receives,
-    failures: summary,
-  });
-  return retryLater(summary, Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0)));
+  deps.log.warn('provider call failed; retrying later', { actionId: action.id, receives, failures: summary });
+  return retryLater(record, receives, deps, summary, Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0)));
 }
 
 /**

@@ -3,7 +3,7 @@
  * request counters per endpoint, an in-flight gauge, injectable latency and faults (a status such as
  * 503 or 429 with Retry-After, or a hang), before or after the request took effect.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 interface FakeReply {
@@ -52,117 +52,136 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promise<FakeServer> {
-  const requests = new Map<string, number>();
-  const faults: Fault[] = [];
-  const sockets = new Set<Socket>();
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let total = 0;
-  let firstAt: number | undefined;
-  let lastAt = 0;
+function faultReply(fault: Fault): FakeReply {
+  const status = fault.status ?? 503;
+  return {
+    status,
+    headers: {
+      'content-type': 'text/html',
+      ...(fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter }),
+    },
+    body: `<html><body>${status}</body></html>`,
+  };
+}
 
-  function takeFault(endpoint: string, phase: 'before' | 'after'): Fault | undefined {
-    const index = faults.findIndex(
+/** node:http on 127.0.0.1 with routing, injected faults, latency and request counts. */
+class FakeHttpServer implements FakeServer {
+  url = '';
+  readonly requests = new Map<string, number>();
+  latencyMs = 0;
+  readonly #faults: Fault[] = [];
+  readonly #sockets = new Set<Socket>();
+  readonly #server: Server;
+  #inFlight = 0;
+  #maxInFlight = 0;
+  #total = 0;
+  #firstAt: number | undefined;
+  #lastAt = 0;
+
+  constructor(private readonly route: (request: FakeRequest) => FakeRoute) {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void this.#handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    });
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  count(endpoint: string): number {
+    return this.requests.get(endpoint) ?? 0;
+  }
+
+  totalRequests(): number {
+    return this.#total;
+  }
+
+  maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  activeMs(): number {
+    return this.#firstAt === undefined ? 0 : this.#lastAt - this.#firstAt;
+  }
+
+  inject(fault: Fault): void {
+    this.#faults.push({ ...fault });
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      for (const s of this.#sockets) s.destroy();
+      this.#server.close(() => resolve());
+    });
+  }
+
+  listen(): Promise<this> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      // Loopback only, ephemeral port: never reachable from elsewhere, never clashes.
+      this.#server.listen(0, '127.0.0.1', () => {
+        const { port } = this.#server.address() as AddressInfo;
+        this.url = `http://127.0.0.1:${port}`;
+        resolve(this);
+      });
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    this.#firstAt ??= performance.now();
+    this.#inFlight += 1;
+    this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+    this.#total += 1;
+    let settled = false;
+    res.on('close', () => {
+      if (settled) return;
+      settled = true;
+      this.#inFlight -= 1;
+    });
+    try {
+      const request: FakeRequest = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`),
+        headers: req.headers,
+        body,
+      };
+      const matched = this.route(request);
+      this.requests.set(matched.endpoint, this.count(matched.endpoint) + 1);
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+      const before = this.#takeFault(matched.endpoint, 'before');
+      if (before?.hang) return;
+      if (before) return this.#send(res, faultReply(before));
+      const reply = matched.run();
+      const after = this.#takeFault(matched.endpoint, 'after');
+      if (after?.hang) return;
+      this.#send(res, after ? faultReply(after) : reply);
+    } catch (error) {
+      this.#send(res, { status: 500, body: `fake server error: ${String(error)}` });
+    }
+  }
+
+  #takeFault(endpoint: string, phase: 'before' | 'after'): Fault | undefined {
+    const index = this.#faults.findIndex(
       (f) => (f.phase ?? 'before') === phase && (f.endpoint === undefined || f.endpoint === endpoint),
     );
     if (index < 0) return undefined;
-    const fault = faults[index]!;
+    const fault = this.#faults[index]!;
     fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) faults.splice(index, 1);
+    if (fault.times <= 0) this.#faults.splice(index, 1);
     return fault;
   }
 
-  function send(res: ServerResponse, reply: FakeReply): void {
+  #send(res: ServerResponse, reply: FakeReply): void {
     res.writeHead(reply.status, reply.headers ?? {});
     res.end(reply.body);
-    lastAt = performance.now();
+    this.#lastAt = performance.now();
   }
+}
 
-  function faultReply(fault: Fault): FakeReply {
-    const status = fault.status ?? 503;
-    return {
-      status,
-      headers: {
-        'content-type': 'text/html',
-        ...(fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter }),
-      },
-      body: `<html><body>${status}</body></html>`,
-    };
-  }
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        firstAt ??= performance.now();
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        total += 1;
-        let settled = false;
-        const done = () => {
-          if (settled) return;
-          settled = true;
-          inFlight -= 1;
-        };
-        res.on('close', done);
-        try {
-          const request: FakeRequest = {
-            method: req.method ?? 'GET',
-            url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`),
-            headers: req.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          };
-          const matched = route(request);
-          requests.set(matched.endpoint, (requests.get(matched.endpoint) ?? 0) + 1);
-          if (api.latencyMs > 0) await new Promise((r) => setTimeout(r, api.latencyMs));
-          const before = takeFault(matched.endpoint, 'before');
-          if (before?.hang) return;
-          if (before) return send(res, faultReply(before));
-          const reply = matched.run();
-          const after = takeFault(matched.endpoint, 'after');
-          if (after?.hang) return;
-          if (after) return send(res, faultReply(after));
-          send(res, reply);
-        } catch (error) {
-          send(res, { status: 500, body: `fake server error: ${String(error)}` });
-        }
-      })();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  const api: FakeServer = {
-    url: '',
-    requests,
-    count: (endpoint) => requests.get(endpoint) ?? 0,
-    totalRequests: () => total,
-    maxInFlight: () => maxInFlight,
-    activeMs: () => (firstAt === undefined ? 0 : lastAt - firstAt),
-    latencyMs: 0,
-    inject: (fault) => {
-      faults.push({ ...fault });
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // Loopback only, ephemeral port: never reachable from elsewhere, never clashes.
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      api.url = `http://127.0.0.1:${port}`;
-      resolve(api);
-    });
-  });
+function startFakeHttpServer(route: (request: FakeRequest) => FakeRoute): Promise<FakeServer> {
+  return new FakeHttpServer(route).listen();
 }
 
 export type { FakeReply, FakeRequest, FakeRoute, FakeServer, Fault };

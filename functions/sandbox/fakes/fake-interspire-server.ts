@@ -5,6 +5,7 @@
  * non-idempotent UnsubscribeSubscriber (every call counts, per subscription).
  */
 import { parseXml, type XmlElement } from '#providers/interspire/interspire-xml.ts';
+import { FakeApiServer } from './fake-api-server.ts';
 import {
   type FakeReply,
   type FakeRequest,
@@ -93,36 +94,20 @@ function text(value: Bound | undefined): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-class FakeInterspireServer {
-  readonly options: FakeInterspireOptions;
+class FakeInterspireServer extends FakeApiServer<FakeInterspireOptions> {
   readonly lists = new Map<string, FakeIemList>();
   readonly subscribers: FakeIemSubscriber[] = [];
   readonly banned = new Map<string, Set<string>>();
   effects = 0;
-  #server!: FakeServer;
   #nextList = 0;
   #nextSubscriber = 100;
 
-  private constructor(options: FakeInterspireOptions) {
-    this.options = options;
-  }
-
   static async start(options: FakeInterspireOptions): Promise<FakeInterspireServer> {
-    const fake = new FakeInterspireServer(options);
-    fake.#server = await startFakeHttpServer((request) => fake.#route(request));
-    return fake;
+    return new FakeInterspireServer(options).listen();
   }
 
-  get url(): string {
-    return `${this.#server.url}/iem/xml.php`;
-  }
-
-  get http(): FakeServer {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
+  override get url(): string {
+    return `${this.server.url}/iem/xml.php`;
   }
 
   addList(name = `List ${this.#nextList + 1}`): string {
@@ -157,10 +142,10 @@ class FakeInterspireServer {
   }
 
   mutatingRequests(): number {
-    return MUTATING.reduce((n, e) => n + this.#server.count(e), 0);
+    return MUTATING.reduce((n, e) => n + this.server.count(e), 0);
   }
 
-  #route(request: FakeRequest) {
+  protected route(request: FakeRequest) {
     let document: XmlElement | undefined;
     try {
       // xml.php reads the form field `xml`, else the raw body.

@@ -6,6 +6,7 @@
  * bounce webhook with listmonk's validation, its 503 when bounce processing is off and its bounce
  * actions (count and blocklist / unsubscribe / delete per type, as the record-bounce query does).
  */
+import { FakeApiServer } from './fake-api-server.ts';
 import {
   type FakeReply,
   type FakeRequest,
@@ -97,8 +98,7 @@ interface RouteDef {
   handle(params: string[], request: FakeRequest): FakeReply;
 }
 
-class FakeListmonkServer {
-  readonly options: FakeListmonkOptions;
+class FakeListmonkServer extends FakeApiServer<FakeListmonkOptions> {
   readonly lists = new Map<number, string>();
   readonly subscribers: FakeListmonkSubscriber[] = [];
   readonly bounces: FakeListmonkBounce[] = [];
@@ -106,29 +106,10 @@ class FakeListmonkServer {
   readonly posts = new Map<string, number>();
   /** Subscriptions taken out of mail, subscribers deleted, bounces recorded. */
   effects = 0;
-  #server!: FakeServer;
   #ids = 0;
 
-  private constructor(options: FakeListmonkOptions) {
-    this.options = options;
-  }
-
   static async start(options: FakeListmonkOptions): Promise<FakeListmonkServer> {
-    const fake = new FakeListmonkServer(options);
-    fake.#server = await startFakeHttpServer((request) => fake.#route(request));
-    return fake;
-  }
-
-  get url(): string {
-    return this.#server.url;
-  }
-
-  get http(): FakeServer {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
+    return new FakeListmonkServer(options).listen();
   }
 
   addList(name = `List ${this.lists.size + 1}`): number {
@@ -174,7 +155,7 @@ class FakeListmonkServer {
   }
 
   mutatingRequests(): number {
-    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.#server.count(e), 0);
+    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.server.count(e), 0);
   }
 
   #routes(): RouteDef[] {
@@ -237,7 +218,7 @@ class FakeListmonkServer {
     ];
   }
 
-  #route(request: FakeRequest): FakeRoute {
+  protected route(request: FakeRequest): FakeRoute {
     for (const def of this.#routes()) {
       const match = def.pattern.exec(request.url.pathname);
       if (!match || def.method !== request.method) continue;

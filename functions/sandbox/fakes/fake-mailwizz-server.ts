@@ -5,6 +5,7 @@
  * bodies only, subscriber statuses with MailWizz's semantics, and PHP-style JSON.
  */
 import { signMailwizzRequest } from '#providers/mailwizz/mailwizz-signature.ts';
+import { FakeApiServer } from './fake-api-server.ts';
 import {
   type FakeReply,
   type FakeRequest,
@@ -97,8 +98,7 @@ interface RouteDef {
   handle(params: string[], form: Record<string, string>, query: URLSearchParams): FakeReply;
 }
 
-class FakeMailwizzServer {
-  readonly options: FakeMailwizzOptions;
+class FakeMailwizzServer extends FakeApiServer<FakeMailwizzOptions> {
   readonly lists = new Map<string, FakeMailwizzList>();
   readonly subscribers: FakeMailwizzSubscriber[] = [];
   readonly campaigns = new Set<string>();
@@ -106,30 +106,15 @@ class FakeMailwizzServer {
   readonly blacklist = new Set<string>();
   /** State changes made (a status that really changed, a bounce recorded). */
   effects = 0;
-  #server!: FakeServer;
   #counter = 0;
 
-  private constructor(options: FakeMailwizzOptions) {
-    this.options = options;
-  }
-
   static async start(options: FakeMailwizzOptions): Promise<FakeMailwizzServer> {
-    const fake = new FakeMailwizzServer(options);
-    fake.#server = await startFakeHttpServer((request) => fake.#route(request));
-    return fake;
+    return new FakeMailwizzServer(options).listen();
   }
 
   /** Base URL of the API app, as configured in `providers[].url`. */
-  get url(): string {
-    return `${this.#server.url}/api`;
-  }
-
-  get http(): FakeServer {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
+  override get url(): string {
+    return `${this.server.url}/api`;
   }
 
   #uid(prefix: string): string {
@@ -160,7 +145,7 @@ class FakeMailwizzServer {
   }
 
   mutatingRequests(): number {
-    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.#server.count(e), 0);
+    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.server.count(e), 0);
   }
 
   #routes(): RouteDef[] {
@@ -210,7 +195,7 @@ class FakeMailwizzServer {
     ];
   }
 
-  #route(request: FakeRequest) {
+  protected route(request: FakeRequest) {
     const path = request.url.pathname.replace(/^\/api\/?/, '').replace(/\/$/, '');
     if (!request.url.pathname.startsWith('/api')) {
       return { endpoint: ENDPOINTS.notFound, run: () => error(404, 'Page not found.') };

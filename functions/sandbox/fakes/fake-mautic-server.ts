@@ -6,6 +6,7 @@
  * DNC add with Mautic's reason handling (default 3, 0 refused, an existing DNC kept or updated as
  * DoNotContact::addDncForContact does), a contact's segments and segment removal.
  */
+import { FakeApiServer } from './fake-api-server.ts';
 import {
   type FakeReply,
   type FakeRequest,
@@ -87,36 +88,16 @@ function bodyParams(request: FakeRequest): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(request.body));
 }
 
-class FakeMauticServer {
-  readonly options: FakeMauticOptions;
+class FakeMauticServer extends FakeApiServer<FakeMauticOptions> {
   readonly contacts: FakeMauticContact[] = [];
   readonly segments = new Map<number, string>();
   readonly tokens = new Map<string, number>();
   /** Contacts that stopped receiving in a segment, or a DNC that was added or changed. */
   effects = 0;
-  #server!: FakeServer;
   #ids = 0;
 
-  private constructor(options: FakeMauticOptions) {
-    this.options = options;
-  }
-
   static async start(options: FakeMauticOptions): Promise<FakeMauticServer> {
-    const fake = new FakeMauticServer(options);
-    fake.#server = await startFakeHttpServer((request) => fake.#route(request));
-    return fake;
-  }
-
-  get url(): string {
-    return this.#server.url;
-  }
-
-  get http(): FakeServer {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
+    return new FakeMauticServer(options).listen();
   }
 
   #now(): number {
@@ -156,10 +137,10 @@ class FakeMauticServer {
   }
 
   mutatingRequests(): number {
-    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.#server.count(e), 0);
+    return MUTATING_ENDPOINTS.reduce((n, e) => n + this.server.count(e), 0);
   }
 
-  #route(request: FakeRequest): FakeRoute {
+  protected route(request: FakeRequest): FakeRoute {
     const path = request.url.pathname;
     const m = request.method;
     if (m === 'POST' && path === '/oauth/v2/token')

@@ -5,6 +5,7 @@
  * the answer can say done / already / not-found.
  */
 import { webhookSignatureMatches } from '#providers/webhook/webhook-signature.ts';
+import { FakeApiServer } from './fake-api-server.ts';
 import {
   type FakeReply,
   type FakeRequest,
@@ -38,8 +39,7 @@ function reply(status: number, value: unknown): FakeReply {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
 }
 
-class FakeWebhookServer {
-  readonly options: FakeWebhookOptions;
+class FakeWebhookServer extends FakeApiServer<FakeWebhookOptions> {
   readonly subscriptions: FakeWebhookSubscription[] = [];
   /** webhook-id → the answer given, for deduplication. */
   readonly delivered = new Map<string, FakeReply>();
@@ -48,33 +48,18 @@ class FakeWebhookServer {
   /** Guardrail notices received (docs/guardrails.md), first delivery of each webhook-id. */
   readonly notices: Array<{ id: string; data: Record<string, unknown> }> = [];
   effects = 0;
-  #server!: FakeServer;
   #next = 0;
 
-  private constructor(options: FakeWebhookOptions) {
-    this.options = options;
-  }
-
   static async start(options: FakeWebhookOptions): Promise<FakeWebhookServer> {
-    const fake = new FakeWebhookServer(options);
-    fake.#server = await startFakeHttpServer((request) => fake.#route(request));
-    return fake;
+    return new FakeWebhookServer(options).listen();
   }
 
   get path(): string {
     return this.options.path ?? '/hooks/suppress';
   }
 
-  get url(): string {
-    return `${this.#server.url}${this.path}`;
-  }
-
-  get http(): FakeServer {
-    return this.#server;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
+  override get url(): string {
+    return `${this.server.url}${this.path}`;
   }
 
   subscribe(email: string, listId = `list${++this.#next}`): FakeWebhookSubscription {
@@ -84,10 +69,10 @@ class FakeWebhookServer {
   }
 
   mutatingRequests(): number {
-    return this.#server.count(ENDPOINT);
+    return this.server.count(ENDPOINT);
   }
 
-  #route(request: FakeRequest) {
+  protected route(request: FakeRequest) {
     if (request.url.pathname !== this.path)
       return { endpoint: 'unrouted', run: () => reply(404, { error: 'no such hook' }) };
     return { endpoint: ENDPOINT, run: () => this.#receive(request) };

@@ -28,15 +28,6 @@ function repository(): Map<string, string> {
   return files;
 }
 
-/**
- * Violations whose fix is on its way on another branch (issue 12, shipper side: the message
- * builder/encoder/packer type cycle). Each must still be found, so this list cannot go stale: once
- * the fix lands here, its entry fails the test and is deleted.
- */
-const BEING_FIXED: readonly string[] = [
-  'import cycle: shipper/message/message-builder.ts → shipper/message/message-encoder.ts → shipper/message/packer.ts',
-];
-
 describe('the repository keeps its architecture', () => {
   const files = repository();
   const found = checkArchitecture(files, aliases).map((v) => `${v.rule}: ${v.detail}`);
@@ -47,11 +38,7 @@ describe('the repository keeps its architecture', () => {
   });
 
   it('breaks no rule: pure core, allowed layers, no test imports in product code, no cycle', () => {
-    expect(found.filter((v) => !BEING_FIXED.includes(v))).toEqual([]);
-  });
-
-  it.each(BEING_FIXED)('still finds %s (delete the entry once fixed)', (violation) => {
-    expect(found).toContain(violation);
+    expect(found).toEqual([]);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 } from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { apiBasics } from '../provider-result.ts';
 import {
   createInterspireApi,
   type InterspireApi,
@@ -66,12 +67,9 @@ class InterspireListProvider implements ListProvider {
     this.#now = deps.now;
     this.#log = deps.log;
     this.#api = createInterspireApi({
-      providerId: config.id,
-      url: config.url,
+      ...apiBasics(config, deps),
       username: config.username,
       token: config.token,
-      policy: createProviderCallPolicy(config.id, config, deps),
-      now: deps.now,
     });
   }
 

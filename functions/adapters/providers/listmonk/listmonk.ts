@@ -19,6 +19,7 @@ import {
 } from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { apiBasics, oneListResult } from '../provider-result.ts';
 import {
   createListmonkApi,
   type ListmonkApi,
@@ -78,14 +79,11 @@ class ListmonkListProvider implements ListProvider {
     this.id = config.id;
     this.#config = config;
     this.#api = createListmonkApi({
-      providerId: config.id,
-      url: config.url,
+      ...apiBasics(config, deps),
       username: config.username,
       token: config.token,
       auth: config.auth,
       lookup: config.lookup,
-      policy: createProviderCallPolicy(config.id, config, deps),
-      now: deps.now,
     });
   }
 
@@ -110,11 +108,8 @@ class ListmonkListProvider implements ListProvider {
 
   async unsubscribeFromList(ref: SubscriberRef, _context: ActionContext): Promise<ProviderResult> {
     const tally: CallTally = { calls: 0 };
-    const result = (outcome: ListOutcome): ProviderResult => ({
-      provider: this.id,
-      lists: [{ listId: ref.listId, outcome }],
-      calls: tally.calls,
-    });
+    const result = (outcome: ListOutcome): ProviderResult =>
+      oneListResult(this.id, ref.listId, outcome, tally);
     const subscriber = await this.#api.getSubscriber(tally, ref.subscriberId);
     const list = subscriber?.lists.find((l) => l.listId === ref.listId);
     if (!subscriber || !list) return result(ListOutcome.notFound);

@@ -239,23 +239,24 @@ async function getSubscriber(
 }
 
 /**
- * `PUT lists/{L}/subscribers/{S}` with `details[status]=blacklisted`. The update validates every
- * required list field, so the fields read just before are sent back (docs/provider-apis.md §1.4).
+ * `PUT lists/{L}/subscribers/{S}` with `details[status]`. The update validates every required list
+ * field, so the fields read just before are sent back (docs/provider-apis.md §1.4). MailWizz answers 409
+ * both for a missing subscriber and for an address in its email blacklist: told apart by the text.
  */
-async function blacklistSubscriber(
+async function setSubscriberStatus(
   client: MailwizzClient,
   tally: CallTally,
   subscription: { listUid: string; subscriberUid: string; email: string },
   fields: Readonly<Record<string, string>>,
-): Promise<'ok' | 'not-found'> {
+  status: string,
+): Promise<'ok' | 'not-found' | 'email-blacklisted'> {
   const { listUid, subscriberUid, email } = subscription;
   if (!UID.test(listUid) || !UID.test(subscriberUid)) return 'not-found';
   // 2.x may mask EMAIL on read: send the address we know.
-  const body = { ...fields, EMAIL: email, details: { status: 'blacklisted' } };
-  const read = (response: ProviderResponse): 'ok' | 'not-found' => {
+  const body = { ...fields, EMAIL: email, details: { status } };
+  const read = (response: ProviderResponse): 'ok' | 'not-found' | 'email-blacklisted' => {
     const text = errorText(readJsonObject(response.text) as Envelope | undefined);
-    // 409 "This email address is blacklisted." means it already is; a missing subscriber is 409 too.
-    if (response.status === 409) return text.includes('blacklisted') ? 'ok' : 'not-found';
+    if (response.status === 409) return text.includes('blacklisted') ? 'email-blacklisted' : 'not-found';
     return client.interpret([404])(response) ? 'ok' : 'not-found';
   };
   return client.options.policy.send(
@@ -263,6 +264,17 @@ async function blacklistSubscriber(
     client.build('PUT', `lists/${listUid}/subscribers/${subscriberUid}`, {}, body),
     read,
   );
+}
+
+/** `details[status]=blacklisted`; an address already in the email blacklist counts as done. */
+async function blacklistSubscriber(
+  client: MailwizzClient,
+  tally: CallTally,
+  subscription: { listUid: string; subscriberUid: string; email: string },
+  fields: Readonly<Record<string, string>>,
+): Promise<'ok' | 'not-found'> {
+  const result = await setSubscriberStatus(client, tally, subscription, fields, 'blacklisted');
+  return result === 'email-blacklisted' ? 'ok' : result;
 }
 
 /** `POST campaigns/{C}/bounces` with bounce_type=hard: MailWizz then blacklists the address. */
@@ -312,6 +324,12 @@ function createMailwizzApi(options: MailwizzApiOptions) {
       subscription: { listUid: string; subscriberUid: string; email: string },
       fields: Readonly<Record<string, string>>,
     ) => blacklistSubscriber(client, tally, subscription, fields),
+    setSubscriberStatus: (
+      tally: CallTally,
+      subscription: { listUid: string; subscriberUid: string; email: string },
+      fields: Readonly<Record<string, string>>,
+      status: string,
+    ) => setSubscriberStatus(client, tally, subscription, fields, status),
     reportBounce: (tally: CallTally, campaignUid: string, subscriberUid: string, message: string) =>
       reportBounce(client, tally, campaignUid, subscriberUid, message),
     /** `GET lists?page=1&per_page=10`: the cheapest authenticated call; returns the list count. */

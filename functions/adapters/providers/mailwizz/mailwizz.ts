@@ -14,11 +14,14 @@ import {
   type ListProvider,
   type ListResult,
   type ProviderResult,
+  type RestoreRequest,
 } from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { apiBasics } from '../provider-result.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';
 import { ACTIVE_STATUSES, applyHardBounce, type HardBounce } from './mailwizz-bounce-as.ts';
+import { restoreSubscriptions } from './mailwizz-restore.ts';
 
 const mailwizzConfigSchema = providerBaseSchema
   .extend({
@@ -73,12 +76,9 @@ class MailwizzListProvider implements ListProvider {
     this.#config = config;
     this.#log = deps.log;
     this.#api = createMailwizzApi({
-      providerId: config.id,
-      url: config.url,
+      ...apiBasics(config, deps),
       apiKey: config.apiKey,
       privateKey: config.privateKey,
-      policy: createProviderCallPolicy(config.id, config, deps),
-      now: deps.now,
     });
   }
 
@@ -102,6 +102,8 @@ class MailwizzListProvider implements ListProvider {
       listId: s.listUid,
       ...(s.listName ? { listName: s.listName } : {}),
       outcome: ACTIVE_STATUSES.has(s.status) ? ListOutcome.done : ListOutcome.already,
+      // What `undo` puts back (mailwizz-restore.ts).
+      ...(ACTIVE_STATUSES.has(s.status) ? { previousStatus: s.status } : {}),
     }));
     return { provider: this.id, lists, calls: tally.calls };
   }
@@ -110,7 +112,10 @@ class MailwizzListProvider implements ListProvider {
     const tally: CallTally = { calls: 0 };
     const result = (outcome: ListOutcome): ProviderResult => ({
       provider: this.id,
-      lists: [{ listId: ref.listId, outcome }],
+      // Only a confirmed subscriber is ever changed here: that is what `undo` puts back.
+      lists: [
+        { listId: ref.listId, outcome, ...(outcome === 'done' ? { previousStatus: 'confirmed' } : {}) },
+      ],
       calls: tally.calls,
     });
     const subscriber = await this.#api.getSubscriber(tally, ref.listId, ref.subscriberId);
@@ -138,6 +143,11 @@ class MailwizzListProvider implements ListProvider {
     await this.#maybeReportBounce(tally, context, ref.subscriberId, ref.campaignId);
     const outcome = await this.#api.unsubscribe(tally, ref.listId, ref.subscriberId);
     return result(outcome === 'ok' ? ListOutcome.done : ListOutcome.notFound);
+  }
+
+  /** `pmta-bounce undo`: each changed subscription back to its previous status (mailwizz-restore.ts). */
+  resubscribe(email: string, lists: readonly RestoreRequest[]): Promise<ProviderResult> {
+    return restoreSubscriptions(this.#api, this.id, email, lists);
   }
 
   /** `GET lists/{L}/subscribers/{S}`: one call; undefined when unknown or masked. */

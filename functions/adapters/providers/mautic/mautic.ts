@@ -19,6 +19,7 @@ import {
 } from '#core/ports.ts';
 import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
+import { apiBasics, oneListResult } from '../provider-result.ts';
 import { createMauticApi, DncReason, type MauticApi, type MauticAuth } from './mautic-api.ts';
 
 const mauticConfigSchema = providerBaseSchema
@@ -70,11 +71,8 @@ class MauticListProvider implements ListProvider {
     const auth = authOf(config);
     this.#authType = auth.type;
     this.#api = createMauticApi({
-      providerId: config.id,
-      url: config.url,
+      ...apiBasics(config, deps),
       auth,
-      policy: createProviderCallPolicy(config.id, config, deps),
-      now: deps.now,
     });
   }
 
@@ -97,11 +95,8 @@ class MauticListProvider implements ListProvider {
 
   async unsubscribeFromList(ref: SubscriberRef, _context: ActionContext): Promise<ProviderResult> {
     const tally: CallTally = { calls: 0 };
-    const result = (outcome: ListOutcome): ProviderResult => ({
-      provider: this.id,
-      lists: [{ listId: ref.listId, outcome }],
-      calls: tally.calls,
-    });
+    const result = (outcome: ListOutcome): ProviderResult =>
+      oneListResult(this.id, ref.listId, outcome, tally);
     const segments = await this.#api.segmentsOf(tally, ref.subscriberId);
     if (!segments) return result(ListOutcome.notFound);
     // Mautic lists only the segments the contact is still in: not there means already out.

@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { providerBaseSchema } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
 import type { SubscriberRef } from '#core/mail-event.ts';
-import { type ActionContext, ListOutcome, type ListProvider, type ProviderResult } from '#core/ports.ts';
+import {
+  type ActionContext,
+  ListOutcome,
+  type ListProvider,
+  type ProviderResult,
+  type RestoreRequest,
+} from '#core/ports.ts';
 import {
   type CallTally,
   createProviderCallPolicy,
@@ -33,6 +39,8 @@ const webhookConfigSchema = providerBaseSchema
 type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 const EVENT_TYPE = 'subscriber.unsubscribed';
+/** `pmta-bounce undo`: the receiver should put back what the earlier events took off. */
+const RESUBSCRIBE_TYPE = 'subscriber.resubscribe';
 const OUTCOMES = new Set<string>(Object.values(ListOutcome));
 /** Lists in results: `*` means "everywhere the receiver knows". */
 const EVERYWHERE = '*';
@@ -97,6 +105,25 @@ class WebhookListProvider implements ListProvider {
       },
     });
     return { provider: this.id, lists: [{ listId: ref.listId, outcome }], calls: tally.calls };
+  }
+
+  /** One signed `subscriber.resubscribe` event naming the lists (`*`: everywhere) to put back. */
+  async resubscribe(
+    email: string,
+    lists: readonly RestoreRequest[],
+    context: ActionContext,
+  ): Promise<ProviderResult> {
+    const tally: CallTally = { calls: 0 };
+    const outcome = await this.#deliver(tally, context.actionId, {
+      type: RESUBSCRIBE_TYPE,
+      timestamp: new Date(this.#now()).toISOString(),
+      data: { email, lists: lists.map((l) => l.listId), actionId: context.actionId, reason: context.reason },
+    });
+    return {
+      provider: this.id,
+      lists: lists.map((l) => ({ listId: l.listId, outcome })),
+      calls: tally.calls,
+    };
   }
 
   async checkCredentials() {

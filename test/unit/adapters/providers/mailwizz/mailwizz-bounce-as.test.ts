@@ -162,7 +162,7 @@ describe('MailWizz bounceAs', () => {
     const campaign = fake.addCampaign();
     const ref = { providerType: 'mailwizz', listId: list, subscriberId: first, campaignId: campaign };
     const result = await provider({ bounceAs: 'campaign-bounce' }).unsubscribeFromList(ref, bounce());
-    expect(result.lists).toEqual([{ listId: list, outcome: 'done' }]);
+    expect(result.lists).toEqual([{ listId: list, outcome: 'done', previousStatus: 'confirmed' }]);
     expect(fake.bounces.map((b) => b.campaignUid)).toEqual([campaign]);
     await fake.close();
     await start();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool } from '../../../shipper/message/buffer-pool.ts';
+import { BufferPool } from '../../../../shipper/message/buffer-pool.ts';
 
 describe('BufferPool', () => {
   it('gives buffers of the exact length asked, and reuses given-back memory', () => {

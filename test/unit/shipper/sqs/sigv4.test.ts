@@ -1,7 +1,7 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { NodeSha256 } from '#test/support/node-sha256.ts';
-import { signRequest } from '../../../shipper/sqs/sigv4.ts';
+import { signRequest } from '../../../../shipper/sqs/sigv4.ts';
 
 /** AWS's published example keys (SigV4 test suite), never real ones. */
 const EXAMPLE = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };

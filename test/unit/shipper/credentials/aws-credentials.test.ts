@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_CANARY } from '../../../scripts/scan-canary.ts';
-import { createCredentialChain } from '../../../shipper/credentials/aws-credentials.ts';
+import { TEST_CANARY } from '../../../../scripts/scan-canary.ts';
+import { createCredentialChain } from '../../../../shipper/credentials/aws-credentials.ts';
 
 // The canary is the secret in every slot, so a leak shows up here and in CI's output scan.
 const SECRET = TEST_CANARY;

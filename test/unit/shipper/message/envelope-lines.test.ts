@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EnvelopeLines } from '../../../shipper/message/envelope-lines.ts';
+import { EnvelopeLines } from '../../../../shipper/message/envelope-lines.ts';
 
 /** The items as a consumer reads them: text, or the exact bytes for b64 items. */
 function decode(lines: EnvelopeLines): Array<string | Buffer> {
@@ -111,7 +111,7 @@ describe('EnvelopeLines', () => {
 
 describe('EnvelopeLines in the byte arena', () => {
   it('copies from the arena read buffer exactly as from any buffer, and reuses its slots', async () => {
-    const { readBuffer } = await import('../../../shipper/message/byte-arena.ts');
+    const { readBuffer } = await import('../../../../shipper/message/byte-arena.ts');
     const records = [Buffer.from('b,"x ""y""",z'), Buffer.from('plain,record'), Buffer.from('"q"')];
     const read = Buffer.concat(records.flatMap((r) => [r, Buffer.from('\n')]));
     read.copy(readBuffer);
@@ -132,7 +132,7 @@ describe('EnvelopeLines in the byte arena', () => {
 
 describe('hasEscapesInArena', () => {
   it('agrees with a byte-by-byte check for any bytes, offsets and lengths', async () => {
-    const { hasEscapesInArena, readBuffer } = await import('../../../shipper/message/byte-arena.ts');
+    const { hasEscapesInArena, readBuffer } = await import('../../../../shipper/message/byte-arena.ts');
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 0, maxLength: 64 }),

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeSha256 } from '#test/support/node-sha256.ts';
-import { TEST_CANARY } from '../../../scripts/scan-canary.ts';
-import { SqsClient } from '../../../shipper/sqs/sqs-client.ts';
+import { TEST_CANARY } from '../../../../scripts/scan-canary.ts';
+import { SqsClient } from '../../../../shipper/sqs/sqs-client.ts';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDTEST',
