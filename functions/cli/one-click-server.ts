@@ -122,7 +122,8 @@ async function answer(
     res.end(req.method === 'HEAD' ? undefined : 'ok\n');
     return;
   }
-  const body = req.method === 'POST' ? await readBody(req) : (req.resume(), '');
+  if (req.method !== 'POST') req.resume();
+  const body = req.method === 'POST' ? await readBody(req) : '';
   const limit = await checkOneClickRate(
     deps.rateCounter,
     deps.limits,

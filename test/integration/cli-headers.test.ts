@@ -32,7 +32,6 @@ async function run(config: string, args: string[] = []) {
 
 const BASE = [
   'providers:',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder
   '  - { id: mw, type: mailwizz, url: "https://mw.example.com/api", apiKey: "${MW}" }',
   'unsubscribe:',
   '  domains: [unsub.example.com]',

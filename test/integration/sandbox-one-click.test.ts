@@ -27,7 +27,6 @@ beforeAll(async () => {
           id: 'mw',
           type: 'mailwizz',
           url: fake.url,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, expanded by the act handler
           apiKey: '${IT_ONE_CLICK_MAILWIZZ_KEY}',
           maxRetries: 0,
           timeoutMs: 2000,

@@ -70,7 +70,6 @@ beforeAll(async () => {
       '  - id: mw',
       '    type: mailwizz',
       `    url: ${fake.url}`,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder
       '    apiKey: ${MW_KEY}',
       '    maxRetries: 0',
       'unsubscribe:',
