@@ -6,11 +6,11 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { HANDLER_ENTRIES } from '#lambda/env.ts';
@@ -19,6 +19,7 @@ import { ActFunction } from './constructs/act-function.ts';
 import type { FunctionSource } from './constructs/bounce-function.ts';
 import { DeliverabilityGuardrails } from './constructs/deliverability-guardrails.ts';
 import { IngestFunction } from './constructs/ingest-function.ts';
+import { OneClickEndpoint } from './constructs/one-click-endpoint.ts';
 import { OperationsAlarms } from './constructs/operations-alarms.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { PostmasterDigest } from './constructs/postmaster-digest.ts';
@@ -53,6 +54,26 @@ interface Watched {
   deadLetterQueues: Record<string, IQueue>;
 }
 
+/** The signing-key secret: {"NAME": "value"} for each `${NAME}` of unsubscribe.signing. */
+function signingKeySecret(scope: Construct): Secret {
+  const secret = new Secret(scope, 'SigningSecret', {
+    description:
+      'pmta-bounce unsubscribe signing keys: JSON object {"NAME": "value"} for each ${NAME} in unsubscribe.signing',
+    generateSecretString: {
+      secretStringTemplate: '{}',
+      generateStringKey: 'unset',
+      excludePunctuation: true,
+    },
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'Signing keys rotate by adding a key to unsubscribe.signing and retiring the old one after its ' +
+      'mails are old (docs/unsubscribe.md): an operator step in the configuration, not a rotation Lambda.',
+  });
+  return secret;
+}
+
 class BounceHandlerStack extends Stack {
   readonly recordsQueue: IQueue;
   readonly actionsQueue: IQueue;
@@ -83,6 +104,9 @@ class BounceHandlerStack extends Stack {
       deadLetterQueues: { Records: ingest.deadLetterQueue, Actions: act.deadLetterQueue },
     };
 
+    // The signing keys of unsubscribe addresses and links: their own secret, read by unsub and
+    // unsub-http only (act keeps the provider secret to itself).
+    const signingSecret = config.unsubscribe.signing ? signingKeySecret(this) : undefined;
     let unsubscribe: UnsubscribeMail | undefined;
     if (config.unsubscribe.domains.length > 0) {
       unsubscribe = new UnsubscribeMail(this, 'Unsub', {
@@ -92,8 +116,19 @@ class BounceHandlerStack extends Stack {
         table,
         actionsQueue: act.queue,
       });
+      if (signingSecret) unsubscribe.bindSigningSecret(signingSecret);
       watched.functions.Unsub = unsubscribe.function;
       watched.deadLetterQueues.Unsub = unsubscribe.failedEvents;
+    }
+    if (config.unsubscribe.oneClick.functionUrl) {
+      const oneClick = new OneClickEndpoint(this, 'OneClick', {
+        ...source('unsub-http'),
+        configJson,
+        table,
+        actionsQueue: act.queue,
+        signingSecret,
+      });
+      watched.functions.UnsubHttp = oneClick.function;
     }
     if (config.notify) {
       const digest = new PostmasterDigest(this, 'Notify', {

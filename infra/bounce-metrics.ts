@@ -16,6 +16,7 @@ const SERVICE_NAMES = {
   act: 'pmta-bounce-act',
   unsub: 'pmta-bounce-unsub',
   notify: 'pmta-bounce-notify',
+  unsubHttp: 'pmta-bounce-unsub-http',
 } as const;
 
 type MetricKey = keyof typeof METRICS;
@@ -34,6 +35,8 @@ const METRIC_SOURCES: Record<MetricKey, keyof typeof SERVICE_NAMES> = {
   providerPermanentErrors: 'act',
   inboundUnsubscribes: 'unsub',
   unsubscribeRateLimited: 'unsub',
+  oneClickRequests: 'unsubHttp',
+  pendingUnsubscribeAge: 'act',
   deliveries: 'ingest',
   complaints: 'ingest',
   attempts: 'ingest',

@@ -30,6 +30,9 @@ commands:
   undo [--since T] [--until T] [--category C]... [--rule ID] [--job J] [--address A]... [--dry-run] [--yes]
                            reverse wrong suppressions: state and every subscription we changed
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
+  serve [--listen H:P]     one-click unsubscribe endpoint (RFC 8058) on 127.0.0.1:8025
+      --config F --state F
+  headers [--provider ID]  the List-Unsubscribe header lines to paste into the list manager
   sandbox [--config F]     the whole cloud path on this machine (SQS + DynamoDB emulators, handlers)
   redrive                  move a sandbox dead-letter queue back to its source queue
 exit codes: 0 done, 2 usage or configuration error, 3 some actions failed,
@@ -48,6 +51,8 @@ const COMMANDS: Record<string, Command> = {
   report: async (argv, io) => (await import('./report-command.ts')).reportCommand(argv, io),
   // Loaded on demand: the sandbox pulls in the emulators and the AWS SDK, which `process` never needs.
   unsub: async (argv, io) => (await import('./unsub-command.ts')).unsubCommand(argv, io),
+  headers: async (argv, io) => (await import('./headers-command.ts')).headersCommand(argv, io),
+  serve: async (argv, io) => (await import('./serve-command.ts')).serveCommand(argv, io),
   suppressions: async (argv, io) => (await import('./suppressions-command.ts')).suppressionsCommand(argv, io),
   undo: async (argv, io) => (await import('./undo-command.ts')).undoCommand(argv, io),
   sandbox: async (argv, io) => (await import('#sandbox/sandbox.ts')).sandboxCommand(argv, io),

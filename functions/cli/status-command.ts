@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import type { OutboxSummary, ParkedProvider, SubjectStatus } from '#core/ports.ts';
+import { type UnsubscribeAge, unsubscribeAge } from '#core/unsubscribe/unsubscribe-age.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
@@ -28,6 +29,18 @@ function renderOutbox(summary: OutboxSummary): string {
     out.push(`  parked at ${p.provider}: ${p.actions} action(s), last ${stamp(p.lastAt)}: ${p.lastError}`);
   if (summary.parkedActions > 0) out.push('  fix the configuration, then: pmta-bounce retry [--provider ID]');
   return `${out.map(oneLine).join('\n')}\n`;
+}
+
+/** Unsubscribe requests owed for more than 24 h: the 48-hour promise is at risk. */
+function renderOverdue(age: UnsubscribeAge): string {
+  if (age.overdue.length === 0) return '';
+  const out = [`unsubscribe requests older than 24 h, not yet done: ${age.overdue.length}`];
+  for (const o of age.overdue.slice(0, 50))
+    out.push(
+      `  ${oneLine(o.subject)} requested ${new Date(o.requestedAt).toISOString()} (${Math.floor(o.ageMs / 3_600_000)} h) pending at ${o.providers.join(', ')}`,
+    );
+  if (age.overdue.length > 50) out.push(`  ... ${age.overdue.length - 50} more (--json lists all)`);
+  return `${out.join('\n')}\n`;
 }
 
 function renderParked(parked: readonly ParkedProvider[]): string {
@@ -102,7 +115,12 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
     const json = parsed.values.json ?? false;
     if (subject === undefined) {
       const summary = real.outbox.summary();
-      io.stdout.write(json ? `${JSON.stringify(summary)}\n` : renderOutbox(summary));
+      const age = unsubscribeAge(real.outbox.pending({ parked: true }), io.now());
+      io.stdout.write(
+        json
+          ? `${JSON.stringify({ ...summary, unsubscribes: age })}\n`
+          : renderOutbox(summary) + renderOverdue(age),
+      );
       return ExitCode.ok;
     }
     const key = subject.startsWith('ref:') ? subject : subject.toLowerCase();

@@ -10,6 +10,11 @@ const ENV = {
   CONFIG_JSON: 'PMTA_BOUNCE_CONFIG_JSON',
   /** ARN of the Secrets Manager secret: a JSON object {"NAME": "value"} for each `${NAME}`. */
   SECRET_ARN: 'PMTA_BOUNCE_SECRET_ARN',
+  /**
+   * ARN of the signing-key secret (unsub, unsub-http only): a JSON object {"NAME": "value"} for the
+   * `${NAME}` of unsubscribe.signing.keys[].secret. Separate from SECRET_ARN, which only act reads.
+   */
+  SIGNING_SECRET_ARN: 'PMTA_BOUNCE_SIGNING_SECRET_ARN',
   /** The DynamoDB table (single table: pk, sk, TTL attribute `expiresAt`). */
   TABLE_NAME: 'PMTA_BOUNCE_TABLE',
   /** Queue the ingest and unsub functions send actions to. */
@@ -37,6 +42,8 @@ const TABLE_ACTIONS = {
   // UpdateItem: the unsubscribe rate counters (unsubscribe.rateLimit).
   unsub: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'],
   notify: ['BatchWriteItem', 'Query'],
+  // As unsub: the suppression item, its audit, the one-click rate counters.
+  'unsub-http': ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'UpdateItem'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Handler entry files (relative to the repository root), referenced by the stack. */
@@ -45,6 +52,7 @@ const HANDLER_ENTRIES = {
   act: 'functions/lambda/act/handler.ts',
   unsub: 'functions/lambda/unsub/handler.ts',
   notify: 'functions/lambda/notify/handler.ts',
+  'unsub-http': 'functions/lambda/unsub-http/handler.ts',
 } as const;
 
 export { ENV, HANDLER_ENTRIES, TABLE_ACTIONS };

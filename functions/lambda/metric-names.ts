@@ -32,6 +32,13 @@ const METRICS = {
   inboundUnsubscribes: 'InboundUnsubscribes',
   /** Unsubscribe mails deferred by a rate limit, dimension Scope (sender-domain, global): alarmed. */
   unsubscribeRateLimited: 'UnsubscribeRateLimited',
+  /** One-click HTTP requests (unsub-http), dimension Verdict (accepted, rate-limited, 400, 403, 404, 405). */
+  oneClickRequests: 'OneClickRequests',
+  /**
+   * ms since the person asked (Action.requestedAt) of an unsubscribe still not done at every
+   * provider after an act attempt: its Maximum is the age of the oldest owed one (alarm at 24 h).
+   */
+  pendingUnsubscribeAge: 'PendingUnsubscribeAge',
   /** Deliveries (`d` records), dimension SendingDomain (configured ones, else `other`). */
   deliveries: 'Deliveries',
   /** Complaints (`f` reports that are complaints), dimension SendingDomain. */

@@ -20,6 +20,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ColdStartMetrics, createEmfMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
+import { aes256GcmCipher } from '#adapters/crypto/aes-256-gcm.ts';
 import { hmacSha256 } from '#adapters/crypto/hmac-sha256.ts';
 import { createDynamoDbActionClaims } from '#adapters/dynamodb/dynamodb-action-claims.ts';
 import { DynamoDbNoticeStore, recordNotice } from '#adapters/dynamodb/dynamodb-notice-store.ts';
@@ -46,6 +47,7 @@ import type { IngestDeps } from './ingest/ingest.ts';
 import { METRIC_NAMESPACE } from './metric-names.ts';
 import type { PostmasterDigestDeps } from './notify/notify.ts';
 import type { InboundUnsubscribeDeps } from './unsub/unsub.ts';
+import type { OneClickHttpDeps } from './unsub-http/unsub-http.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -77,6 +79,7 @@ const SERVICE_NAME = {
   act: 'pmta-bounce-act',
   unsub: 'pmta-bounce-unsub',
   notify: 'pmta-bounce-notify',
+  'unsub-http': 'pmta-bounce-unsub-http',
 } as const;
 type FunctionName = keyof typeof SERVICE_NAME;
 
@@ -429,12 +432,50 @@ function createActWiring(env: Env = process.env): FunctionWiring<ActDeps> {
   return { logger: c.logger, metrics: c.metrics, deps };
 }
 
+/**
+ * unsub and unsub-http: the configuration with the `${NAME}` of the signing keys from their own
+ * secret (ENV.SIGNING_SECRET_ARN), never the provider secret; without it, from the environment
+ * (the sandbox, as in local mode).
+ */
+async function signingConfig(c: WiringContext): Promise<Config> {
+  const arn = c.env[ENV.SIGNING_SECRET_ARN];
+  if (!arn) return routingConfig(c);
+  const vars = await secretValues({ ...c.settings, secretArn: arn }, c.env, c.clients.secrets);
+  return parseConfigWithoutSecrets(c.settings.configJson, { ...c.env, ...vars });
+}
+
 function createUnsubWiring(env: Env = process.env): FunctionWiring<InboundUnsubscribeDeps> {
   const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
-  return wire('unsub', env, (c) => {
-    const config = routingConfig(c);
+  return wire('unsub', env, async (c) => {
+    const config = await signingConfig(c);
     return {
       settings: inboundUnsubscribeSettings(config, createRouter(config.providers), hmacSha256),
+      store: suppressionStore(c),
+      rateCounter: createDynamoDbRateCounter(c.clients.dynamo(), c.settings.table),
+      actions: createSqsActionSender(c.clients.sqs(), queueUrl),
+      metrics: c.metricSink,
+      log: c.log,
+      now: c.now,
+    };
+  });
+}
+
+/** unsub-http (the one-click endpoint): as unsub, plus the AES-256-GCM cipher of sealed addresses. */
+function createUnsubHttpWiring(env: Env = process.env): FunctionWiring<OneClickHttpDeps> {
+  const queueUrl = required(env, ENV.ACTIONS_QUEUE_URL);
+  return wire('unsub-http', env, async (c) => {
+    const config = await signingConfig(c);
+    const { signing, oneClick } = config.unsubscribe;
+    return {
+      settings: {
+        keys: signing?.keys,
+        hmac: hmacSha256,
+        cipher: aes256GcmCipher,
+        listNames: oneClick.listNames,
+        router: createRouter(config.providers),
+        scope: config.policy.unsubscribeScope,
+      },
+      limits: { windowMs: oneClick.rateLimit.windowSeconds * 1000, ...oneClick.rateLimit },
       store: suppressionStore(c),
       rateCounter: createDynamoDbRateCounter(c.clients.dynamo(), c.settings.table),
       actions: createSqsActionSender(c.clients.sqs(), queueUrl),
@@ -460,6 +501,7 @@ export {
   createActWiring,
   createIngestWiring,
   createNotifyWiring,
+  createUnsubHttpWiring,
   createUnsubWiring,
   NOTIFY_ENV,
   parseConfigWithoutSecrets,

@@ -4,9 +4,10 @@
  * handler). Add an entry here; sandbox.ts needs no change. What one is: sandbox-extension.ts.
  */
 import { fakeProvidersExtension } from './fake-providers.ts';
+import { oneClickExtension } from './one-click-extension.ts';
 import type { SandboxExtension } from './sandbox-extension.ts';
 import { sesInboxExtension } from './ses-inbox-extension.ts';
 
-const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension, sesInboxExtension];
+const SANDBOX_EXTENSIONS: SandboxExtension[] = [fakeProvidersExtension, sesInboxExtension, oneClickExtension];
 
 export { SANDBOX_EXTENSIONS };

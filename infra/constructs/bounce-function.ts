@@ -119,6 +119,16 @@ class BounceFunction extends Construct {
     return this;
   }
 
+  /**
+   * Read access to the signing-key secret (unsubscribe.signing.keys[].secret as `${NAME}`), and its
+   * ARN in ENV.SIGNING_SECRET_ARN: unsub and unsub-http verify tags without the provider secret.
+   */
+  bindSigningSecret(secret: ISecret): this {
+    secret.grantRead(this.function);
+    this.function.addEnvironment(ENV.SIGNING_SECRET_ARN, secret.secretArn);
+    return this;
+  }
+
   /** Send mail through SES from `from` only (v1 and v2 APIs authorize the same IAM actions). */
   bindSesSender(from: string, identities: readonly string[]): this {
     const stack = Stack.of(this);

@@ -187,6 +187,21 @@ class OperationsAlarms extends Construct {
       });
     }
 
+    // The 48-hour promise: an unsubscribe request still owed after 24 h leaves a day to fix the
+    // provider before Gmail's and Yahoo's deadline (docs/unsubscribe.md, "Within 48 hours").
+    if (props.functions.Unsub || props.functions.UnsubHttp) {
+      add('UnsubscribeOlderThan24h', {
+        alarmDescription:
+          'An unsubscribe request (one-click or mailto) is still not done at every provider 24 h after it was made: ' +
+          'fix the provider (act logs, the actions DLQ) before the 48-hour deadline.',
+        metric: bounceMetric('pendingUnsubscribeAge', { statistic: 'Maximum', period: Duration.minutes(15) }),
+        threshold: 24 * 3_600_000,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
     for (const [name, fn] of Object.entries(props.functions)) {
       add(`${name}FunctionErrors`, {
         alarmDescription: `The ${name} function failed (crash, timeout or configuration error at cold start).`,

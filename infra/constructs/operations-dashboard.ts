@@ -70,6 +70,8 @@ class OperationsDashboard extends Construct {
         [
           byDimension('inboundUnsubscribes', DIMENSIONS.verdict, 'InboundUnsubscribes'),
           byDimension('unsubscribeRateLimited', DIMENSIONS.scope, 'UnsubscribeRateLimited'),
+          byDimension('oneClickRequests', DIMENSIONS.verdict, 'OneClickRequests'),
+          metric('pendingUnsubscribeAge', 'Maximum', {}, 'Oldest owed unsubscribe (ms)'),
         ],
       ),
     );

@@ -124,6 +124,7 @@ describe('unsub function: SES receipt events', () => {
         kind: 'unsubscribe',
         reason: 'List-Unsubscribe mail: unsubscribe from its list',
         occurredAt: Date.parse('2024-05-02T17:48:56.321Z'),
+        requestedAt: Date.parse('2024-05-02T17:48:56.321Z'),
         // An unsubscribe mail has no `orig`: every mailwizz provider, never interspire.
         providers: ['mw', 'mw-promo'],
         // Provisional until a provider confirms the subscription (docs/security.md).

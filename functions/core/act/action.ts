@@ -44,6 +44,11 @@ interface Action {
    */
   unverifiedUntil?: number | undefined;
   /**
+   * ms since epoch: when the person asked to unsubscribe (one-click POST, mailto mail). The 48-hour
+   * promise of docs/unsubscribe.md is measured from here. Absent = not an unsubscribe request.
+   */
+  requestedAt?: number | undefined;
+  /**
    * Present: this action reverses an earlier suppression (`pmta-bounce undo`, core/act/undo-action.ts)
    * instead of unsubscribing: per provider id, the subscriptions to put back.
    */

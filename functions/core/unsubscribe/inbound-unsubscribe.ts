@@ -245,6 +245,7 @@ function inboundUnsubscribeAction(
     kind: 'unsubscribe',
     reason: decision.reason,
     occurredAt: decision.request.at,
+    requestedAt: decision.request.at,
     providers: [...pendingProviders],
     ...(decision.everywhere ? { everywhere: true } : {}),
     ...(decision.request.expiresAt === undefined ? {} : { unverifiedUntil: decision.request.expiresAt }),

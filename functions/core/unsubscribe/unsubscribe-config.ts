@@ -55,12 +55,41 @@ const unsubscribeSecurityShape = {
     })
     .strict()
     .prefault({}),
+  /** The one-click HTTP endpoint (`pmta-bounce serve`, unsub-http): docs/unsubscribe.md. */
+  oneClick: z
+    .object({
+      /** Public base URL of the endpoint (https://unsub.example.com), for `pmta-bounce headers`. */
+      baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /** Names shown on the page by list id; `*` for any other list. */
+      listNames: z.record(z.string().max(64), z.string().min(1).max(120)).default({}),
+      /** AWS: deploy unsub-http behind a Lambda Function URL (its URL is a stack output). */
+      functionUrl: z.boolean().default(false),
+      /** Take the client from the first X-Forwarded-For address (only behind your own proxy). */
+      trustForwardedFor: z.boolean().default(false),
+      rateLimit: z
+        .object({
+          windowSeconds: z.number().int().min(1).max(3600).default(60),
+          perClient: z.number().int().min(1).max(1_000_000).default(60),
+          global: z.number().int().min(1).max(10_000_000).default(60_000),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict()
+    .prefault({}),
 };
 
 interface UnsubscribeSecurityConfig {
   signing?: { keys: Array<{ id: string; secret: string }> } | undefined;
   refuseVerdicts: Record<VerdictName, string[]>;
   rateLimit: { windowMinutes: number; perSenderDomain: number; global: number };
+  oneClick: {
+    baseUrl?: string | undefined;
+    listNames: Record<string, string>;
+    functionUrl: boolean;
+    trustForwardedFor: boolean;
+    rateLimit: { windowSeconds: number; perClient: number; global: number };
+  };
 }
 
 /** Key paths of signing secrets written literally instead of as `${NAME}` (reported by `check`). */

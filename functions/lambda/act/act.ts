@@ -95,6 +95,7 @@ const actionSchema = z.object({
   // mailto ids would stay forever (docs/security.md).
   everywhere: z.boolean().optional(),
   unverifiedUntil: z.number().optional(),
+  requestedAt: z.number().optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
@@ -108,6 +109,10 @@ function backoffSeconds(receiveCount: number, backoff: { baseSeconds: number; ma
 
 function recordMetrics(result: ActionResult, deps: ActDeps): void {
   const answeredAt = deps.now();
+  const { kind, requestedAt } = result.action;
+  // The 48-hour promise (docs/unsubscribe.md, "Within 48 hours"): how long this request has waited.
+  if (!result.complete && kind === 'unsubscribe' && requestedAt !== undefined)
+    deps.metrics.timing(METRICS.pendingUnsubscribeAge, {}, Math.max(0, answeredAt - requestedAt));
   for (const o of result.outcomes) {
     const provider = { [DIMENSIONS.provider]: o.provider };
     if (o.calls > 0) deps.metrics.count(METRICS.providerCalls, provider, o.calls);

@@ -200,6 +200,7 @@ describe('decideInboundUnsubscribe', () => {
       target: { type: 'ref', ref: { providerType: 'mailwizz', subscriberId: S, listId: L, campaignId: C } },
       kind: 'unsubscribe',
       reason: d.reason,
+      requestedAt: 1_700_000_000_000,
       occurredAt: 1_700_000_000_000,
       providers: ['mw'],
       unverifiedUntil: 1_700_000_000_000 + UNVERIFIED_TTL_MS,

@@ -26,6 +26,12 @@ describe('unsubscribe section', () => {
       domains: ['unsub.example.com'],
       refuseVerdicts: { spam: ['FAIL'], virus: ['FAIL'], spf: [], dkim: [], dmarc: [] },
       rateLimit: { windowMinutes: 10, perSenderDomain: 300, global: 2000 },
+      oneClick: {
+        listNames: {},
+        functionUrl: false,
+        trustForwardedFor: false,
+        rateLimit: { windowSeconds: 60, perClient: 60, global: 60_000 },
+      },
     });
   });
 

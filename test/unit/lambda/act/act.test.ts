@@ -102,6 +102,23 @@ describe('runActionsBatch', () => {
     expect(provider.received.filter((c) => c.operation === 'unsubscribeEverywhere')).toHaveLength(1);
   });
 
+  it('an unsubscribe request still owed after an attempt reports its age (the 48-hour promise)', async () => {
+    const { provider, deps, metrics } = setup();
+    provider.failNext('transient');
+    const request: Action = {
+      ...action('late@example.com'),
+      kind: 'unsubscribe',
+      requestedAt: NOW - 30 * 3_600_000,
+    };
+    const [out] = await runActionsBatch(event(record(request, 1)), deps);
+    expect(out?.status).toBe('rejected');
+    expect(metrics.timings(METRICS.pendingUnsubscribeAge)).toEqual([30 * 3_600_000]);
+    // Done: nothing is owed, no age reported.
+    provider.addSubscriber('l1', 'late@example.com');
+    await runActionsBatch(event(record(request, 2, 'm9')), deps);
+    expect(metrics.timings(METRICS.pendingUnsubscribeAge)).toEqual([30 * 3_600_000]);
+  });
+
   it('backs a retryable failure off by receive count and reports the message failed', async () => {
     const { provider, deps, delays, claims } = setup();
     provider.failNext('transient');
