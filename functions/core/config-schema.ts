@@ -128,6 +128,8 @@ const guardrailsSchema = z
       .object({
         warn: z.number().positive().max(100).default(0.1),
         critical: z.number().positive().max(100).default(0.3),
+        /** Days of a sending domain with fewer deliveries are not judged: 2 of 1 is no rate. */
+        minDeliveries: z.number().int().min(1).default(100),
       })
       .strict()
       .prefault({})

@@ -85,7 +85,7 @@ class DeliverabilityGuardrails extends Construct {
 
   /** complaints / deliveries of one sending domain over a day, at the warn and critical levels. */
   #complaintRateAlarms(domain: string, g: GuardrailsConfig): void {
-    const rate = complaintRate(domain, Duration.days(1));
+    const rate = complaintRate(domain, Duration.days(1), 0, g.complaintRatePercent.minDeliveries);
     for (const [level, percent] of [
       ['Warn', g.complaintRatePercent.warn],
       ['Critical', g.complaintRatePercent.critical],
@@ -150,7 +150,7 @@ class DeliverabilityGuardrails extends Construct {
     props.dashboard.addWidgets(
       new GraphWidget({
         title: 'Complaint rate per sending domain (daily)',
-        left: domains.map((d, i) => complaintRate(d, Duration.days(1), i)),
+        left: domains.map((d, i) => complaintRate(d, Duration.days(1), i, 1)),
         leftAnnotations: [
           line(`warn ${g.complaintRatePercent.warn} %`, g.complaintRatePercent.warn, '#ff7f0e'),
           line(`critical ${g.complaintRatePercent.critical} %`, g.complaintRatePercent.critical, '#d62728'),
@@ -209,11 +209,14 @@ class DeliverabilityGuardrails extends Construct {
   }
 }
 
-/** complaints / deliveries of one sending domain; `n` keeps metric ids apart on one graph. */
-function complaintRate(domain: string, period: Duration, n = 0): MathExpression {
+/**
+ * complaints / deliveries of one sending domain, 0 below `minDeliveries` (no rate from a handful);
+ * `n` keeps metric ids apart on one graph.
+ */
+function complaintRate(domain: string, period: Duration, n: number, minDeliveries: number): MathExpression {
   const dims = { [DIMENSIONS.sendingDomain]: domain };
   return new MathExpression({
-    expression: `IF(FILL(deliveries${n}, 0) > 0, FILL(complaints${n}, 0) / deliveries${n}, 0)`,
+    expression: `IF(FILL(deliveries${n}, 0) >= ${minDeliveries}, FILL(complaints${n}, 0) / deliveries${n}, 0)`,
     usingMetrics: {
       [`deliveries${n}`]: bounceMetric('deliveries', { dimensions: dims, statistic: 'Sum', period }),
       [`complaints${n}`]: bounceMetric('complaints', { dimensions: dims, statistic: 'Sum', period }),

@@ -84,7 +84,7 @@ describe('deliverability guardrails', () => {
         TreatMissingData: 'notBreaching',
         Metrics: Match.arrayWith([
           Match.objectLike({
-            Expression: 'IF(FILL(deliveries0, 0) > 0, FILL(complaints0, 0) / deliveries0, 0)',
+            Expression: 'IF(FILL(deliveries0, 0) >= 100, FILL(complaints0, 0) / deliveries0, 0)',
           }),
           Match.objectLike({
             Id: 'deliveries0',

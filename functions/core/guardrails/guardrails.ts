@@ -14,13 +14,13 @@ import {
 
 interface GuardrailSettings {
   /** Complaints / deliveries per sending domain per day; Gmail's limits are 0.1 % and 0.3 %. */
-  complaintRate: { warn: number; critical: number };
+  complaintRate: { warn: number; critical: number; minDeliveries: number };
   /** Sender-side blocks / attempts at one mailbox provider through one VirtualMTA in one hour. */
   blockSpike: { share: number; minAttempts: number };
 }
 
 const DEFAULT_GUARDRAILS: GuardrailSettings = {
-  complaintRate: { warn: 0.001, critical: 0.003 },
+  complaintRate: { warn: 0.001, critical: 0.003, minDeliveries: 100 },
   blockSpike: { share: 0.1, minAttempts: 50 },
 };
 
@@ -62,6 +62,7 @@ function guardrailSettings(config: GuardrailsConfig): GuardrailSettings {
     complaintRate: {
       warn: fraction(config.complaintRatePercent.warn),
       critical: fraction(config.complaintRatePercent.critical),
+      minDeliveries: config.complaintRatePercent.minDeliveries,
     },
     blockSpike: { share: fraction(config.blockSpike.percent), minAttempts: config.blockSpike.minAttempts },
   };
@@ -99,7 +100,7 @@ function complaintTrips(rows: readonly TrafficRow[], s: GuardrailSettings): Guar
   const byDomainDay = groupCounts(rows, (r) => `${r.sendingDomain}\u0000${utcDay(r.hour)}`);
   for (const { first, counts } of byDomainDay.values()) {
     const rate = complaintRate(counts);
-    if (rate === undefined) continue;
+    if (rate === undefined || counts.deliveries < s.complaintRate.minDeliveries) continue;
     const level =
       rate >= s.complaintRate.critical ? 'critical' : rate >= s.complaintRate.warn ? 'warn' : undefined;
     if (!level) continue;

@@ -109,6 +109,8 @@ describe('guardrails', () => {
     { deliveries: 10_000, complaints: 29, trips: ['warn'] },
     { deliveries: 10_000, complaints: 30, trips: ['critical'] },
     { deliveries: 0, complaints: 30, trips: [] },
+    { deliveries: 99, complaints: 30, trips: [] }, // below minDeliveries: no rate from a handful
+    { deliveries: 100, complaints: 1, trips: ['critical'] }, // exactly minDeliveries: judged
   ])('complaint rate $complaints/$deliveries trips $trips', ({ deliveries, complaints, trips }) => {
     const found = evaluateGuardrails([row({ deliveries, complaints })], s);
     expect(found.map((t) => t.level)).toEqual(trips);
@@ -141,7 +143,7 @@ describe('guardrails', () => {
   });
   it('trips exactly at a configured 0.3 % (no binary noise in the threshold)', () => {
     const settings = guardrailSettings({
-      complaintRatePercent: { warn: 0.1, critical: 0.3 },
+      complaintRatePercent: { warn: 0.1, critical: 0.3, minDeliveries: 100 },
       blockSpike: { percent: 10, minAttempts: 50 },
       mailboxProviders: {},
       sendingDomains: [],
@@ -154,14 +156,14 @@ describe('guardrails', () => {
   it('reads percent from the config', () => {
     expect(
       guardrailSettings({
-        complaintRatePercent: { warn: 0.2, critical: 0.5 },
+        complaintRatePercent: { warn: 0.2, critical: 0.5, minDeliveries: 10 },
         blockSpike: { percent: 25, minAttempts: 10 },
         mailboxProviders: {},
         sendingDomains: [],
         vmtas: [],
       }),
     ).toEqual({
-      complaintRate: { warn: 0.002, critical: 0.005 },
+      complaintRate: { warn: 0.002, critical: 0.005, minDeliveries: 10 },
       blockSpike: { share: 0.25, minAttempts: 10 },
     });
   });
