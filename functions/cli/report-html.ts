@@ -3,18 +3,16 @@
  * its stylesheet are inlined, the data travels as JSON in the page, nothing is fetched: it opens
  * offline, on a phone, and prints. Unsubscribes per provider are drawn as plain SVG (no script needed).
  */
+
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { escapeHtml } from '#core/escape-html.ts';
 import type { DeliverabilityReport } from '#core/guardrails/deliverability-report.ts';
 
 const require = createRequire(import.meta.url);
 
 function asset(name: string): string {
   return readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** JSON safe inside a <script> element: no `</script>`, no HTML comment openers, no U+2028/9. */
@@ -141,4 +139,4 @@ ${table('Jobs', report.jobs, 'table-jobs')}
 `;
 }
 
-export { escapeHtml, renderReportHtml };
+export { renderReportHtml };

@@ -5,6 +5,7 @@
  * shown escaped, spreadsheet formula starters (`=`, `+`, `-`, `@`) get a leading `'`, and the HTML
  * part escapes markup. The subject is built from counts only. Pure.
  */
+import { escapeHtml } from '../escape-html.ts';
 import { NoticeKind, type PostmasterDigest, type PostmasterNotice } from '../ports.ts';
 
 interface DigestOptions {
@@ -32,15 +33,6 @@ function inertText(value: string | undefined, max = DEFAULT_MAX_VALUE): string {
     return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
   return /^[=+\-@]/.test(v) ? `'${v}` : v;
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 /** A header value: one line, printable ASCII, bounded. */
@@ -130,4 +122,4 @@ function formatPostmasterDigest(
 }
 
 export type { DigestOptions };
-export { escapeHtml, formatPostmasterDigest, headerSafe, inertText };
+export { formatPostmasterDigest, headerSafe, inertText };

@@ -4,6 +4,7 @@
  * anywhere: the style is inline and the Content-Security-Policy allows nothing else. The form posts
  * the RFC 8058 field itself, so the button and a mail client's one-click POST take one path.
  */
+import { escapeHtml } from '../escape-html.ts';
 
 type OneClickPage = 'confirm' | 'done' | 'invalid' | 'bad-request' | 'forbidden' | 'busy';
 
@@ -13,19 +14,6 @@ const CONTENT_SECURITY_POLICY =
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a;background:#fff;line-height:1.5}
 h1{font-size:1.5rem}button{font:inherit;font-size:1.125rem;padding:.6rem 1.4rem;border:2px solid #1a1a1a;border-radius:.3rem;background:#1a1a1a;color:#fff;cursor:pointer}
 button:focus-visible{outline:3px solid #0a58ca;outline-offset:2px}`;
-
-function escapeHtml(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    if (ch === '&') out += '&amp;';
-    else if (ch === '<') out += '&lt;';
-    else if (ch === '>') out += '&gt;';
-    else if (ch === '"') out += '&quot;';
-    else if (ch === "'") out += '&#39;';
-    else out += ch;
-  }
-  return out;
-}
 
 function layout(title: string, body: string): string {
   return `<!doctype html>
@@ -71,4 +59,4 @@ function oneClickPage(page: OneClickPage, list: string): string {
 }
 
 export type { OneClickPage };
-export { CONTENT_SECURITY_POLICY, escapeHtml, oneClickPage };
+export { CONTENT_SECURITY_POLICY, oneClickPage };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, formatPostmasterDigest, headerSafe, inertText } from '#core/notify/postmaster-digest.ts';
+import { escapeHtml } from '#core/escape-html.ts';
+import { formatPostmasterDigest, headerSafe, inertText } from '#core/notify/postmaster-digest.ts';
 import { complaintNotice, failedActionNotice } from '#core/notify/postmaster-notices.ts';
 import type { PostmasterNotice } from '#core/ports.ts';
 
