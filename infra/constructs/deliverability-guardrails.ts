@@ -5,7 +5,8 @@
  * row that shows them. Dimensions are bounded by the config (`guardrails.sendingDomains`, `.vmtas`;
  * everything else is `other`), so the alarm count is known at synth (docs/cost.md).
  */
-import { Aws, Duration, Lazy } from 'aws-cdk-lib';
+
+import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -17,7 +18,6 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -31,6 +31,7 @@ import {
   SERVICE_DIMENSION,
   SERVICE_NAMES,
 } from '../bounce-metrics.ts';
+import { allowAlarmsToPublish } from './alarm-topic-policy.ts';
 
 interface DeliverabilityGuardrailsProps {
   guardrails: GuardrailsConfig;
@@ -75,7 +76,7 @@ class DeliverabilityGuardrails extends Construct {
     });
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
     this.#action = new SnsAction(this.topic);
-    this.#allowAlarmsToPublish();
+    allowAlarmsToPublish(this.topic, this.alarms);
     const values = dimensionValues(props.guardrails);
     for (const domain of values.sendingDomains) this.#complaintRateAlarms(domain, props.guardrails);
     for (const group of values.mailboxProviders)
@@ -187,23 +188,6 @@ class DeliverabilityGuardrails extends Construct {
         ),
         width: 12,
         height: 6,
-      }),
-    );
-  }
-
-  /** Same as the operations alarms topic: the topic policy must let CloudWatch publish. */
-  #allowAlarmsToPublish(): void {
-    this.topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnEquals: { 'aws:SourceArn': Lazy.list({ produce: () => this.alarms.map((a) => a.alarmArn) }) },
-        },
       }),
     );
   }

@@ -4,7 +4,8 @@
  * refuses a request (3xx/4xx: a configuration problem), a silent
  * shipper (no records for N hours) and function errors.
  */
-import { Annotations, Aws, Duration, Lazy } from 'aws-cdk-lib';
+
+import { Annotations, Duration } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -13,7 +14,6 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -21,6 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIMENSIONS } from '#lambda/metric-names.ts';
 import { bounceMetric } from '../bounce-metrics.ts';
+import { allowAlarmsToPublish } from './alarm-topic-policy.ts';
 
 interface OperationsAlarmsProps {
   /** Queues whose messages must not grow old, by a readable name (e.g. Records, Actions). */
@@ -48,7 +49,7 @@ class OperationsAlarms extends Construct {
     this.topic = new Topic(this, 'Topic', { displayName: 'pmta-bounce alarms', enforceSSL: true });
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
     this.#action = new SnsAction(this.topic);
-    this.#allowAlarmsToPublish();
+    allowAlarmsToPublish(this.topic, this.alarms);
     if (props.emails.length === 0) {
       Annotations.of(this).addWarningV2(
         'pmta-bounce:alarms-no-subscriber',
@@ -221,29 +222,6 @@ class OperationsAlarms extends Construct {
     created.addOkAction(this.#action);
     this.alarms.push(created);
     return created;
-  }
-
-  /**
-   * A topic policy replaces SNS's default one, and `enforceSSL` writes one: without this statement
-   * CloudWatch could not publish and every alarm would notify nobody. Only this account's alarms of
-   * this construct (resolved at synth, so alarms added later are included) may publish.
-   */
-  #allowAlarmsToPublish(): void {
-    this.topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnEquals: {
-            'aws:SourceArn': Lazy.list({ produce: () => this.alarms.map((a) => a.alarmArn) }),
-          },
-        },
-      }),
-    );
   }
 }
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
     config,
     [
       'providers:',
-      '  - { id: mw, type: mailwizz, url: "' + fake.url + '", apiKey: "${MW_KEY}", maxRetries: 0 }',
+      `  - { id: mw, type: mailwizz, url: "${fake.url}", apiKey: "\${MW_KEY}", maxRetries: 0 }`,
       'unsubscribe:',
       '  signing:',
       `    keys: [{ id: ${KEY.id}, secret: "\${SIGNING_KEY}" }]`,

@@ -4,13 +4,14 @@
  * PutItem: a redelivered message writes the same item again, so every record counts exactly once
  * without conditional writes or counters. The report sums a day's items (one Query per day).
  */
+
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
+import { DAY_MS, utcDay } from '#core/guardrails/guardrails.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
 import type { TrafficStore } from '#core/ports.ts';
 import { batchPut } from './dynamodb-batch.ts';
 
-const DAY_MS = 86_400_000;
 /** Aggregates are kept 400 days: a year of trends plus a margin. */
 const KEEP_SECONDS = 400 * 86_400;
 /** Rows per item: well under DynamoDB's 400 KB item limit even with long dimension values. */
@@ -30,8 +31,6 @@ type CompactRow = [
   number,
   Record<string, number>,
 ];
-
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function compact(r: TrafficRow): CompactRow {
   return [
@@ -78,7 +77,7 @@ function expand(c: CompactRow): TrafficRow {
 function groupByDay(rows: readonly TrafficRow[]): Map<string, TrafficRow[]> {
   const days = new Map<string, TrafficRow[]>();
   for (const row of rows) {
-    const day = dayOf(row.hour);
+    const day = utcDay(row.hour);
     const list = days.get(day);
     if (list) list.push(row);
     else days.set(day, [row]);
@@ -129,7 +128,7 @@ function createDynamoDbTrafficStore(
       const end = until ?? now() + DAY_MS;
       const first = Math.floor((since ?? end - DEFAULT_DAYS * DAY_MS) / DAY_MS) * DAY_MS;
       const rows: TrafficRow[] = [];
-      for (let day = first; day < end; day += DAY_MS) rows.push(...(await queryDay(dayOf(day))));
+      for (let day = first; day < end; day += DAY_MS) rows.push(...(await queryDay(utcDay(day))));
       return rows.filter((r) => r.hour >= (since ?? first) && r.hour < end);
     },
     // The cloud keeps these elsewhere: unsubscribes are the act function's provider metrics, pending

@@ -3,11 +3,13 @@
  * suppressions (table `traffic`, one row per hour × sending domain × mailbox provider × VirtualMTA
  * × job). Its own connection: WAL lets it share the file with the suppression store.
  */
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '#core/errors.ts';
 import type { PendingSummary } from '#core/guardrails/deliverability-report.ts';
+import { DAY_MS } from '#core/guardrails/guardrails.ts';
 import type { TrafficRow } from '#core/guardrails/traffic.ts';
 import type { TrafficStore } from '#core/ports.ts';
 
@@ -30,8 +32,6 @@ CREATE TABLE IF NOT EXISTS guardrail_notices (
   at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
-
-const DAY_MS = 86_400_000;
 
 interface StoredTraffic {
   hour: number;

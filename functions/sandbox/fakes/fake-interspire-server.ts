@@ -6,12 +6,7 @@
  */
 import { parseXml, type XmlElement } from '#providers/interspire/interspire-xml.ts';
 import { FakeApiServer } from './fake-api-server.ts';
-import {
-  type FakeReply,
-  type FakeRequest,
-  type FakeServer,
-  startFakeHttpServer,
-} from './fake-http-server.ts';
+import type { FakeReply, FakeRequest } from './fake-http-server.ts';
 
 interface FakeInterspireOptions {
   username: string;

@@ -7,13 +7,7 @@
  * actions (count and blocklist / unsubscribe / delete per type, as the record-bounce query does).
  */
 import { FakeApiServer } from './fake-api-server.ts';
-import {
-  type FakeReply,
-  type FakeRequest,
-  type FakeRoute,
-  type FakeServer,
-  startFakeHttpServer,
-} from './fake-http-server.ts';
+import type { FakeReply, FakeRequest, FakeRoute } from './fake-http-server.ts';
 
 type BounceType = 'hard' | 'soft' | 'complaint';
 interface BounceAction {

@@ -6,12 +6,7 @@
  */
 import { signMailwizzRequest } from '#providers/mailwizz/mailwizz-signature.ts';
 import { FakeApiServer } from './fake-api-server.ts';
-import {
-  type FakeReply,
-  type FakeRequest,
-  type FakeServer,
-  startFakeHttpServer,
-} from './fake-http-server.ts';
+import type { FakeReply, FakeRequest } from './fake-http-server.ts';
 
 interface FakeMailwizzOptions {
   mode: 'v1' | 'v2';

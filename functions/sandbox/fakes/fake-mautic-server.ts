@@ -7,13 +7,7 @@
  * DoNotContact::addDncForContact does), a contact's segments and segment removal.
  */
 import { FakeApiServer } from './fake-api-server.ts';
-import {
-  type FakeReply,
-  type FakeRequest,
-  type FakeRoute,
-  type FakeServer,
-  startFakeHttpServer,
-} from './fake-http-server.ts';
+import type { FakeReply, FakeRequest, FakeRoute } from './fake-http-server.ts';
 
 interface FakeMauticOptions {
   clientId?: string;

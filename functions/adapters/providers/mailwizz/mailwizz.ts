@@ -16,7 +16,7 @@ import {
   type ProviderResult,
   type RestoreRequest,
 } from '#core/ports.ts';
-import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
+import type { CallTally } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import { apiBasics } from '../provider-result.ts';
 import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from './mailwizz-api.ts';

@@ -17,7 +17,7 @@ import {
   type ListResult,
   type ProviderResult,
 } from '#core/ports.ts';
-import { type CallTally, createProviderCallPolicy } from '../provider-call-policy.ts';
+import type { CallTally } from '../provider-call-policy.ts';
 import type { ProviderDefinition, ProviderDeps } from '../provider-definition.ts';
 import { apiBasics, oneListResult } from '../provider-result.ts';
 import { createMauticApi, DncReason, type MauticApi, type MauticAuth } from './mautic-api.ts';
