@@ -5,26 +5,20 @@
  * the deliverability counts) in its own process; the ratio compares records/s in the same run.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAccountingLines } from '../test/support/builders.ts';
+import { writeLines } from './write-lines.ts';
 
 const COUNT = Number(process.argv[2] ?? 300_000);
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-guardrails-bench-'));
 
-async function generate(file: string, deliveryShare: number): Promise<void> {
-  const out = createWriteStream(file);
-  let buffer = '';
-  for (const line of generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2), deliveryShare })) {
-    buffer += `${line}\n`;
-    if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buffer = '';
-    }
-  }
-  out.end(buffer);
-  await new Promise<void>((r) => out.on('finish', () => r()));
+function generate(file: string, deliveryShare: number): Promise<void> {
+  return writeLines(
+    file,
+    generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2), deliveryShare }),
+  );
 }
 
 interface Result {

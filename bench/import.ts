@@ -5,30 +5,30 @@
  * the rows already present (every row `already`). Prints rows/s, the ratio to the baseline and peak
  * RSS: memory must stay flat whatever the row count (docs/benchmarks.md).
  */
+
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeLines } from './write-lines.ts';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-bench-import-'));
 const file = join(dir, 'bounces.csv');
 
-async function generate(): Promise<void> {
-  const out = createWriteStream(file);
-  let buffer = 'address,code,error,created_at\n';
+/** Mailgun bounce rows; every 1,000th address is broken (a reject with its line number). */
+function* mailgunRows(): Generator<string> {
+  yield 'address,code,error,created_at';
   const start = Date.UTC(2026, 0, 1) / 1000;
   for (let i = 0; i < COUNT; i++) {
     const address = i % 1000 === 999 ? `broken${i}@@example.com` : `user${i}@d${i % 5000}.example.com`;
     const when = new Date((start + i * 7) * 1000).toUTCString();
-    buffer += `${address},550,"550 5.1.1 <${address}>: Recipient address rejected: User unknown","${when}"\n`;
-    if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buffer = '';
-    }
+    yield `${address},550,"550 5.1.1 <${address}>: Recipient address rejected: User unknown","${when}"`;
   }
-  out.end(buffer);
-  await new Promise<void>((r) => out.on('finish', () => r()));
+}
+
+function generate(): Promise<void> {
+  return writeLines(file, mailgunRows());
 }
 
 interface Result {

@@ -5,27 +5,18 @@
  * FULL costs), and prints records/s, ratios and peak RSS.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAccountingLines } from '../test/support/builders.ts';
+import { writeLines } from './write-lines.ts';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-bench-'));
 const file = join(dir, 'acct.csv');
 
-async function generate(): Promise<void> {
-  const out = createWriteStream(file);
-  let buffer = '';
-  for (const line of generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2) })) {
-    buffer += `${line}\r\n`;
-    if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buffer = '';
-    }
-  }
-  out.end(buffer);
-  await new Promise<void>((r) => out.on('finish', () => r()));
+function generate(): Promise<void> {
+  return writeLines(file, generateAccountingLines(COUNT, { recipients: Math.floor(COUNT / 2) }), '\r\n');
 }
 
 interface Result {
