@@ -3,7 +3,7 @@
  * and suppression state in dynalite out. Only the right unsubscribes may happen.
  */
 import { readFileSync } from 'node:fs';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SESEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
@@ -15,7 +15,7 @@ import { UNVERIFIED_TTL_MS } from '#core/unsubscribe/inbound-unsubscribe.ts';
 import { ENV } from '#lambda/env.ts';
 import { handleInboundUnsubscribeEvent } from '#lambda/unsub/unsub.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
-import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
+import { drainActions, type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
 
 const FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
 const GOOD = 'ab12cd34ef567.lq981kz0aa2bc.cmp00000000zz@unsub.example.com';
@@ -46,24 +46,7 @@ afterAll(async () => {
   await Promise.all([sqsServer?.stop(), dynamo?.stop()]);
 });
 
-async function drain(queueUrl: string): Promise<Action[]> {
-  const out: Action[] = [];
-  for (let i = 0; i < 20; i += 1) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = got.Messages ?? [];
-    if (messages.length === 0) break;
-    out.push(...messages.map((m) => JSON.parse(m.Body ?? '{}') as Action));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
-  }
-  return out;
-}
+const drain = (queueUrl: string): Promise<Action[]> => drainActions(sqs, queueUrl);
 
 let queues = 0;
 async function setup(scope: 'list' | 'everywhere' = 'list') {

@@ -4,7 +4,7 @@
  * enqueues the action (act calls the providers); a repeat enqueues nothing; GET/HEAD and bad tokens
  * change nothing.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryMetricSink } from '#adapters/cloudwatch/metric-sink.ts';
@@ -19,7 +19,7 @@ import { sealAddressToken } from '#core/unsubscribe/one-click-token.ts';
 import { signUnsubscribeToken } from '#core/unsubscribe/unsubscribe-token.ts';
 import { handleOneClickHttp, type OneClickHttpDeps } from '#lambda/unsub-http/unsub-http.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
-import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
+import { drainActions, type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
 
 const KEY = { id: 'k1', secret: 'h'.repeat(48) };
 const NOW = 1_800_000_000_000;
@@ -50,24 +50,7 @@ function event(method: string, path: string, body?: string, ip = '198.51.100.7')
   } as unknown as LambdaFunctionURLEvent;
 }
 
-async function drain(queueUrl: string): Promise<Action[]> {
-  const out: Action[] = [];
-  for (let i = 0; i < 10; i += 1) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = got.Messages ?? [];
-    if (messages.length === 0) break;
-    out.push(...messages.map((m) => JSON.parse(m.Body ?? '{}') as Action));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
-  }
-  return out;
-}
+const drain = (queueUrl: string): Promise<Action[]> => drainActions(sqs, queueUrl);
 
 let n = 0;
 async function setup(perClient = 100) {

@@ -2,8 +2,14 @@
  * A real SQS-compatible server (fauxqs) for tests, on 127.0.0.1 and a free port. Never use the
  * fauxqs CLI or startFauxqs(): both listen on 0.0.0.0.
  */
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
+import type { Action } from '#core/act/action.ts';
 
 interface SqsServer {
   /** http://127.0.0.1:<port> */
@@ -44,5 +50,25 @@ async function startSqsServer(options: { port?: number } = {}): Promise<SqsServe
   };
 }
 
+/** Receives and deletes every action on the queue (bounded: at most 20 rounds of 10). */
+async function drainActions(sqs: SQSClient, queueUrl: string): Promise<Action[]> {
+  const out: Action[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = got.Messages ?? [];
+    if (messages.length === 0) break;
+    out.push(...messages.map((m) => JSON.parse(m.Body ?? '{}') as Action));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+  return out;
+}
+
 export type { SqsServer };
-export { startSqsServer, TEST_CREDENTIALS };
+export { drainActions, startSqsServer, TEST_CREDENTIALS };
