@@ -13,6 +13,8 @@ import {
   type SuppressionFilter,
   type SuppressionRecord,
 } from '#core/suppressions/suppression-ledger.ts';
+import { SqliteAuditTrail } from './sqlite-audit-trail.ts';
+import { SUPPRESSION_REASON } from './sqlite-state-schema.ts';
 
 interface SuppressionRow {
   subject: string;
@@ -26,24 +28,17 @@ interface SuppressionRow {
   providers_done: string;
 }
 
-interface AuditRow {
-  type: AuditEntry['type'];
-  action: string;
-  provider: string | null;
-  lists: string | null;
-}
-
 const PAGE_ROWS = 1000;
 
 class SqliteSuppressionLedger {
   readonly #db: Database.Database;
-  readonly #audit: Database.Statement<[string], AuditRow>;
+  readonly #audit: SqliteAuditTrail;
   readonly #now: () => number;
 
   constructor(db: Database.Database, now: () => number) {
     this.#db = db;
     this.#now = now;
-    this.#audit = db.prepare('SELECT type, action, provider, lists FROM audit WHERE subject = ? ORDER BY id');
+    this.#audit = new SqliteAuditTrail(db);
   }
 
   /**
@@ -53,7 +48,7 @@ class SqliteSuppressionLedger {
    */
   *select(filter: SuppressionFilter = {}): Generator<SuppressionRecord> {
     const page = this.#db.prepare(
-      `SELECT subject, at, kind, category, reason, rule, record_type, job_id, providers_done
+      `SELECT subject, at, kind, category, ${SUPPRESSION_REASON} AS reason, rule, record_type, job_id, providers_done
          FROM suppressions
         WHERE (expires_at IS NULL OR expires_at > @now) AND at >= @since AND at <= @until
           AND (at > @afterAt OR (at = @afterAt AND subject > @afterSubject))
@@ -86,33 +81,28 @@ class SqliteSuppressionLedger {
     const run = this.#db.transaction(() => {
       const gone = this.#db.prepare('DELETE FROM suppressions WHERE subject = ?').run(subject).changes;
       if (gone === 0) return false;
-      this.#db.prepare('DELETE FROM soft_bounces WHERE address = ?').run(subject);
+      this.#db.prepare('DELETE FROM soft_bounce_log WHERE address = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox_parked WHERE subject = ?').run(subject);
-      this.#db
-        .prepare('INSERT INTO audit (subject, at, type, action, reason) VALUES (?, ?, ?, ?, ?)')
-        .run(subject, audit.at, audit.type, audit.action, audit.reason);
+      const { at, type, action: what, reason } = audit;
+      this.#audit.append({ subject, at, type, action: what, reason });
       if (action)
         this.#db
           .prepare('INSERT INTO outbox (subject, action) VALUES (?, ?)')
           .run(subject, JSON.stringify(action));
       return true;
     });
-    return run();
+    try {
+      return run();
+    } catch (error) {
+      this.#audit.rolledBack();
+      throw error;
+    }
   }
 
   #record(row: SuppressionRow): SuppressionRecord {
-    const audit = this.#audit.all(row.subject).map(
-      (a): AuditEntry => ({
-        subject: row.subject,
-        at: 0,
-        type: a.type,
-        action: a.action,
-        reason: '',
-        ...(a.provider ? { provider: a.provider } : {}),
-        ...(a.lists ? { lists: JSON.parse(a.lists) as AuditEntry['lists'] } : {}),
-      }),
-    );
+    // Every entry, expiring ones included (they are swept on open, not hidden here).
+    const audit = this.#audit.entries(row.subject, Number.MIN_SAFE_INTEGER);
     return {
       subject: row.subject,
       at: row.at,

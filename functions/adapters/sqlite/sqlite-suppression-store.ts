@@ -21,86 +21,16 @@ import type {
   SuppressionStore,
 } from '#core/ports.ts';
 import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS suppressions (
-  subject TEXT PRIMARY KEY,
-  at INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  category TEXT,
-  reason TEXT NOT NULL,
-  record_key TEXT NOT NULL,
-  providers_done TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS soft_bounces (
-  address TEXT NOT NULL,
-  record_key TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  PRIMARY KEY (address, record_key)
-);
-CREATE INDEX IF NOT EXISTS soft_bounces_at ON soft_bounces (address, at);
-CREATE TABLE IF NOT EXISTS soft_resets (
-  address TEXT PRIMARY KEY,
-  at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  subject TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  action TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  provider TEXT,
-  outcome TEXT,
-  lists TEXT,
-  line INTEGER,
-  record_key TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
-CREATE TABLE IF NOT EXISTS rate_counters (
-  key TEXT NOT NULL,
-  window_start INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (key, window_start)
-);
-CREATE TABLE IF NOT EXISTS rejects (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  line INTEGER NOT NULL,
-  reason TEXT NOT NULL,
-  raw TEXT NOT NULL
-);
-`;
-
-/**
- * Columns added after the first release: a state file written by an older version gets them on
- * open. expires_at (ms) marks provisional rows (SuppressionRequest.expiresAt), swept on open.
- */
-const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
-  ['suppressions', 'expires_at INTEGER'],
-  ['audit', 'expires_at INTEGER'],
-  // The classification rule behind a bounce decision (docs/classification.md).
-  ['audit', 'rule TEXT'],
-  // Provenance of a suppression (SuppressionRequest.rule/recordType/jobId) for export and undo.
-  ['suppressions', 'rule TEXT'],
-  ['suppressions', 'record_type TEXT'],
-  ['suppressions', 'job_id TEXT'],
-];
-const EXPIRY_INDEXES = `
-CREATE INDEX IF NOT EXISTS suppressions_expiry ON suppressions (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_expiry ON audit (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS rate_counters_expiry ON rate_counters (expires_at);
-`;
-
-function addMissingColumns(db: Database.Database): void {
-  for (const [table, column] of ADDED_COLUMNS) {
-    const name = column.split(' ')[0]!;
-    if (!hasColumn(db, table, name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
-  }
-  db.exec(EXPIRY_INDEXES);
-}
+import { SqliteAuditTrail } from './sqlite-audit-trail.ts';
+import {
+  hasColumn,
+  hasTable,
+  prepareStateSchema,
+  recordKeyHash,
+  recordKeyLabel,
+  SUPPRESSION_REASON,
+} from './sqlite-state-schema.ts';
+import { StateTexts } from './sqlite-state-texts.ts';
 
 interface SqliteSuppressionStoreOptions {
   /** State file; `:memory:` for tests and dry runs. */
@@ -119,8 +49,30 @@ interface SqliteSuppressionStoreOptions {
 
 type Row = { providers_done: string; expires_at: number | null } | undefined;
 
-function hasTable(db: Database.Database | undefined, name: string): boolean {
-  return Boolean(db?.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+interface BaseReads {
+  getSuppression: Database.Statement<[string], NonNullable<Row>>;
+  softNear: Database.Statement<[string, number, number], { at: number }> | undefined;
+  softAny: Database.Statement<[string], { one: number }> | undefined;
+  getReset: Database.Statement<[string], { at: number }> | undefined;
+}
+
+/** A dry run's base is opened read-only, so it is read in whichever layout it has (not migrated). */
+function prepareBaseReads(base: Database.Database): BaseReads {
+  // An older base file has no expires_at: every row of it is permanent.
+  const expiring = hasColumn(base, 'suppressions', 'expires_at');
+  const soft = ['soft_bounce_log', 'soft_bounces'].find((t) => hasTable(base, t));
+  return {
+    getSuppression: base.prepare(
+      `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
+    ),
+    softNear: soft
+      ? base.prepare(`SELECT at FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
+      : undefined,
+    softAny: soft ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? LIMIT 1`) : undefined,
+    getReset: hasTable(base, 'soft_resets')
+      ? base.prepare('SELECT at FROM soft_resets WHERE address = ?')
+      : undefined,
+  };
 }
 
 class SqliteSuppressionStore implements SuppressionStore {
@@ -130,7 +82,9 @@ class SqliteSuppressionStore implements SuppressionStore {
   readonly db: Database.Database;
   private readonly base: Database.Database | undefined;
   private readonly getSuppression: Database.Statement<[string], NonNullable<Row>>;
-  private readonly baseGetSuppression: Database.Statement<[string], NonNullable<Row>> | undefined;
+  /** The read-only base's statements (dry run), for whichever layout it was written in. */
+  private readonly baseReads: BaseReads | undefined;
+  private readonly texts: StateTexts;
   private readonly now: () => number;
   private readonly insertSuppression: Database.Statement;
   private readonly updateDone: Database.Statement;
@@ -139,11 +93,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     [string, number, number, string],
     { at: number; reset: number }
   >;
-  private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
-  private readonly insertAudit: Database.Statement;
+  private readonly auditTrail: SqliteAuditTrail;
   private readonly softAny: Database.Statement<[string], { one: number }>;
-  private readonly baseSoftAny: Database.Statement<[string], { one: number }> | undefined;
-  private readonly baseGetReset: Database.Statement<[string], { at: number }> | undefined;
   private readonly upsertReset: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
@@ -165,8 +116,7 @@ class SqliteSuppressionStore implements SuppressionStore {
       if (options.scratch) this.db.pragma('locking_mode = EXCLUSIVE');
       // Random-order addresses: a bigger page cache keeps index inserts in memory (bounded: 16 MiB).
       this.db.pragma('cache_size = -16384');
-      this.db.exec(SCHEMA);
-      addMissingColumns(this.db);
+      prepareStateSchema(this.db);
       this.base = options.basePath
         ? new Database(options.basePath, { readonly: true, fileMustExist: true })
         : undefined;
@@ -177,38 +127,24 @@ class SqliteSuppressionStore implements SuppressionStore {
     }
     const get = 'SELECT providers_done, expires_at FROM suppressions WHERE subject = ?';
     this.getSuppression = this.db.prepare(get);
-    // An older base file has no expires_at: every row of it is permanent.
-    this.baseGetSuppression = this.base?.prepare(
-      hasColumn(this.base, 'suppressions', 'expires_at')
-        ? get
-        : 'SELECT providers_done, NULL AS expires_at FROM suppressions WHERE subject = ?',
-    );
+    this.baseReads = this.base ? prepareBaseReads(this.base) : undefined;
+    this.texts = new StateTexts(this.db);
     this.insertSuppression = this.db.prepare(
       `INSERT OR REPLACE INTO suppressions
-         (subject, at, kind, category, reason, record_key, providers_done, expires_at, rule, record_type, job_id)
-       VALUES (@subject, @at, @kind, @category, @reason, @recordKey, @done, @expiresAt, @rule, @recordType, @jobId)`,
+         (subject, at, kind, category, reason, reason_id, record_key, providers_done, expires_at, rule, record_type, job_id)
+       VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
-      'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
+      'INSERT OR IGNORE INTO soft_bounce_log (address, key, at) VALUES (?, ?, ?)',
     );
     // The address's last delivery comes back in the same query (reset = 1): one statement per bounce.
     this.softNear = this.db.prepare(
-      `SELECT at, 0 AS reset FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?
+      `SELECT at, 0 AS reset FROM soft_bounce_log WHERE address = ? AND at >= ? AND at <= ?
        UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
     );
-    this.baseSoftNear = this.base?.prepare(
-      'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
-    );
-    this.insertAudit = this.db.prepare(
-      `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at, rule)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
-    this.baseSoftAny = this.base?.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
-    this.baseGetReset = hasTable(this.base, 'soft_resets')
-      ? this.base?.prepare('SELECT at FROM soft_resets WHERE address = ?')
-      : undefined;
+    this.auditTrail = new SqliteAuditTrail(this.db, this.texts);
+    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounce_log WHERE address = ? LIMIT 1');
     this.upsertReset = this.db.prepare(
       `INSERT INTO soft_resets (address, at) VALUES (?, ?)
        ON CONFLICT (address) DO UPDATE SET at = max(at, excluded.at)`,
@@ -254,6 +190,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     try {
       return fn();
     } catch (error) {
+      // A failed transaction was rolled back, with any text it added (sqlite-state-texts.ts).
+      this.texts.forget();
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot write state (${what}): ${(error as Error).message}`, { cause: error });
     }
@@ -261,7 +199,7 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   /** A provisional row past its expiry counts as absent (and is replaced by the next insert). */
   private lookup(subject: string): Row {
-    const row = this.getSuppression.get(subject) ?? this.baseGetSuppression?.get(subject);
+    const row = this.getSuppression.get(subject) ?? this.baseReads?.getSuppression.get(subject);
     return row && row.expires_at !== null && row.expires_at <= this.now() ? undefined : row;
   }
 
@@ -275,7 +213,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const run = this.db.transaction(() => {
       let deleted = 0;
       deleted += this.db.prepare('DELETE FROM suppressions WHERE expires_at <= ?').run(now).changes;
-      deleted += this.db.prepare('DELETE FROM audit WHERE expires_at <= ?').run(now).changes;
+      deleted += this.db.prepare('DELETE FROM audit_trail WHERE expires_at <= ?').run(now).changes;
       deleted += this.db.prepare('DELETE FROM rate_counters WHERE expires_at <= ?').run(now).changes;
       deleted += this.db
         .prepare(
@@ -293,7 +231,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const run = this.db.transaction(() => {
       this.db.prepare('UPDATE suppressions SET expires_at = NULL WHERE subject = ?').run(subject);
       this.db
-        .prepare('UPDATE audit SET expires_at = NULL WHERE subject = ? AND expires_at IS NOT NULL')
+        .prepare('UPDATE audit_trail SET expires_at = NULL WHERE subject = ? AND expires_at IS NOT NULL')
         .run(subject);
     });
     run();
@@ -317,19 +255,19 @@ class SqliteSuppressionStore implements SuppressionStore {
       return reqs.map((r): SuppressionOutcome => {
         const existing = this.lookup(r.subject);
         if (!existing) {
-          this.insertSuppression.run({
-            subject: r.subject,
-            at: r.at,
-            kind: r.kind,
-            category: r.category ?? null,
-            reason: r.reason,
-            recordKey: r.recordKey,
-            done: JSON.stringify([...(r.providersDone ?? [])].sort()),
-            expiresAt: r.expiresAt ?? null,
-            rule: r.rule ?? null,
-            recordType: r.recordType ?? null,
-            jobId: r.jobId ?? null,
-          });
+          this.insertSuppression.run(
+            r.subject,
+            r.at,
+            r.kind,
+            r.category ?? null,
+            this.texts.id(r.reason),
+            recordKeyHash(r.recordKey),
+            r.providersDone ? JSON.stringify([...r.providersDone].sort()) : '[]',
+            r.expiresAt ?? null,
+            r.rule ?? null,
+            r.recordType ?? null,
+            r.jobId ?? null,
+          );
           insertedNow.add(r.subject);
           const settled = new Set(r.providersDone ?? []);
           return {
@@ -359,7 +297,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
-        this.insertSoft.run(r.address, r.recordKey, r.at);
+        this.insertSoft.run(r.address, recordKeyHash(r.recordKey), r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near: number[] = [];
         let resetAt = r.resetAt;
@@ -367,9 +305,10 @@ class SqliteSuppressionStore implements SuppressionStore {
           if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
           else near.push(row.at);
         }
-        if (this.base) {
-          for (const row of this.baseSoftNear?.all(...range) ?? []) near.push(row.at);
-          resetAt = laterReset(resetAt, this.baseGetReset?.get(r.address)?.at);
+        const base = this.baseReads;
+        if (base) {
+          for (const row of base.softNear?.all(...range) ?? []) near.push(row.at);
+          resetAt = laterReset(resetAt, base.getReset?.get(r.address)?.at);
         }
         return countSoftBounces(near, r.at, counting, resetAt);
       }),
@@ -380,7 +319,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
     const run = this.db.transaction((items: readonly DeliveryRequest[]) => {
       for (const d of items) {
-        if (!this.softAny.get(d.address) && !this.baseSoftAny?.get(d.address)) continue;
+        if (!this.softAny.get(d.address) && !this.baseReads?.softAny?.get(d.address)) continue;
         this.upsertReset.run(d.address, d.at);
       }
     });
@@ -403,22 +342,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (!this.keepAudit) return;
     const run = this.db.transaction((items: readonly AuditEntry[]) => {
-      for (const e of items) {
-        this.insertAudit.run(
-          e.subject,
-          e.at,
-          e.type,
-          e.action,
-          e.reason,
-          e.provider ?? null,
-          e.outcome ?? null,
-          e.lists ? JSON.stringify(e.lists) : null,
-          e.line ?? null,
-          e.recordKey ?? null,
-          e.expiresAt ?? null,
-          e.rule ?? null,
-        );
-      }
+      for (const e of items) this.auditTrail.append(e);
     });
     this.write('audit', () => run(entries));
   }
@@ -458,7 +382,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   async status(subject: string): Promise<SubjectStatus> {
     const s = this.db
       .prepare(
-        'SELECT at, kind, category, reason, providers_done, expires_at FROM suppressions WHERE subject = ?',
+        `SELECT at, kind, category, ${SUPPRESSION_REASON} AS reason, providers_done, expires_at FROM suppressions WHERE subject = ?`,
       )
       .get(subject) as
       | {
@@ -473,30 +397,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     const now = this.now();
     const live = s && (s.expires_at === null || s.expires_at > now) ? s : undefined;
     const soft = this.db
-      .prepare('SELECT at, record_key AS recordKey FROM soft_bounces WHERE address = ? ORDER BY at')
-      .all(subject) as Array<{ at: number; recordKey: string }>;
-    const audit = (
-      this.db
-        .prepare(
-          'SELECT subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at, rule FROM audit WHERE subject = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
-        )
-        .all(subject, now) as Array<Record<string, unknown>>
-    ).map(
-      (a): AuditEntry => ({
-        subject: a.subject as string,
-        at: a.at as number,
-        type: a.type as AuditEntry['type'],
-        action: a.action as string,
-        reason: a.reason as string,
-        provider: (a.provider as string | null) ?? undefined,
-        outcome: (a.outcome as AuditEntry['outcome'] | null) ?? undefined,
-        lists: a.lists ? (JSON.parse(a.lists as string) as AuditEntry['lists']) : undefined,
-        line: (a.line as number | null) ?? undefined,
-        recordKey: (a.record_key as string | null) ?? undefined,
-        ...(a.expires_at === null ? {} : { expiresAt: a.expires_at as number }),
-        ...(a.rule === null ? {} : { rule: a.rule as string }),
-      }),
-    );
+      .prepare('SELECT at, key FROM soft_bounce_log WHERE address = ? ORDER BY at')
+      .all(subject) as Array<{ at: number; key: number }>;
     return {
       subject,
       suppressed: live
@@ -509,8 +411,8 @@ class SqliteSuppressionStore implements SuppressionStore {
             ...(live.expires_at === null ? {} : { expiresAt: live.expires_at }),
           }
         : undefined,
-      softBounces: soft,
-      audit,
+      softBounces: soft.map((b) => ({ at: b.at, recordKey: recordKeyLabel(b.key) })),
+      audit: this.auditTrail.entries(subject, now),
     };
   }
 
@@ -520,11 +422,6 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.db.close();
     this.base?.close();
   }
-}
-
-function hasColumn(db: Database.Database, table: string, column: string): boolean {
-  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
-  return columns.some((c) => c.name === column);
 }
 
 export type { SqliteSuppressionStoreOptions };

@@ -115,13 +115,20 @@ class SqliteTrafficStore implements TrafficStore {
   }
 
   async unsubscribesByProvider(since?: number, until?: number): Promise<Record<string, number>> {
-    if (!this.hasTable('audit')) return {};
-    const rows = this.db
-      .prepare(
-        `SELECT provider, COUNT(*) AS n FROM audit WHERE type = 'provider' AND outcome = 'done'
-         AND at >= ? AND at < ? GROUP BY provider ORDER BY provider`,
-      )
-      .all(since ?? 0, until ?? Number.MAX_SAFE_INTEGER) as Array<{ provider: string; n: number }>;
+    // `report` opens the state read-only: a file from before issue 14 still has the `audit` table.
+    const where = "provider IS NOT NULL AND outcome = 'done' AND at >= ? AND at < ?";
+    const sql = this.hasTable('audit_trail')
+      ? `SELECT provider, COUNT(*) AS n FROM audit_trail WHERE ${where}
+         AND type = (SELECT id FROM texts WHERE text = 'provider') GROUP BY provider ORDER BY provider`
+      : this.hasTable('audit')
+        ? `SELECT provider, COUNT(*) AS n FROM audit WHERE ${where} AND type = 'provider'
+           GROUP BY provider ORDER BY provider`
+        : undefined;
+    if (!sql) return {};
+    const rows = this.db.prepare(sql).all(since ?? 0, until ?? Number.MAX_SAFE_INTEGER) as Array<{
+      provider: string;
+      n: number;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.provider, r.n]));
   }
 

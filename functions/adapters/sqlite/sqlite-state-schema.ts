@@ -1,0 +1,184 @@
+/**
+ * The tables of the local state file and how a file written by an earlier version is brought up to
+ * date on open. Since issue 14 the two per-record tables are lean (docs/benchmarks.md): every text
+ * an audit entry repeats (type, action, reason, rule) is stored once in `texts` and referenced by
+ * id, record keys are kept as a 53-bit hash (they only serve idempotency and correlation), and soft
+ * bounces are one B-tree keyed by (address, key hash). A file with the earlier `audit` and
+ * `soft_bounces` tables is migrated in one transaction the first time a writer opens it; read-only
+ * readers (a dry run's base, `report`) read either layout.
+ */
+import type Database from 'better-sqlite3';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS suppressions (
+  subject TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  category TEXT,
+  reason TEXT NOT NULL,
+  record_key TEXT NOT NULL,
+  providers_done TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS texts (
+  id INTEGER PRIMARY KEY,
+  text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS soft_bounce_log (
+  address TEXT NOT NULL,
+  key INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (address, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS soft_resets (
+  address TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_trail (
+  seq INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  action INTEGER NOT NULL,
+  reason INTEGER NOT NULL,
+  rule INTEGER,
+  line INTEGER,
+  record_key INTEGER,
+  provider TEXT,
+  outcome TEXT,
+  lists TEXT,
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS audit_trail_subject ON audit_trail (subject);
+CREATE TABLE IF NOT EXISTS rate_counters (
+  key TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, window_start)
+);
+CREATE TABLE IF NOT EXISTS rejects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  raw TEXT NOT NULL
+);
+`;
+
+/**
+ * Columns added after the first release: a state file written by an older version gets them on
+ * open. expires_at (ms) marks provisional rows (SuppressionRequest.expiresAt), swept on open.
+ * The `audit` ones only matter to a file still holding the pre-issue-14 table (migrated next).
+ */
+const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['suppressions', 'expires_at INTEGER'],
+  ['audit', 'expires_at INTEGER'],
+  // The classification rule behind a bounce decision (docs/classification.md).
+  ['audit', 'rule TEXT'],
+  // Provenance of a suppression (SuppressionRequest.rule/recordType/jobId) for export and undo.
+  ['suppressions', 'rule TEXT'],
+  ['suppressions', 'record_type TEXT'],
+  ['suppressions', 'job_id TEXT'],
+  // Issue 14: the reason by reference (texts.id); `reason` is then ''. Older rows keep their text.
+  ['suppressions', 'reason_id INTEGER'],
+];
+
+const EXPIRY_INDEXES = `
+CREATE INDEX IF NOT EXISTS suppressions_expiry ON suppressions (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_trail_expiry ON audit_trail (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rate_counters_expiry ON rate_counters (expires_at);
+`;
+
+/** A suppression's reason whichever way it was stored (by reference since issue 14, else text). */
+const SUPPRESSION_REASON = 'COALESCE((SELECT text FROM texts WHERE id = reason_id), reason)';
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * A 53-bit hash of a record key (FNV-1a over its UTF-16 code units, 64-bit, top bits dropped so
+ * the value is an exact JavaScript number and a SQLite integer). Stored, so it must never change.
+ * A collision would only merge two soft bounces of one address into one.
+ */
+function recordKeyHash(key: string): number {
+  let lo = 0x84222325;
+  let hi = 0xcbf29ce4;
+  for (let i = 0; i < key.length; i++) {
+    lo = (lo ^ key.charCodeAt(i)) >>> 0;
+    // (hi:lo) * 0x100000001b3 mod 2^64: the low word times 0x1b3, the high word gets the carry,
+    // its own product and the low word shifted by 40 - 32 bits.
+    const low = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + ((lo << 8) >>> 0) + Math.floor(low / TWO_POW_32)) >>> 0;
+    lo = low >>> 0;
+  }
+  return (hi & 0x1fffff) * TWO_POW_32 + lo;
+}
+
+/** How a hashed record key is shown (`status --json`): `h:` and 14 hex digits. */
+function recordKeyLabel(hash: number | string): string {
+  return `h:${Number(hash).toString(16).padStart(14, '0')}`;
+}
+
+function hasTable(db: Database.Database | undefined, name: string): boolean {
+  return Boolean(db?.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+}
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  return columns.some((c) => c.name === column);
+}
+
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column] of ADDED_COLUMNS) {
+    const name = column.split(' ')[0]!;
+    if (hasTable(db, table) && !hasColumn(db, table, name))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+  }
+}
+
+const INTERN_AUDIT_TEXTS = `INSERT OR IGNORE INTO texts (text)
+  SELECT type FROM audit UNION SELECT action FROM audit UNION SELECT reason FROM audit
+  UNION SELECT rule FROM audit WHERE rule IS NOT NULL`;
+const COPY_AUDIT = `INSERT INTO audit_trail
+  (seq, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
+  SELECT a.id, a.subject, a.at, (SELECT id FROM texts WHERE text = a.type),
+    (SELECT id FROM texts WHERE text = a.action), (SELECT id FROM texts WHERE text = a.reason),
+    (SELECT id FROM texts WHERE text = a.rule), a.line, pmta_record_key_hash(a.record_key),
+    a.provider, a.outcome, a.lists, a.expires_at
+  FROM audit a ORDER BY a.id`;
+const COPY_SOFT_BOUNCES = `INSERT OR IGNORE INTO soft_bounce_log (address, key, at)
+  SELECT address, pmta_record_key_hash(record_key), at FROM soft_bounces`;
+
+/**
+ * A file written before issue 14: its audit and soft bounces move to the lean tables (same order,
+ * same texts, keys hashed as new ones are), in one transaction: a crash leaves the old layout.
+ */
+function migrateFromRowTables(db: Database.Database): void {
+  const audit = hasTable(db, 'audit');
+  const soft = hasTable(db, 'soft_bounces');
+  if (!audit && !soft) return;
+  db.function('pmta_record_key_hash', { deterministic: true }, (key: unknown) =>
+    key === null ? null : recordKeyHash(String(key)),
+  );
+  db.transaction(() => {
+    if (audit) {
+      db.exec(INTERN_AUDIT_TEXTS);
+      db.exec(COPY_AUDIT);
+      db.exec('DROP TABLE audit');
+    }
+    if (soft) {
+      db.exec(COPY_SOFT_BOUNCES);
+      db.exec('DROP TABLE soft_bounces');
+    }
+  })();
+}
+
+/** Creates what is missing and migrates an earlier layout (writers only). */
+function prepareStateSchema(db: Database.Database): void {
+  db.exec(SCHEMA);
+  addMissingColumns(db);
+  migrateFromRowTables(db);
+  db.exec(EXPIRY_INDEXES);
+}
+
+export { hasColumn, hasTable, prepareStateSchema, recordKeyHash, recordKeyLabel, SUPPRESSION_REASON };
