@@ -57,12 +57,13 @@ function toRow(r: StoredTraffic): TrafficRow {
     hardBounces: r.hard,
     softBounces: r.soft,
     complaints: r.complaints,
-    blocks: JSON.parse(r.blocks) as Record<string, number>,
+    // Most rows have no blocks: '{}' needs no parse.
+    blocks: r.blocks === '{}' ? {} : (JSON.parse(r.blocks) as Record<string, number>),
   };
 }
 
-function mergeBlocks(stored: string | undefined, added: Record<string, number>): string {
-  const blocks = stored ? (JSON.parse(stored) as Record<string, number>) : {};
+function mergeBlocks(stored: string, added: Record<string, number>): string {
+  const blocks = JSON.parse(stored) as Record<string, number>;
   for (const [c, n] of Object.entries(added)) blocks[c] = (blocks[c] ?? 0) + n;
   return JSON.stringify(blocks);
 }
@@ -84,26 +85,48 @@ class SqliteTrafficStore implements TrafficStore {
     }
   }
 
+  /**
+   * One upsert per row (issue 14: was a read, then an insert or an update); the blocks of a row
+   * that exists are merged by pmta_merge_blocks, only when the new row has any.
+   */
   async addTraffic(rows: readonly TrafficRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const key =
-      'hour = @hour AND sending_domain = @sendingDomain AND mailbox_provider = @mailboxProvider AND vmta = @vmta AND job = @job';
-    const get = this.db.prepare(`SELECT blocks FROM traffic WHERE ${key}`);
-    const insert = this.db.prepare(
-      `INSERT INTO traffic (hour, sending_domain, mailbox_provider, vmta, job, deliveries, hard, soft, complaints, blocks)
-       VALUES (@hour, @sendingDomain, @mailboxProvider, @vmta, @job, @deliveries, @hardBounces, @softBounces, @complaints, @blocks)`,
-    );
-    const update = this.db.prepare(
-      `UPDATE traffic SET deliveries = deliveries + @deliveries, hard = hard + @hardBounces,
-       soft = soft + @softBounces, complaints = complaints + @complaints, blocks = @blocks WHERE ${key}`,
-    );
+    const upsert = this.upsert();
     this.db.transaction(() => {
-      for (const row of rows) {
-        const stored = get.get(row) as { blocks: string } | undefined;
-        const params = { ...row, blocks: mergeBlocks(stored?.blocks, row.blocks) };
-        (stored ? update : insert).run(params);
+      for (const r of rows) {
+        const blocks = JSON.stringify(r.blocks);
+        upsert.run(
+          r.hour,
+          r.sendingDomain,
+          r.mailboxProvider,
+          r.vmta,
+          r.job,
+          r.deliveries,
+          r.hardBounces,
+          r.softBounces,
+          r.complaints,
+          blocks,
+        );
       }
     })();
+  }
+
+  #upsert: Database.Statement | undefined;
+
+  private upsert(): Database.Statement {
+    if (this.#upsert) return this.#upsert;
+    this.db.function('pmta_merge_blocks', { deterministic: true }, (stored: unknown, added: unknown) =>
+      mergeBlocks(String(stored), JSON.parse(String(added)) as Record<string, number>),
+    );
+    this.#upsert = this.db.prepare(
+      `INSERT INTO traffic (hour, sending_domain, mailbox_provider, vmta, job, deliveries, hard, soft, complaints, blocks)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hour, sending_domain, mailbox_provider, vmta, job) DO UPDATE SET
+         deliveries = deliveries + excluded.deliveries, hard = hard + excluded.hard, soft = soft + excluded.soft,
+         complaints = complaints + excluded.complaints,
+         blocks = CASE WHEN excluded.blocks = '{}' THEN blocks ELSE pmta_merge_blocks(blocks, excluded.blocks) END`,
+    );
+    return this.#upsert;
   }
 
   async trafficRows(since?: number, until?: number): Promise<TrafficRow[]> {
