@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS soft_resets (
 );
 CREATE TABLE IF NOT EXISTS audit_trail (
   seq INTEGER PRIMARY KEY,
+  subject_hash INTEGER NOT NULL,
   subject TEXT NOT NULL,
   at INTEGER NOT NULL,
   type INTEGER NOT NULL,
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS audit_trail (
   lists TEXT,
   expires_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS audit_trail_subject ON audit_trail (subject);
+CREATE INDEX IF NOT EXISTS audit_trail_subject ON audit_trail (subject_hash);
 CREATE TABLE IF NOT EXISTS rate_counters (
   key TEXT NOT NULL,
   window_start INTEGER NOT NULL,
@@ -114,6 +115,17 @@ function recordKeyHash(key: string): number {
   return (hi & 0x1fffff) * TWO_POW_32 + lo;
 }
 
+/**
+ * A 32-bit hash of a subject (FNV-1a over its UTF-16 code units): the audit trail's index holds
+ * this integer instead of the address (a third of the size, integer compares: docs/benchmarks.md);
+ * readers match the subject itself too, so a collision costs one extra row read. Stored.
+ */
+function subjectHash(subject: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** How a hashed record key is shown (`status --json`): `h:` and 14 hex digits. */
 function recordKeyLabel(hash: number | string): string {
   return `h:${Number(hash).toString(16).padStart(14, '0')}`;
@@ -140,8 +152,8 @@ const INTERN_AUDIT_TEXTS = `INSERT OR IGNORE INTO texts (text)
   SELECT type FROM audit UNION SELECT action FROM audit UNION SELECT reason FROM audit
   UNION SELECT rule FROM audit WHERE rule IS NOT NULL`;
 const COPY_AUDIT = `INSERT INTO audit_trail
-  (seq, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
-  SELECT a.id, a.subject, a.at, (SELECT id FROM texts WHERE text = a.type),
+  (seq, subject_hash, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
+  SELECT a.id, pmta_subject_hash(a.subject), a.subject, a.at, (SELECT id FROM texts WHERE text = a.type),
     (SELECT id FROM texts WHERE text = a.action), (SELECT id FROM texts WHERE text = a.reason),
     (SELECT id FROM texts WHERE text = a.rule), a.line, pmta_record_key_hash(a.record_key),
     a.provider, a.outcome, a.lists, a.expires_at
@@ -159,6 +171,9 @@ function migrateFromRowTables(db: Database.Database): void {
   if (!audit && !soft) return;
   db.function('pmta_record_key_hash', { deterministic: true }, (key: unknown) =>
     key === null ? null : recordKeyHash(String(key)),
+  );
+  db.function('pmta_subject_hash', { deterministic: true }, (subject: unknown) =>
+    subjectHash(String(subject)),
   );
   db.transaction(() => {
     if (audit) {
@@ -181,4 +196,12 @@ function prepareStateSchema(db: Database.Database): void {
   db.exec(EXPIRY_INDEXES);
 }
 
-export { hasColumn, hasTable, prepareStateSchema, recordKeyHash, recordKeyLabel, SUPPRESSION_REASON };
+export {
+  hasColumn,
+  hasTable,
+  prepareStateSchema,
+  recordKeyHash,
+  recordKeyLabel,
+  SUPPRESSION_REASON,
+  subjectHash,
+};

@@ -95,6 +95,10 @@ class SqliteSuppressionStore implements SuppressionStore {
   >;
   private readonly auditTrail: SqliteAuditTrail;
   private readonly softAny: Database.Statement<[string], { one: number }>;
+  private readonly softOnly: Database.Statement<[string, number, number], { at: number }>;
+  private readonly anyReset: Database.Statement<[], { one: number }>;
+  /** Whether soft_resets has any row, as seen by the current transaction (undefined: not asked yet). */
+  private resetsStored: boolean | undefined;
   private readonly upsertReset: Database.Statement;
   private readonly insertReject: Database.Statement;
   private readonly keepAudit: boolean;
@@ -144,6 +148,10 @@ class SqliteSuppressionStore implements SuppressionStore {
        UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
     );
     this.auditTrail = new SqliteAuditTrail(this.db, this.texts);
+    this.softOnly = this.db.prepare(
+      'SELECT at FROM soft_bounce_log WHERE address = ? AND at >= ? AND at <= ?',
+    );
+    this.anyReset = this.db.prepare('SELECT 1 AS one FROM soft_resets LIMIT 1');
     this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounce_log WHERE address = ? LIMIT 1');
     this.upsertReset = this.db.prepare(
       `INSERT INTO soft_resets (address, at) VALUES (?, ?)
@@ -173,6 +181,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   /** Commits what `openBatch` opened (nothing if none is open). */
   commitBatch(): void {
     if (this.db.inTransaction) this.write('commit', () => this.db.exec('COMMIT'));
+    this.resetsStored = undefined;
   }
 
   /** The journal and sync settings of this connection (tests, `check`). */
@@ -230,9 +239,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   async confirm(subject: string): Promise<void> {
     const run = this.db.transaction(() => {
       this.db.prepare('UPDATE suppressions SET expires_at = NULL WHERE subject = ?').run(subject);
-      this.db
-        .prepare('UPDATE audit_trail SET expires_at = NULL WHERE subject = ? AND expires_at IS NOT NULL')
-        .run(subject);
+      this.auditTrail.keep(subject);
     });
     run();
   }
@@ -295,16 +302,22 @@ class SqliteSuppressionStore implements SuppressionStore {
     counting: SoftCounting | number,
   ): Promise<number[]> {
     const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
+    // A transaction of its own: other connections may have written since the last one.
+    if (!this.db.inTransaction) this.resetsStored = undefined;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         this.insertSoft.run(r.address, recordKeyHash(r.recordKey), r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near: number[] = [];
         let resetAt = r.resetAt;
-        for (const row of this.softNear.all(...range, r.address)) {
-          if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
-          else near.push(row.at);
-        }
+        // Without any delivery stored (the common case) the resets need no lookup.
+        this.resetsStored ??= this.anyReset.get() !== undefined;
+        if (!this.resetsStored) for (const row of this.softOnly.all(...range)) near.push(row.at);
+        else
+          for (const row of this.softNear.all(...range, r.address)) {
+            if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
+            else near.push(row.at);
+          }
         const base = this.baseReads;
         if (base) {
           for (const row of base.softNear?.all(...range) ?? []) near.push(row.at);
@@ -321,6 +334,7 @@ class SqliteSuppressionStore implements SuppressionStore {
       for (const d of items) {
         if (!this.softAny.get(d.address) && !this.baseReads?.softAny?.get(d.address)) continue;
         this.upsertReset.run(d.address, d.at);
+        this.resetsStored = true;
       }
     });
     run(deliveries);
