@@ -33,33 +33,18 @@ CREATE TABLE IF NOT EXISTS guardrail_notices (
 ) WITHOUT ROWID;
 `;
 
-interface StoredTraffic {
-  hour: number;
-  sending_domain: string;
-  mailbox_provider: string;
-  vmta: string;
-  job: string;
-  deliveries: number;
-  hard: number;
-  soft: number;
-  complaints: number;
-  blocks: string;
-}
+/** A stored row, its columns named as TrafficRow's fields; blocks still JSON. */
+type StoredTraffic = Omit<TrafficRow, 'blocks'> & { blocks: string | Record<string, number> };
 
+const SELECT_TRAFFIC = `SELECT hour, sending_domain AS sendingDomain, mailbox_provider AS mailboxProvider, vmta, job,
+  deliveries, hard AS hardBounces, soft AS softBounces, complaints, blocks
+  FROM traffic WHERE hour >= ? AND hour < ? ORDER BY hour`;
+
+/** The stored row made a TrafficRow in place (one object per row: the guardrails read every row of a day). */
 function toRow(r: StoredTraffic): TrafficRow {
-  return {
-    hour: r.hour,
-    sendingDomain: r.sending_domain,
-    mailboxProvider: r.mailbox_provider,
-    vmta: r.vmta,
-    job: r.job,
-    deliveries: r.deliveries,
-    hardBounces: r.hard,
-    softBounces: r.soft,
-    complaints: r.complaints,
-    // Most rows have no blocks: '{}' needs no parse.
-    blocks: r.blocks === '{}' ? {} : (JSON.parse(r.blocks) as Record<string, number>),
-  };
+  // Most rows have no blocks: '{}' needs no parse.
+  r.blocks = r.blocks === '{}' ? {} : (JSON.parse(r.blocks as string) as Record<string, number>);
+  return r as TrafficRow;
 }
 
 function mergeBlocks(stored: string, added: Record<string, number>): string {
@@ -132,7 +117,7 @@ class SqliteTrafficStore implements TrafficStore {
   async trafficRows(since?: number, until?: number): Promise<TrafficRow[]> {
     if (!this.hasTable('traffic')) return [];
     const rows = this.db
-      .prepare('SELECT * FROM traffic WHERE hour >= ? AND hour < ? ORDER BY hour')
+      .prepare(SELECT_TRAFFIC)
       .all(since ?? 0, until ?? Number.MAX_SAFE_INTEGER) as StoredTraffic[];
     return rows.map(toRow);
   }
