@@ -188,7 +188,7 @@ describe('pmta-bounce serve', () => {
     const mutations = fake.mutatingRequests();
     const counts = {
       suppressions: rows('suppressions'),
-      audit: rows('audit'),
+      audit: rows('audit_trail'),
       outbox: rows('outbox'),
       rate: rows('rate_counters'),
     };
@@ -213,7 +213,7 @@ describe('pmta-bounce serve', () => {
     expect(fake.mutatingRequests()).toBe(mutations);
     expect({
       suppressions: rows('suppressions'),
-      audit: rows('audit'),
+      audit: rows('audit_trail'),
       outbox: rows('outbox'),
       rate: rows('rate_counters'),
     }).toEqual(counts);
