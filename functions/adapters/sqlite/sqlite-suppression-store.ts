@@ -276,11 +276,11 @@ class SqliteSuppressionStore implements SuppressionStore {
             r.jobId ?? null,
           );
           insertedNow.add(r.subject);
-          const settled = new Set(r.providersDone ?? []);
+          const settled = r.providersDone;
           return {
             subject: r.subject,
             state: 'new',
-            pendingProviders: r.providers.filter((p) => !settled.has(p)),
+            pendingProviders: settled ? r.providers.filter((p) => !settled.includes(p)) : [...r.providers],
           };
         }
         // A second record for a subject suppressed earlier in this same batch adds nothing.
