@@ -199,6 +199,41 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
     expect(actions).toContain('UpdateItem');
   });
 
+  it('act: an undo action (its own claim slot), and an unsubscribe whose suppression was forgotten', async () => {
+    const undo = JSON.stringify({
+      v: 1,
+      id: 'undo:hard@example.org:1764000000000',
+      subject: 'hard@example.org',
+      target: { type: 'email', address: 'hard@example.org' },
+      kind: 'manual',
+      reason: 'undo by operator',
+      providers: ['mw'],
+      undo: { lists: { mw: [{ listId: mailwizz.subscribers[0]!.listUid, previousStatus: 'confirmed' }] } },
+    });
+    const forgotten = JSON.stringify({
+      v: 1,
+      id: 'never@example.org',
+      subject: 'never@example.org',
+      target: { type: 'email', address: 'never@example.org' },
+      kind: 'bounce',
+      reason: 'hard',
+      providers: ['mw'],
+    });
+    const wiring = createActWiring(env);
+    const actions = await used(async () => {
+      const out = await runActionsBatch(
+        { Records: [sqsRecord(undo, 'u1'), sqsRecord(forgotten, 'u2')] },
+        await wiring.deps(),
+      );
+      expect(out.map((o) => (o.status === 'fulfilled' ? o.value.outcome : o.reason))).toEqual([
+        'done',
+        'forgotten',
+      ]);
+    });
+    expect(actions.filter((a) => !(TABLE_ACTIONS.act as readonly string[]).includes(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['GetItem', 'UpdateItem']));
+  });
+
   it('unsub', async () => {
     const wiring = createUnsubWiring(env);
     const actions = await used(async () =>
