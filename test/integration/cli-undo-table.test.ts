@@ -9,6 +9,9 @@
  * untouched; act runs each put-back once however often the message comes; a second undo and a
  * --dry-run change nothing; an interrupted undo is finished by the next one.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -356,6 +359,32 @@ describe('undo --table', () => {
     expect(await stateItem('dan@example.com')).toBeUndefined();
     expect((await runAct()).map((s) => s.outcome)).toEqual(['done']);
     expect(mwStatus('dan@example.com', news)).toBe('confirmed');
+  });
+
+  it('status --table shows the suppression, the undo and a later import in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-undo-table-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      'providers:\n  - { id: mw, type: webhook, url: "https://hooks.example.com/x", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }\n',
+    );
+    const file = join(dir, 'old-sender.csv');
+    writeFileSync(file, 'address,reason\nann@example.com,from the old sender\n');
+    const imported = await runCliText([
+      'suppressions',
+      'import',
+      file,
+      '--config',
+      config,
+      ...tableArgs().slice(0, 6),
+    ]);
+    expect(imported.code).toBe(0);
+    const status = await runCliText(['status', 'ann@example.com', ...tableArgs().slice(0, 6)]);
+    expect(status.stdout).toContain('ann@example.com: SUPPRESSED');
+    expect(status.stdout).toMatch(
+      /decision unsubscribe[\s\S]*provider mw done[\s\S]*decision undo[\s\S]*provider mw resubscribe done[\s\S]*decision import line 2: imported from csv[^\n]*from the old sender \(recorded only\)/,
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('--table without --actions-queue is a usage error unless --dry-run', async () => {
