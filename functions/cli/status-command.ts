@@ -14,6 +14,7 @@ import { type UnsubscribeAge, unsubscribeAge } from '#core/unsubscribe/unsubscri
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
+import { openTableClients } from './table-clients.ts';
 
 const USAGE =
   'usage: pmta-bounce status [EMAIL] [--state F] [--json]\n       pmta-bounce status EMAIL --table NAME [--region R] [--endpoint URL] [--json]';
@@ -152,21 +153,19 @@ async function tableStatus(
   json: boolean,
   io: CliIo,
 ): Promise<number> {
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
   const { DynamoDbSuppressionStore } = await import('#adapters/dynamodb/dynamodb-suppression-store.ts');
-  const client = new DynamoDBClient({
-    ...(values.region ? { region: values.region } : {}),
-    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
-  });
+  const clients = await openTableClients(values);
   try {
-    const documents = DynamoDBDocumentClient.from(client);
-    const store = new DynamoDbSuppressionStore({ client: documents, table: values.table!, now: io.now });
+    const store = new DynamoDbSuppressionStore({
+      client: clients.documents,
+      table: values.table!,
+      now: io.now,
+    });
     const status = await store.status(subject);
     io.stdout.write(json ? `${JSON.stringify(status)}\n` : render(status));
     return ExitCode.ok;
   } finally {
-    client.destroy();
+    clients.close();
   }
 }
 

@@ -10,8 +10,10 @@ import type { ActionResult } from '#core/act/run-action.ts';
 import type { SuppressionFilter, SuppressionRecord } from '#core/suppressions/suppression-ledger.ts';
 import type { CliIo } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
+import type { TargetOptions } from './import-target.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { runOutboxActions } from './outbox-runner.ts';
+import { openTableClients } from './table-clients.ts';
 
 type UndoRecord = SuppressionRecord & { pendingUndo?: PendingUndo | undefined };
 
@@ -26,15 +28,8 @@ interface UndoTarget {
   close(): Promise<void>;
 }
 
-interface UndoTargetOptions {
-  config?: string | undefined;
-  state?: string | undefined;
-  table?: string | undefined;
-  region?: string | undefined;
-  endpoint?: string | undefined;
-  'actions-queue'?: string | undefined;
-  'sqs-endpoint'?: string | undefined;
-}
+/** The options of `suppressions import`'s target (state or table and queue), and the config file. */
+type UndoTargetOptions = TargetOptions & { config?: string | undefined };
 
 function localTarget(options: UndoTargetOptions, io: CliIo): UndoTarget {
   const { config } = loadConfigFile(options.config, io.env);
@@ -54,23 +49,11 @@ function localTarget(options: UndoTargetOptions, io: CliIo): UndoTarget {
 /** Standard AWS credentials; `--endpoint`/`--sqs-endpoint` for the sandbox and tests. */
 async function tableTarget(options: UndoTargetOptions, io: CliIo): Promise<UndoTarget> {
   const table = options.table!;
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
   const { DynamoDbSuppressionStore } = await import('#adapters/dynamodb/dynamodb-suppression-store.ts');
   const { DynamoDbSuppressionLedger } = await import('#adapters/dynamodb/dynamodb-suppression-ledger.ts');
   const { DynamoDbSuppressionUndo } = await import('#adapters/dynamodb/dynamodb-suppression-undo.ts');
   const { createSqsActionSender } = await import('#adapters/sqs/sqs-action-queue.ts');
-  const region = options.region ? { region: options.region } : {};
-  const client = new DynamoDBClient({
-    ...region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const sqs = new SQSClient({
-    ...region,
-    ...(options['sqs-endpoint'] ? { endpoint: options['sqs-endpoint'] } : {}),
-  });
+  const { documents, sqs, close } = await openTableClients(options);
   const store = new DynamoDbSuppressionStore({ client: documents, table, now: io.now });
   const ledger = new DynamoDbSuppressionLedger(documents, table, store);
   const queueUrl = options['actions-queue'] ?? '';
@@ -88,10 +71,7 @@ async function tableTarget(options: UndoTargetOptions, io: CliIo): Promise<UndoT
     forget: (record, pending) =>
       undo.forget(record.subject, record.at, pending, record.pendingUndo?.id === pending.id),
     run: async () => {},
-    close: async () => {
-      client.destroy();
-      sqs.destroy();
-    },
+    close: async () => close(),
   };
 }
 

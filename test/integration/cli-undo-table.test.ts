@@ -28,7 +28,8 @@ import { ACCT_HEADER } from '#test/support/builders.ts';
 import { runCliText } from '#test/support/cli-run.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { envelopeEncoder } from '#test/support/sandbox-records.ts';
-import { drainActions, type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
+import { drainActions, type SqsServer, sqsEventRecord, startSqsServer } from '#test/support/sqs-server.ts';
+import { seedUndoSubscribers } from '#test/support/undo-subscribers.ts';
 
 const MW_KEY = 'undo-table-mw-key-0123456';
 const IEM_TOKEN = 'undo-table-iem-token-0123';
@@ -44,34 +45,12 @@ let news: string;
 let offers: string;
 let seq = 0;
 
-const mwStatus = (email: string, list: string) =>
-  mw.subscribers.find((s) => s.email === email && s.listUid === list)?.status;
-const iemUnsubscribed = (email: string) =>
-  iem.subscribers.filter((s) => s.emailaddress === email).map((s) => s.unsubscribed > 0);
+let mwStatus: ReturnType<typeof seedUndoSubscribers>['mwStatus'];
+let iemUnsubscribed: ReturnType<typeof seedUndoSubscribers>['iemUnsubscribed'];
 
 function sqsRecord(body: string, attributes: Record<string, string> = {}): SQSRecord {
   seq += 1;
-  return {
-    messageId: `m${seq}`,
-    receiptHandle: `rh-${seq}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(attributes).map(([k, v]) => [
-        k,
-        { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:undo-table-actions',
-    awsRegion: 'us-east-1',
-  };
+  return sqsEventRecord(body, `m${seq}`, attributes, 'undo-table-actions');
 }
 
 function line(rcpt: string, category: string, jobId: string, minute: number): string {
@@ -158,18 +137,8 @@ beforeAll(async () => {
     FakeMailwizzServer.start({ mode: 'v2', apiKey: MW_KEY }),
     FakeInterspireServer.start({ username: 'admin', token: IEM_TOKEN }),
   ]);
-  news = mw.addList('News');
-  offers = mw.addList('Offers');
-  const iemList = iem.addList('Main');
-  for (const email of ['ann@example.com', 'own@example.com', 'bea@example.com', 'keep@example.com']) {
-    mw.addSubscriber(news, email);
-    mw.addSubscriber(offers, email);
-    iem.addSubscriber(iemList, email);
-  }
-  mw.addSubscriber(news, 'cy@example.com', 'unconfirmed');
+  ({ news, offers, mwStatus, iemUnsubscribed } = seedUndoSubscribers(mw, iem));
   mw.addSubscriber(news, 'self@example.com');
-  // own@ had left News by their own request before any bounce: it must stay so.
-  mw.subscribers.find((s) => s.email === 'own@example.com' && s.listUid === news)!.status = 'unsubscribed';
   table = await dynamo.newTable();
   queue = await sqs.createQueue('undo-table-actions');
   env = {

@@ -30,7 +30,7 @@ import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-
 import { ACCT_HEADER } from '#test/support/builders.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { envelopeEncoder } from '#test/support/sandbox-records.ts';
-import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
+import { type SqsServer, sqsEventRecord, startSqsServer } from '#test/support/sqs-server.ts';
 
 const MW_KEY = 'table-actions-mw-key-0123';
 const SES_FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
@@ -102,29 +102,8 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), sqs?.stop(), mailwizz?.close(), ses?.close()]);
 });
 
-function sqsRecord(body: string, id: string, attributes: Record<string, string> = {}): SQSRecord {
-  return {
-    messageId: id,
-    receiptHandle: `rh-${id}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(attributes).map(([k, v]) => [
-        k,
-        { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:table-actions',
-    awsRegion: 'us-east-1',
-  };
-}
+const sqsRecord = (body: string, id: string, attributes: Record<string, string> = {}): SQSRecord =>
+  sqsEventRecord(body, id, attributes, 'table-actions');
 
 /** A record of the ACCT_HEADER layout. */
 function line(type: string, rcpt: string, category: string, extra: { feedbackType?: string } = {}): string {
