@@ -38,6 +38,8 @@ interface UndoSummary {
   leftAlone: number;
   /** --table: undo actions put on the actions queue (act does the put-backs and audits them). */
   queued: number;
+  /** --table: why the run stopped (the table or the queue failed); the same undo finishes it. */
+  error?: string;
 }
 
 function parse(argv: string[]) {
@@ -148,7 +150,8 @@ function formatSummary(s: UndoSummary): string {
     );
   for (const m of s.manual)
     lines.push(`manual: ${m.address} at ${m.provider} list ${m.list}: resubscribe by hand`);
-  if (s.failed > 0) lines.push('failed calls stay in the outbox: `pmta-bounce retry` runs them again');
+  if (s.error) lines.push(`stopped: ${s.error}`);
+  else if (s.failed > 0) lines.push('failed calls stay in the outbox: `pmta-bounce retry` runs them again');
   return `${lines.map(printable).join('\n')}\n`;
 }
 
@@ -228,7 +231,15 @@ async function execute(steps: readonly Step[], target: UndoTarget, io: CliIo): P
             action: 'undo',
             reason: `${step.action?.reason ?? 'undo by operator'}; was: ${step.record.reason}`,
           };
-    const outcome = await target.forget(step.record, { id: step.id, audit, action: step.action });
+    let outcome: Awaited<ReturnType<UndoTarget['forget']>>;
+    try {
+      outcome = await target.forget(step.record, { id: step.id, audit, action: step.action });
+    } catch (error) {
+      // The table or the queue failed: what was started is on the item, the next run finishes it.
+      summary.failed += 1;
+      summary.error = `${step.subject}: ${error instanceof Error ? error.message : String(error)}; run the same undo again to finish`;
+      break;
+    }
     if (outcome === 'busy')
       summary.skipped.push({
         address: step.subject,

@@ -318,10 +318,14 @@ describe('undo --table', () => {
     // The queue is unreachable: the undo is marked on the item and audited, then the send fails.
     const args = tableArgs();
     args[args.indexOf('--sqs-endpoint') + 1] = 'http://127.0.0.1:9';
-    const broken = await runCliText(['undo', '--job', 'job-45', '--yes', '--json', ...args]).catch(
-      (error: unknown) => ({ code: -1, error }),
-    );
-    expect(broken.code).not.toBe(0);
+    const broken = await runCliText(['undo', '--job', 'job-45', '--yes', '--json', ...args]);
+    expect(broken.code).toBe(3);
+    expect(JSON.parse(broken.stdout)).toMatchObject({
+      undone: 0,
+      failed: 1,
+      error: expect.stringContaining('dan@example.com: '),
+    });
+    expect(JSON.parse(broken.stdout).error).toContain('run the same undo again');
     expect(await stateItem('dan@example.com')).toMatchObject({ undoing: expect.any(String) });
     const finished = await undo('--job', 'job-45', '--yes');
     expect(JSON.parse(finished.stdout)).toMatchObject({ selected: 1, undone: 1, queued: 1 });

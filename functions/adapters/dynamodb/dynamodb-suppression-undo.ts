@@ -13,6 +13,7 @@
  * (dynamodb-action-claims.ts). The operator's credentials need UpdateItem, GetItem, Query,
  * DeleteItem and BatchWriteItem on the table and sqs:SendMessage on the actions queue.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -145,10 +146,11 @@ class DynamoDbSuppressionUndo {
   /** false when the write's condition failed. */
   async #conditional(command: UpdateCommand | DeleteCommand): Promise<boolean> {
     try {
-      await this.#client.send(command as UpdateCommand);
+      if (command instanceof UpdateCommand) await this.#client.send(command);
+      else await this.#client.send(command);
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
