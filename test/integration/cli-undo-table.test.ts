@@ -215,6 +215,7 @@ describe('undo --table', () => {
     expect(run.stdout).toMatch(/put back: mw l\w+ \(News\) -> confirmed/);
     expect(run.stdout).toContain("self@example.com: skipped (the subscriber's own unsubscribe request");
     expect(await exported()).toEqual(before);
+    expect(await stateItem('ann@example.com')).not.toHaveProperty('undoing');
     expect(await drainActions(sqs.client(), queue)).toEqual([]);
     expect(providerTraffic()).toEqual(traffic);
   });
