@@ -2,10 +2,11 @@
  * The tables of the local state file and how a file written by an earlier version is brought up to
  * date on open. Since issue 14 the two per-record tables are lean (docs/benchmarks.md): every text
  * an audit entry repeats (type, action, reason, rule) is stored once in `texts` and referenced by
- * id, record keys are kept as a 53-bit hash (they only serve idempotency and correlation), and soft
- * bounces are one B-tree keyed by (address, key hash). A file with the earlier `audit` and
- * `soft_bounces` tables is migrated in one transaction the first time a writer opens it; read-only
- * readers (a dry run's base, `report`) read either layout.
+ * id, their record keys are kept as a 53-bit hash (there they only serve correlation), and soft
+ * bounces are one B-tree keyed by (address, record key) instead of a table and two indexes (their
+ * record key stays text: the dry run reads it from the real state). A file with the earlier `audit`
+ * table and rowid `soft_bounces` is migrated in one transaction the first time a writer opens it;
+ * read-only readers (a dry run's base, `report`) read either layout.
  */
 import type Database from 'better-sqlite3';
 
@@ -23,11 +24,11 @@ CREATE TABLE IF NOT EXISTS texts (
   id INTEGER PRIMARY KEY,
   text TEXT NOT NULL UNIQUE
 );
-CREATE TABLE IF NOT EXISTS soft_bounce_log (
+CREATE TABLE IF NOT EXISTS soft_bounces (
   address TEXT NOT NULL,
-  key INTEGER NOT NULL,
+  record_key TEXT NOT NULL,
   at INTEGER NOT NULL,
-  PRIMARY KEY (address, key)
+  PRIMARY KEY (address, record_key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS soft_resets (
   address TEXT PRIMARY KEY,
@@ -158,42 +159,45 @@ const COPY_AUDIT = `INSERT INTO audit_trail
     (SELECT id FROM texts WHERE text = a.rule), a.line, pmta_record_key_hash(a.record_key),
     a.provider, a.outcome, a.lists, a.expires_at
   FROM audit a ORDER BY a.id`;
-const COPY_SOFT_BOUNCES = `INSERT OR IGNORE INTO soft_bounce_log (address, key, at)
-  SELECT address, pmta_record_key_hash(record_key), at FROM soft_bounces`;
+const MOVE_SOFT_BOUNCES = `ALTER TABLE soft_bounces RENAME TO soft_bounces_rowid;
+  CREATE TABLE soft_bounces (address TEXT NOT NULL, record_key TEXT NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (address, record_key)) WITHOUT ROWID;
+  INSERT INTO soft_bounces (address, record_key, at) SELECT address, record_key, at FROM soft_bounces_rowid;
+  DROP TABLE soft_bounces_rowid;`;
 
-/**
- * A file written before issue 14: its audit and soft bounces move to the lean tables (same order,
- * same texts, keys hashed as new ones are), in one transaction: a crash leaves the old layout.
- */
-function migrateFromRowTables(db: Database.Database): void {
-  const audit = hasTable(db, 'audit');
-  const soft = hasTable(db, 'soft_bounces');
-  if (!audit && !soft) return;
+/** The pre-issue-14 soft_bounces: a rowid table (with an index on (address, at)). */
+function rowidSoftBounces(db: Database.Database): boolean {
+  const table = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'soft_bounces'")
+    .get() as { sql: string } | undefined;
+  return table !== undefined && !/without\s+rowid/i.test(table.sql);
+}
+
+/** A file written before issue 14: its audit moves to the lean table (same order, same texts). */
+function migrateAudit(db: Database.Database): void {
   db.function('pmta_record_key_hash', { deterministic: true }, (key: unknown) =>
     key === null ? null : recordKeyHash(String(key)),
   );
   db.function('pmta_subject_hash', { deterministic: true }, (subject: unknown) =>
     subjectHash(String(subject)),
   );
-  db.transaction(() => {
-    if (audit) {
-      db.exec(INTERN_AUDIT_TEXTS);
-      db.exec(COPY_AUDIT);
-      db.exec('DROP TABLE audit');
-    }
-    if (soft) {
-      db.exec(COPY_SOFT_BOUNCES);
-      db.exec('DROP TABLE soft_bounces');
-    }
-  })();
+  db.exec(INTERN_AUDIT_TEXTS);
+  db.exec(COPY_AUDIT);
+  db.exec('DROP TABLE audit');
 }
 
-/** Creates what is missing and migrates an earlier layout (writers only). */
+/**
+ * Creates what is missing and migrates an earlier layout (writers only), in one transaction: a
+ * crash leaves the file as it was. The rowid soft_bounces moves first (the schema would keep it).
+ */
 function prepareStateSchema(db: Database.Database): void {
-  db.exec(SCHEMA);
-  addMissingColumns(db);
-  migrateFromRowTables(db);
-  db.exec(EXPIRY_INDEXES);
+  db.transaction(() => {
+    if (rowidSoftBounces(db)) db.exec(MOVE_SOFT_BOUNCES);
+    db.exec(SCHEMA);
+    addMissingColumns(db);
+    if (hasTable(db, 'audit')) migrateAudit(db);
+    db.exec(EXPIRY_INDEXES);
+  })();
 }
 
 export {

@@ -81,7 +81,7 @@ class SqliteSuppressionLedger {
     const run = this.#db.transaction(() => {
       const gone = this.#db.prepare('DELETE FROM suppressions WHERE subject = ?').run(subject).changes;
       if (gone === 0) return false;
-      this.#db.prepare('DELETE FROM soft_bounce_log WHERE address = ?').run(subject);
+      this.#db.prepare('DELETE FROM soft_bounces WHERE address = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox WHERE subject = ?').run(subject);
       this.#db.prepare('DELETE FROM outbox_parked WHERE subject = ?').run(subject);
       const { at, type, action: what, reason } = audit;

@@ -27,7 +27,6 @@ import {
   hasTable,
   prepareStateSchema,
   recordKeyHash,
-  recordKeyLabel,
   SUPPRESSION_REASON,
 } from './sqlite-state-schema.ts';
 import { StateTexts } from './sqlite-state-texts.ts';
@@ -51,6 +50,7 @@ type Row = { providers_done: string; expires_at: number | null } | undefined;
 
 interface BaseReads {
   getSuppression: Database.Statement<[string], NonNullable<Row>>;
+  softHas: Database.Statement<[string, string], { one: number }> | undefined;
   softNear: Database.Statement<[string, number, number], { at: number }> | undefined;
   softAny: Database.Statement<[string], { one: number }> | undefined;
   getReset: Database.Statement<[string], { at: number }> | undefined;
@@ -60,11 +60,15 @@ interface BaseReads {
 function prepareBaseReads(base: Database.Database): BaseReads {
   // An older base file has no expires_at: every row of it is permanent.
   const expiring = hasColumn(base, 'suppressions', 'expires_at');
-  const soft = ['soft_bounce_log', 'soft_bounces'].find((t) => hasTable(base, t));
+  // soft_bounces has the same columns in both layouts (a rowid table before issue 14).
+  const soft = hasTable(base, 'soft_bounces') ? 'soft_bounces' : undefined;
   return {
     getSuppression: base.prepare(
       `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
     ),
+    softHas: soft
+      ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? AND record_key = ?`)
+      : undefined,
     softNear: soft
       ? base.prepare(`SELECT at FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
       : undefined,
@@ -140,19 +144,17 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
-      'INSERT OR IGNORE INTO soft_bounce_log (address, key, at) VALUES (?, ?, ?)',
+      'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
     );
     // The address's last delivery comes back in the same query (reset = 1): one statement per bounce.
     this.softNear = this.db.prepare(
-      `SELECT at, 0 AS reset FROM soft_bounce_log WHERE address = ? AND at >= ? AND at <= ?
+      `SELECT at, 0 AS reset FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?
        UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
     );
     this.auditTrail = new SqliteAuditTrail(this.db, this.texts);
-    this.softOnly = this.db.prepare(
-      'SELECT at FROM soft_bounce_log WHERE address = ? AND at >= ? AND at <= ?',
-    );
+    this.softOnly = this.db.prepare('SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?');
     this.anyReset = this.db.prepare('SELECT 1 AS one FROM soft_resets LIMIT 1');
-    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounce_log WHERE address = ? LIMIT 1');
+    this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
     this.upsertReset = this.db.prepare(
       `INSERT INTO soft_resets (address, at) VALUES (?, ?)
        ON CONFLICT (address) DO UPDATE SET at = max(at, excluded.at)`,
@@ -306,7 +308,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     if (!this.db.inTransaction) this.resetsStored = undefined;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
-        this.insertSoft.run(r.address, recordKeyHash(r.recordKey), r.at);
+        // Over a base file (dry run), a record it holds already is not counted twice.
+        if (!this.baseReads?.softHas?.get(r.address, r.recordKey))
+          this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near: number[] = [];
         let resetAt = r.resetAt;
@@ -411,8 +415,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     const now = this.now();
     const live = s && (s.expires_at === null || s.expires_at > now) ? s : undefined;
     const soft = this.db
-      .prepare('SELECT at, key FROM soft_bounce_log WHERE address = ? ORDER BY at')
-      .all(subject) as Array<{ at: number; key: number }>;
+      .prepare('SELECT at, record_key AS recordKey FROM soft_bounces WHERE address = ? ORDER BY at')
+      .all(subject) as Array<{ at: number; recordKey: string }>;
     return {
       subject,
       suppressed: live
@@ -425,7 +429,7 @@ class SqliteSuppressionStore implements SuppressionStore {
             ...(live.expires_at === null ? {} : { expiresAt: live.expires_at }),
           }
         : undefined,
-      softBounces: soft.map((b) => ({ at: b.at, recordKey: recordKeyLabel(b.key) })),
+      softBounces: soft,
       audit: this.auditTrail.entries(subject, now),
     };
   }
