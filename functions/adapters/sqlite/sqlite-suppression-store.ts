@@ -99,7 +99,8 @@ class SqliteSuppressionStore implements SuppressionStore {
   >;
   private readonly auditTrail: SqliteAuditTrail;
   private readonly softAny: Database.Statement<[string], { one: number }>;
-  private readonly softOnly: Database.Statement<[string, number, number], { at: number }>;
+  /** The times alone (pluck: no row objects), for the common case without resets. */
+  private readonly softOnly: Database.Statement<[string, number, number], number>;
   private readonly anyReset: Database.Statement<[], { one: number }>;
   /** Whether soft_resets has any row, as seen by the current transaction (undefined: not asked yet). */
   private resetsStored: boolean | undefined;
@@ -152,7 +153,11 @@ class SqliteSuppressionStore implements SuppressionStore {
        UNION ALL SELECT at, 1 AS reset FROM soft_resets WHERE address = ?`,
     );
     this.auditTrail = new SqliteAuditTrail(this.db, this.texts);
-    this.softOnly = this.db.prepare('SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?');
+    this.softOnly = this.db
+      .prepare<[string, number, number], number>(
+        'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
+      )
+      .pluck();
     this.anyReset = this.db.prepare('SELECT 1 AS one FROM soft_resets LIMIT 1');
     this.softAny = this.db.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1');
     this.upsertReset = this.db.prepare(
@@ -312,12 +317,11 @@ class SqliteSuppressionStore implements SuppressionStore {
         if (!this.baseReads?.softHas?.get(r.address, r.recordKey))
           this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
-        const near: number[] = [];
         let resetAt = r.resetAt;
         // Without any delivery stored (the common case) the resets need no lookup.
         this.resetsStored ??= this.anyReset.get() !== undefined;
-        if (!this.resetsStored) for (const row of this.softOnly.all(...range)) near.push(row.at);
-        else
+        const near: number[] = this.resetsStored ? [] : this.softOnly.all(...range);
+        if (this.resetsStored)
           for (const row of this.softNear.all(...range, r.address)) {
             if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
             else near.push(row.at);
