@@ -91,6 +91,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly texts: StateTexts;
   private readonly now: () => number;
   private readonly insertSuppression: Database.Statement;
+  private readonly insertIfNew: Database.Statement;
   private readonly updateDone: Database.Statement;
   private readonly insertSoft: Database.Statement;
   private readonly softNear: Database.Statement<
@@ -140,6 +141,11 @@ class SqliteSuppressionStore implements SuppressionStore {
     this.texts = new StateTexts(this.db);
     this.insertSuppression = this.db.prepare(
       `INSERT OR REPLACE INTO suppressions
+         (subject, at, kind, category, reason, reason_id, record_key, providers_done, expires_at, rule, record_type, job_id)
+       VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertIfNew = this.db.prepare(
+      `INSERT OR IGNORE INTO suppressions
          (subject, at, kind, category, reason, reason_id, record_key, providers_done, expires_at, rule, record_type, job_id)
        VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -263,25 +269,38 @@ class SqliteSuppressionStore implements SuppressionStore {
     return { increment: async (keys, windowStart, expiresAt) => run(keys, windowStart, expiresAt) };
   }
 
+  /** The columns of a new suppression row, in the insert statements' order. */
+  private suppressionRow(r: SuppressionRequest): unknown[] {
+    return [
+      r.subject,
+      r.at,
+      r.kind,
+      r.category ?? null,
+      this.texts.id(r.reason),
+      recordKeyHash(r.recordKey),
+      r.providersDone ? JSON.stringify([...r.providersDone].sort()) : '[]',
+      r.expiresAt ?? null,
+      r.rule ?? null,
+      r.recordType ?? null,
+      r.jobId ?? null,
+    ];
+  }
+
+  /**
+   * Without a base, a new subject is found by inserting it (INSERT OR IGNORE: one index probe
+   * instead of a lookup and then an insert); a subject already there is then looked up. A row
+   * that has expired is replaced (INSERT OR REPLACE), as is every new row over a base.
+   */
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
     const run = this.db.transaction((reqs: readonly SuppressionRequest[]) => {
       const insertedNow = new Set<string>();
       return reqs.map((r): SuppressionOutcome => {
-        const existing = this.lookup(r.subject);
+        // A second record for a subject suppressed earlier in this same batch adds nothing.
+        if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
+        const fresh = !this.baseReads && this.insertIfNew.run(...this.suppressionRow(r)).changes === 1;
+        const existing = fresh ? undefined : this.lookup(r.subject);
         if (!existing) {
-          this.insertSuppression.run(
-            r.subject,
-            r.at,
-            r.kind,
-            r.category ?? null,
-            this.texts.id(r.reason),
-            recordKeyHash(r.recordKey),
-            r.providersDone ? JSON.stringify([...r.providersDone].sort()) : '[]',
-            r.expiresAt ?? null,
-            r.rule ?? null,
-            r.recordType ?? null,
-            r.jobId ?? null,
-          );
+          if (!fresh) this.insertSuppression.run(...this.suppressionRow(r));
           insertedNow.add(r.subject);
           const settled = r.providersDone;
           return {
@@ -290,8 +309,6 @@ class SqliteSuppressionStore implements SuppressionStore {
             pendingProviders: settled ? r.providers.filter((p) => !settled.includes(p)) : [...r.providers],
           };
         }
-        // A second record for a subject suppressed earlier in this same batch adds nothing.
-        if (insertedNow.has(r.subject)) return { subject: r.subject, state: 'already', pendingProviders: [] };
         const done = new Set<string>(JSON.parse(existing.providers_done) as string[]);
         const pendingProviders = r.providers.filter((p) => !done.has(p));
         return {
