@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { StoreError } from '#core/errors.ts';
+import type { AuditEntry } from '#core/ports.ts';
 import { describeSuppressionStoreContract } from './suppression-store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-store-'));
@@ -36,6 +38,56 @@ describe('SqliteSuppressionStore dry-run overlay', () => {
     const again = new SqliteSuppressionStore({ path });
     expect((await again.status('y@example.com')).suppressed).toBeUndefined();
     await again.close();
+  });
+});
+
+describe('SqliteSuppressionStore batches (docs/benchmarks.md)', () => {
+  const request = (subject: string) => ({
+    subject,
+    kind: 'bounce',
+    reason: 'r',
+    recordKey: `k-${subject}`,
+    at: 1,
+    providers: [],
+  });
+
+  it('a write that fails inside a batch discards the whole batch: nothing partial is committed', async () => {
+    const path = join(dir, 'batch.db');
+    const store = new SqliteSuppressionStore({ path });
+    store.openBatch();
+    await store.suppress([request('first@example.com')]);
+    await store.recordSoftBounces([{ address: 'soft@example.com', recordKey: 's1', at: 1 }], 1000);
+    // A NOT NULL column left empty: the statement fails half-way through the batch.
+    const broken = { at: 1, type: 'decision', action: 'ignore', reason: 'r' } as unknown as AuditEntry;
+    await expect(store.appendAudit([{ ...broken, subject: 'first@example.com' }, broken])).rejects.toThrow(
+      StoreError,
+    );
+    store.commitBatch();
+    // Still usable afterwards, one transaction per call.
+    await store.suppress([request('later@example.com')]);
+    await store.close();
+    const reopened = new SqliteSuppressionStore({ path });
+    expect((await reopened.status('first@example.com')).suppressed).toBeUndefined();
+    expect((await reopened.status('first@example.com')).audit).toEqual([]);
+    expect((await reopened.status('soft@example.com')).softBounces).toEqual([]);
+    expect((await reopened.status('later@example.com')).suppressed).toBeDefined();
+    await reopened.close();
+  });
+
+  it('a batch that commits keeps every call of it', async () => {
+    const path = join(dir, 'batch-ok.db');
+    const store = new SqliteSuppressionStore({ path });
+    store.openBatch();
+    await store.suppress([request('a@example.com'), request('b@example.com')]);
+    await store.appendAudit([
+      { subject: 'a@example.com', at: 1, type: 'decision', action: 'unsubscribe', reason: 'r' },
+    ]);
+    store.commitBatch();
+    await store.close();
+    const reopened = new SqliteSuppressionStore({ path });
+    expect((await reopened.status('b@example.com')).suppressed).toBeDefined();
+    expect((await reopened.status('a@example.com')).audit.map((a) => a.action)).toEqual(['unsubscribe']);
+    await reopened.close();
   });
 });
 

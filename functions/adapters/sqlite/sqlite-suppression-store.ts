@@ -184,8 +184,8 @@ class SqliteSuppressionStore implements SuppressionStore {
    * Opens a transaction that spans several port calls (several batches of records): one commit
    * for many batches instead of one per port call. Random-order addresses dirty index pages all
    * over the file, and each commit writes every dirtied page again (and, with synchronous=FULL,
-   * syncs the WAL), so fewer commits cost far less. The port calls' own transactions nest inside
-   * as savepoints. Idempotent.
+   * syncs the WAL), so fewer commits cost far less. The port calls run inside it without
+   * savepoints (`atomically`); one that fails discards the batch. Idempotent.
    */
   openBatch(): void {
     if (!this.db.inTransaction) this.db.exec('BEGIN');
@@ -205,6 +205,32 @@ class SqliteSuppressionStore implements SuppressionStore {
       journalMode: String(this.db.pragma('journal_mode', { simple: true })).toLowerCase(),
       synchronous: sync[level] ?? String(level),
     };
+  }
+
+  /**
+   * A port call's writes. Alone: in a transaction of its own. Inside an open batch: as part of it,
+   * without the savepoint better-sqlite3 would nest — a savepoint copies every page it touches to a
+   * statement journal first (for 300k records ~670,000 page writes to temp files,
+   * docs/benchmarks.md). A call that fails there rolls the whole uncommitted batch back, as a crash
+   * would: nothing partial is ever committed.
+   */
+  private atomically<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
+    return (...args: A): T => {
+      if (!this.db.inTransaction) return this.db.transaction(fn)(...args);
+      try {
+        return fn(...args);
+      } catch (error) {
+        this.rollBackBatch();
+        throw error;
+      }
+    };
+  }
+
+  /** Discards the open batch (after a failed write in it). */
+  private rollBackBatch(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.texts.forget();
+    this.resetsStored = undefined;
   }
 
   /** A write that fails (disk full, read-only file, locked) is the port's StoreError: callers may retry later. */
@@ -292,7 +318,7 @@ class SqliteSuppressionStore implements SuppressionStore {
    * that has expired is replaced (INSERT OR REPLACE), as is every new row over a base.
    */
   async suppress(requests: readonly SuppressionRequest[]): Promise<SuppressionOutcome[]> {
-    const run = this.db.transaction((reqs: readonly SuppressionRequest[]) => {
+    const run = this.atomically((reqs: readonly SuppressionRequest[]) => {
       const insertedNow = new Set<string>();
       return reqs.map((r): SuppressionOutcome => {
         // A second record for a subject suppressed earlier in this same batch adds nothing.
@@ -328,7 +354,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     // A transaction of its own: other connections may have written since the last one.
     if (!this.db.inTransaction) this.resetsStored = undefined;
-    const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
+    const run = this.atomically((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         // Over a base file (dry run), a record it holds already is not counted twice.
         if (!this.baseReads?.softHas?.get(r.address, r.recordKey))
@@ -355,7 +381,7 @@ class SqliteSuppressionStore implements SuppressionStore {
   }
 
   async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
-    const run = this.db.transaction((items: readonly DeliveryRequest[]) => {
+    const run = this.atomically((items: readonly DeliveryRequest[]) => {
       for (const d of items) {
         if (!this.softAny.get(d.address) && !this.baseReads?.softAny?.get(d.address)) continue;
         this.upsertReset.run(d.address, d.at);
@@ -367,7 +393,7 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   async markProvider(subject: string, provider: string, outcome: 'done' | 'failed'): Promise<void> {
     if (outcome !== 'done') return;
-    const run = this.db.transaction(() => {
+    const run = this.atomically(() => {
       const existing = this.getSuppression.get(subject);
       if (!existing) return;
       const done = new Set<string>(JSON.parse(existing.providers_done) as string[]);
@@ -380,7 +406,7 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (!this.keepAudit) return;
-    const run = this.db.transaction((items: readonly AuditEntry[]) => {
+    const run = this.atomically((items: readonly AuditEntry[]) => {
       for (const e of items) this.auditTrail.append(e);
     });
     this.write('audit', () => run(entries));
@@ -392,7 +418,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     source: string,
     at: number,
   ): void {
-    const run = this.db.transaction(() => {
+    const run = this.atomically(() => {
       for (const r of rejects) this.insertReject.run(at, source, r.line, r.reason, r.raw);
     });
     run();
