@@ -81,7 +81,7 @@ async function capture(): Promise<Step[]> {
     }
     steps.push(step);
   };
-  let batch: ParseOutcome[] = [];
+  const batch: ParseOutcome[] = [];
   const reader = createAccountingReader({ fields: config.accounting.fields }, (o) => batch.push(o));
   for await (const chunk of createReadStream(file!, { highWaterMark: 256 * 1024 })) {
     reader.write(chunk as Buffer);
