@@ -1,6 +1,7 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=2 --v8-pool-size=1
 // A small young generation keeps RSS flat on multi-million-line files at no measurable cost; one
-// malloc arena and one V8 helper thread: 10-14 MB less peak RSS at the same CPU (docs/benchmarks.md).
+// malloc arena and one V8 helper thread: 0-14 MB less peak RSS at the same CPU, as for the shipper
+// (docs/benchmarks.md, "Startup and the RSS floor").
 // Starts from the esbuild bundle in dist/cli (built by `npm ci`'s prepare step or `npm run build`)
 // while every source it was built from is unchanged (size and mtime in its manifest): half the
 // startup time and memory of the tsx loader (docs/benchmarks.md). Otherwise, or with
