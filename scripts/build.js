@@ -13,7 +13,7 @@ if (only !== 'cli') {
   process.stdout.write(`built ${outfile}\n`);
 }
 try {
-  const inputs = await bundleCli();
+  const { inputs } = await bundleCli();
   process.stdout.write(`built dist/cli/main.js (${inputs} inputs in dist/cli/manifest.json)\n`);
 } catch (error) {
   if (only !== 'cli' || error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;

@@ -1,5 +1,7 @@
-/** Builds `<root>/dist/cli` from `<root>`'s sources; returns the number of inputs in the manifest. */
-declare function bundleCli(root?: string): Promise<number>;
+import type { Metafile } from 'esbuild';
+
+/** Builds `<root>/dist/cli` from `<root>`'s sources: the number of inputs in its manifest, esbuild's metafile. */
+declare function bundleCli(root?: string): Promise<{ inputs: number; metafile: Metafile }>;
 declare const MANIFEST: string;
 
 export { bundleCli, MANIFEST };

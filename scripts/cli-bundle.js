@@ -29,7 +29,7 @@ function inputStamps(root, paths) {
   });
 }
 
-/** Builds `<root>/dist/cli` from `<root>`'s sources; returns the number of inputs in the manifest. */
+/** Builds `<root>/dist/cli` from `<root>`'s sources: the number of inputs in its manifest, esbuild's metafile. */
 async function bundleCli(root = ROOT) {
   const { build } = await import('esbuild');
   const outdir = join(root, 'dist/cli');
@@ -65,7 +65,7 @@ async function bundleCli(root = ROOT) {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(dirname(outdir), { recursive: true });
   renameSync(next, outdir);
-  return inputs.length;
+  return { inputs: inputs.length, metafile: result.metafile };
 }
 
 export { bundleCli, MANIFEST };

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../scripts/cli-bundle.js';
 
@@ -43,11 +44,32 @@ function mark(file: string, headline: string): void {
   writeFileSync(file, text.replace(HELP_LINE, headline));
 }
 
+let metafile: Metafile;
+
+/** Packages the entry's chunk loads before `main` runs: its static imports, transitively. */
+function startupPackages(): string[] {
+  const outputs = metafile.outputs;
+  const entry = Object.keys(outputs).find((file) => file.endsWith('/main.js'))!;
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of outputs[file]!.imports) {
+      if (i.kind !== 'import-statement') continue;
+      if (!i.external) visit(i.path);
+      else if (!i.path.startsWith('node:')) packages.add(i.path.split('/')[0]!);
+    }
+  };
+  visit(entry);
+  return [...packages].sort();
+}
+
 beforeAll(async () => {
   for (const part of ['bin', 'functions', 'scripts', 'package.json', 'tsconfig.json'])
     cpSync(join(ROOT, part), join(copy, part), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  await bundleCli(copy);
+  ({ metafile } = await bundleCli(copy));
   // The bundle says which entry ran; the sources say nothing new until a test edits them.
   mark(join(copy, 'dist/cli/main.js'), 'FROM-BUNDLE');
 }, 60_000);
@@ -84,5 +106,11 @@ describe('bin/pmta-bounce.js: the bundle while fresh, else the sources', () => {
     expect(await helpHeadline()).toBe('FROM-EDITED-SOURCE');
     rmSync(manifest);
     expect(await helpHeadline()).toBe('FROM-EDITED-SOURCE');
+  });
+});
+
+describe('what every command loads at startup (docs/benchmarks.md, "Startup and the RSS floor")', () => {
+  it('is zod, csv-parse and better-sqlite3: the AWS SDK, yaml, the emulators and the sandbox load on demand', () => {
+    expect(startupPackages()).toEqual(['better-sqlite3', 'csv-parse', 'zod']);
   });
 });
