@@ -19,17 +19,16 @@ const SOURCE_ONLY = new Set(['sandbox', 'redrive']);
 
 /** The bundle's entry if it was built from the sources as they are now, else undefined. */
 function freshBundle() {
-  let manifest;
   try {
-    manifest = JSON.parse(readFileSync(join(ROOT, 'dist/cli/manifest.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'dist/cli/manifest.json'), 'utf8'));
+    for (const [path, size, mtimeMs] of manifest.inputs) {
+      const stat = statSync(join(ROOT, path), { throwIfNoEntry: false });
+      if (stat?.size !== size || stat.mtimeMs !== mtimeMs) return undefined;
+    }
+    return pathToFileURL(join(ROOT, 'dist/cli', manifest.entry)).href;
   } catch {
-    return undefined;
+    return undefined; // no bundle, or a manifest this bin cannot read
   }
-  for (const [path, size, mtimeMs] of manifest.inputs) {
-    const stat = statSync(join(ROOT, path), { throwIfNoEntry: false });
-    if (stat?.size !== size || stat.mtimeMs !== mtimeMs) return undefined;
-  }
-  return pathToFileURL(join(ROOT, 'dist/cli', manifest.entry)).href;
 }
 
 const argv = process.argv.slice(2);
