@@ -30,20 +30,28 @@ function digest(text: string): void {
   digestLo = (b | 1) >>> 0;
 }
 
+/** A column's numbers: float64 (times; NaN until set) or uint32 (hashes; 0 until set). */
+type ColumnType = 'float64' | 'uint32';
+type Column = Float64Array | Uint32Array;
+
+function newColumn(type: ColumnType, slots: number): Column {
+  return type === 'float64' ? new Float64Array(slots).fill(Number.NaN) : new Uint32Array(slots);
+}
+
 class AddressTable {
   private hi: Uint32Array;
   private lo: Uint32Array;
-  private columns: Float64Array[];
+  private columns: Column[];
   private count = 0;
 
   /** `maxEntries`: past this many addresses `insert` answers -1 (the caller spills elsewhere). */
   constructor(
     private readonly maxEntries: number,
-    private readonly columnCount = 0,
+    private readonly columnTypes: readonly ColumnType[] = [],
   ) {
     this.hi = new Uint32Array(MIN_SLOTS);
     this.lo = new Uint32Array(MIN_SLOTS);
-    this.columns = Array.from({ length: columnCount }, () => new Float64Array(MIN_SLOTS));
+    this.columns = columnTypes.map((type) => newColumn(type, MIN_SLOTS));
   }
 
   get size(): number {
@@ -62,7 +70,7 @@ class AddressTable {
     return this.lo[slot] === EMPTY ? -1 : slot;
   }
 
-  /** The slot of `address`, added (columns NaN) if new; -1 when full. Slots move when it grows. */
+  /** The slot of `address`, added (columns unset) if new; -1 when full. Slots move when it grows. */
   insert(address: string): number {
     digest(address);
     const h = digestHi;
@@ -76,7 +84,6 @@ class AddressTable {
     }
     this.hi[slot] = h;
     this.lo[slot] = l;
-    for (const column of this.columns) column[slot] = Number.NaN;
     this.count++;
     return slot;
   }
@@ -103,7 +110,7 @@ class AddressTable {
     const slots = hi.length * 2;
     this.hi = new Uint32Array(slots);
     this.lo = new Uint32Array(slots);
-    this.columns = Array.from({ length: this.columnCount }, () => new Float64Array(slots));
+    this.columns = this.columnTypes.map((type) => newColumn(type, slots));
     for (let old = 0; old < hi.length; old++) {
       if (lo[old] === EMPTY) continue;
       const slot = this.probe(hi[old]!, lo[old]!);
@@ -116,4 +123,5 @@ class AddressTable {
   }
 }
 
+export type { ColumnType };
 export { AddressTable };

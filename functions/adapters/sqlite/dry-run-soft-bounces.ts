@@ -45,10 +45,11 @@ function baseStatements(base: Database.Database | undefined): BaseStatements | u
 
 const NOTHING_STORED: ReadonlyArray<{ at: number; record_key: string }> = Object.freeze([]);
 
-/** Columns of the address table: an address's one soft bounce (or MOVED), its key hash, last delivery. */
+/** Columns of the address table: an address's one soft bounce (or MOVED) and its record-key hash. */
 const AT = 0;
 const KEY = 1;
-const RESET = 2;
+/** The one column of the resets table: the address's last delivery. */
+const RESET = 0;
 /** In AT: this address has more than one soft bounce; its history is in the map. */
 const MOVED = Number.POSITIVE_INFINITY;
 
@@ -59,13 +60,16 @@ function defined(value: number): number | undefined {
 class DryRunSoftBounces {
   /** Most addresses have one soft bounce: held as numbers beside the address's digest. */
   private readonly table: AddressTable;
+  /** Last deliveries of table-held addresses (fewer: only those with a soft bounce somewhere). */
+  private readonly resets: AddressTable;
   /** Addresses with more than one: their whole history. */
   private readonly histories = new Map<string, SoftHistory>();
   private readonly base: BaseStatements | undefined;
 
   constructor(base: Database.Database | undefined, limit: number) {
     this.base = baseStatements(base);
-    this.table = new AddressTable(limit, 3);
+    this.table = new AddressTable(limit, ['float64', 'uint32']);
+    this.resets = new AddressTable(limit, ['float64']);
   }
 
   /** Whether this address is counted here (held already, or room for it). */
@@ -107,7 +111,7 @@ class DryRunSoftBounces {
       }
       return history;
     }
-    const resetAt = defined(this.table.get(slot, RESET));
+    const resetAt = this.resetOf(r.address);
     if (Number.isNaN(first)) {
       if (inState) return newHistory([], [], resetAt);
       this.table.set(slot, AT, r.at);
@@ -132,7 +136,16 @@ class DryRunSoftBounces {
     if (this.table.get(slot, AT) === MOVED) {
       const history = this.histories.get(d.address)!;
       history.resetAt = laterReset(history.resetAt, d.at);
-    } else this.table.set(slot, RESET, laterReset(defined(this.table.get(slot, RESET)), d.at)!);
+      return;
+    }
+    const reset = this.resets.insert(d.address);
+    this.resets.set(reset, RESET, laterReset(defined(this.resets.get(reset, RESET)), d.at)!);
+  }
+
+  private resetOf(address: string): number | undefined {
+    if (this.resets.size === 0) return undefined;
+    const slot = this.resets.find(address);
+    return slot < 0 ? undefined : defined(this.resets.get(slot, RESET));
   }
 }
 

@@ -5,17 +5,17 @@ const address = (i: number) => `user${i}@example${i % 7}.com`;
 
 describe('AddressTable (the dry run holds addresses by digest)', () => {
   it('finds every address it took, through several doublings, and no other', () => {
-    const table = new AddressTable(50_000, 1);
+    const table = new AddressTable(50_000, ['float64']);
     for (let i = 0; i < 20_000; i++) table.set(table.insert(address(i)), 0, i);
     expect(table.size).toBe(20_000);
     for (let i = 0; i < 20_000; i++) expect(table.get(table.find(address(i)), 0)).toBe(i);
     for (let i = 20_000; i < 25_000; i++) expect(table.find(address(i))).toBe(-1);
   });
 
-  it('takes an address once, with its columns NaN until set', () => {
-    const table = new AddressTable(10, 2);
+  it('takes an address once, with its columns unset (NaN, 0) until set', () => {
+    const table = new AddressTable(10, ['float64', 'uint32']);
     const slot = table.insert('a@x.com');
-    expect([table.get(slot, 0), table.get(slot, 1)]).toEqual([Number.NaN, Number.NaN]);
+    expect([table.get(slot, 0), table.get(slot, 1)]).toEqual([Number.NaN, 0]);
     table.set(slot, 1, 5);
     expect(table.insert('a@x.com')).toBe(slot);
     expect(table.get(slot, 1)).toBe(5);
