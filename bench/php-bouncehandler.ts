@@ -5,6 +5,7 @@
  *   node --import tsx bench/php-bouncehandler.ts --mailwizz [--addresses 400]   MailWizz: addresses/s
  *     [--concurrency default,8,16]   one `process` run per value (`default`: the setting left out)
  *     [--skip-php]                   no PHP run and no ratios (for trying a change quickly)
+ *     [--compare-cli PATH]           first a run of another checkout's bin/pmta-bounce.js (before/after)
  *
  * Local mode: N bounce records in the PHP bouncehandler's own 12-column layout (its README's
  * acct-file: type,timeQueued,bounceCat,...,dsnDiag), the PHP script with providers off, then
@@ -158,13 +159,11 @@ const CLI_ENV = {
   PMTA_BOUNCE_CONFIG: '',
 };
 
-function runPmtaBounce(args: string[], input?: string): Promise<RunResult> {
+function runPmtaBounce(args: string[], input?: string, bin = PMTA_BOUNCE): Promise<RunResult> {
   // The installed entry point with its shebang's V8 flags. Local mode names the file (as an operator
   // does for a file); the MailWizz runs read it from stdin, as PowerMTA's pipe delivers records.
-  const flags = (readFileSync(PMTA_BOUNCE, 'utf8').split('\n')[0] ?? '')
-    .split(' ')
-    .filter((f) => f.startsWith('--'));
-  return timed(process.execPath, [...flags, PMTA_BOUNCE, 'process', ...args], { input, env: CLI_ENV });
+  const flags = (readFileSync(bin, 'utf8').split('\n')[0] ?? '').split(' ').filter((f) => f.startsWith('--'));
+  return timed(process.execPath, [...flags, bin, 'process', ...args], { input, env: CLI_ENV });
 }
 
 function phpAvailable(): boolean {
@@ -265,16 +264,22 @@ async function phpMailwizzRun(dir: string, input: string, addresses: number, lat
   return { name: 'PHP bouncehandler', run, outcome };
 }
 
+/** Which `process` runs: a `concurrency` (undefined: the default) and the CLI (another checkout's, to compare). */
+interface OurRunSpec {
+  concurrency: number | undefined;
+  bin?: string;
+}
+
 /**
- * One `process` run against a fresh fake (`concurrency` undefined: the default), then the same
- * file again (every address a repeat): the calls that second run made.
+ * One `process` run against a fresh fake, then the same file again (every address a repeat): the
+ * calls that second run made.
  */
 async function ourMailwizzRun(
   dir: string,
   input: string,
   addresses: number,
   latencyMs: number,
-  concurrency: number | undefined,
+  { concurrency, bin }: OurRunSpec,
 ): Promise<MailwizzRun & { repeat: RunResult; repeatCalls: number }> {
   const fake = await freshMailwizz(addresses, latencyMs);
   const config = join(dir, 'pmta-bounce.yaml');
@@ -283,13 +288,14 @@ async function ourMailwizzRun(
     `providers:\n  - id: mailwizz\n    type: mailwizz\n    url: ${fake.url}\n    apiKey: ${PUBLIC_KEY}\n    privateKey: ${PRIVATE_KEY}\n${concurrency === undefined ? '' : `    concurrency: ${concurrency}\n`}`,
   );
   const state = join(dir, `mw-state-${performance.now()}.db`);
-  const run = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input);
+  const run = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input, bin);
   const outcome = mailwizzOutcome(fake, addresses);
   const before = fake.http.totalRequests();
-  const repeat = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input);
+  const repeat = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input, bin);
   const repeatCalls = fake.http.totalRequests() - before;
   await fake.close();
-  const name = `pmta-bounce process (${concurrency === undefined ? 'defaults' : `concurrency: ${concurrency}`})`;
+  const settings = concurrency === undefined ? 'defaults' : `concurrency: ${concurrency}`;
+  const name = `pmta-bounce process (${settings}${bin ? `, ${bin}` : ''})`;
   return { name, run, outcome, repeat, repeatCalls };
 }
 
@@ -307,7 +313,7 @@ function printMailwizzRow(row: MailwizzRun, addresses: number, php: MailwizzRun 
 }
 
 /**
- * `concurrencies`: one `process` run per entry (undefined: the default settings). `skipPhp` is for
+ * `runs`: one `process` run per entry (undefined concurrency: the default settings). `skipPhp` is for
  * trying changes quickly: no PHP run, so no ratios (the figures in docs/ come from full runs).
  */
 async function mailwizzMode(
@@ -315,7 +321,7 @@ async function mailwizzMode(
   options: {
     addresses: number;
     latencyMs: number;
-    concurrencies: Array<number | undefined>;
+    runs: OurRunSpec[];
     skipPhp: boolean;
   },
 ): Promise<void> {
@@ -323,8 +329,7 @@ async function mailwizzMode(
   const input = mailwizzInput(dir, addresses);
   const php = options.skipPhp ? undefined : await phpMailwizzRun(dir, input, addresses, latencyMs);
   const ours = [];
-  for (const concurrency of options.concurrencies)
-    ours.push(await ourMailwizzRun(dir, input, addresses, latencyMs, concurrency));
+  for (const spec of options.runs) ours.push(await ourMailwizzRun(dir, input, addresses, latencyMs, spec));
   console.log(
     `MailWizz 1.x fake on 127.0.0.1, ${latencyMs} ms per answer; ${addresses} addresses x ${LISTS} lists, one hard bounce each`,
   );
@@ -354,6 +359,8 @@ async function main(): Promise<void> {
       /** MailWizz mode: comma-separated `concurrency` values, one run each; `default` = not set. */
       concurrency: { type: 'string', default: 'default' },
       'skip-php': { type: 'boolean', default: false },
+      /** MailWizz mode: first a run of another checkout's bin/pmta-bounce.js (e.g. main's), same PHP figure. */
+      'compare-cli': { type: 'string' },
     },
   });
   if (!phpAvailable()) {
@@ -371,7 +378,12 @@ async function main(): Promise<void> {
       await mailwizzMode(dir, {
         addresses: Number(values.addresses),
         latencyMs: Number(values['latency-ms']),
-        concurrencies: values.concurrency.split(',').map((c) => (c === 'default' ? undefined : Number(c))),
+        runs: [
+          ...(values['compare-cli'] ? [{ concurrency: undefined, bin: values['compare-cli'] }] : []),
+          ...values.concurrency
+            .split(',')
+            .map((c) => ({ concurrency: c === 'default' ? undefined : Number(c) })),
+        ],
         skipPhp: values['skip-php'],
       });
     else await localMode(dir, Number(values.records));
