@@ -35,7 +35,10 @@ interface RunTraffic {
 }
 
 function dryRunTraffic(config: Config): RunTraffic {
-  const tally = new TrafficTally(createMailboxProviderTable(config.guardrails.mailboxProviders));
+  // Judged in memory at the end: without the job dimension, which no guardrail groups by.
+  const tally = new TrafficTally(createMailboxProviderTable(config.guardrails.mailboxProviders), {
+    jobs: false,
+  });
   const hard = new Set<string>(config.policy.hardCategories);
   return {
     add: async (outcomes, rows) => tallyRecords(outcomes, rows, tally, hard),

@@ -28,6 +28,11 @@ const call = fc.oneof(
       minLength: 1,
       maxLength: 5,
     }),
+    onePerUtcDay: fc.boolean(),
+  }),
+  fc.record({
+    op: fc.constant('deliver' as const),
+    deliveries: fc.array(fc.tuple(address, fc.integer({ min: 0, max: 40 })), { minLength: 1, maxLength: 3 }),
   }),
 );
 
@@ -54,6 +59,16 @@ describe('DryRunSuppressionStore', () => {
         ],
         30 * DAY,
       );
+      // ... and d a soft bounce and a delivery after it.
+      // A record key the calls below can send again (c, day 3, key 1): counted once, as in SQLite.
+      await real.recordSoftBounces(
+        [
+          { address: 'd@x.com', recordKey: 'k3', at: T0 },
+          { address: 'c@x.com', recordKey: 's1-3', at: T0 + DAY },
+        ],
+        30 * DAY,
+      );
+      await real.recordDeliveries([{ address: 'd@x.com', at: T0 + 2 * DAY }]);
       await real.close();
 
       await fc.assert(
@@ -74,15 +89,24 @@ describe('DryRunSuppressionStore', () => {
                   providers,
                 }));
                 expect(await dry.suppress(requests)).toEqual(await sqlite.suppress(requests));
-              } else {
+              } else if (c.op === 'soft') {
+                // Hours apart within a day, so one-per-UTC-day counting has something to merge.
                 const requests = c.bounces.map(([addr, day, key]) => ({
                   address: addr,
                   recordKey: `s${key}-${day}`,
-                  at: T0 + day * DAY,
+                  at: T0 + day * (DAY / 3),
                 }));
-                expect(await dry.recordSoftBounces(requests, 10 * DAY)).toEqual(
-                  await sqlite.recordSoftBounces(requests, 10 * DAY),
+                const counting = { windowMs: 10 * DAY, onePerUtcDay: c.onePerUtcDay };
+                expect(await dry.recordSoftBounces(requests, counting)).toEqual(
+                  await sqlite.recordSoftBounces(requests, counting),
                 );
+              } else {
+                const deliveries = c.deliveries.map(([addr, day]) => ({
+                  address: addr,
+                  at: T0 + day * (DAY / 3),
+                }));
+                await dry.recordDeliveries(deliveries);
+                await sqlite.recordDeliveries(deliveries);
               }
             }
           } finally {
@@ -91,7 +115,7 @@ describe('DryRunSuppressionStore', () => {
             rmSync(copy, { force: true });
           }
         }),
-        { numRuns: 150 },
+        { numRuns: 300 },
       );
     },
   );

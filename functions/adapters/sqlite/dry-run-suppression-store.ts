@@ -6,7 +6,8 @@
  * Suppressions, one per record that unsubscribes, are kept in memory (a subject costs its address
  * string and one set slot: the dry run's main saving against SQLite); past `limit` subjects the
  * new ones go to a scratch SQLite file (no journal, no syncs, deleted at close), so memory stays
- * bounded. Soft bounces and the deliveries that reset them are counted in that scratch file with
+ * bounded. Soft bounces and the deliveries that reset them are counted in memory the same way
+ * (dry-run-soft-bounces.ts), up to the same limit of addresses; the rest in the scratch file with
  * the real store's own statements (docs/benchmarks.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/ports.ts';
+import { DryRunSoftBounces } from './dry-run-soft-bounces.ts';
 import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
@@ -50,6 +52,8 @@ class DryRunSuppressionStore implements SuppressionStore {
   private readonly limit: number;
   /** Where subjects and addresses beyond `limit` go (created when first needed). */
   private scratch: { dir: string; store: SqliteSuppressionStore } | undefined;
+  /** Soft bounces of up to `limit` addresses; the rest in the scratch file. */
+  private readonly soft: DryRunSoftBounces;
 
   /** `basePath`: the real state file, if it exists (read, never written). */
   constructor(options: { basePath?: string | undefined; limit?: number; now?: () => number } = {}) {
@@ -72,6 +76,7 @@ class DryRunSuppressionStore implements SuppressionStore {
     this.baseSuppression = this.base?.prepare(
       `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
     );
+    this.soft = new DryRunSoftBounces(this.base, this.limit);
   }
 
   /** The scratch file, created when first needed. */
@@ -143,18 +148,42 @@ class DryRunSuppressionStore implements SuppressionStore {
   }
 
   /**
-   * Soft bounces and the deliveries that reset them are counted in the scratch file: the same
-   * statements as the real store, over the real state read underneath, so the counts are its own.
+   * Soft bounces are counted in memory for the addresses it holds, in the scratch file for the
+   * rest (each call in record order, as the real store runs them).
    */
   async recordSoftBounces(
     requests: readonly SoftBounceRequest[],
     counting: SoftCounting | number,
   ): Promise<number[]> {
-    return this.scratchStore().recordSoftBounces(requests, counting);
+    const window = typeof counting === 'number' ? { windowMs: counting } : counting;
+    const counts: number[] = [];
+    const spilled: number[] = [];
+    for (const r of requests) {
+      if (this.soft.holds(r.address)) counts.push(this.soft.record(r, window));
+      else {
+        spilled.push(counts.length);
+        counts.push(0);
+      }
+    }
+    if (spilled.length > 0) {
+      const decided = await this.scratchStore().recordSoftBounces(
+        spilled.map((i) => requests[i]!),
+        counting,
+      );
+      spilled.forEach((i, k) => {
+        counts[i] = decided[k]!;
+      });
+    }
+    return counts;
   }
 
   async recordDeliveries(deliveries: readonly DeliveryRequest[]): Promise<void> {
-    await this.scratchStore().recordDeliveries(deliveries);
+    const spilled: DeliveryRequest[] = [];
+    for (const d of deliveries) {
+      if (this.soft.holds(d.address)) this.soft.deliver(d);
+      else spilled.push(d);
+    }
+    if (spilled.length > 0) await this.scratchStore().recordDeliveries(spilled);
   }
 
   /** A provisional subject of this run becomes permanent (the real state is never written). */

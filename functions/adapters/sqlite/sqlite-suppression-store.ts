@@ -140,6 +140,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     { at: number; reset: number }
   >;
   private readonly baseSoftNear: Database.Statement<[string, number, number], { at: number }> | undefined;
+  private readonly baseSoftHas: Database.Statement<[string, string], { one: number }> | undefined;
   private readonly insertAudit: Database.Statement;
   private readonly softAny: Database.Statement<[string], { one: number }>;
   private readonly baseSoftAny: Database.Statement<[string], { one: number }> | undefined;
@@ -199,6 +200,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.baseSoftNear = this.base?.prepare(
       'SELECT at FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?',
+    );
+    this.baseSoftHas = this.base?.prepare(
+      'SELECT 1 AS one FROM soft_bounces WHERE address = ? AND record_key = ?',
     );
     this.insertAudit = this.db.prepare(
       `INSERT INTO audit (subject, at, type, action, reason, provider, outcome, lists, line, record_key, expires_at, rule)
@@ -359,7 +363,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     const windowMs = typeof counting === 'number' ? counting : counting.windowMs;
     const run = this.db.transaction((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
-        this.insertSoft.run(r.address, r.recordKey, r.at);
+        // Over a base file (dry run), a record it holds already is not counted twice.
+        if (!this.baseSoftHas?.get(r.address, r.recordKey)) this.insertSoft.run(r.address, r.recordKey, r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         const near: number[] = [];
         let resetAt = r.resetAt;

@@ -246,15 +246,8 @@ function buildEvent(
     vmta: field(fields, layout, 'vmta'),
     occurredAt: e.occurredAt,
     refs,
-    key: [
-      type,
-      recipient ?? refs.map((r) => `${r.providerType}:${r.listId}:${r.subscriberId}`).join(','),
-      e.timeRaw ?? '',
-      jobId ?? '',
-      envId ?? '',
-      dsnStatus ?? '',
-      feedbackType ?? '',
-    ].join('|'),
+    // What makes a record the same record when read again (soft-bounce dedupe, the audit).
+    key: `${type}|${recipient ?? refs.map((r) => `${r.providerType}:${r.listId}:${r.subscriberId}`).join(',')}|${e.timeRaw ?? ''}|${jobId ?? ''}|${envId ?? ''}|${dsnStatus ?? ''}|${feedbackType ?? ''}`,
   };
 }
 

@@ -110,20 +110,21 @@ function suppressionRequest(
   subject: string,
   providers: readonly string[],
 ): SuppressionRequest {
-  const { kind, key: recordKey } = event;
-  return {
+  const request: SuppressionRequest = {
     subject,
-    kind,
+    kind: event.kind,
     category: decision.category,
     reason: decision.reason,
-    recordKey,
+    recordKey: event.key,
     at,
     providers,
     // Provenance, kept with the suppression for `suppressions export` and `undo` selections.
     recordType: event.recordType,
-    ...(decision.rule ? { rule: decision.rule } : {}),
-    ...(event.jobId ? { jobId: event.jobId } : {}),
   };
+  // Set only when present (no `{...(x ? {x} : {})}`: this runs once per unsubscribing record).
+  if (decision.rule) request.rule = decision.rule;
+  if (event.jobId) request.jobId = event.jobId;
+  return request;
 }
 
 /** Suppression requests of one decision: by address everywhere, else one per provider ref. */
@@ -135,7 +136,7 @@ function queueUnsubscribe(
   deps: DecideDeps,
 ): void {
   const at = event.occurredAt ?? deps.now();
-  const bounce: BounceDetail = { rule: decision.rule, bounceType: decision.bounceType };
+  const bounce: BounceDetail = decision;
   if (decision.scope === 'everywhere' && event.recipient) {
     const providers = deps.router.forAddress(event.orig);
     const target = { type: 'email', address: event.recipient } as const;

@@ -73,7 +73,7 @@ function decide(
       return everywhere(`complaint feedbackType=${label}: unsubscribe${who}`);
     }
     case 'bounce':
-      return decideBounce(classification, policy);
+      return classification ? sharedBounceDecision(classification, policy) : decideBounce(undefined, policy);
     default:
       return ignore('not actionable');
   }
@@ -123,6 +123,28 @@ function decideBounce(classification: Classification | undefined, policy: Policy
   if (hard) return bounceDecision(Intent.unsubscribe, category, rule, label, 'hard bounce');
   if (soft) return bounceDecision(Intent.softBounce, category, rule, label, 'soft bounce');
   return bounceDecision(Intent.ignore, category, rule, label, 'not a hard or soft category in the policy');
+}
+
+/**
+ * The classifier hands out one verdict object per rule (core/classify/classify.ts), so a bounce's
+ * decision depends only on that object and the policy: it is made once and shared, not rebuilt
+ * with its reason text for every record (a third of a dry run's allocations, docs/benchmarks.md).
+ * Shared decisions are frozen; callers copy to change one.
+ */
+const decisionsByPolicy = new WeakMap<PolicyConfig, WeakMap<Classification, Readonly<Decision>>>();
+
+function sharedBounceDecision(classification: Classification, policy: PolicyConfig): Decision {
+  let decisions = decisionsByPolicy.get(policy);
+  if (!decisions) {
+    decisions = new WeakMap();
+    decisionsByPolicy.set(policy, decisions);
+  }
+  let decision = decisions.get(classification);
+  if (!decision) {
+    decision = Object.freeze(decideBounce(classification, policy));
+    decisions.set(classification, decision);
+  }
+  return decision;
 }
 
 /** Whether this many soft bounces inside the window make an unsubscribe. */

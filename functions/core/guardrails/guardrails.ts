@@ -72,6 +72,19 @@ function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** utcDay for many rows of few hours: each hour's day is formatted once. */
+function dayOfHour(): (hour: number) => string {
+  const days = new Map<number, string>();
+  return (hour) => {
+    let day = days.get(hour);
+    if (day === undefined) {
+      day = utcDay(hour);
+      days.set(hour, day);
+    }
+    return day;
+  };
+}
+
 /** Sums rows into groups named by `keyOf`, keeping the first row's key fields for display. */
 function groupCounts<K extends string>(
   rows: readonly TrafficRow[],
@@ -97,7 +110,8 @@ function complaintRate(counts: TrafficCounts): number | undefined {
 
 function complaintTrips(rows: readonly TrafficRow[], s: GuardrailSettings): GuardrailTrip[] {
   const trips: GuardrailTrip[] = [];
-  const byDomainDay = groupCounts(rows, (r) => `${r.sendingDomain}\u0000${utcDay(r.hour)}`);
+  const dayOf = dayOfHour();
+  const byDomainDay = groupCounts(rows, (r) => `${r.sendingDomain}\u0000${dayOf(r.hour)}`);
   for (const { first, counts } of byDomainDay.values()) {
     const rate = complaintRate(counts);
     if (rate === undefined || counts.deliveries < s.complaintRate.minDeliveries) continue;

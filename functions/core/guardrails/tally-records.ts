@@ -25,18 +25,7 @@ function tallyRecords(
     const isComplaint = event.kind === 'complaint' && row?.action !== 'ignore';
     const cls = trafficClassOf(event.recordType, row?.category, hardCategories, isComplaint);
     if (!cls) continue;
-    tally.add(
-      {
-        at: event.occurredAt,
-        recordType: event.recordType,
-        orig: event.orig,
-        recipient: event.recipient,
-        vmta: event.vmta,
-        jobId: event.jobId,
-      },
-      cls,
-      row?.category,
-    );
+    tally.count(event.occurredAt, event.orig, event.recipient, event.vmta, event.jobId, cls, row?.category);
   }
 }
 

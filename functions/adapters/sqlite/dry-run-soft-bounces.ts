@@ -1,0 +1,115 @@
+/**
+ * Soft-bounce counting for `process --dry-run`, in memory: the same counts as the SQLite store's
+ * statements (sqlite-suppression-store.ts recordSoftBounces / recordDeliveries) over the real state
+ * read underneath, without writing a scratch file per bounce (measured: the scratch file was a
+ * quarter of a dry run's CPU, docs/benchmarks.md). Up to `limit` addresses are held; an address
+ * first seen after that is counted by the caller's scratch store, so memory stays bounded.
+ */
+import type Database from 'better-sqlite3';
+import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
+import type { DeliveryRequest, SoftBounceRequest } from '#core/ports.ts';
+
+/** One address: its soft bounces of this run (time and record-key hash, in step) and last delivery. */
+interface SoftHistory {
+  at: number[];
+  keys: number[];
+  resetAt: number | undefined;
+}
+
+/** 32-bit FNV-1a: a record key only has to differ from the few other keys of one address. */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+interface BaseStatements {
+  near: Database.Statement<[string, number, number], { at: number; record_key: string }>;
+  any: Database.Statement<[string], { one: number }>;
+  reset: Database.Statement<[string], { at: number }> | undefined;
+}
+
+function baseStatements(base: Database.Database | undefined): BaseStatements | undefined {
+  if (!base) return undefined;
+  const hasResets = base
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'soft_resets'")
+    .get();
+  return {
+    near: base.prepare('SELECT at, record_key FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?'),
+    any: base.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1'),
+    reset: hasResets ? base.prepare('SELECT at FROM soft_resets WHERE address = ?') : undefined,
+  };
+}
+
+const NOTHING_STORED: ReadonlyArray<{ at: number; record_key: string }> = Object.freeze([]);
+
+class DryRunSoftBounces {
+  private readonly histories = new Map<string, SoftHistory>();
+  private readonly base: BaseStatements | undefined;
+
+  constructor(
+    base: Database.Database | undefined,
+    private readonly limit: number,
+  ) {
+    this.base = baseStatements(base);
+  }
+
+  /** Whether this address is counted here (held already, or room for it). */
+  holds(address: string): boolean {
+    return this.histories.has(address) || this.histories.size < this.limit;
+  }
+
+  /** Records one soft bounce (held addresses only) and returns its count. */
+  record(r: SoftBounceRequest, counting: SoftCounting): number {
+    const { windowMs } = counting;
+    const from = r.at - windowMs;
+    const to = r.at + windowMs;
+    const stored = this.base ? this.base.near.all(r.address, from, to) : NOTHING_STORED;
+    const history = this.insert(r, stored);
+    const resetAt = laterReset(laterReset(r.resetAt, history.resetAt), this.base?.reset?.get(r.address)?.at);
+    // Most addresses have this one bounce only: its count is 1, or 0 at or before a delivery.
+    if (stored.length === 0 && history.at.length === 1 && history.at[0] === r.at)
+      return resetAt !== undefined && r.at <= resetAt ? 0 : 1;
+    const near: number[] = [];
+    for (const t of history.at) if (t >= from && t <= to) near.push(t);
+    for (const s of stored) near.push(s.at);
+    return countSoftBounces(near, r.at, counting, resetAt);
+  }
+
+  /** INSERT OR IGNORE on (address, record_key): a record seen before (here or in the state) once. */
+  private insert(r: SoftBounceRequest, stored: ReadonlyArray<{ record_key: string }>): SoftHistory {
+    const hash = keyHash(r.recordKey);
+    let history = this.histories.get(r.address);
+    const seen = history?.keys.includes(hash) || stored.some((s) => s.record_key === r.recordKey);
+    if (!history) {
+      history = seen ? newHistory([], []) : newHistory([r.at], [hash]);
+      this.histories.set(r.address, history);
+    } else if (!seen) {
+      history.at.push(r.at);
+      history.keys.push(hash);
+    }
+    return history;
+  }
+
+  /** A delivery resets an address that has soft bounces (here or in the state); held addresses only. */
+  deliver(d: DeliveryRequest): void {
+    let history = this.histories.get(d.address);
+    if (!history) {
+      if (!this.base?.any.get(d.address)) return;
+      history = newHistory([], []);
+      this.histories.set(d.address, history);
+    }
+    history.resetAt = laterReset(history.resetAt, d.at);
+  }
+}
+
+/**
+ * Arrays made from literals are allocated at their length; pushed into from empty, V8 gives each
+ * 16 slots, which for ~100,000 addresses of one or two bounces was 26 MB of empty slots (heap
+ * snapshot of the 300k dry run).
+ */
+function newHistory(at: number[], keys: number[]): SoftHistory {
+  return { at, keys, resetAt: undefined };
+}
+
+export { DryRunSoftBounces };
