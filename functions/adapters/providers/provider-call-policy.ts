@@ -8,6 +8,7 @@ import type { ProviderBaseConfig } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
 import type { CallOutcome } from './adaptive-window.ts';
 import { createCallLimiter, SlotWaitExpiredError } from './call-limiter.ts';
+import type { ResponseHeaders } from './http-fetch.ts';
 import type { ProviderDeps } from './provider-definition.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
@@ -23,7 +24,7 @@ interface ProviderRequest {
 
 interface ProviderResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
 }
 

@@ -58,6 +58,21 @@ describe('adaptive window', () => {
     expect(window.limit).toBe(1);
   });
 
+  it('backs off by one per round trip while answers are slow, not below where it started', () => {
+    const window = new AdaptiveWindow(16);
+    feed(window, FAST, 8, 0);
+    expect(window.limit).toBe(16);
+    feed(window, SLOW, 8, 10);
+    expect(window.limit).toBe(15);
+    feed(window, SLOW, 200, 20);
+    expect(window.limit).toBe(INITIAL_WINDOW);
+    // Slow answers ended slow start: fast ones now add one per round trip.
+    feed(window, FAST, INITIAL_WINDOW, 30);
+    expect(window.limit).toBe(INITIAL_WINDOW);
+    feed(window, FAST, 1, 30);
+    expect(window.limit).toBe(INITIAL_WINDOW + 1);
+  });
+
   it('after a cut, grows by one per round trip (one per window of answers), not per answer', () => {
     const window = new AdaptiveWindow(16);
     window.record(OVERLOADED, 0, true, 20);
@@ -141,5 +156,49 @@ describe('call limiter with the adaptive window', () => {
     releases[3]!();
     for (const w of waiters.slice(1)) (await w)();
     expect(order).toEqual([1, 2, 3]);
+  });
+});
+
+/** A server with `workers` workers taking `serviceMs` each; requests beyond them queue (PHP-FPM). */
+function queueingServer(workers: number, serviceMs: number) {
+  let busy = 0;
+  const queue: Array<() => void> = [];
+  const finish = (): void => {
+    busy -= 1;
+    queue.shift()?.();
+  };
+  return (): Promise<void> =>
+    new Promise((resolve) => {
+      const run = (): void => {
+        busy += 1;
+        setTimeout(() => {
+          finish();
+          resolve();
+        }, serviceMs);
+      };
+      if (busy < workers) run();
+      else queue.push(run);
+    });
+}
+
+describe('call limiter in front of a small worker pool', () => {
+  it('settles where requests start to queue: about 2.4 times the pool in flight, not the ceiling', async () => {
+    const limiter = createCallLimiter({ concurrency: 16, now: Date.now, sleep: async () => {} });
+    const serve = queueingServer(5, 20);
+    const limits: number[] = [];
+    await Promise.all(
+      Array.from({ length: 400 }, async () => {
+        const release = await limiter.acquire();
+        const started = Date.now();
+        await serve();
+        release({ latencyMs: Date.now() - started, congested: false });
+        limits.push(limiter.limit());
+      }),
+    );
+    // 5 workers x 20 ms: 12 in flight answer in 48 ms, the most that counts as "as fast" (2 x 20 +
+    // 10). Slow start overshoots for a round trip or two, then the window comes back.
+    const settled = limits.slice(-100);
+    expect(Math.max(...settled)).toBeLessThanOrEqual(13);
+    expect(Math.min(...settled)).toBeGreaterThanOrEqual(INITIAL_WINDOW);
   });
 });

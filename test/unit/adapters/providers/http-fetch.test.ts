@@ -54,6 +54,8 @@ describe('http fetch (node:http, keep-alive)', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('retry-after')).toBe('7');
+    expect(response.headers.get('Retry-After')).toBe('7');
+    expect(response.headers.get('x-absent')).toBeNull();
     expect(await response.text()).toBe('{"status":"success"}');
     const [got] = s.received;
     expect(got).toMatchObject({ method: 'GET', url: '/api/lists?page=1', body: '' });
