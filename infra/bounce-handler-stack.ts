@@ -191,6 +191,11 @@ class BounceHandlerStack extends Stack {
     const { secretNames } = o.props.stackConfig;
     const shipper = this.shipper;
     out('RecordsQueueUrl', this.recordsQueue.queueUrl, 'pmta-shipper --queue-url');
+    out(
+      'ActionsQueueUrl',
+      this.actionsQueue.queueUrl,
+      'pmta-bounce suppressions import --apply / undo with --table: --actions-queue',
+    );
     out('ShipperPolicyArn', shipper.policy.managedPolicyArn, 'Only sqs:SendMessage on the records queue');
     out('ShipperRoleArn', shipper.role.roleArn, 'Role of the EC2 instance profile for pmta-shipper');
     out(

@@ -10,6 +10,7 @@ import type { SuppressionStore } from '#core/ports.ts';
 import type { CliIo } from './cli-io.ts';
 import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { runOutboxActions } from './outbox-runner.ts';
+import { openTableClients } from './table-clients.ts';
 
 type RejectRow = { line: number; reason: string; raw: string };
 
@@ -55,22 +56,10 @@ function localTarget(config: Config, options: TargetOptions, io: CliIo): ImportT
 
 async function tableTarget(config: Config, options: TargetOptions, io: CliIo): Promise<ImportTarget> {
   const table = options.table!;
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
   const { DynamoDbSuppressionStore } = await import('#adapters/dynamodb/dynamodb-suppression-store.ts');
   const { createDynamoDbRejectLog } = await import('#adapters/dynamodb/dynamodb-reject-log.ts');
   const { createSqsActionSender } = await import('#adapters/sqs/sqs-action-queue.ts');
-  const region = options.region ? { region: options.region } : {};
-  const client = new DynamoDBClient({
-    ...region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const sqs = new SQSClient({
-    ...region,
-    ...(options['sqs-endpoint'] ? { endpoint: options['sqs-endpoint'] } : {}),
-  });
+  const { documents, sqs, close } = await openTableClients(options);
   const queueUrl = options['actions-queue'];
   const sender = queueUrl ? createSqsActionSender(sqs, queueUrl) : undefined;
   const rejectLog = createDynamoDbRejectLog(documents, table);
@@ -83,10 +72,7 @@ async function tableTarget(config: Config, options: TargetOptions, io: CliIo): P
       await sender!.send(actions);
       return { done: 0, failed: 0, queued: actions.length };
     },
-    close: async () => {
-      client.destroy();
-      sqs.destroy();
-    },
+    close: async () => close(),
   };
 }
 

@@ -17,18 +17,20 @@ commands:
                            without EMAIL: pending and parked actions of the outbox
   retry [--provider ID]    run pending and parked actions again (after a configuration fix)
   status EMAIL             suppression state, counters and audit trail of one address
+      --table NAME [--region R]: of the deployed DynamoDB table
   explain "REPLY"          the verdict for one remote reply and the rule that decided it
       --status 5.1.1 --category C --recipient A --json
   backtest FILE... --rules F   what candidate classification rules would change, with examples
   report                   deliverability: complaint rates, blocks, guardrails (--json, --html F)
       --state F --config F --since DATE --until DATE
   check                    validate the configuration and each provider's credentials
-  suppressions export [--format csv|json] [--since D] [--reason R]
+  suppressions export [--format csv|json] [--since D] [--reason R] [--table NAME]
                            every suppression: when, why, which providers and lists changed
   suppressions import FILE [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply]
                            add another sender's suppressions (--apply: unsubscribe at providers)
   undo [--since T] [--until T] [--category C]... [--rule ID] [--job J] [--address A]... [--dry-run] [--yes]
                            reverse wrong suppressions: state and every subscription we changed
+      --table NAME --actions-queue URL [--region R]: on the deployed table, put-backs run by act
   unsub --from A --to A    PowerMTA "type pipe" handler for mailto unsubscribes (message on stdin)
   serve [--listen H:P]     one-click unsubscribe endpoint (RFC 8058) on 127.0.0.1:8025
       --config F --state F

@@ -3,7 +3,8 @@
  * address (or provider-id subject `ref:<type>:<list>:<subscriber>`) in order — decisions, imports
  * (`import`), undos (`undo`, then each provider's `resubscribe`) — and the providers it is parked
  * at. Without EMAIL: the outbox — pending actions, and those parked after a permanent provider error
- * (core/act/action-outbox.ts), per provider with the last error.
+ * (core/act/action-outbox.ts), per provider with the last error. `--table NAME` reads one subject
+ * from the deployed DynamoDB table instead (standard AWS credentials; GetItem and Query).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,8 +14,10 @@ import { type UnsubscribeAge, unsubscribeAge } from '#core/unsubscribe/unsubscri
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
+import { openTableClients } from './table-clients.ts';
 
-const USAGE = 'usage: pmta-bounce status [EMAIL] [--state F] [--json]';
+const USAGE =
+  'usage: pmta-bounce status [EMAIL] [--state F] [--json]\n       pmta-bounce status EMAIL --table NAME [--region R] [--endpoint URL] [--json]';
 
 /** Reasons quote input (e.g. an unknown bounceCat): control characters are shown escaped, one line each. */
 function oneLine(value: string): string {
@@ -83,28 +86,33 @@ function render(status: SubjectStatus): string {
   return `${out.map(oneLine).join('\n')}\n`;
 }
 
+const OPTIONS = {
+  state: { type: 'string' },
+  json: { type: 'boolean' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+} as const;
+
+function parseStatusArgs(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
 async function statusCommand(argv: string[], io: CliIo): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      allowPositionals: true;
-      options: { state: { type: 'string' }; json: { type: 'boolean' } };
-    }>
-  >;
+  let parsed: ReturnType<typeof parseStatusArgs>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { state: { type: 'string' }, json: { type: 'boolean' } },
-    });
+    parsed = parseStatusArgs(argv);
   } catch (error) {
     io.stderr.write(`pmta-bounce status: ${(error as Error).message}\n${USAGE}\n`);
     return ExitCode.usage;
   }
   const subject = parsed.positionals[0]?.trim();
-  if (subject === '' || parsed.positionals.length > 1) {
+  if (subject === '' || parsed.positionals.length > 1 || (parsed.values.table && subject === undefined)) {
     io.stderr.write(`${USAGE}\n`);
     return ExitCode.usage;
   }
+  const json = parsed.values.json ?? false;
+  if (parsed.values.table) return tableStatus(subjectKey(subject!), parsed.values, json, io);
   const path = parsed.values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
   if (!existsSync(path)) {
     io.stderr.write(`pmta-bounce status: no state at ${path} (run process first, or pass --state)\n`);
@@ -112,7 +120,6 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const real = new SqliteSuppressionStore({ path });
   try {
-    const json = parsed.values.json ?? false;
     if (subject === undefined) {
       const summary = real.outbox.summary();
       const age = unsubscribeAge(real.outbox.pending({ parked: true }), io.now());
@@ -123,7 +130,7 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
       );
       return ExitCode.ok;
     }
-    const key = subject.startsWith('ref:') ? subject : subject.toLowerCase();
+    const key = subjectKey(subject);
     const status = await real.status(key);
     const parked = real.outbox.parkedFor(key);
     io.stdout.write(
@@ -132,6 +139,33 @@ async function statusCommand(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   } finally {
     await real.close();
+  }
+}
+
+function subjectKey(subject: string): string {
+  return subject.startsWith('ref:') ? subject : subject.toLowerCase();
+}
+
+/** One subject of the deployed table: its suppression item, soft bounces and audit trail. */
+async function tableStatus(
+  subject: string,
+  values: { table?: string | undefined; region?: string | undefined; endpoint?: string | undefined },
+  json: boolean,
+  io: CliIo,
+): Promise<number> {
+  const { DynamoDbSuppressionStore } = await import('#adapters/dynamodb/dynamodb-suppression-store.ts');
+  const clients = await openTableClients(values);
+  try {
+    const store = new DynamoDbSuppressionStore({
+      client: clients.documents,
+      table: values.table!,
+      now: io.now,
+    });
+    const status = await store.status(subject);
+    io.stdout.write(json ? `${JSON.stringify(status)}\n` : render(status));
+    return ExitCode.ok;
+  } finally {
+    clients.close();
   }
 }
 

@@ -5,22 +5,27 @@
  * product changed is put back through the outbox (core/act/undo-action.ts), with the usual retries.
  * A subscriber's own unsubscribe is never undone; lists that were already unsubscribed when we
  * came are never touched. --dry-run prints the selection and the planned calls; on a terminal it
- * asks before acting, scripts pass --yes.
+ * asks before acting, scripts pass --yes. With --table the same against the deployed DynamoDB
+ * table: the put-backs are queued on the actions queue for `act` (undo-target.ts).
  */
 import { parseArgs } from 'node:util';
-import type { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
+import type { Action } from '#core/act/action.ts';
 import type { ActionResult } from '#core/act/run-action.ts';
+import type { AuditEntry } from '#core/ports.ts';
 import type { SuppressionFilter } from '#core/suppressions/suppression-ledger.ts';
 import { plannedCalls, planUndo, type UndoStep } from '#core/suppressions/undo-plan.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
-import { loadConfigFile } from './config-file.ts';
-import { createLocalRuntime, DEFAULT_STATE_PATH } from './local-runtime.ts';
-import { runOutboxActions } from './outbox-runner.ts';
 import { stamp } from './run-log.ts';
+import { openUndoTarget, type UndoRecord, type UndoTarget } from './undo-target.ts';
 import { parseWhen } from './when.ts';
 
 const USAGE =
-  'usage: pmta-bounce undo [--since T] [--until T] [--category C]... [--rule ID] [--reason R] [--job J] [--provider ID] [--address A]... [--dry-run] [--json] [--yes] [--config F] [--state F]';
+  'usage: pmta-bounce undo [--since T] [--until T] [--category C]... [--rule ID] [--reason R] [--job J] [--provider ID] [--address A]... [--dry-run] [--json] [--yes] [--config F] [--state F | --table NAME [--region R] [--endpoint URL] [--actions-queue URL] [--sqs-endpoint URL]]';
+
+/** A planned step, or the one an interrupted `undo --table` left on the item (resumed as it was). */
+type Step =
+  | UndoStep
+  | { subject: string; record: UndoRecord; id: string; action: Action | undefined; audit: AuditEntry };
 
 interface UndoSummary {
   selected: number;
@@ -31,6 +36,10 @@ interface UndoSummary {
   manual: Array<{ address: string; provider: string; list: string }>;
   failed: number;
   leftAlone: number;
+  /** --table: undo actions put on the actions queue (act does the put-backs and audits them). */
+  queued: number;
+  /** --table: why the run stopped (the table or the queue failed); the same undo finishes it. */
+  error?: string;
 }
 
 function parse(argv: string[]) {
@@ -52,6 +61,11 @@ function parse(argv: string[]) {
       help: { type: 'boolean', default: false },
       config: { type: 'string' },
       state: { type: 'string' },
+      table: { type: 'string' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      'actions-queue': { type: 'string' },
+      'sqs-endpoint': { type: 'string' },
     },
   });
 }
@@ -77,11 +91,15 @@ function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
-function renderPlan(steps: readonly UndoStep[]): string {
+function renderPlan(steps: readonly Step[]): string {
   const out: string[] = [];
   for (const step of steps) {
     if ('skip' in step) {
       out.push(`${step.subject}: skipped (${step.skip})`);
+      continue;
+    }
+    if ('audit' in step) {
+      out.push(`${step.subject}: an undo started ${stamp(step.audit.at)} was interrupted: finishing it`);
       continue;
     }
     const r = step.record;
@@ -123,12 +141,25 @@ function count(summary: UndoSummary, result: ActionResult): void {
 
 function formatSummary(s: UndoSummary): string {
   const lines = [
-    `selected=${s.selected} undone=${s.undone} skipped=${s.skipped.length} done=${s.done} manual=${s.manual.length} failed=${s.failed} left-alone=${s.leftAlone}`,
+    `selected=${s.selected} undone=${s.undone} skipped=${s.skipped.length} done=${s.done} manual=${s.manual.length} failed=${s.failed} left-alone=${s.leftAlone}${s.queued ? ` queued=${s.queued}` : ''}`,
   ];
+  for (const k of s.skipped) lines.push(`skipped: ${k.address}: ${k.why}`);
+  if (s.queued > 0)
+    lines.push(
+      'queued: act puts them back; `pmta-bounce status ADDRESS --table NAME` shows each resubscribe',
+    );
   for (const m of s.manual)
     lines.push(`manual: ${m.address} at ${m.provider} list ${m.list}: resubscribe by hand`);
-  if (s.failed > 0) lines.push('failed calls stay in the outbox: `pmta-bounce retry` runs them again');
+  if (s.error) lines.push(`stopped: ${s.error}`);
+  else if (s.failed > 0) lines.push('failed calls stay in the outbox: `pmta-bounce retry` runs them again');
   return `${lines.map(printable).join('\n')}\n`;
+}
+
+/** The step for one selected suppression: the interrupted undo stored on it, or a new plan. */
+function stepOf(record: UndoRecord, why: string, at: number): Step {
+  const p = record.pendingUndo;
+  if (p) return { subject: record.subject, record, id: p.id, action: p.action, audit: p.audit };
+  return planUndo(record, why, at);
 }
 
 async function undoCommand(argv: string[], io: CliIo): Promise<number> {
@@ -138,14 +169,16 @@ async function undoCommand(argv: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   const filter = filterOf(values);
-  const { config } = loadConfigFile(values.config, io.env);
-  const statePath = values.state ?? io.env.PMTA_BOUNCE_STATE ?? DEFAULT_STATE_PATH;
-  const runtime = createLocalRuntime(config, { statePath, dryRun: false });
+  if (values.table && !values['dry-run'] && !values['actions-queue']) {
+    io.stderr.write(`pmta-bounce undo: --table needs --actions-queue URL (or --dry-run)\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  const target = await openUndoTarget(values, io);
   try {
-    const ledger = runtime.ledger!; // never a dry run here (createLocalRuntime above)
     const at = io.now();
     const why = `undo${values.reason ? ` (${values.reason})` : ''} by operator`;
-    const steps = [...ledger.select(filter)].map((r) => planUndo(r, why, at));
+    const steps: Step[] = [];
+    for await (const record of target.select(filter)) steps.push(stepOf(record, why, at));
     if (values['dry-run']) {
       io.stdout.write(
         values.json ? `${JSON.stringify({ dryRun: true, steps })}\n` : `[dry run]\n${renderPlan(steps)}`,
@@ -163,20 +196,15 @@ async function undoCommand(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write('pmta-bounce undo: nothing done\n');
       return ExitCode.ok;
     }
-    const summary = await execute(steps, ledger, runtime, io);
+    const summary = await execute(steps, target, io);
     io.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     return summary.failed > 0 ? ExitCode.actionsFailed : ExitCode.ok;
   } finally {
-    await runtime.close();
+    await target.close();
   }
 }
 
-async function execute(
-  steps: readonly UndoStep[],
-  ledger: SqliteSuppressionLedger,
-  runtime: ReturnType<typeof createLocalRuntime>,
-  io: CliIo,
-): Promise<UndoSummary> {
+async function execute(steps: readonly Step[], target: UndoTarget, io: CliIo): Promise<UndoSummary> {
   const summary: UndoSummary = {
     selected: steps.length,
     undone: 0,
@@ -185,6 +213,7 @@ async function execute(
     manual: [],
     failed: 0,
     leftAlone: 0,
+    queued: 0,
   };
   const actions = [];
   for (const step of steps) {
@@ -192,18 +221,37 @@ async function execute(
       summary.skipped.push({ address: step.subject, why: step.skip });
       continue;
     }
-    const audit = {
-      subject: step.subject,
-      at: io.now(),
-      type: 'decision' as const,
-      action: 'undo',
-      reason: `${step.action?.reason ?? 'undo by operator'}; was: ${step.record.reason}`,
-    };
-    if (!ledger.forget(step.subject, audit, step.action)) continue;
+    const audit: AuditEntry =
+      'audit' in step
+        ? step.audit
+        : {
+            subject: step.subject,
+            at: io.now(),
+            type: 'decision',
+            action: 'undo',
+            reason: `${step.action?.reason ?? 'undo by operator'}; was: ${step.record.reason}`,
+          };
+    let outcome: Awaited<ReturnType<UndoTarget['forget']>>;
+    try {
+      outcome = await target.forget(step.record, { id: step.id, audit, action: step.action });
+    } catch (error) {
+      // The table or the queue failed: what was started is on the item, the next run finishes it.
+      summary.failed += 1;
+      summary.error = `${step.subject}: ${error instanceof Error ? error.message : String(error)}; run the same undo again to finish`;
+      break;
+    }
+    if (outcome === 'busy')
+      summary.skipped.push({
+        address: step.subject,
+        why: 'an action is running for it: run undo again later',
+      });
+    if (outcome !== 'undone') continue;
     summary.undone += 1;
-    if (step.action) actions.push(step.action);
+    if (!step.action) continue;
+    if (target.queued) summary.queued += 1;
+    else actions.push(step.action);
   }
-  await runOutboxActions(actions, { ...runtime, now: io.now }, (r) => count(summary, r));
+  await target.run(actions, (r) => count(summary, r));
   summary.manual.sort((a, b) => a.address.localeCompare(b.address) || a.provider.localeCompare(b.provider));
   return summary;
 }

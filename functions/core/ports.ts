@@ -251,7 +251,11 @@ interface SuppressionStore {
 // Claims on actions, as Powertools idempotency does it: claim (with an expiry) → run → complete
 // or release (functions/adapters/dynamodb/dynamodb-action-claims.ts).
 
-const ClaimResult = { claimed: 'claimed', inProgress: 'in-progress' } as const;
+/**
+ * `forgotten`: the suppression the action was written for is gone (an operator's `undo` forgot
+ * it) or is being undone: the action is obsolete and must call no provider.
+ */
+const ClaimResult = { claimed: 'claimed', inProgress: 'in-progress', forgotten: 'forgotten' } as const;
 type ClaimResult = (typeof ClaimResult)[keyof typeof ClaimResult];
 
 /** A provider's outcome as the state records it (SuppressionStore.markProvider). */
@@ -264,14 +268,21 @@ interface ActionClaims {
   claim(actionId: string, token: string, providers: readonly string[], nowMs: number): Promise<ClaimResult>;
   complete(actionId: string, token: string, nowMs: number): Promise<void>;
   release(actionId: string, token: string): Promise<void>;
-  /** Optional: claim and read the providers already done, in one request. */
+  /**
+   * Optional: claim and read the providers already done, in one request. `slot` (core/act/action.ts
+   * claimSlot): where the claim and the done set live; absent = the subject's suppression itself.
+   */
   claimReading?(
     subject: string,
     token: string,
     nowMs: number,
+    slot?: string,
   ): Promise<{ claim: ClaimResult; done: string[] }>;
-  /** Optional: record the provider outcomes and drop the claim, in as few requests as possible. */
-  finish?(subject: string, token: string, marks: readonly ProviderMark[]): Promise<void>;
+  /**
+   * Optional: record the provider outcomes and drop the claim, in as few requests as possible
+   * (no marks: only drop it). `slot` as for claimReading.
+   */
+  finish?(subject: string, token: string, marks: readonly ProviderMark[], slot?: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- local mode's outbox

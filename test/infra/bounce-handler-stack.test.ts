@@ -115,6 +115,10 @@ describe('queues', () => {
     }
   });
 
+  it('outputs the actions queue URL for `undo` and `suppressions import --apply` with --table', () => {
+    template.hasOutput('ActionsQueueUrl', { Value: { Ref: logicalId(stack.actionsQueue) } });
+  });
+
   it('both event sources report batch item failures; visibility is 6x the function timeout', () => {
     const mappings = Object.values(resourcesOf('AWS::Lambda::EventSourceMapping'));
     expect(mappings).toHaveLength(2);

@@ -71,7 +71,12 @@ describe('suppressions import: each format, bad rows by line', () => {
       2,
       [{ line: 4, reason: expect.stringContaining('not an email address') }],
     ],
-    ['mailwizz-subscribers.csv', 'mailwizz', 2, []],
+    [
+      'mailwizz-subscribers.csv',
+      'mailwizz',
+      2,
+      [{ line: 5, reason: expect.stringContaining('not an email address') }],
+    ],
   ])('%s (--format %s): %i imported', async (file, format, imported, rejects) => {
     const state = join(dir, `${format}.db`);
     const run = await importFile(state, file, format);
@@ -100,7 +105,27 @@ describe('suppressions import: each format, bad rows by line', () => {
     expect(mg1?.suppressedAt).toBe('2026-10-21T11:02:55.000Z');
     expect(mg1?.reason).toContain('5.1.1 The email account');
     const mw = await importFile(join(dir, 'mw2.db'), 'mailwizz-subscribers.csv', 'mailwizz');
-    expect(mw.summary).toMatchObject({ rows: 3, imported: 2, skipped: 1 });
+    expect(mw.summary).toMatchObject({ rows: 4, imported: 2, skipped: 1, rejected: 1 });
+  });
+
+  it('an unclosed quote is one reject from the line it opened on; the rows before it are kept', async () => {
+    const file = join(dir, 'unclosed.csv');
+    writeFileSync(
+      file,
+      'address,reason\nok@example.com,fine\n"open@example.com,never closed\nlater@example.com,x\n',
+    );
+    const state = join(dir, 'unclosed.db');
+    const run = await runCliText(
+      ['suppressions', 'import', file, '--json', '--config', config, '--state', state],
+      { env },
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      imported: 1,
+      rejected: 1,
+      rejects: [{ line: 3, reason: expect.stringContaining('CSV_QUOTE_NOT_CLOSED') }],
+    });
+    expect(run.stderr).toContain('unclosed.csv line 3: CSV_QUOTE_NOT_CLOSED');
   });
 
   it('refuses a file whose header lacks the address column, naming it', async () => {

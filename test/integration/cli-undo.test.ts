@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeInterspireServer } from '#sandbox/fakes/fake-interspire-server.ts';
 import { FakeMailwizzServer, MAILWIZZ_ENDPOINTS } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { runCliText } from '#test/support/cli-run.ts';
+import { seedUndoSubscribers } from '#test/support/undo-subscribers.ts';
 
 const KEY = 'c'.repeat(40);
 const IEM_TOKEN = 'iem-token-0123456789abcdef';
@@ -26,11 +27,8 @@ let state: string;
 let news: string;
 let offers: string;
 
-/** MailWizz status of an address on a list. */
-const mwStatus = (email: string, list: string) =>
-  mw.subscribers.find((s) => s.email === email && s.listUid === list)?.status;
-const iemUnsubscribed = (email: string) =>
-  iem.subscribers.filter((s) => s.emailaddress === email).map((s) => s.unsubscribed > 0);
+let mwStatus: ReturnType<typeof seedUndoSubscribers>['mwStatus'];
+let iemUnsubscribed: ReturnType<typeof seedUndoSubscribers>['iemUnsubscribed'];
 
 const ACCOUNTING = [
   'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,jobId',
@@ -49,17 +47,7 @@ beforeEach(async () => {
   state = join(dir, 'state.db');
   mw = await FakeMailwizzServer.start({ mode: 'v2', apiKey: KEY });
   iem = await FakeInterspireServer.start({ username: 'admin', token: IEM_TOKEN });
-  news = mw.addList('News');
-  offers = mw.addList('Offers');
-  const iemList = iem.addList('Main');
-  for (const email of ['ann@example.com', 'own@example.com', 'bea@example.com', 'keep@example.com']) {
-    mw.addSubscriber(news, email);
-    mw.addSubscriber(offers, email);
-    iem.addSubscriber(iemList, email);
-  }
-  mw.addSubscriber(news, 'cy@example.com', 'unconfirmed');
-  // own@ had left News by their own request before any bounce: it must stay so.
-  mw.subscribers.find((s) => s.email === 'own@example.com' && s.listUid === news)!.status = 'unsubscribed';
+  ({ news, offers, mwStatus, iemUnsubscribed } = seedUndoSubscribers(mw, iem));
   config = join(dir, 'config.yaml');
   writeFileSync(
     config,

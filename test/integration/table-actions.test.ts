@@ -30,7 +30,7 @@ import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-
 import { ACCT_HEADER } from '#test/support/builders.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { envelopeEncoder } from '#test/support/sandbox-records.ts';
-import { type SqsServer, startSqsServer } from '#test/support/sqs-server.ts';
+import { type SqsServer, sqsEventRecord, startSqsServer } from '#test/support/sqs-server.ts';
 
 const MW_KEY = 'table-actions-mw-key-0123';
 const SES_FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
@@ -102,29 +102,8 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), sqs?.stop(), mailwizz?.close(), ses?.close()]);
 });
 
-function sqsRecord(body: string, id: string, attributes: Record<string, string> = {}): SQSRecord {
-  return {
-    messageId: id,
-    receiptHandle: `rh-${id}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(attributes).map(([k, v]) => [
-        k,
-        { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:table-actions',
-    awsRegion: 'us-east-1',
-  };
-}
+const sqsRecord = (body: string, id: string, attributes: Record<string, string> = {}): SQSRecord =>
+  sqsEventRecord(body, id, attributes, 'table-actions');
 
 /** A record of the ACCT_HEADER layout. */
 function line(type: string, rcpt: string, category: string, extra: { feedbackType?: string } = {}): string {
@@ -197,6 +176,41 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
     });
     expect(actions.filter((a) => !(TABLE_ACTIONS.act as readonly string[]).includes(a))).toEqual([]);
     expect(actions).toContain('UpdateItem');
+  });
+
+  it('act: an undo action (its own claim slot), and an unsubscribe whose suppression was forgotten', async () => {
+    const undo = JSON.stringify({
+      v: 1,
+      id: 'undo:hard@example.org:1764000000000',
+      subject: 'hard@example.org',
+      target: { type: 'email', address: 'hard@example.org' },
+      kind: 'manual',
+      reason: 'undo by operator',
+      providers: ['mw'],
+      undo: { lists: { mw: [{ listId: mailwizz.subscribers[0]!.listUid, previousStatus: 'confirmed' }] } },
+    });
+    const forgotten = JSON.stringify({
+      v: 1,
+      id: 'never@example.org',
+      subject: 'never@example.org',
+      target: { type: 'email', address: 'never@example.org' },
+      kind: 'bounce',
+      reason: 'hard',
+      providers: ['mw'],
+    });
+    const wiring = createActWiring(env);
+    const actions = await used(async () => {
+      const out = await runActionsBatch(
+        { Records: [sqsRecord(undo, 'u1'), sqsRecord(forgotten, 'u2')] },
+        await wiring.deps(),
+      );
+      expect(out.map((o) => (o.status === 'fulfilled' ? o.value.outcome : o.reason))).toEqual([
+        'done',
+        'forgotten',
+      ]);
+    });
+    expect(actions.filter((a) => !(TABLE_ACTIONS.act as readonly string[]).includes(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['GetItem', 'UpdateItem']));
   });
 
   it('unsub', async () => {

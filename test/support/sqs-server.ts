@@ -8,6 +8,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import type { Action } from '#core/act/action.ts';
 
@@ -70,5 +71,35 @@ async function drainActions(sqs: SQSClient, queueUrl: string): Promise<Action[]>
   return out;
 }
 
+/** One SQS event record as Lambda hands it to a handler (first receive), for the handler tests. */
+function sqsEventRecord(
+  body: string,
+  id: string,
+  attributes: Record<string, string> = {},
+  queueName = 'actions',
+): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [
+        k,
+        { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
+    awsRegion: 'us-east-1',
+  };
+}
+
 export type { SqsServer };
-export { drainActions, startSqsServer, TEST_CREDENTIALS };
+export { drainActions, sqsEventRecord, startSqsServer, TEST_CREDENTIALS };

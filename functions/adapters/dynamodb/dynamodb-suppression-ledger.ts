@@ -3,7 +3,8 @@
  * (core/suppressions/suppression-ledger.ts): a paginated Scan of the `sub#…/state` items (the
  * table has no index across subjects; the operator's credentials need dynamodb:Scan, which no
  * function role has), each with its audit trail read through the store's `status`. Scan order,
- * not time order: sorting would hold the whole table in memory.
+ * not time order: sorting would hold the whole table in memory. A suppression an interrupted
+ * `undo --table` had started to forget comes with that undo (dynamodb-suppression-undo.ts).
  */
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -13,6 +14,9 @@ import {
   type SuppressionRecord,
 } from '#core/suppressions/suppression-ledger.ts';
 import type { DynamoDbSuppressionStore } from './dynamodb-suppression-store.ts';
+import { type PendingUndo, pendingUndoOf } from './dynamodb-suppression-undo.ts';
+
+type TableSuppressionRecord = SuppressionRecord & { pendingUndo?: PendingUndo | undefined };
 
 class DynamoDbSuppressionLedger {
   readonly #client: DynamoDBDocumentClient;
@@ -25,7 +29,7 @@ class DynamoDbSuppressionLedger {
     this.#store = store;
   }
 
-  async *select(filter: SuppressionFilter = {}): AsyncGenerator<SuppressionRecord> {
+  async *select(filter: SuppressionFilter = {}): AsyncGenerator<TableSuppressionRecord> {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -34,7 +38,7 @@ class DynamoDbSuppressionLedger {
           FilterExpression: 'begins_with(pk, :sub) AND sk = :state',
           ExpressionAttributeValues: { ':sub': 'sub#', ':state': 'state' },
           // `rule` is a DynamoDB reserved word.
-          ProjectionExpression: 'pk, #rule, recordType, jobId',
+          ProjectionExpression: 'pk, #rule, recordType, jobId, undoing, undoAudit, undoAction',
           ExpressionAttributeNames: { '#rule': 'rule' },
           ExclusiveStartKey: start,
         }),
@@ -48,7 +52,7 @@ class DynamoDbSuppressionLedger {
   }
 
   /** The live suppression with its trail (status() drops expired provisional items). */
-  async #record(subject: string, item: Record<string, unknown>): Promise<SuppressionRecord | undefined> {
+  async #record(subject: string, item: Record<string, unknown>): Promise<TableSuppressionRecord | undefined> {
     const status = await this.#store.status(subject);
     const s = status.suppressed;
     if (!s) return undefined;
@@ -64,8 +68,10 @@ class DynamoDbSuppressionLedger {
       ...text('jobId'),
       providersDone: s.providersDone,
       changed: changedLists(status.audit),
+      pendingUndo: pendingUndoOf(item),
     };
   }
 }
 
+export type { TableSuppressionRecord };
 export { DynamoDbSuppressionLedger };

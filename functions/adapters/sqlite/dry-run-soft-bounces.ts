@@ -2,12 +2,14 @@
  * Soft-bounce counting for `process --dry-run`, in memory: the same counts as the SQLite store's
  * statements (sqlite-suppression-store.ts recordSoftBounces / recordDeliveries) over the real state
  * read underneath, without writing a scratch file per bounce (measured: the scratch file was a
- * quarter of a dry run's CPU, docs/benchmarks.md). Up to `limit` addresses are held; an address
- * first seen after that is counted by the caller's scratch store, so memory stays bounded.
+ * quarter of a dry run's CPU, docs/benchmarks.md). Up to `limit` addresses are held (by digest,
+ * dry-run-address-table.ts); an address first seen after that is counted by the caller's scratch
+ * store, so memory stays bounded.
  */
 import type Database from 'better-sqlite3';
 import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import type { DeliveryRequest, SoftBounceRequest } from '#core/ports.ts';
+import { AddressTable } from './dry-run-address-table.ts';
 
 /** One address: its soft bounces of this run (time and record-key hash, in step) and last delivery. */
 interface SoftHistory {
@@ -43,20 +45,32 @@ function baseStatements(base: Database.Database | undefined): BaseStatements | u
 
 const NOTHING_STORED: ReadonlyArray<{ at: number; record_key: string }> = Object.freeze([]);
 
+/** Columns of the address table: an address's one soft bounce (or MOVED), its key hash, last delivery. */
+const AT = 0;
+const KEY = 1;
+const RESET = 2;
+/** In AT: this address has more than one soft bounce; its history is in the map. */
+const MOVED = Number.POSITIVE_INFINITY;
+
+function defined(value: number): number | undefined {
+  return Number.isNaN(value) ? undefined : value;
+}
+
 class DryRunSoftBounces {
+  /** Most addresses have one soft bounce: held as numbers beside the address's digest. */
+  private readonly table: AddressTable;
+  /** Addresses with more than one: their whole history. */
   private readonly histories = new Map<string, SoftHistory>();
   private readonly base: BaseStatements | undefined;
 
-  constructor(
-    base: Database.Database | undefined,
-    private readonly limit: number,
-  ) {
+  constructor(base: Database.Database | undefined, limit: number) {
     this.base = baseStatements(base);
+    this.table = new AddressTable(limit, 3);
   }
 
   /** Whether this address is counted here (held already, or room for it). */
   holds(address: string): boolean {
-    return this.histories.has(address) || this.histories.size < this.limit;
+    return !this.table.full || this.table.find(address) >= 0;
   }
 
   /** Records one soft bounce (held addresses only) and returns its count. */
@@ -76,30 +90,49 @@ class DryRunSoftBounces {
     return countSoftBounces(near, r.at, counting, resetAt);
   }
 
-  /** INSERT OR IGNORE on (address, record_key): a record seen before (here or in the state) once. */
+  /**
+   * INSERT OR IGNORE on (address, record_key): a record seen before (here or in the state) once.
+   * Returns the address's history after it (a short-lived view for a table-held address).
+   */
   private insert(r: SoftBounceRequest, stored: ReadonlyArray<{ record_key: string }>): SoftHistory {
     const hash = keyHash(r.recordKey);
-    let history = this.histories.get(r.address);
-    const seen = history?.keys.includes(hash) || stored.some((s) => s.record_key === r.recordKey);
-    if (!history) {
-      history = seen ? newHistory([], []) : newHistory([r.at], [hash]);
-      this.histories.set(r.address, history);
-    } else if (!seen) {
-      history.at.push(r.at);
-      history.keys.push(hash);
+    const inState = stored.length > 0 && stored.some((s) => s.record_key === r.recordKey);
+    const slot = this.table.insert(r.address);
+    const first = this.table.get(slot, AT);
+    if (first === MOVED) {
+      const history = this.histories.get(r.address)!;
+      if (!inState && !history.keys.includes(hash)) {
+        history.at.push(r.at);
+        history.keys.push(hash);
+      }
+      return history;
     }
+    const resetAt = defined(this.table.get(slot, RESET));
+    if (Number.isNaN(first)) {
+      if (inState) return newHistory([], [], resetAt);
+      this.table.set(slot, AT, r.at);
+      this.table.set(slot, KEY, hash);
+      return newHistory([r.at], [hash], resetAt);
+    }
+    const firstKey = this.table.get(slot, KEY);
+    if (inState || firstKey === hash) return newHistory([first], [firstKey], resetAt);
+    const history = newHistory([first, r.at], [firstKey, hash], resetAt);
+    this.histories.set(r.address, history);
+    this.table.set(slot, AT, MOVED);
     return history;
   }
 
   /** A delivery resets an address that has soft bounces (here or in the state); held addresses only. */
   deliver(d: DeliveryRequest): void {
-    let history = this.histories.get(d.address);
-    if (!history) {
+    let slot = this.table.find(d.address);
+    if (slot < 0) {
       if (!this.base?.any.get(d.address)) return;
-      history = newHistory([], []);
-      this.histories.set(d.address, history);
+      slot = this.table.insert(d.address);
     }
-    history.resetAt = laterReset(history.resetAt, d.at);
+    if (this.table.get(slot, AT) === MOVED) {
+      const history = this.histories.get(d.address)!;
+      history.resetAt = laterReset(history.resetAt, d.at);
+    } else this.table.set(slot, RESET, laterReset(defined(this.table.get(slot, RESET)), d.at)!);
   }
 }
 
@@ -108,8 +141,8 @@ class DryRunSoftBounces {
  * 16 slots, which for ~100,000 addresses of one or two bounces was 26 MB of empty slots (heap
  * snapshot of the 300k dry run).
  */
-function newHistory(at: number[], keys: number[]): SoftHistory {
-  return { at, keys, resetAt: undefined };
+function newHistory(at: number[], keys: number[], resetAt: number | undefined = undefined): SoftHistory {
+  return { at, keys, resetAt };
 }
 
 export { DryRunSoftBounces };

@@ -28,23 +28,27 @@ import type {
   SuppressionRequest,
   SuppressionStore,
 } from '#core/ports.ts';
+import { AddressTable } from './dry-run-address-table.ts';
 import { DryRunSoftBounces } from './dry-run-soft-bounces.ts';
 import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
 type Done = readonly string[];
 const NONE_DONE: Done = Object.freeze([]);
-/** Suppressed subjects kept in memory (with soft-bounced addresses also counted, 200,000 measured ~40 MB more peak RSS at 1M records than 100,000: docs/benchmarks.md). */
-const DEFAULT_LIMIT = 100_000;
+/**
+ * Suppressed subjects, and soft-bounced addresses, held in memory (as digests: at most 8 MB and
+ * 32 MB of typed arrays at this limit; docs/benchmarks.md); past it, the scratch file.
+ */
+const DEFAULT_LIMIT = 500_000;
 
 class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;
   private readonly baseSuppression:
     | Database.Statement<[string], { providers_done: string; expires_at: number | null }>
     | undefined;
-  /** Subjects this run suppressed (no provider is ever done in a dry run). */
-  private readonly suppressed = new Set<string>();
-  /** Of those, the provisional ones (SuppressionRequest.expiresAt) with their expiry. */
+  /** Subjects this run suppressed for good (no provider is ever done in a dry run), by digest. */
+  private readonly suppressed: AddressTable;
+  /** Subjects it suppressed provisionally (SuppressionRequest.expiresAt), with their expiry. */
   private readonly provisional = new Map<string, number>();
   private readonly now: () => number;
 
@@ -77,6 +81,7 @@ class DryRunSuppressionStore implements SuppressionStore {
       `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
     );
     this.soft = new DryRunSoftBounces(this.base, this.limit);
+    this.suppressed = new AddressTable(this.limit);
   }
 
   /** The scratch file, created when first needed. */
@@ -97,18 +102,18 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   /** The scratch store once memory holds `limit` subjects; undefined while memory has room. */
   private overflow(): SqliteSuppressionStore | undefined {
-    return this.suppressed.size >= this.limit ? this.scratchStore() : undefined;
+    return this.suppressed.full ? this.scratchStore() : undefined;
   }
 
   /** Known to memory or the real state; a subject in the scratch store reads as unknown here. */
   private lookup(subject: string): Done | undefined {
-    if (this.suppressed.has(subject)) {
-      const expiresAt = this.provisional.get(subject);
-      if (expiresAt === undefined || expiresAt > this.now()) return NONE_DONE;
-      this.suppressed.delete(subject);
+    const expiresAt = this.provisional.get(subject);
+    if (expiresAt !== undefined) {
+      if (expiresAt > this.now()) return NONE_DONE;
       this.provisional.delete(subject);
     }
-    if (this.suppressed.size >= this.limit) return undefined; // the scratch store decides
+    if (this.suppressed.find(subject) >= 0) return NONE_DONE;
+    if (this.suppressed.full) return undefined; // the scratch store decides
     const row = this.baseSuppression?.get(subject);
     if (!row || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
     return JSON.parse(row.providers_done) as string[];
@@ -128,8 +133,8 @@ class DryRunSuppressionStore implements SuppressionStore {
         // A second record for a subject suppressed earlier in this same batch adds nothing.
         out.push({ subject: r.subject, state: 'already', pendingProviders: [] });
       } else if (done === undefined) {
-        this.suppressed.add(r.subject);
         if (r.expiresAt !== undefined) this.provisional.set(r.subject, r.expiresAt);
+        else this.suppressed.insert(r.subject);
         insertedNow.add(r.subject);
         out.push({ subject: r.subject, state: 'new', pendingProviders: [...r.providers] });
       } else {
@@ -188,7 +193,10 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   /** A provisional subject of this run becomes permanent (the real state is never written). */
   async confirm(subject: string): Promise<void> {
-    this.provisional.delete(subject);
+    const expiresAt = this.provisional.get(subject);
+    // Permanent now: into the table, or (table full) kept here without an expiry.
+    if (expiresAt !== undefined && this.suppressed.insert(subject) >= 0) this.provisional.delete(subject);
+    else if (expiresAt !== undefined) this.provisional.set(subject, Number.POSITIVE_INFINITY);
     await this.scratch?.store.confirm(subject);
   }
 
@@ -235,7 +243,7 @@ class DryRunSuppressionStore implements SuppressionStore {
 
   async status(subject: string): Promise<SubjectStatus> {
     const done = this.lookup(subject);
-    if (done === undefined && this.suppressed.size >= this.limit) return this.scratchStore().status(subject);
+    if (done === undefined && this.suppressed.full) return this.scratchStore().status(subject);
     return {
       subject,
       suppressed:

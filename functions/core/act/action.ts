@@ -55,9 +55,18 @@ interface Action {
   undo?: { lists: Record<string, RestoreRequest[]> } | undefined;
 }
 
+/**
+ * Where act claims an action and keeps the providers it finished (ActionClaims.claimReading): an
+ * unsubscribe on its subject's suppression (undefined), an undo on a slot of its own, named by its
+ * id — the undo forgets that suppression, and a later undo must not find this one's done set.
+ */
+function claimSlot(action: Action): string | undefined {
+  return action.undo ? `undo#${action.id}` : undefined;
+}
+
 function refSubject(ref: SubscriberRef): string {
   return `ref:${ref.providerType}:${ref.listId}:${ref.subscriberId}`;
 }
 
 export type { Action, ActionTarget, RestoreRequest };
-export { refSubject };
+export { claimSlot, refSubject };

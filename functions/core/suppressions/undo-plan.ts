@@ -9,7 +9,7 @@ import { type SuppressionRecord, UNDO_ACTION } from './suppression-ledger.ts';
 
 type UndoStep =
   | { subject: string; skip: string }
-  | { subject: string; record: SuppressionRecord; action: Action | undefined };
+  | { subject: string; record: SuppressionRecord; id: string; action: Action | undefined };
 
 /** Suppressions a subscriber asked for (List-Unsubscribe, mailto, one-click): never undone. */
 const OWN_REQUEST_KINDS = new Set(['unsubscribe']);
@@ -23,12 +23,13 @@ function planUndo(record: SuppressionRecord, reason: string, at: number): UndoSt
     lists[c.provider] = [...(lists[c.provider] ?? []), restore];
   }
   const providers = Object.keys(lists).sort();
+  const id = `${UNDO_ACTION}:${record.subject}:${at}`;
   const action: Action | undefined =
     providers.length === 0
       ? undefined
       : {
           v: 1,
-          id: `${UNDO_ACTION}:${record.subject}:${at}`,
+          id,
           subject: record.subject,
           target: record.subject.startsWith('ref:')
             ? { type: 'ref', ref: refFromSubject(record.subject) }
@@ -38,7 +39,7 @@ function planUndo(record: SuppressionRecord, reason: string, at: number): UndoSt
           providers,
           undo: { lists },
         };
-  return { subject: record.subject, record, action };
+  return { subject: record.subject, record, id, action };
 }
 
 /** `ref:<type>:<list>:<subscriber>` back to its ids (core/act/action.ts refSubject). */

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { Action } from '#core/act/action.ts';
+import { type Action, claimSlot } from '#core/act/action.ts';
 import { mapLimit } from '#core/act/map-limit.ts';
 import { type ActionResult, type ProviderOutcome, runAction } from '#core/act/run-action.ts';
 import { BounceHandlerError } from '#core/errors.ts';
@@ -53,6 +53,8 @@ const ActOutcome = {
   /** No longer produced for provider failures (they return to the queue); kept for the contract. */
   failed: 'failed',
   malformed: 'malformed',
+  /** An unsubscribe for a suppression an operator's undo forgot: obsolete, no provider called. */
+  forgotten: 'forgotten',
 } as const;
 type ActOutcome = (typeof ActOutcome)[keyof typeof ActOutcome];
 
@@ -96,6 +98,15 @@ const actionSchema = z.object({
   everywhere: z.boolean().optional(),
   unverifiedUntil: z.number().optional(),
   requestedAt: z.number().optional(),
+  // An undo action (`pmta-bounce undo --table`): without it, it would run as an unsubscribe.
+  undo: z
+    .object({
+      lists: z.record(
+        z.string(),
+        z.array(z.object({ listId: z.string(), previousStatus: z.string().optional() })),
+      ),
+    })
+    .optional(),
 });
 
 const DEFAULT_BACKOFF = { baseSeconds: 30, maxSeconds: 900 };
@@ -197,19 +208,36 @@ function deliveryToken(record: SQSRecord): string {
     .slice(0, 32);
 }
 
-/** Claims the action; `claimed: false` when another invocation holds it. */
-async function claimAction(
-  action: Action,
-  token: string,
-  deps: ActDeps,
-): Promise<{ claimed: boolean; done?: readonly string[] }> {
+type Claim = { claimed: true; done?: readonly string[] } | { claimed: false; forgotten?: true };
+
+/** Claims the action; `claimed: false` when another invocation holds it or it is forgotten. */
+async function claimAction(action: Action, token: string, deps: ActDeps): Promise<Claim> {
   // The DynamoDB claims read the providers done with the claim write; other ports read after it.
   if (deps.claims.claimReading) {
-    const c = await deps.claims.claimReading(action.subject, token, deps.now());
-    return c.claim === 'claimed' ? { claimed: true, done: c.done } : { claimed: false };
+    const c = await deps.claims.claimReading(action.subject, token, deps.now(), claimSlot(action));
+    if (c.claim === 'claimed') return { claimed: true, done: c.done };
+    return c.claim === 'forgotten' ? { claimed: false, forgotten: true } : { claimed: false };
   }
   const claim = await deps.claims.claim(action.id, token, action.providers, deps.now());
   return { claimed: claim === 'claimed' };
+}
+
+/** Providers already done: an undo's own done set comes with its claim (no other port keeps one). */
+async function providersFinished(action: Action, claim: Claim, deps: ActDeps): Promise<Set<string>> {
+  if (claim.claimed && claim.done) return new Set(claim.done);
+  return new Set(action.undo ? [] : await deps.store.providersDone(action.subject));
+}
+
+/** Ends the claim: on its slot when the port records outcomes (`finish`), else by action id. */
+function claimEnder(action: Action, token: string, deps: ActDeps) {
+  const finish = deps.claims.finish?.bind(deps.claims);
+  const slot = claimSlot(action);
+  return {
+    finish: finish && ((marks: ProviderMark[]) => finish(action.subject, token, marks, slot)),
+    complete: () =>
+      finish ? finish(action.subject, token, [], slot) : deps.claims.complete(action.id, token, deps.now()),
+    release: () => (finish ? finish(action.subject, token, [], slot) : deps.claims.release(action.id, token)),
+  };
 }
 
 async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSummary> {
@@ -218,33 +246,43 @@ async function runActionMessage(record: SQSRecord, deps: ActDeps): Promise<ActSu
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const token = deliveryToken(record);
   const claim = await claimAction(action, token, deps);
+  if (!claim.claimed && claim.forgotten) {
+    deps.log.info('action for a forgotten suppression dropped', { actionId: action.id });
+    return { actionId: action.id, outcome: ActOutcome.forgotten };
+  }
   if (!claim.claimed)
     return retryLater(record, receives, deps, `action ${action.id} is being run by another invocation`);
   // With `finish`, the provider outcomes are written together with dropping the claim.
   const marks: ProviderMark[] = [];
-  const finish = deps.claims.finish?.bind(deps.claims);
-  const store = finish ? deferMarks(deps.store, marks) : deps.store;
+  const end = claimEnder(action, token, deps);
+  const store = end.finish ? deferMarks(deps.store, marks) : deps.store;
   let result: ActionResult;
   try {
-    const finished = new Set(claim.done ?? (await deps.store.providersDone(action.subject)));
+    const finished = await providersFinished(action, claim, deps);
     const pending = action.providers.filter((p) => !finished.has(p));
     if (pending.length === 0) {
-      await deps.claims.complete(action.id, token, deps.now());
+      await end.complete();
       return { actionId: action.id, outcome: ActOutcome.duplicate };
     }
     result = await runAction({ ...action, providers: pending }, deps.providers, store, deps.now);
   } catch (error) {
-    await deps.claims.release(action.id, token);
+    await end.release();
     throw error;
   }
-  if (finish) await finish(action.subject, token, marks);
+  // An undo records no provider state of the subject (it was forgotten): its outcomes go to its slot.
+  if (action.undo) marks.push(...result.outcomes.map(markOf));
+  if (end.finish) await end.finish(marks);
   recordMetrics(result, deps);
   if (result.complete) {
-    if (!finish) await deps.claims.complete(action.id, token, deps.now());
+    if (!end.finish) await end.complete();
     return { actionId: action.id, outcome: ActOutcome.done };
   }
-  if (!finish) await deps.claims.release(action.id, token);
+  if (!end.finish) await end.release();
   return handBackFailures(record, receives, action, result, deps);
+}
+
+function markOf(o: ProviderOutcome): ProviderMark {
+  return { provider: o.provider, outcome: o.outcome === 'failed' ? 'failed' : 'done' };
 }
 
 /** Notices for failures that will not be retried, the failure metrics, then back to the queue. */
@@ -311,4 +349,4 @@ async function runActionsBatch(
 }
 
 export type { ActDeps, ActSummary };
-export { ActOutcome, backoffSeconds, RetryLaterError, runActionMessage, runActionsBatch };
+export { ActOutcome, actionSchema, backoffSeconds, RetryLaterError, runActionMessage, runActionsBatch };
