@@ -26,6 +26,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FakeMailwizzServer } from '../functions/sandbox/fakes/fake-mailwizz-server.ts';
+import { bundleCli } from '../scripts/cli-bundle.js';
 
 const ROOT = join(import.meta.dirname, '..');
 /** The PHP bouncehandler's folder (with its prepare.sh): PHP_BOUNCEHANDLER_DIR, else beside the clone. */
@@ -160,10 +161,10 @@ const CLI_ENV = {
 };
 
 function runPmtaBounce(args: string[], input?: string, bin = PMTA_BOUNCE): Promise<RunResult> {
-  // The installed entry point with its shebang's V8 flags. Local mode names the file (as an operator
-  // does for a file); the MailWizz runs read it from stdin, as PowerMTA's pipe delivers records.
-  const flags = (readFileSync(bin, 'utf8').split('\n')[0] ?? '').split(' ').filter((f) => f.startsWith('--'));
-  return timed(process.execPath, [...flags, bin, 'process', ...args], { input, env: CLI_ENV });
+  // The installed entry point run as an executable, so its shebang's V8 flags and environment apply
+  // (and its bundle, built in main()). Local mode names the file (as an operator does for a file);
+  // the MailWizz runs read it from stdin, as PowerMTA's pipe delivers records.
+  return timed(bin, ['process', ...args], { input, env: CLI_ENV });
 }
 
 function phpAvailable(): boolean {
@@ -370,6 +371,11 @@ async function main(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'pmta-bounce-php-bench-'));
+  // As installed: `npm ci` builds the CLI bundle; built here too so a source edit is measured.
+  await bundleCli();
+  console.log(
+    `pmta-bounce runs as: ${readFileSync(PMTA_BOUNCE, 'utf8').split('\n')[0]} (bundle in dist/cli)`,
+  );
   console.log(
     `node ${process.version}, ${execFileSync('php', ['-r', 'echo PHP_VERSION;'], { encoding: 'utf8' })} (php), ${availableParallelism()} cores, load average at start ${loadavg()[0]!.toFixed(1)}`,
   );

@@ -1,9 +1,42 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// (A small young generation keeps RSS flat on multi-million-line files at no measurable cost.)
-// Runs the TypeScript CLI through tsx's loader, so a clone works after `npm ci` with no build step.
-// tsx is therefore a runtime dependency (Node 20 has no type stripping); see README, "Using it".
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=2 --v8-pool-size=1
+// A small young generation keeps RSS flat on multi-million-line files at no measurable cost; one
+// malloc arena and one V8 helper thread: 0-14 MB less peak RSS at the same CPU, as for the shipper
+// (docs/benchmarks.md, "Startup and the RSS floor").
+// Starts from the esbuild bundle in dist/cli (built by `npm ci`'s prepare step or `npm run build`)
+// while every source it was built from is unchanged (size and mtime in its manifest): half the
+// startup time and memory of the tsx loader (docs/benchmarks.md). Otherwise, or with
+// PMTA_BOUNCE_FROM_SOURCE=1, it runs the TypeScript sources through tsx's loader, so an edit under
+// functions/ takes effect at once and a clone without a build still works: tsx stays a runtime
+// dependency (Node 20 has no type stripping); see README, "Using it".
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../functions/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The sandbox starts the Lambda handlers and the emulators from their source paths. */
+const SOURCE_ONLY = new Set(['sandbox', 'redrive']);
+
+/** The bundle's entry if it was built from the sources as they are now, else undefined. */
+function freshBundle() {
+  try {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'dist/cli/manifest.json'), 'utf8'));
+    for (const [path, size, mtimeMs] of manifest.inputs) {
+      const stat = statSync(join(ROOT, path), { throwIfNoEntry: false });
+      if (stat?.size !== size || stat.mtimeMs !== mtimeMs) return undefined;
+    }
+    return pathToFileURL(join(ROOT, 'dist/cli', manifest.entry)).href;
+  } catch {
+    return undefined; // no bundle, or a manifest this bin cannot read
+  }
+}
+
+const argv = process.argv.slice(2);
+const bundle =
+  process.env.PMTA_BOUNCE_FROM_SOURCE === '1' || SOURCE_ONLY.has(argv[0]) ? undefined : freshBundle();
+if (!bundle) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+const { main } = await import(bundle ?? '../functions/cli/main.ts');
+process.exitCode = await main(argv);

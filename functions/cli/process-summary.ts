@@ -5,6 +5,7 @@
 
 import type { ActionResult } from '#core/act/run-action.ts';
 import type { ReportRow } from '#core/decide/decide-records.ts';
+import { formatCount } from './format-count.ts';
 import { parkedIn } from './outbox-runner.ts';
 
 interface ProcessSummary {
@@ -76,7 +77,7 @@ function formatSummary(s: ProcessSummary, elapsedMs: number): string {
     `soft-bounces=${s.softBounces} ignored=${s.ignored} rejected=${s.rejected} failed=${s.failed}`,
     `parked=${s.parked} pending=${s.pending}`,
     `provider-calls: ${calls || 'none (no provider configured)'}`,
-    `(${(elapsedMs / 1000).toFixed(2)} s, ${rate.toLocaleString('en-US')} records/s)`,
+    `(${(elapsedMs / 1000).toFixed(2)} s, ${formatCount(rate)} records/s)`,
   ].join('  ');
 }
 

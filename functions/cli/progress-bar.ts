@@ -2,6 +2,7 @@
  * A one-line progress display on a terminal (stderr), redrawn at most every 200 ms.
  */
 import type { Writable } from 'node:stream';
+import { formatCount } from './format-count.ts';
 
 interface ProgressBar {
   update(records: number, bytes: number): void;
@@ -18,8 +19,8 @@ function createProgressBar(
   let drawn = false;
   const draw = (records: number, bytes: number): void => {
     const seconds = Math.max((now() - started) / 1000, 0.001);
-    const rate = Math.round(records / seconds).toLocaleString('en-US');
-    const count = records.toLocaleString('en-US');
+    const rate = formatCount(records / seconds);
+    const count = formatCount(records);
     let text = `${count} records  ${rate}/s`;
     if (totalBytes && totalBytes > 0) {
       const ratio = Math.min(1, bytes / totalBytes);
