@@ -38,6 +38,8 @@ type ProviderFetch = (url: string, init: ProviderFetchInit) => Promise<ProviderF
  */
 const IDLE_SOCKET_MS = 4000;
 const USER_AGENT = 'pmta-bounce';
+/** Provider answers are a few KB; a longer one (a misrouted download, a hostile server) is refused. */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 function networkError(cause: unknown): TypeError {
   return Object.assign(new TypeError('fetch failed'), { cause });
@@ -63,7 +65,12 @@ function readAnswer(message: IncomingMessage): Promise<ProviderFetchResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let ended = false;
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let bytes = 0;
+    message.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= MAX_ANSWER_BYTES) chunks.push(chunk);
+      else message.destroy(Object.assign(new Error('answer too large'), { code: 'ERR_ANSWER_TOO_LARGE' }));
+    });
     message.on('error', (error) => reject(networkError(error)));
     message.on('end', () => {
       ended = true;

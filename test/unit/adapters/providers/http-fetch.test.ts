@@ -136,6 +136,27 @@ describe('http fetch (node:http, keep-alive)', () => {
     expect(error).toBeInstanceOf(TypeError);
   });
 
+  it('refuses an answer longer than 8 MiB (bounded memory whatever the server sends)', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const mib = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      // Bounded: 10 MiB at most, then the answer ends.
+      const more = (): void => {
+        while (sent < 10 && res.write(mib)) sent++;
+        if (sent >= 10) res.end();
+        else res.once('drain', more);
+      };
+      res.on('error', () => {});
+      more();
+    });
+    const error = (await createHttpFetch()(`${s.url}/x`, { method: 'GET', headers: {} }).catch(
+      (e: unknown) => e,
+    )) as TypeError & { cause?: { code?: string } };
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.cause?.code).toBe('ERR_ANSWER_TOO_LARGE');
+  });
+
   it('refuses a scheme other than http and https', async () => {
     const error = await createHttpFetch()('ftp://127.0.0.1/x', { method: 'GET', headers: {} }).catch(
       (e: unknown) => e,
