@@ -3,6 +3,9 @@
  *
  *   node --import tsx bench/php-bouncehandler.ts [--records 300000]            local: records/s
  *   node --import tsx bench/php-bouncehandler.ts --mailwizz [--addresses 400]   MailWizz: addresses/s
+ *     [--concurrency default,8,16]   one `process` run per value (`default`: the setting left out)
+ *     [--skip-php]                   no PHP run and no ratios (for trying a change quickly)
+ *     [--compare-cli PATH]           first a run of another checkout's bin/pmta-bounce.js (before/after)
  *
  * Local mode: N bounce records in the PHP bouncehandler's own 12-column layout (its README's
  * acct-file: type,timeQueued,bounceCat,...,dsnDiag), the PHP script with providers off, then
@@ -94,6 +97,8 @@ function writeLocalInput(file: string, count: number): void {
 
 interface RunResult {
   seconds: number;
+  /** performance.now() at spawn: with the fake's first request, the startup before the first call. */
+  startedAt: number;
   /** User + system CPU seconds of the process (all its threads): steadier than wall time on a shared box. */
   cpuSeconds: number;
   peakRssMb: number;
@@ -129,7 +134,13 @@ function timed(
         reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
         return;
       }
-      resolve({ seconds, cpuSeconds, peakRssMb: Math.round((kb / 1024) * 10) / 10, stdout });
+      resolve({
+        seconds,
+        startedAt: started,
+        cpuSeconds,
+        peakRssMb: Math.round((kb / 1024) * 10) / 10,
+        stdout,
+      });
     });
   });
 }
@@ -149,11 +160,11 @@ const CLI_ENV = {
   PMTA_BOUNCE_CONFIG: '',
 };
 
-function runPmtaBounce(args: string[], input?: string): Promise<RunResult> {
+function runPmtaBounce(args: string[], input?: string, bin = PMTA_BOUNCE): Promise<RunResult> {
   // The installed entry point run as an executable, so its shebang's V8 flags and environment apply
   // (and its bundle, built in main()). Local mode names the file (as an operator does for a file);
   // the MailWizz runs read it from stdin, as PowerMTA's pipe delivers records.
-  return timed(PMTA_BOUNCE, ['process', ...args], { input, env: CLI_ENV });
+  return timed(bin, ['process', ...args], { input, env: CLI_ENV });
 }
 
 function phpAvailable(): boolean {
@@ -225,57 +236,117 @@ function mailwizzOutcome(fake: FakeMailwizzServer, addresses: number) {
     perAddress: fake.http.totalRequests() / addresses,
     left,
     callWindowSeconds: fake.http.activeMs() / 1000,
+    firstRequestAt: fake.http.firstRequestAt() ?? Number.NaN,
     maxInFlight: fake.http.maxInFlight(),
+    connections: fake.http.connectionsOpened(),
   };
 }
 
-async function mailwizzMode(dir: string, addresses: number, latencyMs: number): Promise<void> {
+interface MailwizzRun {
+  name: string;
+  run: RunResult;
+  outcome: ReturnType<typeof mailwizzOutcome>;
+}
+
+function mailwizzInput(dir: string, addresses: number): string {
   const input = join(dir, 'bounces.csv');
   const lines = [HEADER];
   for (let a = 0; a < addresses; a++) lines.push(phpLayoutRecord(a, `sub${a}@example.com`, BOUNCES[0]!));
   writeFileSync(input, `${lines.join('\r\n')}\r\n`);
+  return input;
+}
 
-  let fake = await freshMailwizz(addresses, latencyMs);
+async function phpMailwizzRun(dir: string, input: string, addresses: number, latencyMs: number) {
+  const fake = await freshMailwizz(addresses, latencyMs);
   const php = preparePhp(join(dir, 'php'), { url: fake.url, publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY });
-  const phpRun = await timed('php', ['bouncehandler.php'], { cwd: php, input });
-  const phpOutcome = mailwizzOutcome(fake, addresses);
+  const run = await timed('php', ['bouncehandler.php'], { cwd: php, input });
+  const outcome = mailwizzOutcome(fake, addresses);
   await fake.close();
+  return { name: 'PHP bouncehandler', run, outcome };
+}
 
-  fake = await freshMailwizz(addresses, latencyMs);
+/** Which `process` runs: a `concurrency` (undefined: the default) and the CLI (another checkout's, to compare). */
+interface OurRunSpec {
+  concurrency: number | undefined;
+  bin?: string;
+}
+
+/**
+ * One `process` run against a fresh fake, then the same file again (every address a repeat): the
+ * calls that second run made.
+ */
+async function ourMailwizzRun(
+  dir: string,
+  input: string,
+  addresses: number,
+  latencyMs: number,
+  { concurrency, bin }: OurRunSpec,
+): Promise<MailwizzRun & { repeat: RunResult; repeatCalls: number }> {
+  const fake = await freshMailwizz(addresses, latencyMs);
   const config = join(dir, 'pmta-bounce.yaml');
   writeFileSync(
     config,
-    `providers:\n  - id: mailwizz\n    type: mailwizz\n    url: ${fake.url}\n    apiKey: ${PUBLIC_KEY}\n    privateKey: ${PRIVATE_KEY}\n`,
+    `providers:\n  - id: mailwizz\n    type: mailwizz\n    url: ${fake.url}\n    apiKey: ${PUBLIC_KEY}\n    privateKey: ${PRIVATE_KEY}\n${concurrency === undefined ? '' : `    concurrency: ${concurrency}\n`}`,
   );
-  const state = join(dir, 'mw-state.db');
-  const ours = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input);
-  const oursOutcome = mailwizzOutcome(fake, addresses);
+  const state = join(dir, `mw-state-${performance.now()}.db`);
+  const run = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input, bin);
+  const outcome = mailwizzOutcome(fake, addresses);
   const before = fake.http.totalRequests();
-  const repeat = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input);
+  const repeat = await runPmtaBounce(['-', '--json', '--config', config, '--state', state], input, bin);
   const repeatCalls = fake.http.totalRequests() - before;
   await fake.close();
+  const settings = concurrency === undefined ? 'defaults' : `concurrency: ${concurrency}`;
+  const name = `pmta-bounce process (${settings}${bin ? `, ${bin}` : ''})`;
+  return { name, run, outcome, repeat, repeatCalls };
+}
 
+function printMailwizzRow(row: MailwizzRun, addresses: number, php: MailwizzRun | undefined): void {
+  const { run: r, outcome: o } = row;
+  const perSecond = addresses / r.seconds;
+  const inWindow = addresses / o.callWindowSeconds;
+  const ratio = (value: number, base: number | undefined) =>
+    base === undefined ? '-' : (value / base).toFixed(1);
+  const before = (o.firstRequestAt - r.startedAt) / 1000;
+  const after = r.seconds - before - o.callWindowSeconds;
+  console.log(
+    `| ${row.name} | ${r.seconds.toFixed(2)} | ${perSecond.toFixed(1)} | ${ratio(perSecond, php && addresses / php.run.seconds)} | ${o.callWindowSeconds.toFixed(2)} | ${inWindow.toFixed(1)} | ${ratio(inWindow, php && addresses / php.outcome.callWindowSeconds)} | ${o.calls} | ${o.perAddress.toFixed(2)} | ${o.maxInFlight} | ${o.connections} | ${before.toFixed(2)} | ${after.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${o.left} | ${r.peakRssMb} |`,
+  );
+}
+
+/**
+ * `runs`: one `process` run per entry (undefined concurrency: the default settings). `skipPhp` is for
+ * trying changes quickly: no PHP run, so no ratios (the figures in docs/ come from full runs).
+ */
+async function mailwizzMode(
+  dir: string,
+  options: {
+    addresses: number;
+    latencyMs: number;
+    runs: OurRunSpec[];
+    skipPhp: boolean;
+  },
+): Promise<void> {
+  const { addresses, latencyMs } = options;
+  const input = mailwizzInput(dir, addresses);
+  const php = options.skipPhp ? undefined : await phpMailwizzRun(dir, input, addresses, latencyMs);
+  const ours = [];
+  for (const spec of options.runs) ours.push(await ourMailwizzRun(dir, input, addresses, latencyMs, spec));
   console.log(
     `MailWizz 1.x fake on 127.0.0.1, ${latencyMs} ms per answer; ${addresses} addresses x ${LISTS} lists, one hard bounce each`,
   );
   console.log(
-    '| run | seconds (spawn to exit) | addresses/s | vs PHP | seconds (first call to last answer) | addresses/s | vs PHP | calls | calls/address | most in flight | subscriptions left | peak RSS MB |',
+    '| run | seconds (spawn to exit) | addresses/s | vs PHP | seconds (first call to last answer) | addresses/s | vs PHP | calls | calls/address | most in flight | connections opened | seconds before the first call | seconds after the last answer | CPU seconds | subscriptions left | peak RSS MB |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const base = addresses / phpRun.seconds;
-  const windowBase = addresses / phpOutcome.callWindowSeconds;
-  for (const [name, r, o] of [
-    ['PHP bouncehandler', phpRun, phpOutcome],
-    ['pmta-bounce process (defaults)', ours, oursOutcome],
-  ] as const) {
-    const perSecond = addresses / r.seconds;
-    const inWindow = addresses / o.callWindowSeconds;
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of php ? [php, ...ours] : ours) printMailwizzRow(row, addresses, php);
+  for (const row of ours)
     console.log(
-      `| ${name} | ${r.seconds.toFixed(2)} | ${perSecond.toFixed(1)} | ${(perSecond / base).toFixed(1)} | ${o.callWindowSeconds.toFixed(2)} | ${inWindow.toFixed(1)} | ${(inWindow / windowBase).toFixed(1)} | ${o.calls} | ${o.perAddress.toFixed(2)} | ${o.maxInFlight} | ${o.left} | ${r.peakRssMb} |`,
+      `${row.name}, same file again (every address a repeat): ${row.repeatCalls} MailWizz calls, ${row.repeat.seconds.toFixed(2)} s`,
     );
-  }
   console.log(
-    `pmta-bounce process, same file again (every address a repeat): ${repeatCalls} MailWizz calls, ${repeat.seconds.toFixed(2)} s`,
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
 }
 
@@ -286,6 +357,11 @@ async function main(): Promise<void> {
       mailwizz: { type: 'boolean', default: false },
       addresses: { type: 'string', default: '400' },
       'latency-ms': { type: 'string', default: '20' },
+      /** MailWizz mode: comma-separated `concurrency` values, one run each; `default` = not set. */
+      concurrency: { type: 'string', default: 'default' },
+      'skip-php': { type: 'boolean', default: false },
+      /** MailWizz mode: first a run of another checkout's bin/pmta-bounce.js (e.g. main's), same PHP figure. */
+      'compare-cli': { type: 'string' },
     },
   });
   if (!phpAvailable()) {
@@ -304,7 +380,18 @@ async function main(): Promise<void> {
     `node ${process.version}, ${execFileSync('php', ['-r', 'echo PHP_VERSION;'], { encoding: 'utf8' })} (php), ${availableParallelism()} cores, load average at start ${loadavg()[0]!.toFixed(1)}`,
   );
   try {
-    if (values.mailwizz) await mailwizzMode(dir, Number(values.addresses), Number(values['latency-ms']));
+    if (values.mailwizz)
+      await mailwizzMode(dir, {
+        addresses: Number(values.addresses),
+        latencyMs: Number(values['latency-ms']),
+        runs: [
+          ...(values['compare-cli'] ? [{ concurrency: undefined, bin: values['compare-cli'] }] : []),
+          ...values.concurrency
+            .split(',')
+            .map((c) => ({ concurrency: c === 'default' ? undefined : Number(c) })),
+        ],
+        skipPhp: values['skip-php'],
+      });
     else await localMode(dir, Number(values.records));
   } finally {
     rmSync(dir, { recursive: true, force: true });

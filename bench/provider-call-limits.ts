@@ -14,7 +14,11 @@
 import { parseArgs } from 'node:util';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
 import { createCallLimiter } from '#providers/call-limiter.ts';
-import { createProviderCallPolicy, errorForStatus } from '#providers/provider-call-policy.ts';
+import {
+  createProviderCallPolicy,
+  errorForStatus,
+  type ProviderResponse,
+} from '#providers/provider-call-policy.ts';
 import type { ProviderDeps } from '#providers/provider-definition.ts';
 import { LIBS, libraryVersion, loadLibrary, minifiedKb } from './library-packages.ts';
 
@@ -179,7 +183,7 @@ async function pRetryRetry(pRetry: PRetry): Promise<string> {
 }
 
 const benchRequest = () => ({ method: 'GET' as const, url: 'http://127.0.0.1:9/x', headers: {} });
-const accept = (r: { status: number; headers: Headers; text: string }): string => {
+const accept = (r: ProviderResponse): string => {
   const error = errorForStatus('bench', r, Date.now());
   if (error) throw error;
   return r.text;

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '#core/errors.ts';
 import type { SubscriberRef } from '#core/mail-event.ts';
 import { type ActionContext, ListOutcome, type ListProvider } from '#core/ports.ts';
+import { createHttpFetch } from '#providers/http-fetch.ts';
 import type { ProviderDeps, ProviderLogEvent } from '#providers/provider-definition.ts';
 import type { Fault } from '#sandbox/fakes/fake-http-server.ts';
 
@@ -55,14 +56,17 @@ interface RecordingDeps extends ProviderDeps {
   sleeps: number[];
 }
 
-/** Real fetch and clock; sleeps are recorded and shortened so backoff is asserted, not waited. */
+/**
+ * The production HTTP client (http-fetch.ts) and a real clock; sleeps are recorded and shortened
+ * so backoff is asserted, not waited.
+ */
 function recordingDeps(): RecordingDeps {
   const logs: ProviderLogEvent[] = [];
   const sleeps: number[] = [];
   return {
     logs,
     sleeps,
-    fetch: globalThis.fetch.bind(globalThis),
+    fetch: createHttpFetch(),
     now: () => Date.now(),
     sleep: (ms) => {
       sleeps.push(ms);

@@ -1,7 +1,9 @@
 /**
- * Bounds the calls to one provider: at most `concurrency` requests in flight and at most
- * `ratePerSecond` request starts per second (requests are spaced evenly, no bursts).
+ * Bounds the calls to one provider: at most `concurrency` requests in flight (fewer while the
+ * adaptive window says so: adaptive-window.ts) and at most `ratePerSecond` request starts per
+ * second (requests are spaced evenly, no bursts). Waiters are served in arrival order.
  */
+import { AdaptiveWindow, type CallOutcome } from './adaptive-window.ts';
 
 interface CallLimiterOptions {
   concurrency: number;
@@ -12,10 +14,13 @@ interface CallLimiterOptions {
 
 interface CallLimiter {
   /**
-   * Waits for a free slot and a rate token; call the returned function to free the slot. With
-   * `latestStartAt` (ms since epoch), gives up with SlotWaitExpiredError rather than start later.
+   * Waits for a free slot and a rate token; call the returned function to free the slot, with the
+   * request's outcome when it was sent (it moves the window). With `latestStartAt` (ms since
+   * epoch), gives up with SlotWaitExpiredError rather than start later.
    */
-  acquire(latestStartAt?: number): Promise<() => void>;
+  acquire(latestStartAt?: number): Promise<(outcome?: CallOutcome) => void>;
+  /** Requests allowed in flight now: the adaptive window, at most `concurrency`. */
+  limit(): number;
 }
 
 /** No slot or rate token came in time: the caller hands its work back for later instead. */
@@ -31,19 +36,26 @@ class SlotWaitExpiredError extends Error {
 
 function createCallLimiter(options: CallLimiterOptions): CallLimiter {
   const waiting: Array<() => void> = [];
+  const window = new AdaptiveWindow(options.concurrency);
   let inFlight = 0;
   let nextStartAt = 0;
   const intervalMs = options.ratePerSecond ? 1000 / options.ratePerSecond : 0;
 
+  /** Slots go to waiters, counted here before they run, so the count never overshoots. */
+  function admit(): void {
+    while (waiting.length > 0 && inFlight < window.limit) {
+      inFlight += 1;
+      waiting.shift()!();
+    }
+  }
+
   function release(): void {
-    const next = waiting.shift();
-    // Hand the slot straight to the next waiter so the count never overshoots.
-    if (next) next();
-    else inFlight -= 1;
+    inFlight -= 1;
+    admit();
   }
 
   async function takeSlot(latestStartAt: number | undefined): Promise<void> {
-    if (inFlight < options.concurrency) {
+    if (inFlight < window.limit && waiting.length === 0) {
       inFlight += 1;
       return;
     }
@@ -58,7 +70,7 @@ function createCallLimiter(options: CallLimiterOptions): CallLimiter {
       };
       const timer = setTimeout(
         () => {
-          // Still waiting (a handed-over slot removed it already): leave the line, give up.
+          // Still waiting (an admitted waiter was removed already): leave the line, give up.
           const at = waiting.indexOf(waiter);
           if (at === -1) return;
           waiting.splice(at, 1);
@@ -80,6 +92,7 @@ function createCallLimiter(options: CallLimiterOptions): CallLimiter {
   }
 
   return {
+    limit: () => window.limit,
     async acquire(latestStartAt) {
       if (latestStartAt !== undefined && options.now() > latestStartAt)
         throw new SlotWaitExpiredError('time');
@@ -90,10 +103,13 @@ function createCallLimiter(options: CallLimiterOptions): CallLimiter {
         release();
         throw error;
       }
+      const startedAt = options.now();
+      const windowFull = inFlight >= window.limit;
       let released = false;
-      return () => {
+      return (outcome) => {
         if (released) return;
         released = true;
+        if (outcome) window.record(outcome, startedAt, windowFull, options.now());
         release();
       };
     },

@@ -6,7 +6,9 @@
  */
 import type { ProviderBaseConfig } from '#core/config-schema.ts';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
+import type { CallOutcome } from './adaptive-window.ts';
 import { createCallLimiter, SlotWaitExpiredError } from './call-limiter.ts';
+import type { ResponseHeaders } from './http-fetch.ts';
 import type { ProviderDeps } from './provider-definition.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
@@ -22,7 +24,7 @@ interface ProviderRequest {
 
 interface ProviderResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
 }
 
@@ -64,6 +66,11 @@ function requestPath(request: ProviderRequest): string {
   }
 }
 
+/** The statuses of an overloaded or rate-limiting server: retried, and they halve the window. */
+function isCongestionStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
 /** Maps a status the adapter has no special meaning for to an error; undefined for 2xx. */
 function errorForStatus(
   provider: string,
@@ -72,7 +79,7 @@ function errorForStatus(
 ): ProviderError | undefined {
   const { status } = response;
   if (status >= 200 && status < 300) return undefined;
-  if (status === 408 || status === 429 || status >= 500) {
+  if (isCongestionStatus(status)) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), nowMs);
     return new ProviderError(provider, ProviderErrorKind.transient, `HTTP ${status}`, {
       status,
@@ -159,7 +166,7 @@ class CallPolicy implements ProviderCallPolicy {
     const { config, deps, providerId } = this;
     // A call must be able to finish (its whole timeout) before the deadline, or not start at all.
     const deadline = deps.deadlineAt?.();
-    let release: () => void;
+    let release: (outcome?: CallOutcome) => void;
     try {
       release = await this.#limiter.acquire(deadline === undefined ? undefined : deadline - config.timeoutMs);
     } catch (error) {
@@ -171,6 +178,8 @@ class CallPolicy implements ProviderCallPolicy {
     const timer = setTimeout(() => controller.abort(), config.timeoutMs);
     const startedAt = deps.now();
     tally.calls += 1;
+    // A failed connection or a timeout until an answer says otherwise (the window reads it).
+    let congested = true;
     try {
       const response = await deps.fetch(request.url, {
         method: request.method,
@@ -181,6 +190,7 @@ class CallPolicy implements ProviderCallPolicy {
       });
       const text = await response.text();
       const durationMs = deps.now() - startedAt;
+      congested = isCongestionStatus(response.status);
       deps.log({
         provider: providerId,
         event: 'call',
@@ -199,7 +209,7 @@ class CallPolicy implements ProviderCallPolicy {
       throw new ProviderError(providerId, ProviderErrorKind.transient, message);
     } finally {
       clearTimeout(timer);
-      release();
+      release({ latencyMs: deps.now() - startedAt, congested });
     }
   }
 

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ProviderBaseConfig } from '#core/config-schema.ts';
 import type { ListProvider } from '#core/ports.ts';
+import { createHttpFetch, type ProviderFetch } from './http-fetch.ts';
 
 /** One structured line about a provider call; never carries credentials. */
 interface ProviderLogEvent {
@@ -21,7 +22,8 @@ interface ProviderLogEvent {
 
 /** Everything a provider needs from the outside world, injectable for tests. */
 interface ProviderDeps {
-  fetch: typeof globalThis.fetch;
+  /** In production the keep-alive client of http-fetch.ts; the global fetch fits too. */
+  fetch: ProviderFetch;
   /** Milliseconds since epoch. */
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -43,13 +45,17 @@ interface ProviderDefinition<C extends ProviderBaseConfig = ProviderBaseConfig> 
   create(config: C, deps: ProviderDeps): ListProvider;
 }
 
+/** One client per process: its agents pool connections per host for every provider. */
+let sharedFetch: ProviderFetch | undefined;
+
 function defaultProviderDeps(
   log: (event: ProviderLogEvent) => void = () => {},
   deadlineAt?: () => number | undefined,
 ): ProviderDeps {
+  sharedFetch ??= createHttpFetch();
   return {
     ...(deadlineAt ? { deadlineAt } : {}),
-    fetch: globalThis.fetch.bind(globalThis),
+    fetch: sharedFetch,
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,

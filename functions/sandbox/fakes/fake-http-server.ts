@@ -47,6 +47,10 @@ interface FakeServer {
   maxInFlight(): number;
   /** ms from the first request's arrival to the last answer sent (0 before any): throughput windows. */
   activeMs(): number;
+  /** performance.now() at the first request's arrival (undefined before any): startup in benchmarks. */
+  firstRequestAt(): number | undefined;
+  /** TCP connections accepted so far: with keep-alive, about the most requests in flight, not one per request. */
+  connectionsOpened(): number;
   latencyMs: number;
   inject(fault: Fault): void;
   close(): Promise<void>;
@@ -75,6 +79,7 @@ class FakeHttpServer implements FakeServer {
   #inFlight = 0;
   #maxInFlight = 0;
   #total = 0;
+  #connections = 0;
   #firstAt: number | undefined;
   #lastAt = 0;
 
@@ -85,6 +90,7 @@ class FakeHttpServer implements FakeServer {
       req.on('end', () => void this.#handle(req, res, Buffer.concat(chunks).toString('utf8')));
     });
     this.#server.on('connection', (socket) => {
+      this.#connections += 1;
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
@@ -104,6 +110,14 @@ class FakeHttpServer implements FakeServer {
 
   activeMs(): number {
     return this.#firstAt === undefined ? 0 : this.#lastAt - this.#firstAt;
+  }
+
+  firstRequestAt(): number | undefined {
+    return this.#firstAt;
+  }
+
+  connectionsOpened(): number {
+    return this.#connections;
   }
 
   inject(fault: Fault): void {

@@ -23,6 +23,9 @@ import { createMailwizzApi, type MailwizzApi, type MailwizzSubscription } from '
 import { ACTIVE_STATUSES, applyHardBounce, type HardBounce } from './mailwizz-bounce-as.ts';
 import { restoreSubscriptions } from './mailwizz-restore.ts';
 
+/** MailWizz's default `concurrency` (docs/providers.md). */
+const MAILWIZZ_CONCURRENCY = 16;
+
 const mailwizzConfigSchema = providerBaseSchema
   .extend({
     type: z.literal('mailwizz'),
@@ -39,11 +42,11 @@ const mailwizzConfigSchema = providerBaseSchema
     /** `campaign-bounce` without a campaign uid (or what it leaves active): blacklist or unsubscribe. */
     bounceFallback: z.enum(['blacklist', 'unsubscribe']).default('blacklist'),
     /**
-     * 8 in flight (not the base 4): the MailWizz 1.x/2.x API has no rate limiting (docs/providers.md),
-     * an unsubscribe costs two light requests, and 8 keeps a hard-bounce burst moving at ~20 ms a
-     * request; `ratePerSecond` still caps the starts.
+     * At most 16 in flight (not the base 4): the MailWizz 1.x/2.x API has no rate limiting, an
+     * unsubscribe costs two light requests, and the window starts at 8 and grows to 16 only while
+     * answers stay as fast (adaptive-window.ts; docs/providers.md, "Requests in flight").
      */
-    concurrency: z.number().int().min(1).max(64).default(8),
+    concurrency: z.number().int().min(1).max(64).default(MAILWIZZ_CONCURRENCY),
   })
   .strict()
   .refine((c) => !c.reportBounces || c.bounceAs === 'unsubscribe', {
@@ -216,4 +219,10 @@ const mailwizzProvider: ProviderDefinition<MailwizzConfig> = {
 };
 
 export type { MailwizzConfig };
-export { campaignFromJobId, MailwizzListProvider, mailwizzConfigSchema, mailwizzProvider };
+export {
+  campaignFromJobId,
+  MAILWIZZ_CONCURRENCY,
+  MailwizzListProvider,
+  mailwizzConfigSchema,
+  mailwizzProvider,
+};

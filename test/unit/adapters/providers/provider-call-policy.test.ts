@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '#core/errors.ts';
-import { type CallTally, createProviderCallPolicy, errorForStatus } from '#providers/provider-call-policy.ts';
+import {
+  type CallTally,
+  createProviderCallPolicy,
+  errorForStatus,
+  type ProviderResponse,
+} from '#providers/provider-call-policy.ts';
 import type { ProviderDeps } from '#providers/provider-definition.ts';
 import { parseRetryAfter } from '#providers/retry-after.ts';
 
@@ -33,7 +38,7 @@ function stubDeps(
 
 const BASE = { concurrency: 4, timeoutMs: 1000, maxRetries: 3 };
 const request = () => ({ method: 'GET' as const, url: 'https://api.example.test/x?key=fake', headers: {} });
-const accept = (r: { status: number; headers: Headers; text: string }) => {
+const accept = (r: ProviderResponse) => {
   const e = errorForStatus('p', r, NOW);
   if (e) throw e;
   return r.text;
@@ -113,7 +118,7 @@ describe('provider call policy', () => {
       { status: 503, headers: { 'retry-after': 'Mon, 02 Nov 2026 10:00:20 GMT' } },
       { status: 200 },
     ]);
-    const acceptNow = (r: { status: number; headers: Headers; text: string }) => {
+    const acceptNow = (r: ProviderResponse) => {
       const e = errorForStatus('p', r, deps.now());
       if (e) throw e;
       return r.text;

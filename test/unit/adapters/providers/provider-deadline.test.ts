@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError, ProviderErrorKind } from '#core/errors.ts';
 import { createCallLimiter, SlotWaitExpiredError } from '#providers/call-limiter.ts';
-import { type CallTally, createProviderCallPolicy, errorForStatus } from '#providers/provider-call-policy.ts';
+import {
+  type CallTally,
+  createProviderCallPolicy,
+  errorForStatus,
+  type ProviderResponse,
+} from '#providers/provider-call-policy.ts';
 import type { ProviderDeps } from '#providers/provider-definition.ts';
 
 const NOW = Date.parse('2026-11-02T10:00:00Z');
@@ -42,7 +47,7 @@ function deadlineDeps(
 
 const CONFIG = { concurrency: 2, timeoutMs: 1000, maxRetries: 3 };
 const request = () => ({ method: 'POST' as const, url: 'https://api.example.test/x', headers: {} });
-const accept = (r: { status: number; headers: Headers; text: string }) => {
+const accept = (r: ProviderResponse) => {
   const e = errorForStatus('p', r, NOW);
   if (e) throw e;
   return 'ok';
