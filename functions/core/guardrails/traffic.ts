@@ -130,6 +130,12 @@ class TrafficTally {
     increment(row, cls, category);
   }
 
+  /** Adds a row counted elsewhere (another tally's, or the store's) under this tally's dimensions. */
+  addRow(from: TrafficRow): void {
+    const job = this.withJobs ? from.job : NONE;
+    addCounts(this.rowFor(from.hour, from.sendingDomain, from.mailboxProvider, from.vmta, job), from);
+  }
+
   /**
    * The row of one key, found through one map per dimension: the dimension values are the memo's
    * interned strings, so no key string is built per record (measured: a tenth of a dry run's
