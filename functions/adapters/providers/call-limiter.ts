@@ -34,6 +34,24 @@ class SlotWaitExpiredError extends Error {
   }
 }
 
+/** Joins the line of waiters; gives up (SlotWaitExpiredError) if not admitted within `waitMs`. */
+function waitInLine(waiting: Array<() => void>, waitMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const waiter = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      // Still waiting (an admitted waiter was removed already): leave the line, give up.
+      const at = waiting.indexOf(waiter);
+      if (at === -1) return;
+      waiting.splice(at, 1);
+      reject(new SlotWaitExpiredError('slot'));
+    }, waitMs);
+    waiting.push(waiter);
+  });
+}
+
 function createCallLimiter(options: CallLimiterOptions): CallLimiter {
   const waiting: Array<() => void> = [];
   const window = new AdaptiveWindow(options.concurrency);
@@ -63,23 +81,7 @@ function createCallLimiter(options: CallLimiterOptions): CallLimiter {
       await new Promise<void>((resolve) => waiting.push(resolve));
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      const waiter = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(
-        () => {
-          // Still waiting (an admitted waiter was removed already): leave the line, give up.
-          const at = waiting.indexOf(waiter);
-          if (at === -1) return;
-          waiting.splice(at, 1);
-          reject(new SlotWaitExpiredError('slot'));
-        },
-        Math.max(0, latestStartAt - options.now()),
-      );
-      waiting.push(waiter);
-    });
+    await waitInLine(waiting, Math.max(0, latestStartAt - options.now()));
   }
 
   async function takeRateToken(latestStartAt: number | undefined): Promise<void> {
