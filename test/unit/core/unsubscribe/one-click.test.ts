@@ -61,6 +61,21 @@ describe('one-click tokens', () => {
     expect(checkOneClickToken(again, settings)).toMatchObject({ ok: true, address: 'jane@example.com' });
   });
 
+  it('a sealed token has one spelling: spare bits set in its last character are refused', () => {
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // Find a token whose last character carries spare bits (its length is not a multiple of 4).
+    let token = sealed;
+    for (let n = 0; token.split('.')[2]!.length % 4 === 0 && n < 10; n++)
+      token = sealAddressToken(`jane${n}@example.com`, NEW, aes256GcmCipher);
+    const last = B64.indexOf(token.at(-1)!);
+    const twin = `${token.slice(0, -1)}${B64[last ^ 1]}`;
+    expect(Buffer.from(twin.split('.')[2]!, 'base64url')).toEqual(
+      Buffer.from(token.split('.')[2]!, 'base64url'),
+    );
+    expect(checkOneClickToken(token, settings).ok).toBe(true);
+    expect(checkOneClickToken(twin, settings)).toMatchObject({ ok: false, problem: 'bad-signature' });
+  });
+
   it('without signing keys: unsigned MailWizz ids pass, opaque tokens are refused', () => {
     const open = { ...settings, keys: undefined };
     expect(checkOneClickToken('sb12345678901.ls12345678901.cp12345678901', open)).toMatchObject({ ok: true });
