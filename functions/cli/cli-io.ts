@@ -11,7 +11,22 @@ interface CliIo {
   now(): number;
 }
 
+/**
+ * A reader that stops early (`pmta-bounce suppressions export | head`) closes the pipe: the rest of
+ * the output has nobody to go to, so the command ends quietly, as Unix tools do, instead of with
+ * an unhandled EPIPE. Every state write is committed before a command prints, or rolled back on
+ * exit as after a crash. Other stdout errors stay errors.
+ */
+function endQuietlyOnClosedPipe(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 function processIo(): CliIo {
+  endQuietlyOnClosedPipe();
   return {
     stdin: process.stdin,
     stdout: process.stdout,
