@@ -14,7 +14,7 @@ import { type UnsubscribeAge, unsubscribeAge } from '#core/unsubscribe/unsubscri
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
 import { stamp } from './run-log.ts';
-import { openTableClients } from './table-clients.ts';
+import { openTableClients, TABLE_OPTIONS } from './table-clients.ts';
 
 const USAGE =
   'usage: pmta-bounce status [EMAIL] [--state F] [--json]\n       pmta-bounce status EMAIL --table NAME [--region R] [--endpoint URL] [--json]';
@@ -89,9 +89,7 @@ function render(status: SubjectStatus): string {
 const OPTIONS = {
   state: { type: 'string' },
   json: { type: 'boolean' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  endpoint: { type: 'string' },
+  ...TABLE_OPTIONS,
 } as const;
 
 function parseStatusArgs(argv: string[]) {

@@ -12,6 +12,7 @@ import { exportCsvHeader, exportCsvRow, exportJsonObject } from '#core/suppressi
 import type { SuppressionFilter, SuppressionRecord } from '#core/suppressions/suppression-ledger.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { DEFAULT_STATE_PATH } from './local-runtime.ts';
+import { TABLE_OPTIONS } from './table-clients.ts';
 import { parseWhen } from './when.ts';
 
 const USAGE = `usage: pmta-bounce suppressions export [--format csv|json] [--since D] [--reason R] [--state F | --table NAME [--region R] [--endpoint URL]]
@@ -30,9 +31,7 @@ function parseExportArgs(argv: string[]) {
       since: { type: 'string' },
       reason: { type: 'string' },
       state: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
+      ...TABLE_OPTIONS,
     },
   });
 }

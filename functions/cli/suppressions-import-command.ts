@@ -25,6 +25,7 @@ import { type CliIo, ExitCode } from './cli-io.ts';
 import { loadConfigFile } from './config-file.ts';
 import { warnLiteralSecrets } from './config-warnings.ts';
 import { type ImportTarget, openImportTarget } from './import-target.ts';
+import { QUEUE_OPTIONS, TABLE_OPTIONS } from './table-clients.ts';
 
 const USAGE =
   'usage: pmta-bounce suppressions import FILE|- [--format csv|mailgun|ses|sendgrid|mailwizz] [--reason R] [--apply] [--json] [--config F] [--state F | --table NAME [--region R] [--endpoint URL] [--actions-queue URL] [--sqs-endpoint URL]]';
@@ -68,11 +69,8 @@ function parseImportArgs(argv: string[]) {
       json: { type: 'boolean', default: false },
       config: { type: 'string' },
       state: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      'actions-queue': { type: 'string' },
-      'sqs-endpoint': { type: 'string' },
+      ...TABLE_OPTIONS,
+      ...QUEUE_OPTIONS,
     },
   });
 }

@@ -7,6 +7,19 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+/** The flags that point a command at the deployed table instead of the local state (parseArgs). */
+const TABLE_OPTIONS = {
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+} as const;
+
+/** ...and, for a command that queues provider actions, at the stack's actions queue. */
+const QUEUE_OPTIONS = {
+  'actions-queue': { type: 'string' },
+  'sqs-endpoint': { type: 'string' },
+} as const;
+
 interface TableClientOptions {
   region?: string | undefined;
   endpoint?: string | undefined;
@@ -43,4 +56,4 @@ async function openTableClients(options: TableClientOptions): Promise<TableClien
 }
 
 export type { TableClientOptions, TableClients };
-export { openTableClients };
+export { openTableClients, QUEUE_OPTIONS, TABLE_OPTIONS };

@@ -16,6 +16,7 @@ import type { SuppressionFilter } from '#core/suppressions/suppression-ledger.ts
 import { plannedCalls, planUndo, type UndoStep } from '#core/suppressions/undo-plan.ts';
 import { type CliIo, ExitCode } from './cli-io.ts';
 import { stamp } from './run-log.ts';
+import { QUEUE_OPTIONS, TABLE_OPTIONS } from './table-clients.ts';
 import { openUndoTarget, type UndoRecord, type UndoTarget } from './undo-target.ts';
 import { parseWhen } from './when.ts';
 
@@ -61,11 +62,8 @@ function parse(argv: string[]) {
       help: { type: 'boolean', default: false },
       config: { type: 'string' },
       state: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      'actions-queue': { type: 'string' },
-      'sqs-endpoint': { type: 'string' },
+      ...TABLE_OPTIONS,
+      ...QUEUE_OPTIONS,
     },
   });
 }

@@ -6,41 +6,17 @@
  * dry-run-address-table.ts); an address first seen after that is counted by the caller's scratch
  * store, so memory stays bounded.
  */
-import type Database from 'better-sqlite3';
 import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/soft-bounce-window.ts';
 import type { DeliveryRequest, SoftBounceRequest } from '#core/ports.ts';
 import { AddressTable } from './dry-run-address-table.ts';
+import { fnv1a32 } from './sqlite-state-schema.ts';
+import type { BaseReads } from './sqlite-suppression-store.ts';
 
 /** One address: its soft bounces of this run (time and record-key hash, in step) and last delivery. */
 interface SoftHistory {
   at: number[];
   keys: number[];
   resetAt: number | undefined;
-}
-
-/** 32-bit FNV-1a: a record key only has to differ from the few other keys of one address. */
-function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-interface BaseStatements {
-  near: Database.Statement<[string, number, number], { at: number; record_key: string }>;
-  any: Database.Statement<[string], { one: number }>;
-  reset: Database.Statement<[string], { at: number }> | undefined;
-}
-
-function baseStatements(base: Database.Database | undefined): BaseStatements | undefined {
-  if (!base) return undefined;
-  const hasResets = base
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'soft_resets'")
-    .get();
-  return {
-    near: base.prepare('SELECT at, record_key FROM soft_bounces WHERE address = ? AND at >= ? AND at <= ?'),
-    any: base.prepare('SELECT 1 AS one FROM soft_bounces WHERE address = ? LIMIT 1'),
-    reset: hasResets ? base.prepare('SELECT at FROM soft_resets WHERE address = ?') : undefined,
-  };
 }
 
 const NOTHING_STORED: ReadonlyArray<{ at: number; record_key: string }> = Object.freeze([]);
@@ -64,10 +40,11 @@ class DryRunSoftBounces {
   private readonly resets: AddressTable;
   /** Addresses with more than one: their whole history. */
   private readonly histories = new Map<string, SoftHistory>();
-  private readonly base: BaseStatements | undefined;
+  /** The real state's reads (sqlite-suppression-store.ts), if there is a state file. */
+  private readonly base: BaseReads | undefined;
 
-  constructor(base: Database.Database | undefined, limit: number) {
-    this.base = baseStatements(base);
+  constructor(base: BaseReads | undefined, limit: number) {
+    this.base = base;
     this.table = new AddressTable(limit, ['float64', 'uint32']);
     this.resets = new AddressTable(limit, ['float64']);
   }
@@ -82,9 +59,12 @@ class DryRunSoftBounces {
     const { windowMs } = counting;
     const from = r.at - windowMs;
     const to = r.at + windowMs;
-    const stored = this.base ? this.base.near.all(r.address, from, to) : NOTHING_STORED;
+    const stored = this.base?.softNear?.all(r.address, from, to) ?? NOTHING_STORED;
     const history = this.insert(r, stored);
-    const resetAt = laterReset(laterReset(r.resetAt, history.resetAt), this.base?.reset?.get(r.address)?.at);
+    const resetAt = laterReset(
+      laterReset(r.resetAt, history.resetAt),
+      this.base?.getReset?.get(r.address)?.at,
+    );
     // Most addresses have this one bounce only: its count is 1, or 0 at or before a delivery.
     if (stored.length === 0 && history.at.length === 1 && history.at[0] === r.at)
       return resetAt !== undefined && r.at <= resetAt ? 0 : 1;
@@ -99,7 +79,8 @@ class DryRunSoftBounces {
    * Returns the address's history after it (a short-lived view for a table-held address).
    */
   private insert(r: SoftBounceRequest, stored: ReadonlyArray<{ record_key: string }>): SoftHistory {
-    const hash = keyHash(r.recordKey);
+    // A record key only has to differ from the few other keys of one address: 32 bits.
+    const hash = fnv1a32(r.recordKey);
     const inState = stored.length > 0 && stored.some((s) => s.record_key === r.recordKey);
     const slot = this.table.insert(r.address);
     const first = this.table.get(slot, AT);
@@ -130,7 +111,7 @@ class DryRunSoftBounces {
   deliver(d: DeliveryRequest): void {
     let slot = this.table.find(d.address);
     if (slot < 0) {
-      if (!this.base?.any.get(d.address)) return;
+      if (!this.base?.softAny?.get(d.address)) return;
       slot = this.table.insert(d.address);
     }
     if (this.table.get(slot, AT) === MOVED) {

@@ -30,7 +30,7 @@ import type {
 } from '#core/ports.ts';
 import { AddressTable } from './dry-run-address-table.ts';
 import { DryRunSoftBounces } from './dry-run-soft-bounces.ts';
-import { SqliteSuppressionStore } from './sqlite-suppression-store.ts';
+import { type BaseReads, prepareBaseReads, SqliteSuppressionStore } from './sqlite-suppression-store.ts';
 
 /** Providers done for a subject; one shared empty list for every subject this run suppressed. */
 type Done = readonly string[];
@@ -43,9 +43,8 @@ const DEFAULT_LIMIT = 500_000;
 
 class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;
-  private readonly baseSuppression:
-    | Database.Statement<[string], { providers_done: string; expires_at: number | null }>
-    | undefined;
+  /** The real state's reads, in whichever layout it was written (sqlite-suppression-store.ts). */
+  private readonly baseReads: BaseReads | undefined;
   /** Subjects this run suppressed for good (no provider is ever done in a dry run), by digest. */
   private readonly suppressed: AddressTable;
   /** Subjects it suppressed provisionally (SuppressionRequest.expiresAt), with their expiry. */
@@ -73,14 +72,8 @@ class DryRunSuppressionStore implements SuppressionStore {
         cause: error,
       });
     }
-    // An older state file has no expires_at: every row of it is permanent.
-    const expiring = (
-      this.base?.prepare('PRAGMA table_info(suppressions)').all() as Array<{ name: string }>
-    )?.some((c) => c.name === 'expires_at');
-    this.baseSuppression = this.base?.prepare(
-      `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
-    );
-    this.soft = new DryRunSoftBounces(this.base, this.limit);
+    this.baseReads = this.base ? prepareBaseReads(this.base) : undefined;
+    this.soft = new DryRunSoftBounces(this.baseReads, this.limit);
     this.suppressed = new AddressTable(this.limit);
   }
 
@@ -114,7 +107,7 @@ class DryRunSuppressionStore implements SuppressionStore {
     }
     if (this.suppressed.find(subject) >= 0) return NONE_DONE;
     if (this.suppressed.full) return undefined; // the scratch store decides
-    const row = this.baseSuppression?.get(subject);
+    const row = this.baseReads?.getSuppression.get(subject);
     if (!row || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
     return JSON.parse(row.providers_done) as string[];
   }

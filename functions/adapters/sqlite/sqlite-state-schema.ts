@@ -122,8 +122,13 @@ function recordKeyHash(key: string): number {
  * readers match the subject itself too, so a collision costs one extra row read. Stored.
  */
 function subjectHash(subject: string): number {
+  return fnv1a32(subject);
+}
+
+/** 32-bit FNV-1a over a string's UTF-16 code units. */
+function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
@@ -201,6 +206,7 @@ function prepareStateSchema(db: Database.Database): void {
 }
 
 export {
+  fnv1a32,
   hasColumn,
   hasTable,
   prepareStateSchema,

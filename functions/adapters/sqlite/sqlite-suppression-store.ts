@@ -51,12 +51,15 @@ type Row = { providers_done: string; expires_at: number | null } | undefined;
 interface BaseReads {
   getSuppression: Database.Statement<[string], NonNullable<Row>>;
   softHas: Database.Statement<[string, string], { one: number }> | undefined;
-  softNear: Database.Statement<[string, number, number], { at: number }> | undefined;
+  softNear: Database.Statement<[string, number, number], { at: number; record_key: string }> | undefined;
   softAny: Database.Statement<[string], { one: number }> | undefined;
   getReset: Database.Statement<[string], { at: number }> | undefined;
 }
 
-/** A dry run's base is opened read-only, so it is read in whichever layout it has (not migrated). */
+/**
+ * A dry run's base is opened read-only, so it is read in whichever layout it has (not migrated).
+ * Shared by this store's overlay mode and the dry run's in-memory store (dry-run-*.ts).
+ */
 function prepareBaseReads(base: Database.Database): BaseReads {
   // An older base file has no expires_at: every row of it is permanent.
   const expiring = hasColumn(base, 'suppressions', 'expires_at');
@@ -70,7 +73,7 @@ function prepareBaseReads(base: Database.Database): BaseReads {
       ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? AND record_key = ?`)
       : undefined,
     softNear: soft
-      ? base.prepare(`SELECT at FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
+      ? base.prepare(`SELECT at, record_key FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
       : undefined,
     softAny: soft ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? LIMIT 1`) : undefined,
     getReset: hasTable(base, 'soft_resets')
@@ -489,5 +492,5 @@ class SqliteSuppressionStore implements SuppressionStore {
   }
 }
 
-export type { SqliteSuppressionStoreOptions };
-export { SqliteSuppressionStore };
+export type { BaseReads, SqliteSuppressionStoreOptions };
+export { prepareBaseReads, SqliteSuppressionStore };

@@ -47,10 +47,14 @@ function toRow(r: StoredTraffic): TrafficRow {
   return r as TrafficRow;
 }
 
+/** Adds blocks per category into `total`. */
+function addBlocks(total: Record<string, number>, added: Record<string, number>): Record<string, number> {
+  for (const [c, n] of Object.entries(added)) total[c] = (total[c] ?? 0) + n;
+  return total;
+}
+
 function mergeBlocks(stored: string, added: Record<string, number>): string {
-  const blocks = JSON.parse(stored) as Record<string, number>;
-  for (const [c, n] of Object.entries(added)) blocks[c] = (blocks[c] ?? 0) + n;
-  return JSON.stringify(blocks);
+  return JSON.stringify(addBlocks(JSON.parse(stored) as Record<string, number>, added));
 }
 
 class SqliteTrafficStore implements TrafficStore {
@@ -160,9 +164,7 @@ class SqliteTrafficStore implements TrafficStore {
       start: () => ({}) as Record<string, number>,
       step: (total: Record<string, number>, blocks: unknown) => {
         if (blocks === '{}' || typeof blocks !== 'string') return total;
-        for (const [c, n] of Object.entries(JSON.parse(blocks) as Record<string, number>))
-          total[c] = (total[c] ?? 0) + n;
-        return total;
+        return addBlocks(total, JSON.parse(blocks) as Record<string, number>);
       },
       result: (total: Record<string, number>) => JSON.stringify(total),
     });
