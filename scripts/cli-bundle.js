@@ -39,7 +39,8 @@ async function bundleCli(root = ROOT) {
   const started = Date.now();
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['functions/cli/main.ts'],
+    // The audit thread's body runs in a worker: its own entry (functions/adapters/sqlite/sqlite-audit-thread.ts).
+    entryPoints: ['functions/cli/main.ts', 'functions/adapters/sqlite/audit-thread-worker.ts'],
     outdir: next,
     entryNames: '[name]',
     chunkNames: 'chunks/[name]-[hash]',

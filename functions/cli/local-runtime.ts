@@ -39,13 +39,15 @@ interface LocalRuntimeOptions {
   /** Decide and report only: state is read but never written, no provider is called. */
   dryRun: boolean;
   log?: (event: ProviderLogEvent) => void;
+  /** `process`: decision entries past this many go to the audit thread (SqliteSuppressionStore). */
+  auditThreadAfter?: number;
 }
 
 function createLocalRuntime(config: Config, options: LocalRuntimeOptions): LocalRuntime {
   // A dry run keeps its own decisions in memory (bounded) and only reads the real state.
   const store = options.dryRun
     ? new DryRunSuppressionStore({ basePath: existsSync(options.statePath) ? options.statePath : undefined })
-    : new SqliteSuppressionStore({ path: options.statePath });
+    : new SqliteSuppressionStore({ path: options.statePath, auditThreadAfter: options.auditThreadAfter });
   const providers = options.dryRun ? new Map<string, ListProvider>() : createProviderMap(config, options.log);
   return {
     config,

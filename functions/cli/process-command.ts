@@ -35,6 +35,17 @@ import { createRunTraffic, type RunTraffic } from './run-traffic.ts';
 const BATCH_RECORDS = 1000;
 /** Records whose state is committed together, unless actions must run (their outbox first). */
 const COMMIT_RECORDS = 50_000;
+/**
+ * Decision entries a run writes itself before it hands the rest to the audit thread: a small run
+ * (a pipe's trickle, a test) never starts one; a big file saves ~3 µs per record on the main
+ * thread (docs/benchmarks.md, "The audit thread"). PMTA_BOUNCE_AUDIT_THREAD_AFTER sets it (tests).
+ */
+const AUDIT_THREAD_AFTER = 20_000;
+
+function auditThreadAfter(io: CliIo): number {
+  const set = io.env.PMTA_BOUNCE_AUDIT_THREAD_AFTER;
+  return set && /^\d+$/.test(set) ? Number(set) : AUDIT_THREAD_AFTER;
+}
 /** Provider results committed together: at most this many, or this long after the first. */
 const ACTION_COMMIT_GROUP = 32;
 const ACTION_COMMIT_MS = 250;
@@ -273,7 +284,7 @@ function startRun(
     console: io.stderr,
     now: io.now,
   });
-  const runtime = createLocalRuntime(config, { statePath, dryRun });
+  const runtime = createLocalRuntime(config, { statePath, dryRun, auditThreadAfter: auditThreadAfter(io) });
   const totalBytes = inputs.every((i) => i !== '-')
     ? inputs.reduce((n, i) => n + statSync(i).size, 0)
     : undefined;

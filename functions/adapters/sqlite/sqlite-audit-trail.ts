@@ -6,7 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditEntry } from '#core/ports.ts';
-import { recordKeyHash, recordKeyLabel, subjectHash } from './sqlite-state-schema.ts';
+import { AUDIT_THREAD_FIELDS, attachDecisionFile } from './sqlite-decision-file.ts';
+import { hasTable, recordKeyHash, recordKeyLabel, subjectHash } from './sqlite-state-schema.ts';
 import { StateTexts } from './sqlite-state-texts.ts';
 
 interface StoredEntry {
@@ -25,9 +26,23 @@ interface StoredEntry {
 }
 
 const TEXT_OF = (column: string) => `(SELECT text FROM texts WHERE id = a.${column}) AS ${column}`;
-const SELECT_ENTRIES = `SELECT a.subject, a.at, ${['type', 'action', 'reason', 'rule'].map(TEXT_OF).join(', ')},
-  a.line, a.record_key, a.provider, a.outcome, a.lists, a.expires_at
-  FROM audit_trail a WHERE a.subject_hash = ? AND a.subject = ? AND (a.expires_at IS NULL OR a.expires_at > ?) ORDER BY a.seq`;
+const ENTRY_COLUMNS = `a.subject, a.at, ${['type', 'action', 'reason', 'rule'].map(TEXT_OF).join(', ')},
+  a.line, a.record_key, a.provider, a.outcome, a.lists, a.expires_at`;
+const SELECT_ENTRIES = `SELECT ${ENTRY_COLUMNS}
+  FROM audit_trail a WHERE a.subject_hash = @hash AND a.subject = @subject AND (a.expires_at IS NULL OR a.expires_at > @now) ORDER BY a.seq`;
+/**
+ * With a decision file (sqlite-decision-file.ts): its rows of committed batches, each placed after
+ * the state's entry `after_seq` (the last one when the thread was handed the row), in their order.
+ */
+const SELECT_WITH_DECISIONS = `SELECT ${ENTRY_COLUMNS} FROM (
+  SELECT seq AS k1, 0 AS k2, seq AS k3, subject, at, type, action, reason, rule, line, record_key,
+         provider, outcome, lists, expires_at
+    FROM main.audit_trail WHERE subject_hash = @hash AND subject = @subject AND (expires_at IS NULL OR expires_at > @now)
+  UNION ALL
+  SELECT after_seq, 1, seq, subject, at, type, action, reason, rule, line, record_key, NULL, NULL, NULL, NULL
+    FROM decided.decisions WHERE subject_hash = @hash AND subject = @subject
+     AND batch IN (SELECT batch FROM main.audit_batches)
+) a ORDER BY a.k1, a.k2, a.k3`;
 
 function toEntry(a: StoredEntry): AuditEntry {
   return {
@@ -52,7 +67,7 @@ class SqliteAuditTrail {
   readonly #insertDecision: Database.Statement;
   readonly #insertEntry: Database.Statement;
   readonly #keep: Database.Statement<[number, string]>;
-  readonly #select: Database.Statement<[number, string, number], StoredEntry>;
+  readonly #select: Database.Statement<[{ hash: number; subject: string; now: number }], StoredEntry>;
 
   constructor(db: Database.Database, texts = new StateTexts(db)) {
     this.#texts = texts;
@@ -65,7 +80,9 @@ class SqliteAuditTrail {
       `INSERT INTO audit_trail (subject_hash, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#select = db.prepare(SELECT_ENTRIES);
+    const decided =
+      attachDecisionFile(db) && hasTable(db, 'decisions', 'decided') && hasTable(db, 'audit_batches');
+    this.#select = db.prepare(decided ? SELECT_WITH_DECISIONS : SELECT_ENTRIES);
     this.#keep = db.prepare(
       'UPDATE audit_trail SET expires_at = NULL WHERE subject_hash = ? AND subject = ? AND expires_at IS NOT NULL',
     );
@@ -81,13 +98,42 @@ class SqliteAuditTrail {
     const key = e.recordKey === undefined ? null : recordKeyHash(e.recordKey);
     const line = e.line ?? null;
     const hash = subjectHash(e.subject);
-    if (e.provider === undefined && e.outcome === undefined && !e.lists && e.expiresAt === undefined) {
+    if (SqliteAuditTrail.isDecision(e)) {
       this.#insertDecision.run(hash, e.subject, e.at, type, action, reason, rule, line, key);
       return;
     }
     const lists = e.lists ? JSON.stringify(e.lists) : null;
     const extra = [e.provider ?? null, e.outcome ?? null, lists, e.expiresAt ?? null];
     this.#insertEntry.run(hash, e.subject, e.at, type, action, reason, rule, line, key, ...extra);
+  }
+
+  /** Whether `append` would write `e` as a plain decision (the only entries the audit thread takes). */
+  static isDecision(e: AuditEntry): boolean {
+    return e.provider === undefined && e.outcome === undefined && !e.lists && e.expiresAt === undefined;
+  }
+
+  /**
+   * Decision entries as the audit thread takes them (sqlite-audit-thread.ts): AUDIT_THREAD_FIELDS
+   * numbers each (NaN for NULL), texts as ids added in the caller's transaction, and the subjects.
+   */
+  encode(entries: readonly AuditEntry[]): { nums: Float64Array; subjects: string[] } {
+    const texts = this.#texts;
+    const nums = new Float64Array(entries.length * AUDIT_THREAD_FIELDS);
+    const subjects = new Array<string>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const o = i * AUDIT_THREAD_FIELDS;
+      nums[o] = subjectHash(e.subject);
+      nums[o + 1] = e.at;
+      nums[o + 2] = texts.id(e.type);
+      nums[o + 3] = texts.id(e.action);
+      nums[o + 4] = texts.id(e.reason);
+      nums[o + 5] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
+      nums[o + 6] = e.line ?? Number.NaN;
+      nums[o + 7] = e.recordKey === undefined ? Number.NaN : recordKeyHash(e.recordKey);
+      subjects[i] = e.subject;
+    }
+    return { nums, subjects };
   }
 
   /** A provisional subject confirmed: its entries stop expiring (in the caller's transaction). */
@@ -102,7 +148,7 @@ class SqliteAuditTrail {
 
   /** The live (permanent or unexpired) entries of a subject, oldest first. */
   entries(subject: string, now: number): AuditEntry[] {
-    return this.#select.all(subjectHash(subject), subject, now).map(toEntry);
+    return this.#select.all({ hash: subjectHash(subject), subject, now }).map(toEntry);
   }
 }
 

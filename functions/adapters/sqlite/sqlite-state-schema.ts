@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS audit_trail (
   expires_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_trail_subject ON audit_trail (subject_hash);
+CREATE TABLE IF NOT EXISTS audit_batches (batch INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS rate_counters (
   key TEXT NOT NULL,
   window_start INTEGER NOT NULL,
@@ -137,8 +138,11 @@ function recordKeyLabel(hash: number | string): string {
   return `h:${Number(hash).toString(16).padStart(14, '0')}`;
 }
 
-function hasTable(db: Database.Database | undefined, name: string): boolean {
-  return Boolean(db?.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+/** Whether table `name` exists (in the attached database `schema`, a name of ours, when given). */
+function hasTable(db: Database.Database | undefined, name: string, schema = 'main'): boolean {
+  return Boolean(
+    db?.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`).get(name),
+  );
 }
 
 function hasColumn(db: Database.Database, table: string, column: string): boolean {

@@ -4,6 +4,7 @@
  * With `base`, the store is an overlay for --dry-run: reads also consult the real state file
  * (opened read-only), writes stay in memory and vanish.
  */
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,7 +22,9 @@ import type {
   SuppressionStore,
 } from '#core/ports.ts';
 import { SqliteActionOutbox } from './sqlite-action-outbox.ts';
+import { AuditThread } from './sqlite-audit-thread.ts';
 import { SqliteAuditTrail } from './sqlite-audit-trail.ts';
+import { decisionFilePath } from './sqlite-decision-file.ts';
 import {
   hasColumn,
   hasTable,
@@ -44,6 +47,11 @@ interface SqliteSuppressionStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Clock for expiry (provisional rows, rate counters); default Date.now. */
   now?: () => number;
+  /**
+   * `process`: once this many decision entries were written in open batches, hand the following
+   * ones to the audit thread (sqlite-audit-thread.ts). Undefined: never (every other command).
+   */
+  auditThreadAfter?: number | undefined;
 }
 
 type Row = { providers_done: string; expires_at: number | null } | undefined;
@@ -113,9 +121,19 @@ class SqliteSuppressionStore implements SuppressionStore {
   private readonly keepAudit: boolean;
   /** Local mode's outbox on the same connection (core/act/action-outbox.ts). */
   readonly outbox: SqliteActionOutbox;
+  readonly #threadAfter: number | undefined;
+  /** Decision entries written in open batches so far (counts toward `auditThreadAfter`). */
+  #decisionsWritten = 0;
+  #auditThread: AuditThread | undefined;
+  /** The open batch's id in the decision file, once it handed the thread a row. */
+  #threadBatch: number | undefined;
+  #lastAuditSeq!: Database.Statement<[], number | null>;
+  #nameBatch!: Database.Statement<[number]>;
 
   constructor(options: SqliteSuppressionStoreOptions) {
     this.keepAudit = options.audit ?? true;
+    this.#threadAfter =
+      options.path === ':memory:' || options.basePath ? undefined : options.auditThreadAfter;
     this.now = options.now ?? (() => Date.now());
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -181,6 +199,8 @@ class SqliteSuppressionStore implements SuppressionStore {
       (subject) => JSON.parse(this.getSuppression.get(subject)?.providers_done ?? '[]') as string[],
     );
     this.sweepExpired();
+    this.#lastAuditSeq = this.db.prepare<[], number | null>('SELECT max(seq) FROM audit_trail').pluck();
+    this.#nameBatch = this.db.prepare('INSERT OR IGNORE INTO audit_batches (batch) VALUES (?)');
   }
 
   /**
@@ -196,7 +216,11 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   /** Commits what `openBatch` opened (nothing if none is open). */
   commitBatch(): void {
-    if (this.db.inTransaction) this.write('commit', () => this.db.exec('COMMIT'));
+    if (this.db.inTransaction)
+      this.write('commit', () => {
+        this.sealThreadBatch();
+        this.db.exec('COMMIT');
+      });
     this.resetsStored = undefined;
   }
 
@@ -229,11 +253,30 @@ class SqliteSuppressionStore implements SuppressionStore {
     };
   }
 
+  /**
+   * Before the commit: waits until the audit thread made the batch's decision rows durable, then
+   * names the batch in the same transaction as the decisions (sqlite-decision-file.ts).
+   */
+  private sealThreadBatch(): void {
+    const batch = this.#threadBatch;
+    if (batch === undefined) return;
+    this.#threadBatch = undefined;
+    try {
+      this.#auditThread!.sync(batch);
+    } catch (error) {
+      this.rollBackBatch();
+      throw error;
+    }
+    this.#nameBatch.run(batch);
+  }
+
   /** Discards the open batch (after a failed write in it). */
   private rollBackBatch(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.texts.forget();
     this.resetsStored = undefined;
+    // Rows already handed to the thread stay in the decision file, never named: invisible.
+    this.#threadBatch = undefined;
   }
 
   /** A write that fails (disk full, read-only file, locked) is the port's StoreError: callers may retry later. */
@@ -409,10 +452,32 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (!this.keepAudit) return;
+    if (this.threadTakes(entries)) {
+      this.write('audit', () => this.handToThread(entries));
+      return;
+    }
+    if (this.#threadAfter !== undefined && this.db.inTransaction) this.#decisionsWritten += entries.length;
     const run = this.atomically((items: readonly AuditEntry[]) => {
       for (const e of items) this.auditTrail.append(e);
     });
     this.write('audit', () => run(entries));
+  }
+
+  /** Whether these entries go to the audit thread: all decisions, in an open batch, past the threshold. */
+  private threadTakes(entries: readonly AuditEntry[]): boolean {
+    if (this.#threadAfter === undefined || !this.db.inTransaction) return false;
+    if (this.#decisionsWritten < this.#threadAfter) return false;
+    return entries.every(SqliteAuditTrail.isDecision);
+  }
+
+  /** Encodes in this transaction (text ids), then hands the rows over without waiting. */
+  private handToThread(entries: readonly AuditEntry[]): void {
+    this.#auditThread ??= new AuditThread(decisionFilePath(this.db.name));
+    // A random id: two processes on one state never share one (sqlite-decision-file.ts).
+    this.#threadBatch ??= randomInt(1, 2 ** 47);
+    const { nums, subjects } = this.auditTrail.encode(entries);
+    const afterSeq = this.#lastAuditSeq.get() ?? 0;
+    this.#auditThread.append(this.#threadBatch, afterSeq, nums, subjects);
   }
 
   /** Malformed records, kept with their raw text so an operator can fix and replay them. */
@@ -486,7 +551,8 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   /** An open batch that was not committed is rolled back: as if the run stopped before it. */
   async close(): Promise<void> {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    if (this.db.inTransaction) this.rollBackBatch();
+    await this.#auditThread?.close();
     this.db.close();
     this.base?.close();
   }

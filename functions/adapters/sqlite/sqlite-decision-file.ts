@@ -1,0 +1,60 @@
+/**
+ * The decision file: the audit trail's decision entries that `process` writes from its audit
+ * thread, in a second SQLite file beside the state (`<state>-audit`), so the main thread does not
+ * spend a B-tree insert per record on them (docs/benchmarks.md, "The audit thread"). One file
+ * cannot take both: SQLite lets one connection write a file at a time.
+ *
+ * A row counts only once the state file's `audit_batches` names its batch, which the main thread
+ * writes in the same transaction as the decisions themselves, after the thread has made the rows
+ * durable. Rows of a batch whose state never committed (a crash, a failed write) stay invisible.
+ */
+import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+
+/** Numbers per transferred row: subject hash, at, type, action, reason, rule, line, record key. */
+const AUDIT_THREAD_FIELDS = 8;
+
+const DECISION_FILE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS decisions (
+  seq INTEGER PRIMARY KEY,
+  batch INTEGER NOT NULL,
+  after_seq INTEGER NOT NULL,
+  subject_hash INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  action INTEGER NOT NULL,
+  reason INTEGER NOT NULL,
+  rule INTEGER,
+  line INTEGER,
+  record_key INTEGER
+);
+CREATE INDEX IF NOT EXISTS decisions_subject ON decisions (subject_hash);
+CREATE TABLE IF NOT EXISTS synced_batches (batch INTEGER PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+type AuditThreadMessage =
+  | { kind: 'rows'; batch: number; afterSeq: number; nums: Float64Array; subjects: string[] }
+  | { kind: 'sync'; batch: number; ticket: number }
+  | { kind: 'close'; ticket: number };
+
+/** The decision file of the state file `statePath`. */
+function decisionFilePath(statePath: string): string {
+  return `${statePath}-audit`;
+}
+
+/**
+ * Attaches the decision file of `db`'s state file as schema `decided`, when there is one: its
+ * entries are then read with the state's own (sqlite-audit-trail.ts). Not inside a transaction.
+ */
+function attachDecisionFile(db: Database.Database): boolean {
+  if (db.memory || !db.name) return false;
+  const path = decisionFilePath(db.name);
+  if (!existsSync(path)) return false;
+  const attached = db.prepare("SELECT 1 FROM pragma_database_list WHERE name = 'decided'").get();
+  if (!attached) db.prepare('ATTACH DATABASE ? AS decided').run(path);
+  return true;
+}
+
+export type { AuditThreadMessage };
+export { AUDIT_THREAD_FIELDS, attachDecisionFile, DECISION_FILE_SCHEMA, decisionFilePath };
