@@ -7,7 +7,6 @@
  * thread"): the state run's main thread no longer pays ~3 µs of SQLite per record for its audit.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { StoreError } from '#core/errors.ts';
 import type { AuditThreadMessage } from './sqlite-decision-file.ts';
@@ -27,10 +26,11 @@ function startWorker(workerData: object, transfer: MessagePort[]): Worker {
       if (existsSync(url)) return new Worker(url, options);
     }
   }
-  const tsx = createRequire(import.meta.url).resolve('tsx/esm/api');
+  // The ESM entry: the CommonJS one (what require.resolve finds) cannot start tsx's loader.
+  const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./audit-thread-worker.ts', import.meta.url).href;
   // A failure to load answers every request with it (the built worker reports its own).
-  const boot = `import(${JSON.stringify(`file://${tsx}`)})
+  const boot = `import(${JSON.stringify(tsx)})
     .then((m) => m.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))
     .catch((error) => {
       const { workerData } = require('node:worker_threads');
@@ -48,6 +48,7 @@ class AuditThread {
   readonly #answers = new Int32Array(new SharedArrayBuffer(8));
   readonly #errors: MessagePort;
   #ticket = 0;
+  #failure: string | undefined;
 
   constructor(decisionFile: string) {
     const { port1, port2 } = new MessageChannel();
@@ -89,8 +90,11 @@ class AuditThread {
       Atomics.wait(this.#answers, 0, seen, 200);
     }
     if (Atomics.load(this.#answers, 1) !== 0) {
-      const reason = receiveMessageOnPort(this.#errors)?.message as string | undefined;
-      throw new StoreError(`cannot write the audit (decision file): ${reason ?? 'the audit thread failed'}`);
+      // A boot failure is posted once: later requests (close) repeat the reason first given.
+      this.#failure = (receiveMessageOnPort(this.#errors)?.message as string | undefined) ?? this.#failure;
+      throw new StoreError(
+        `cannot write the audit (decision file): ${this.#failure ?? 'the audit thread failed'}`,
+      );
     }
   }
 }
