@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { StoreError } from '#core/errors.ts';
 
 /** Numbers per transferred row: subject hash, at, type, action, reason, rule, line, record key. */
 const AUDIT_THREAD_FIELDS = 8;
@@ -52,7 +53,18 @@ function attachDecisionFile(db: Database.Database): boolean {
   const path = decisionFilePath(db.name);
   if (!existsSync(path)) return false;
   const attached = db.prepare("SELECT 1 FROM pragma_database_list WHERE name = 'decided'").get();
-  if (!attached) db.prepare('ATTACH DATABASE ? AS decided').run(path);
+  if (attached) return true;
+  try {
+    db.prepare('ATTACH DATABASE ? AS decided').run(path);
+  } catch (error) {
+    // As an unreadable state file: a clear line before anything runs (cli/main.ts), not a stack.
+    throw new StoreError(
+      `cannot open state ${db.name}: its decision file ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   return true;
 }
 
