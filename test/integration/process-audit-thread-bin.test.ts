@@ -1,0 +1,224 @@
+/**
+ * `process` with its audit thread, as installed: bin/pmta-bounce.js on the CLI bundle (dist/cli,
+ * whose worker is its own built entry), built into a temp copy of the repository so the tests never
+ * touch the real dist/ — and once from the sources (the bin's tsx fallback). A run killed mid-way
+ * leaves a state whose suppressions and visible decisions agree, whose decision-file rows of the
+ * uncommitted batch stay invisible, and which the same file then completes. The in-process runs
+ * (the worker from the sources under vitest) are in process-audit-thread.test.ts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { createRandom } from '#test/support/builders.ts';
+import { decisionFileCounts, stateAgreement } from '#test/support/decision-file-state.ts';
+import { sleep } from '#test/support/wait.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const copy = mkdtempSync(join(tmpdir(), 'pmta-bounce-audit-bin-'));
+const dir = join(copy, 'work');
+const WORKER_MARK = join(copy, 'built-worker-ran');
+/** Above process-command.ts's COMMIT_RECORDS (50,000) twice: two commits before the last. */
+const RECORDS = 120_000;
+const input = join(copy, 'acct.csv');
+
+/**
+ * One short line per record (the layout of cli-process.test.ts): hard and soft bounces, ignored
+ * sender-side blocks, deliveries; 40,000 recipients, so many first appear in each third of the file.
+ */
+function writeInput(): void {
+  const random = createRandom(1414);
+  const lines = ['type,timeLogged,orig,rcpt,dsnStatus,bounceCat,jobId'];
+  const kinds = ['b,%,5.1.1,bad-mailbox', 'b,%,4.2.2,quota-issues', 'b,%,5.7.1,spam-related', 'd,%,2.0.0,'];
+  for (let i = 0; i < RECORDS; i++) {
+    const rcpt = `r${Math.floor(random() * 40_000)}@example${i % 13}.net`;
+    const [type, , status, cat] = kinds[Math.floor(random() * kinds.length)]!.split(',');
+    lines.push(`${type},${1_764_000_000 + i},news@example.com,${rcpt},${status},${cat},job-${i % 5}`);
+  }
+  writeFileSync(input, `${lines.join('\n')}\n`);
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(
+  args: string[],
+  env: Record<string, string>,
+  root = copy,
+): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [join(root, 'bin/pmta-bounce.js'), ...args], {
+    cwd: copy,
+    env: { ...process.env, PMTA_BOUNCE_CONFIG: '', PMTA_BOUNCE_FROM_SOURCE: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+const processArgs = (state: string) => ['process', input, '--state', state, '--json'];
+
+/** Read-only, while the run writes: batches named, and decision-file rows of no named batch. */
+function progress(state: string): { named: number; orphans: number } {
+  if (!existsSync(state) || !existsSync(`${state}-audit`)) return { named: 0, orphans: 0 };
+  try {
+    const counts = decisionFileCounts(state);
+    return { named: counts.batches, orphans: counts.rows - counts.named };
+  } catch {
+    return { named: 0, orphans: 0 }; // the thread has not created its table yet
+  }
+}
+
+/** Suppressions as a comparable list. */
+function suppressionRows(state: string): unknown[] {
+  const db = new Database(state, { readonly: true });
+  const rows = db
+    .prepare('SELECT subject, at, kind, category, rule FROM suppressions ORDER BY subject')
+    .all();
+  db.close();
+  return rows;
+}
+
+beforeAll(async () => {
+  for (const part of ['bin', 'functions', 'scripts', 'package.json', 'tsconfig.json'])
+    cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  const { bundleCli } = await import('../../scripts/cli-bundle.js');
+  await bundleCli(copy);
+  // The built worker says it ran (the bin's manifest covers the sources, not dist/ itself).
+  appendFileSync(
+    join(copy, 'dist/cli/audit-thread-worker.js'),
+    `\n;(await import('node:fs')).appendFileSync(${JSON.stringify(WORKER_MARK)}, 'ran\\n');\n`,
+  );
+  mkdirSync(dir);
+  writeInput();
+}, 60_000);
+afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+describe('process killed mid-run with the audit thread (the bundle)', () => {
+  it('leaves suppressions and visible decisions in agreement, the uncommitted batch invisible, and completes on a rerun', async () => {
+    const state = join(dir, 'killed.db');
+    const run = start(processArgs(state), { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' });
+    let exited: Run | undefined;
+    void run.done.then((r) => {
+      exited = r;
+    });
+    // Killed once a batch is named and the thread has committed rows of the next, still open one.
+    let seen = { named: 0, orphans: 0 };
+    const deadline = Date.now() + 45_000;
+    while (!exited && Date.now() < deadline) {
+      seen = progress(state);
+      if (seen.named >= 1 && seen.orphans > 0) break;
+      await sleep(15);
+    }
+    expect(exited, 'the run ended before it could be killed mid-batch').toBeUndefined();
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(WORKER_MARK), 'the built worker ran').toBe(true);
+
+    const after = decisionFileCounts(state);
+    expect(after.batches).toBeGreaterThanOrEqual(1);
+    expect(after.namedUnsynced).toBe(0);
+    expect(after.rows - after.named).toBeGreaterThan(0);
+    const agreement = stateAgreement(state);
+    expect(agreement.suppressions).toBeGreaterThan(1000);
+    expect(agreement.suppressedWithoutDecision).toEqual([]);
+    expect(agreement.decidedWithoutSuppression).toEqual([]);
+    expect(new Set(agreement.unsubscribeDecisions.values())).toEqual(new Set([1]));
+    // Subjects only the uncommitted batch decided: `status` shows nothing at all for them.
+    const db = new Database(state, { readonly: true });
+    db.prepare('ATTACH DATABASE ? AS decided').run(`${state}-audit`);
+    const unseen = db
+      .prepare(
+        `SELECT DISTINCT subject FROM decided.decisions WHERE subject NOT IN
+           (SELECT subject FROM decided.decisions WHERE batch IN (SELECT batch FROM main.audit_batches)) LIMIT 50`,
+      )
+      .pluck()
+      .all() as string[];
+    db.close();
+    expect(unseen.length).toBeGreaterThan(10);
+    const store = new SqliteSuppressionStore({ path: state });
+    for (const subject of unseen) {
+      const status = await store.status(subject);
+      expect(status.suppressed, subject).toBeUndefined();
+      expect(status.audit, subject).toEqual([]);
+    }
+    await store.close();
+
+    const rerun = await start(processArgs(state), { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' }).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ records: RECORDS, failed: 0 });
+    const final = stateAgreement(state);
+    expect(final.suppressedWithoutDecision).toEqual([]);
+    expect(final.decidedWithoutSuppression).toEqual([]);
+    // The killed run's orphans would be a second unsubscribe decision for their subjects.
+    expect(new Set(final.unsubscribeDecisions.values())).toEqual(new Set([1]));
+    expect(decisionFileCounts(state).namedUnsynced).toBe(0);
+
+    // The same suppressions as one uninterrupted run without the thread.
+    const reference = join(dir, 'reference.db');
+    const whole = await start(processArgs(reference), { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '1000000000' }).done;
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(existsSync(`${reference}-audit`)).toBe(false);
+    expect(suppressionRows(state)).toEqual(suppressionRows(reference));
+  }, 90_000);
+});
+
+describe('the worker of each entry the bin starts', () => {
+  it('is the built worker on the bundle, and the TypeScript one through tsx from the sources', async () => {
+    const small = join(dir, 'small.csv');
+    // Six reads of 256 KiB, so six decide batches: the first written by the run, the rest by the thread.
+    writeFileSync(small, `${readFileSync(input, 'utf8').split('\n').slice(0, 20_001).join('\n')}\n`);
+    const states = { bundle: join(dir, 'bundle.db'), source: join(dir, 'source.db') };
+    rmSync(WORKER_MARK, { force: true });
+    const env = { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '500' };
+    const args = (state: string) => ['process', small, '--state', state, '--json'];
+    const bundle = await start(args(states.bundle), env).done;
+    expect(bundle.code, bundle.stderr).toBe(0);
+    expect(readFileSync(WORKER_MARK, 'utf8')).toBe('ran\n');
+    rmSync(WORKER_MARK);
+    const source = await start(args(states.source), { ...env, PMTA_BOUNCE_FROM_SOURCE: '1' }).done;
+    expect(source.code, source.stderr).toBe(0);
+    expect(existsSync(WORKER_MARK), 'the sources start their own worker').toBe(false);
+    expect(source.stdout).toBe(bundle.stdout);
+    for (const state of Object.values(states)) {
+      const counts = decisionFileCounts(state);
+      expect(counts.rows).toBeGreaterThan(10_000);
+      expect(counts).toMatchObject({ named: counts.rows, namedUnsynced: 0 });
+      expect(stateAgreement(state).suppressedWithoutDecision).toEqual([]);
+    }
+    expect(suppressionRows(states.source)).toEqual(suppressionRows(states.bundle));
+  }, 60_000);
+});
