@@ -34,6 +34,8 @@ const WORKER_MARK = join(copy, 'built-worker-ran');
 /** Above process-command.ts's COMMIT_RECORDS (50,000) twice: two commits before the last. */
 const RECORDS = 120_000;
 const input = join(copy, 'acct.csv');
+/** The first 20,000 records: six reads of 256 KiB, so six decide batches, one commit at the end. */
+const small = join(copy, 'small.csv');
 
 /**
  * One short line per record (the layout of cli-process.test.ts): hard and soft bounces, ignored
@@ -49,6 +51,7 @@ function writeInput(): void {
     lines.push(`${type},${1_764_000_000 + i},news@example.com,${rcpt},${status},${cat},job-${i % 5}`);
   }
   writeFileSync(input, `${lines.join('\n')}\n`);
+  writeFileSync(small, `${lines.slice(0, 20_001).join('\n')}\n`);
 }
 
 interface Run {
@@ -87,7 +90,7 @@ function start(
   return { child, done };
 }
 
-const processArgs = (state: string) => ['process', input, '--state', state, '--json'];
+const processArgs = (state: string, file = input) => ['process', file, '--state', state, '--json'];
 
 /** Read-only, while the run writes: batches named, and decision-file rows of no named batch. */
 function progress(state: string): { named: number; orphans: number } {
@@ -198,9 +201,7 @@ describe('process killed mid-run with the audit thread (the bundle)', () => {
 
 describe('the worker of each entry the bin starts', () => {
   it('is the built worker on the bundle, and the TypeScript one through tsx from the sources', async () => {
-    const small = join(dir, 'small.csv');
-    // Six reads of 256 KiB, so six decide batches: the first written by the run, the rest by the thread.
-    writeFileSync(small, `${readFileSync(input, 'utf8').split('\n').slice(0, 20_001).join('\n')}\n`);
+    // The first batch written by the run itself, the rest by the thread.
     const states = { bundle: join(dir, 'bundle.db'), source: join(dir, 'source.db') };
     rmSync(WORKER_MARK, { force: true });
     const env = { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '500' };
@@ -220,5 +221,39 @@ describe('the worker of each entry the bin starts', () => {
       expect(stateAgreement(state).suppressedWithoutDecision).toEqual([]);
     }
     expect(suppressionRows(states.source)).toEqual(suppressionRows(states.bundle));
+  }, 60_000);
+});
+
+describe('the state commit waits for the thread', () => {
+  it('names no batch while the decision file is locked, and every batch once it is free', async () => {
+    const state = join(dir, 'locked.db');
+    const env = { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' };
+    const first = await start(processArgs(state, small), env).done;
+    expect(first.code, first.stderr).toBe(0);
+    const before = decisionFileCounts(state).batches;
+    expect(before).toBe(1);
+    // Another writer holds the decision file: the thread cannot make the next batch durable.
+    const lock = new Database(`${state}-audit`);
+    lock.exec('BEGIN IMMEDIATE');
+    const run = start(processArgs(state, small), env);
+    let exited: Run | undefined;
+    void run.done.then((r) => {
+      exited = r;
+    });
+    try {
+      const until = Date.now() + 2500;
+      while (Date.now() < until) {
+        expect(decisionFileCounts(state).batches, 'a batch named before its rows were durable').toBe(before);
+        expect(exited?.stderr, 'the run ended while the decision file was locked').toBeUndefined();
+        await sleep(50);
+      }
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+    }
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(decisionFileCounts(state)).toMatchObject({ batches: 2, namedUnsynced: 0 });
+    expect(stateAgreement(state).suppressedWithoutDecision).toEqual([]);
   }, 60_000);
 });
