@@ -307,7 +307,17 @@ class SqliteSuppressionStore implements SuppressionStore {
     const run = this.db.transaction(() => {
       let deleted = 0;
       deleted += this.db.prepare('DELETE FROM suppressions WHERE expires_at <= ?').run(now).changes;
-      deleted += this.db.prepare('DELETE FROM audit_trail WHERE expires_at <= ?').run(now).changes;
+      // The newest entry is blanked, not deleted: its seq is never handed out again, so decision-file
+      // rows placed after it (after_seq, sqlite-decision-file.ts) keep their place in the trail.
+      deleted += this.db
+        .prepare('DELETE FROM audit_trail WHERE expires_at <= ? AND seq < (SELECT max(seq) FROM audit_trail)')
+        .run(now).changes;
+      deleted += this.db
+        .prepare(
+          `UPDATE audit_trail SET subject = '', subject_hash = 0, provider = NULL, outcome = NULL, lists = NULL,
+             line = NULL, record_key = NULL WHERE expires_at <= ? AND subject <> ''`,
+        )
+        .run(now).changes;
       deleted += this.db.prepare('DELETE FROM rate_counters WHERE expires_at <= ?').run(now).changes;
       deleted += this.db
         .prepare(
