@@ -12,15 +12,18 @@ import {
   type AuditThreadMessage,
   DECISION_FILE_SCHEMA,
 } from './sqlite-decision-file.ts';
+import { recordKeyHash, subjectHash } from './sqlite-state-schema.ts';
 
 interface WorkerData {
   path: string;
+  /** The state file, whose WAL this thread checkpoints after each commit of the main thread. */
+  statePath: string;
   /** [0]: the last ticket answered, [1]: 0 ok, 1 failed (the reason on `errors`). */
   answers: SharedArrayBuffer;
   errors: MessagePort;
 }
 
-const { path, answers, errors } = workerData as WorkerData;
+const { path, statePath, answers, errors } = workerData as WorkerData;
 const answered = new Int32Array(answers);
 let failure: string | undefined;
 
@@ -61,22 +64,33 @@ const ROWS_PER_COMMIT = 25_000;
 let uncommitted = 0;
 
 function appendRows({ db, insert }: Statements, m: Extract<AuditThreadMessage, { kind: 'rows' }>): void {
-  const { nums, subjects, batch, afterSeq } = m;
+  const { nums, subjects, recordKeys, batch, afterSeq } = m;
   if (!db.inTransaction) db.exec('BEGIN');
   for (let i = 0; i < subjects.length; i++) {
     const o = i * AUDIT_THREAD_FIELDS;
-    insert.run(
-      batch,
-      afterSeq,
+    const subject = subjects[i]!;
+    const key = recordKeys[i];
+    const keyHash = key === null || key === undefined ? null : recordKeyHash(key);
+    const [at, type, action, reason, rule, line] = [
       nums[o],
-      subjects[i],
       nums[o + 1],
       nums[o + 2],
       nums[o + 3],
-      nums[o + 4],
-      orNull(nums[o + 5]!),
-      orNull(nums[o + 6]!),
-      orNull(nums[o + 7]!),
+      nums[o + 4]!,
+      nums[o + 5]!,
+    ];
+    insert.run(
+      batch,
+      afterSeq,
+      subjectHash(subject),
+      subject,
+      at,
+      type,
+      action,
+      reason,
+      orNull(rule),
+      orNull(line),
+      keyHash,
     );
   }
   uncommitted += subjects.length;
@@ -103,6 +117,22 @@ function sync({ db, synced }: Statements, batch: number): void {
   }
 }
 
+let stateFile: Database.Database | undefined;
+
+/**
+ * Copies the state's committed WAL pages into it, beside the main thread's next writes (a PASSIVE
+ * checkpoint waits for nobody): the main connection runs none of its own meanwhile. Best effort:
+ * whatever is left, the main connection's close checkpoints.
+ */
+function checkpointState(): void {
+  try {
+    stateFile ??= new Database(statePath, { fileMustExist: true });
+    stateFile.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Not this thread's failure to report: the state's own connection checkpoints at close.
+  }
+}
+
 function answer(ticket: number): void {
   if (failure !== undefined) {
     Atomics.store(answered, 1, 1);
@@ -116,10 +146,14 @@ parentPort!.on('message', (m: AuditThreadMessage) => {
   try {
     if (open && failure === undefined && m.kind === 'rows') appendRows(open, m);
     if (open && failure === undefined && m.kind === 'sync') sync(open, m.batch);
-    if (m.kind === 'close') open?.db.close();
+    if (m.kind === 'checkpoint') checkpointState();
+    if (m.kind === 'close') {
+      stateFile?.close();
+      open?.db.close();
+    }
   } catch (error) {
     // Sticky: every later sync fails too, as the main state's writes do after a disk error.
     failure ??= (error as Error).message;
   }
-  if (m.kind !== 'rows') answer(m.ticket);
+  if (m.kind === 'sync' || m.kind === 'close') answer(m.ticket);
 });

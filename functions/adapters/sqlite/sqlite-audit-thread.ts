@@ -49,24 +49,36 @@ class AuditThread {
   readonly #errors: MessagePort;
   #ticket = 0;
 
-  constructor(decisionFile: string) {
+  constructor(decisionFile: string, statePath: string) {
     const { port1, port2 } = new MessageChannel();
     this.#errors = port1;
-    this.#worker = startWorker({ path: decisionFile, answers: this.#answers.buffer, errors: port2 }, [port2]);
+    const data = { path: decisionFile, statePath, answers: this.#answers.buffer, errors: port2 };
+    this.#worker = startWorker(data, [port2]);
     // Neither keeps the process alive: the store closes the thread (close) before the run ends.
     this.#worker.unref();
     port1.unref();
   }
 
   /** Hands over one batch of decision rows; the array's memory moves to the thread. */
-  append(batch: number, afterSeq: number, nums: Float64Array, subjects: string[]): void {
-    const message: AuditThreadMessage = { kind: 'rows', batch, afterSeq, nums, subjects };
+  append(
+    batch: number,
+    afterSeq: number,
+    rows: { nums: Float64Array; subjects: string[]; recordKeys: Array<string | null> },
+  ): void {
+    const message: AuditThreadMessage = { kind: 'rows', batch, afterSeq, ...rows };
+    const { nums } = rows;
     this.#worker.postMessage(message, [nums.buffer as ArrayBuffer]);
   }
 
   /** Blocks until every row handed over so far is durable, and `batch` recorded as synced. */
   sync(batch: number): void {
     this.#request({ kind: 'sync', batch, ticket: ++this.#ticket });
+  }
+
+  /** After the state committed: its WAL is checkpointed by the thread (no wait). */
+  checkpointState(): void {
+    const message: AuditThreadMessage = { kind: 'checkpoint' };
+    this.#worker.postMessage(message);
   }
 
   async close(): Promise<void> {

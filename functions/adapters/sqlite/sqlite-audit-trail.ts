@@ -113,27 +113,32 @@ class SqliteAuditTrail {
   }
 
   /**
-   * Decision entries as the audit thread takes them (sqlite-audit-thread.ts): AUDIT_THREAD_FIELDS
-   * numbers each (NaN for NULL), texts as ids added in the caller's transaction, and the subjects.
+   * Decision entries as the audit thread takes them (sqlite-decision-file.ts): AUDIT_THREAD_FIELDS
+   * numbers each (NaN for NULL), texts as ids added in the caller's transaction; subjects and record
+   * keys as they are (the thread hashes them).
    */
-  encode(entries: readonly AuditEntry[]): { nums: Float64Array; subjects: string[] } {
+  encode(entries: readonly AuditEntry[]): {
+    nums: Float64Array;
+    subjects: string[];
+    recordKeys: Array<string | null>;
+  } {
     const texts = this.#texts;
     const nums = new Float64Array(entries.length * AUDIT_THREAD_FIELDS);
     const subjects = new Array<string>(entries.length);
+    const recordKeys = new Array<string | null>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const o = i * AUDIT_THREAD_FIELDS;
-      nums[o] = subjectHash(e.subject);
-      nums[o + 1] = e.at;
-      nums[o + 2] = texts.id(e.type);
-      nums[o + 3] = texts.id(e.action);
-      nums[o + 4] = texts.id(e.reason);
-      nums[o + 5] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
-      nums[o + 6] = e.line ?? Number.NaN;
-      nums[o + 7] = e.recordKey === undefined ? Number.NaN : recordKeyHash(e.recordKey);
+      nums[o] = e.at;
+      nums[o + 1] = texts.id(e.type);
+      nums[o + 2] = texts.id(e.action);
+      nums[o + 3] = texts.id(e.reason);
+      nums[o + 4] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
+      nums[o + 5] = e.line ?? Number.NaN;
       subjects[i] = e.subject;
+      recordKeys[i] = e.recordKey ?? null;
     }
-    return { nums, subjects };
+    return { nums, subjects, recordKeys };
   }
 
   /** A provisional subject confirmed: its entries stop expiring (in the caller's transaction). */

@@ -11,8 +11,12 @@
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
-/** Numbers per transferred row: subject hash, at, type, action, reason, rule, line, record key. */
-const AUDIT_THREAD_FIELDS = 8;
+/**
+ * Numbers per transferred row: at, type, action, reason, rule, line (NaN for NULL). The subject
+ * and the record key travel as strings and are hashed by the thread: hashing a ~100-character
+ * record key cost the main thread more than the rest of the row (docs/benchmarks.md).
+ */
+const AUDIT_THREAD_FIELDS = 6;
 
 const DECISION_FILE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -34,8 +38,16 @@ CREATE TABLE IF NOT EXISTS synced_batches (batch INTEGER PRIMARY KEY, at INTEGER
 `;
 
 type AuditThreadMessage =
-  | { kind: 'rows'; batch: number; afterSeq: number; nums: Float64Array; subjects: string[] }
+  | {
+      kind: 'rows';
+      batch: number;
+      afterSeq: number;
+      nums: Float64Array;
+      subjects: string[];
+      recordKeys: Array<string | null>;
+    }
   | { kind: 'sync'; batch: number; ticket: number }
+  | { kind: 'checkpoint' }
   | { kind: 'close'; ticket: number };
 
 /** The decision file of the state file `statePath`. */
