@@ -64,36 +64,32 @@ const ROWS_PER_COMMIT = 25_000;
 let uncommitted = 0;
 
 function appendRows({ db, insert }: Statements, m: Extract<AuditThreadMessage, { kind: 'rows' }>): void {
-  const { nums, subjects, recordKeys, batch, afterSeq } = m;
+  const { nums, text, lengths, batch, afterSeq } = m;
+  const rows = lengths.length / 2;
   if (!db.inTransaction) db.exec('BEGIN');
-  for (let i = 0; i < subjects.length; i++) {
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    const subject = text.slice(at, (at += lengths[i * 2]!));
+    const keyLength = lengths[i * 2 + 1]!;
+    const keyHash = keyLength < 0 ? null : recordKeyHash(text.slice(at, (at += keyLength)));
     const o = i * AUDIT_THREAD_FIELDS;
-    const subject = subjects[i]!;
-    const key = recordKeys[i];
-    const keyHash = key === null || key === undefined ? null : recordKeyHash(key);
-    const [at, type, action, reason, rule, line] = [
-      nums[o],
-      nums[o + 1],
-      nums[o + 2],
-      nums[o + 3],
-      nums[o + 4]!,
-      nums[o + 5]!,
-    ];
+    const [when, type, action, reason] = [nums[o], nums[o + 1], nums[o + 2], nums[o + 3]];
+    const [rule, line] = [orNull(nums[o + 4]!), orNull(nums[o + 5]!)];
     insert.run(
       batch,
       afterSeq,
       subjectHash(subject),
       subject,
-      at,
+      when,
       type,
       action,
       reason,
-      orNull(rule),
-      orNull(line),
+      rule,
+      line,
       keyHash,
     );
   }
-  uncommitted += subjects.length;
+  uncommitted += rows;
   if (uncommitted >= ROWS_PER_COMMIT) commit(db);
 }
 

@@ -63,11 +63,11 @@ class AuditThread {
   append(
     batch: number,
     afterSeq: number,
-    rows: { nums: Float64Array; subjects: string[]; recordKeys: Array<string | null> },
+    rows: { nums: Float64Array; text: string; lengths: Int32Array },
   ): void {
     const message: AuditThreadMessage = { kind: 'rows', batch, afterSeq, ...rows };
-    const { nums } = rows;
-    this.#worker.postMessage(message, [nums.buffer as ArrayBuffer]);
+    const { nums, lengths } = rows;
+    this.#worker.postMessage(message, [nums.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer]);
   }
 
   /** Blocks until every row handed over so far is durable, and `batch` recorded as synced. */

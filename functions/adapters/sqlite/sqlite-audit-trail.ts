@@ -119,13 +119,13 @@ class SqliteAuditTrail {
    */
   encode(entries: readonly AuditEntry[]): {
     nums: Float64Array;
-    subjects: string[];
-    recordKeys: Array<string | null>;
+    text: string;
+    lengths: Int32Array;
   } {
     const texts = this.#texts;
     const nums = new Float64Array(entries.length * AUDIT_THREAD_FIELDS);
-    const subjects = new Array<string>(entries.length);
-    const recordKeys = new Array<string | null>(entries.length);
+    const parts = new Array<string>(entries.length * 2);
+    const lengths = new Int32Array(entries.length * 2);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const o = i * AUDIT_THREAD_FIELDS;
@@ -135,10 +135,12 @@ class SqliteAuditTrail {
       nums[o + 3] = texts.id(e.reason);
       nums[o + 4] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
       nums[o + 5] = e.line ?? Number.NaN;
-      subjects[i] = e.subject;
-      recordKeys[i] = e.recordKey ?? null;
+      parts[i * 2] = e.subject;
+      parts[i * 2 + 1] = e.recordKey ?? '';
+      lengths[i * 2] = e.subject.length;
+      lengths[i * 2 + 1] = e.recordKey === undefined ? -1 : e.recordKey.length;
     }
-    return { nums, subjects, recordKeys };
+    return { nums, text: parts.join(''), lengths };
   }
 
   /** A provisional subject confirmed: its entries stop expiring (in the caller's transaction). */

@@ -13,8 +13,8 @@ import type Database from 'better-sqlite3';
 
 /**
  * Numbers per transferred row: at, type, action, reason, rule, line (NaN for NULL). The subject
- * and the record key travel as strings and are hashed by the thread: hashing a ~100-character
- * record key cost the main thread more than the rest of the row (docs/benchmarks.md).
+ * and the record key travel as text and are hashed by the thread: hashing a ~100-character record
+ * key cost the main thread more than the rest of the row (docs/benchmarks.md).
  */
 const AUDIT_THREAD_FIELDS = 6;
 
@@ -43,8 +43,10 @@ type AuditThreadMessage =
       batch: number;
       afterSeq: number;
       nums: Float64Array;
-      subjects: string[];
-      recordKeys: Array<string | null>;
+      /** Each row's subject then its record key, end to end: one string to copy, not two per row. */
+      text: string;
+      /** Per row: the subject's length, the record key's (-1: none). */
+      lengths: Int32Array;
     }
   | { kind: 'sync'; batch: number; ticket: number }
   | { kind: 'checkpoint' }
