@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { StoreError } from '#core/errors.ts';
 import type { AuditThreadMessage } from './sqlite-decision-file.ts';
@@ -27,10 +28,9 @@ function startWorker(workerData: object, transfer: MessagePort[]): Worker {
       if (existsSync(url)) return new Worker(url, options);
     }
   }
-  const tsx = createRequire(import.meta.url).resolve('tsx/esm/api');
   const source = new URL('./audit-thread-worker.ts', import.meta.url).href;
   // A failure to load answers every request with it (the built worker reports its own).
-  const boot = `import(${JSON.stringify(`file://${tsx}`)})
+  const boot = `import(${JSON.stringify(tsxEsmApi())})
     .then((m) => m.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))
     .catch((error) => {
       const { workerData } = require('node:worker_threads');
@@ -43,11 +43,23 @@ function startWorker(workerData: object, transfer: MessagePort[]): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+/** tsx's ESM API as a file URL (its CommonJS build cannot register hooks from an eval'd worker). */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (
+    require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
+  return new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
+}
+
 class AuditThread {
   readonly #worker: Worker;
   readonly #answers = new Int32Array(new SharedArrayBuffer(8));
   readonly #errors: MessagePort;
   #ticket = 0;
+  /** Set once the thread reported a failure: it is then only stopped, not asked again. */
+  #failed = false;
 
   constructor(decisionFile: string, statePath: string) {
     const { port1, port2 } = new MessageChannel();
@@ -83,7 +95,7 @@ class AuditThread {
 
   async close(): Promise<void> {
     try {
-      this.#request({ kind: 'close', ticket: ++this.#ticket });
+      if (!this.#failed) this.#request({ kind: 'close', ticket: ++this.#ticket });
     } finally {
       await this.#worker.terminate();
       this.#errors.close();
@@ -101,6 +113,7 @@ class AuditThread {
       Atomics.wait(this.#answers, 0, seen, 200);
     }
     if (Atomics.load(this.#answers, 1) !== 0) {
+      this.#failed = true;
       const reason = receiveMessageOnPort(this.#errors)?.message as string | undefined;
       throw new StoreError(`cannot write the audit (decision file): ${reason ?? 'the audit thread failed'}`);
     }

@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { StoreError } from '#core/errors.ts';
 
 /**
  * Numbers per transferred row: at, type, action, reason, rule, line (NaN for NULL). The subject
@@ -66,7 +67,16 @@ function attachDecisionFile(db: Database.Database): boolean {
   const path = decisionFilePath(db.name);
   if (!existsSync(path)) return false;
   const attached = db.prepare("SELECT 1 FROM pragma_database_list WHERE name = 'decided'").get();
-  if (!attached) db.prepare('ATTACH DATABASE ? AS decided').run(path);
+  try {
+    if (!attached) db.prepare('ATTACH DATABASE ? AS decided').run(path);
+  } catch (error) {
+    throw new StoreError(
+      `cannot open state ${path} (the audit's decision file): ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   return true;
 }
 
