@@ -40,7 +40,7 @@ try {
     synced: db.prepare('INSERT OR REPLACE INTO synced_batches (batch, at) VALUES (?, ?)'),
   };
 } catch (error) {
-  failure = `cannot open ${path}: ${(error as Error).message}`;
+  failure = (error as Error).message;
 }
 
 function openDecisionFile(file: string): Database.Database {

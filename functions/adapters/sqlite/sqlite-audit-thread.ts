@@ -61,7 +61,10 @@ class AuditThread {
   /** Set once the thread reported a failure: it is then only stopped, not asked again. */
   #failed = false;
 
+  readonly #path: string;
+
   constructor(decisionFile: string, statePath: string) {
+    this.#path = decisionFile;
     const { port1, port2 } = new MessageChannel();
     this.#errors = port1;
     const data = { path: decisionFile, statePath, answers: this.#answers.buffer, errors: port2 };
@@ -115,7 +118,9 @@ class AuditThread {
     if (Atomics.load(this.#answers, 1) !== 0) {
       this.#failed = true;
       const reason = receiveMessageOnPort(this.#errors)?.message as string | undefined;
-      throw new StoreError(`cannot write the audit (decision file): ${reason ?? 'the audit thread failed'}`);
+      throw new StoreError(
+        `cannot write state ${this.#path} (the audit's decision file): ${reason ?? 'the audit thread stopped'}`,
+      );
     }
   }
 }

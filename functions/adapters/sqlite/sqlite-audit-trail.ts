@@ -5,6 +5,7 @@
  * (`suppressions export`, `undo`), which also appends the undo entry.
  */
 import type Database from 'better-sqlite3';
+import { StoreError } from '#core/errors.ts';
 import type { AuditEntry } from '#core/ports.ts';
 import { AUDIT_THREAD_FIELDS, attachDecisionFile } from './sqlite-decision-file.ts';
 import { hasTable, recordKeyHash, recordKeyLabel, subjectHash } from './sqlite-state-schema.ts';
@@ -68,6 +69,8 @@ class SqliteAuditTrail {
   readonly #insertEntry: Database.Statement;
   readonly #keep: Database.Statement<[number, string]>;
   readonly #select: Database.Statement<[{ hash: number; subject: string; now: number }], StoredEntry>;
+  /** Why the decision file could not be read: only the readers of entries fail (not `unsub`). */
+  readonly #decisionsUnreadable: StoreError | undefined;
 
   constructor(db: Database.Database, texts = new StateTexts(db)) {
     this.#texts = texts;
@@ -80,8 +83,18 @@ class SqliteAuditTrail {
       `INSERT INTO audit_trail (subject_hash, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const decided =
-      attachDecisionFile(db) && hasTable(db, 'decisions', 'decided') && hasTable(db, 'audit_batches');
+    let decided = false;
+    try {
+      decided =
+        attachDecisionFile(db) && hasTable(db, 'decisions', 'decided') && hasTable(db, 'audit_batches');
+    } catch (error) {
+      this.#decisionsUnreadable =
+        error instanceof StoreError
+          ? error
+          : new StoreError(`cannot read the audit's decision file: ${(error as Error).message}`, {
+              cause: error,
+            });
+    }
     this.#select = db.prepare(decided ? SELECT_WITH_DECISIONS : SELECT_ENTRIES);
     this.#keep = db.prepare(
       'UPDATE audit_trail SET expires_at = NULL WHERE subject_hash = ? AND subject = ? AND expires_at IS NOT NULL',
@@ -155,6 +168,7 @@ class SqliteAuditTrail {
 
   /** The live (permanent or unexpired) entries of a subject, oldest first. */
   entries(subject: string, now: number): AuditEntry[] {
+    if (this.#decisionsUnreadable) throw this.#decisionsUnreadable;
     return this.#select.all({ hash: subjectHash(subject), subject, now }).map(toEntry);
   }
 }
