@@ -12,15 +12,18 @@ import {
   type AuditThreadMessage,
   DECISION_FILE_SCHEMA,
 } from './sqlite-decision-file.ts';
+import { recordKeyHash, subjectHash } from './sqlite-state-schema.ts';
 
 interface WorkerData {
   path: string;
+  /** The state file, whose WAL this thread checkpoints after each commit of the main thread. */
+  statePath: string;
   /** [0]: the last ticket answered, [1]: 0 ok, 1 failed (the reason on `errors`). */
   answers: SharedArrayBuffer;
   errors: MessagePort;
 }
 
-const { path, answers, errors } = workerData as WorkerData;
+const { path, statePath, answers, errors } = workerData as WorkerData;
 const answered = new Int32Array(answers);
 let failure: string | undefined;
 
@@ -37,7 +40,7 @@ try {
     synced: db.prepare('INSERT OR REPLACE INTO synced_batches (batch, at) VALUES (?, ?)'),
   };
 } catch (error) {
-  failure = `cannot open ${path}: ${(error as Error).message}`;
+  failure = (error as Error).message;
 }
 
 function openDecisionFile(file: string): Database.Database {
@@ -61,25 +64,32 @@ const ROWS_PER_COMMIT = 25_000;
 let uncommitted = 0;
 
 function appendRows({ db, insert }: Statements, m: Extract<AuditThreadMessage, { kind: 'rows' }>): void {
-  const { nums, subjects, batch, afterSeq } = m;
+  const { nums, text, lengths, batch, afterSeq } = m;
+  const rows = lengths.length / 2;
   if (!db.inTransaction) db.exec('BEGIN');
-  for (let i = 0; i < subjects.length; i++) {
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    const subject = text.slice(at, (at += lengths[i * 2]!));
+    const keyLength = lengths[i * 2 + 1]!;
+    const keyHash = keyLength < 0 ? null : recordKeyHash(text.slice(at, (at += keyLength)));
     const o = i * AUDIT_THREAD_FIELDS;
+    const [when, type, action, reason] = [nums[o], nums[o + 1], nums[o + 2], nums[o + 3]];
+    const [rule, line] = [orNull(nums[o + 4]!), orNull(nums[o + 5]!)];
     insert.run(
       batch,
       afterSeq,
-      nums[o],
-      subjects[i],
-      nums[o + 1],
-      nums[o + 2],
-      nums[o + 3],
-      nums[o + 4],
-      orNull(nums[o + 5]!),
-      orNull(nums[o + 6]!),
-      orNull(nums[o + 7]!),
+      subjectHash(subject),
+      subject,
+      when,
+      type,
+      action,
+      reason,
+      rule,
+      line,
+      keyHash,
     );
   }
-  uncommitted += subjects.length;
+  uncommitted += rows;
   if (uncommitted >= ROWS_PER_COMMIT) commit(db);
 }
 
@@ -103,6 +113,22 @@ function sync({ db, synced }: Statements, batch: number): void {
   }
 }
 
+let stateFile: Database.Database | undefined;
+
+/**
+ * Copies the state's committed WAL pages into it, beside the main thread's next writes (a PASSIVE
+ * checkpoint waits for nobody): the main connection runs none of its own meanwhile. Best effort:
+ * whatever is left, the main connection's close checkpoints.
+ */
+function checkpointState(): void {
+  try {
+    stateFile ??= new Database(statePath, { fileMustExist: true });
+    stateFile.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Not this thread's failure to report: the state's own connection checkpoints at close.
+  }
+}
+
 function answer(ticket: number): void {
   if (failure !== undefined) {
     Atomics.store(answered, 1, 1);
@@ -116,10 +142,14 @@ parentPort!.on('message', (m: AuditThreadMessage) => {
   try {
     if (open && failure === undefined && m.kind === 'rows') appendRows(open, m);
     if (open && failure === undefined && m.kind === 'sync') sync(open, m.batch);
-    if (m.kind === 'close') open?.db.close();
+    if (m.kind === 'checkpoint') checkpointState();
+    if (m.kind === 'close') {
+      stateFile?.close();
+      open?.db.close();
+    }
   } catch (error) {
     // Sticky: every later sync fails too, as the main state's writes do after a disk error.
     failure ??= (error as Error).message;
   }
-  if (m.kind !== 'rows') answer(m.ticket);
+  if (m.kind === 'sync' || m.kind === 'close') answer(m.ticket);
 });

@@ -7,6 +7,8 @@
  * thread"): the state run's main thread no longer pays ~3 µs of SQLite per record for its audit.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { StoreError } from '#core/errors.ts';
 import type { AuditThreadMessage } from './sqlite-decision-file.ts';
@@ -26,11 +28,9 @@ function startWorker(workerData: object, transfer: MessagePort[]): Worker {
       if (existsSync(url)) return new Worker(url, options);
     }
   }
-  // The ESM entry: the CommonJS one (what require.resolve finds) cannot start tsx's loader.
-  const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./audit-thread-worker.ts', import.meta.url).href;
   // A failure to load answers every request with it (the built worker reports its own).
-  const boot = `import(${JSON.stringify(tsx)})
+  const boot = `import(${JSON.stringify(tsxEsmApi())})
     .then((m) => m.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))
     .catch((error) => {
       const { workerData } = require('node:worker_threads');
@@ -43,26 +43,46 @@ function startWorker(workerData: object, transfer: MessagePort[]): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+/** tsx's ESM API as a file URL (its CommonJS build cannot register hooks from an eval'd worker). */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (
+    require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
+  return new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
+}
+
 class AuditThread {
   readonly #worker: Worker;
   readonly #answers = new Int32Array(new SharedArrayBuffer(8));
   readonly #errors: MessagePort;
   #ticket = 0;
-  #failure: string | undefined;
+  /** Set once the thread reported a failure: it is then only stopped, not asked again. */
+  #failed = false;
 
-  constructor(decisionFile: string) {
+  readonly #path: string;
+
+  constructor(decisionFile: string, statePath: string) {
+    this.#path = decisionFile;
     const { port1, port2 } = new MessageChannel();
     this.#errors = port1;
-    this.#worker = startWorker({ path: decisionFile, answers: this.#answers.buffer, errors: port2 }, [port2]);
+    const data = { path: decisionFile, statePath, answers: this.#answers.buffer, errors: port2 };
+    this.#worker = startWorker(data, [port2]);
     // Neither keeps the process alive: the store closes the thread (close) before the run ends.
     this.#worker.unref();
     port1.unref();
   }
 
   /** Hands over one batch of decision rows; the array's memory moves to the thread. */
-  append(batch: number, afterSeq: number, nums: Float64Array, subjects: string[]): void {
-    const message: AuditThreadMessage = { kind: 'rows', batch, afterSeq, nums, subjects };
-    this.#worker.postMessage(message, [nums.buffer as ArrayBuffer]);
+  append(
+    batch: number,
+    afterSeq: number,
+    rows: { nums: Float64Array; text: string; lengths: Int32Array },
+  ): void {
+    const message: AuditThreadMessage = { kind: 'rows', batch, afterSeq, ...rows };
+    const { nums, lengths } = rows;
+    this.#worker.postMessage(message, [nums.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer]);
   }
 
   /** Blocks until every row handed over so far is durable, and `batch` recorded as synced. */
@@ -70,9 +90,15 @@ class AuditThread {
     this.#request({ kind: 'sync', batch, ticket: ++this.#ticket });
   }
 
+  /** After the state committed: its WAL is checkpointed by the thread (no wait). */
+  checkpointState(): void {
+    const message: AuditThreadMessage = { kind: 'checkpoint' };
+    this.#worker.postMessage(message);
+  }
+
   async close(): Promise<void> {
     try {
-      this.#request({ kind: 'close', ticket: ++this.#ticket });
+      if (!this.#failed) this.#request({ kind: 'close', ticket: ++this.#ticket });
     } finally {
       await this.#worker.terminate();
       this.#errors.close();
@@ -90,10 +116,10 @@ class AuditThread {
       Atomics.wait(this.#answers, 0, seen, 200);
     }
     if (Atomics.load(this.#answers, 1) !== 0) {
-      // A boot failure is posted once: later requests (close) repeat the reason first given.
-      this.#failure = (receiveMessageOnPort(this.#errors)?.message as string | undefined) ?? this.#failure;
+      this.#failed = true;
+      const reason = receiveMessageOnPort(this.#errors)?.message as string | undefined;
       throw new StoreError(
-        `cannot write the audit (decision file): ${this.#failure ?? 'the audit thread failed'}`,
+        `cannot write state ${this.#path} (the audit's decision file): ${reason ?? 'the audit thread stopped'}`,
       );
     }
   }

@@ -5,6 +5,7 @@
  * (`suppressions export`, `undo`), which also appends the undo entry.
  */
 import type Database from 'better-sqlite3';
+import { StoreError } from '#core/errors.ts';
 import type { AuditEntry } from '#core/ports.ts';
 import { AUDIT_THREAD_FIELDS, attachDecisionFile } from './sqlite-decision-file.ts';
 import { hasTable, recordKeyHash, recordKeyLabel, subjectHash } from './sqlite-state-schema.ts';
@@ -68,6 +69,8 @@ class SqliteAuditTrail {
   readonly #insertEntry: Database.Statement;
   readonly #keep: Database.Statement<[number, string]>;
   readonly #select: Database.Statement<[{ hash: number; subject: string; now: number }], StoredEntry>;
+  /** Why the decision file could not be read: only the readers of entries fail (not `unsub`). */
+  readonly #decisionsUnreadable: StoreError | undefined;
 
   constructor(db: Database.Database, texts = new StateTexts(db)) {
     this.#texts = texts;
@@ -80,8 +83,18 @@ class SqliteAuditTrail {
       `INSERT INTO audit_trail (subject_hash, subject, at, type, action, reason, rule, line, record_key, provider, outcome, lists, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const decided =
-      attachDecisionFile(db) && hasTable(db, 'decisions', 'decided') && hasTable(db, 'audit_batches');
+    let decided = false;
+    try {
+      decided =
+        attachDecisionFile(db) && hasTable(db, 'decisions', 'decided') && hasTable(db, 'audit_batches');
+    } catch (error) {
+      this.#decisionsUnreadable =
+        error instanceof StoreError
+          ? error
+          : new StoreError(`cannot read the audit's decision file: ${(error as Error).message}`, {
+              cause: error,
+            });
+    }
     this.#select = db.prepare(decided ? SELECT_WITH_DECISIONS : SELECT_ENTRIES);
     this.#keep = db.prepare(
       'UPDATE audit_trail SET expires_at = NULL WHERE subject_hash = ? AND subject = ? AND expires_at IS NOT NULL',
@@ -113,27 +126,34 @@ class SqliteAuditTrail {
   }
 
   /**
-   * Decision entries as the audit thread takes them (sqlite-audit-thread.ts): AUDIT_THREAD_FIELDS
-   * numbers each (NaN for NULL), texts as ids added in the caller's transaction, and the subjects.
+   * Decision entries as the audit thread takes them (sqlite-decision-file.ts): AUDIT_THREAD_FIELDS
+   * numbers each (NaN for NULL), texts as ids added in the caller's transaction; subjects and record
+   * keys as they are (the thread hashes them).
    */
-  encode(entries: readonly AuditEntry[]): { nums: Float64Array; subjects: string[] } {
+  encode(entries: readonly AuditEntry[]): {
+    nums: Float64Array;
+    text: string;
+    lengths: Int32Array;
+  } {
     const texts = this.#texts;
     const nums = new Float64Array(entries.length * AUDIT_THREAD_FIELDS);
-    const subjects = new Array<string>(entries.length);
+    const parts = new Array<string>(entries.length * 2);
+    const lengths = new Int32Array(entries.length * 2);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const o = i * AUDIT_THREAD_FIELDS;
-      nums[o] = subjectHash(e.subject);
-      nums[o + 1] = e.at;
-      nums[o + 2] = texts.id(e.type);
-      nums[o + 3] = texts.id(e.action);
-      nums[o + 4] = texts.id(e.reason);
-      nums[o + 5] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
-      nums[o + 6] = e.line ?? Number.NaN;
-      nums[o + 7] = e.recordKey === undefined ? Number.NaN : recordKeyHash(e.recordKey);
-      subjects[i] = e.subject;
+      nums[o] = e.at;
+      nums[o + 1] = texts.id(e.type);
+      nums[o + 2] = texts.id(e.action);
+      nums[o + 3] = texts.id(e.reason);
+      nums[o + 4] = e.rule === undefined ? Number.NaN : texts.id(e.rule);
+      nums[o + 5] = e.line ?? Number.NaN;
+      parts[i * 2] = e.subject;
+      parts[i * 2 + 1] = e.recordKey ?? '';
+      lengths[i * 2] = e.subject.length;
+      lengths[i * 2 + 1] = e.recordKey === undefined ? -1 : e.recordKey.length;
     }
-    return { nums, subjects };
+    return { nums, text: parts.join(''), lengths };
   }
 
   /** A provisional subject confirmed: its entries stop expiring (in the caller's transaction). */
@@ -148,6 +168,7 @@ class SqliteAuditTrail {
 
   /** The live (permanent or unexpired) entries of a subject, oldest first. */
   entries(subject: string, now: number): AuditEntry[] {
+    if (this.#decisionsUnreadable) throw this.#decisionsUnreadable;
     return this.#select.all({ hash: subjectHash(subject), subject, now }).map(toEntry);
   }
 }

@@ -12,8 +12,12 @@ import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StoreError } from '#core/errors.ts';
 
-/** Numbers per transferred row: subject hash, at, type, action, reason, rule, line, record key. */
-const AUDIT_THREAD_FIELDS = 8;
+/**
+ * Numbers per transferred row: at, type, action, reason, rule, line (NaN for NULL). The subject
+ * and the record key travel as text and are hashed by the thread: hashing a ~100-character record
+ * key cost the main thread more than the rest of the row (docs/benchmarks.md).
+ */
+const AUDIT_THREAD_FIELDS = 6;
 
 const DECISION_FILE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -35,8 +39,18 @@ CREATE TABLE IF NOT EXISTS synced_batches (batch INTEGER PRIMARY KEY, at INTEGER
 `;
 
 type AuditThreadMessage =
-  | { kind: 'rows'; batch: number; afterSeq: number; nums: Float64Array; subjects: string[] }
+  | {
+      kind: 'rows';
+      batch: number;
+      afterSeq: number;
+      nums: Float64Array;
+      /** Each row's subject then its record key, end to end: one string to copy, not two per row. */
+      text: string;
+      /** Per row: the subject's length, the record key's (-1: none). */
+      lengths: Int32Array;
+    }
   | { kind: 'sync'; batch: number; ticket: number }
+  | { kind: 'checkpoint' }
   | { kind: 'close'; ticket: number };
 
 /** The decision file of the state file `statePath`. */
@@ -53,13 +67,11 @@ function attachDecisionFile(db: Database.Database): boolean {
   const path = decisionFilePath(db.name);
   if (!existsSync(path)) return false;
   const attached = db.prepare("SELECT 1 FROM pragma_database_list WHERE name = 'decided'").get();
-  if (attached) return true;
   try {
-    db.prepare('ATTACH DATABASE ? AS decided').run(path);
+    if (!attached) db.prepare('ATTACH DATABASE ? AS decided').run(path);
   } catch (error) {
-    // As an unreadable state file: a clear line before anything runs (cli/main.ts), not a stack.
     throw new StoreError(
-      `cannot open state ${db.name}: its decision file ${path}: ${(error as Error).message}`,
+      `cannot open state ${path} (the audit's decision file): ${(error as Error).message}`,
       {
         cause: error,
       },

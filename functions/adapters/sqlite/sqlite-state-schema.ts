@@ -107,12 +107,13 @@ function recordKeyHash(key: string): number {
   let lo = 0x84222325;
   let hi = 0xcbf29ce4;
   for (let i = 0; i < key.length; i++) {
-    lo = (lo ^ key.charCodeAt(i)) >>> 0;
-    // (hi:lo) * 0x100000001b3 mod 2^64: the low word times 0x1b3, the high word gets the carry,
-    // its own product and the low word shifted by 40 - 32 bits.
-    const low = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + ((lo << 8) >>> 0) + Math.floor(low / TWO_POW_32)) >>> 0;
-    lo = low >>> 0;
+    lo ^= key.charCodeAt(i);
+    // (hi:lo) * 0x100000001b3 mod 2^64: lo times 0x1b3 in 16-bit halves (every product exact, no
+    // division), the high word gets the carry, its own product and lo shifted by 40 - 32 bits.
+    const low16 = (lo & 0xffff) * 0x1b3;
+    const high16 = (lo >>> 16) * 0x1b3 + (low16 >>> 16);
+    hi = (Math.imul(hi, 0x1b3) + (lo << 8) + (high16 >>> 16)) >>> 0;
+    lo = ((high16 << 16) | (low16 & 0xffff)) >>> 0;
   }
   return (hi & 0x1fffff) * TWO_POW_32 + lo;
 }

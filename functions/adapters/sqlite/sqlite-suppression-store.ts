@@ -218,8 +218,9 @@ class SqliteSuppressionStore implements SuppressionStore {
   commitBatch(): void {
     if (this.db.inTransaction)
       this.write('commit', () => {
-        this.sealThreadBatch();
+        const sealed = this.sealThreadBatch();
         this.db.exec('COMMIT');
+        if (sealed) this.#auditThread?.checkpointState();
       });
     this.resetsStored = undefined;
   }
@@ -257,9 +258,9 @@ class SqliteSuppressionStore implements SuppressionStore {
    * Before the commit: waits until the audit thread made the batch's decision rows durable, then
    * names the batch in the same transaction as the decisions (sqlite-decision-file.ts).
    */
-  private sealThreadBatch(): void {
+  private sealThreadBatch(): boolean {
     const batch = this.#threadBatch;
-    if (batch === undefined) return;
+    if (batch === undefined) return false;
     this.#threadBatch = undefined;
     try {
       this.#auditThread!.sync(batch);
@@ -268,6 +269,7 @@ class SqliteSuppressionStore implements SuppressionStore {
       throw error;
     }
     this.#nameBatch.run(batch);
+    return true;
   }
 
   /** Discards the open batch (after a failed write in it). */
@@ -482,12 +484,15 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   /** Encodes in this transaction (text ids), then hands the rows over without waiting. */
   private handToThread(entries: readonly AuditEntry[]): void {
-    this.#auditThread ??= new AuditThread(decisionFilePath(this.db.name));
+    if (!this.#auditThread) {
+      this.#auditThread = new AuditThread(decisionFilePath(this.db.name), this.db.name);
+      // The thread checkpoints the WAL after each commit, off this thread (audit-thread-worker.ts).
+      this.db.pragma('wal_autocheckpoint = 0');
+    }
     // A random id: two processes on one state never share one (sqlite-decision-file.ts).
     this.#threadBatch ??= randomInt(1, 2 ** 47);
-    const { nums, subjects } = this.auditTrail.encode(entries);
     const afterSeq = this.#lastAuditSeq.get() ?? 0;
-    this.#auditThread.append(this.#threadBatch, afterSeq, nums, subjects);
+    this.#auditThread.append(this.#threadBatch, afterSeq, this.auditTrail.encode(entries));
   }
 
   /** Malformed records, kept with their raw text so an operator can fix and replay them. */
