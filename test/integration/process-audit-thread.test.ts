@@ -2,7 +2,7 @@
  * `process` with its audit thread (sqlite-audit-thread.ts): decision entries past
  * PMTA_BOUNCE_AUDIT_THREAD_AFTER go to the decision file `<state>-audit`, and count only once the
  * state names their batch (sqlite-decision-file.ts). These runs are in-process, so the worker boots
- * from the TypeScript sources through tsx; process-audit-thread-bundle.test.ts runs the built one.
+ * from the TypeScript sources through tsx; process-audit-thread-bin.test.ts runs the built one (a spawned bin).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,7 +209,7 @@ describe('a decision row whose batch the state never named (the state did not co
 });
 
 describe('a decision file that cannot be written', () => {
-  const spoiled = () => join(dir, `spoiled-${Math.random().toString(36).slice(2)}.db`);
+  const spoiledState = () => join(dir, `spoiled-${Math.random().toString(36).slice(2)}.db`);
 
   /** The state after the failed run: no batch named, no suppression, nothing without its audit. */
   function expectNothingCommitted(state: string): void {
@@ -219,31 +219,20 @@ describe('a decision file that cannot be written', () => {
     expect(agreement.suppressedWithoutDecision).toEqual([]);
   }
 
-  it('refuses to start when the decision file cannot be opened (a directory there), naming it', async () => {
-    const state = spoiled();
-    mkdirSync(`${state}-audit`);
-    const run = await processWithThread(state, '0');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toBe(
-      `pmta-bounce process: cannot open state ${state}: its decision file ${state}-audit: unable to open database: ${state}-audit\n`,
-    );
-    rmSync(`${state}-audit`, { recursive: true });
-    expectNothingCommitted(state);
-  });
-
-  it('fails the run at its first commit when the thread cannot write, naming the file, committing nothing', async () => {
-    const state = spoiled();
-    // The file does not exist yet when the run starts; the thread creates it, then cannot write its WAL.
-    mkdirSync(`${state}-audit-wal`);
+  it.each([
+    ['a directory where it goes', (state: string) => `${state}-audit`],
+    ['its journal cannot be created', (state: string) => `${state}-audit-wal`],
+  ])('fails the run at its first commit, naming the file, committing nothing (%s)', async (_, spoiled) => {
+    const state = spoiledState();
+    mkdirSync(spoiled(state));
     const failed = await processWithThread(state, '0').then(
-      () => undefined,
+      (run) => new Error(`exit ${run.code}: ${run.stderr}`),
       (error: Error) => error,
     );
     expect(failed).toBeInstanceOf(StoreError);
-    expect(failed?.message).toMatch(
-      new RegExp(`^cannot write the audit \\(decision file\\): cannot open ${state}-audit: `),
-    );
-    rmSync(`${state}-audit-wal`, { recursive: true });
+    const named = `cannot write state ${state}-audit (the audit's decision file): `;
+    expect(failed.message.slice(0, named.length)).toBe(named);
+    rmSync(spoiled(state), { recursive: true });
     expectNothingCommitted(state);
   });
 });
