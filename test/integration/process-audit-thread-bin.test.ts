@@ -145,6 +145,7 @@ describe('process killed mid-run with the audit thread (the bundle)', () => {
       if (seen.named >= 1 && seen.orphans > 0) break;
       await sleep(15);
     }
+    // Needs the thread to commit rows mid-batch (its ROWS_PER_COMMIT below COMMIT_RECORDS).
     expect(exited, 'the run ended before it could be killed mid-batch').toBeUndefined();
     run.child.kill('SIGKILL');
     const killed = await run.done;

@@ -81,6 +81,7 @@ const states = {
 
 describe('process with the audit thread', () => {
   const statuses = new Map<string, unknown[]>();
+  const summaries: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     // Never (the default threshold is far above 6,000), from the first entry, from the third batch.
@@ -91,8 +92,9 @@ describe('process with the audit thread', () => {
     ] as const) {
       const run = await processWithThread(state, after);
       expect(run.code, run.stderr).toBe(0);
-      expect(JSON.parse(run.stdout)).toMatchObject({ records: RECORDS, failed: 0 });
+      summaries.push(JSON.parse(run.stdout));
     }
+    for (const summary of summaries) expect(summary).toEqual(summaries[0]);
     // Every recipient through the store's status read (what `status` prints with --json), one
     // connection per state; a sample of them through the command itself below.
     const stores = Object.values(states).map((path) => new SqliteSuppressionStore({ path }));
@@ -105,6 +107,17 @@ describe('process with the audit thread', () => {
       for (const store of stores) await store.close();
     }
   }, 60_000);
+
+  it('decides every kind of record the audit has to hold (the input is not vacuous)', () => {
+    expect(summaries[0]).toMatchObject({ records: RECORDS, failed: 0, rejected: 0 });
+    for (const kind of ['unsubscribed', 'alreadySuppressed', 'softBounces', 'ignored'])
+      expect(summaries[0]![kind], kind).toBeGreaterThan(20);
+    // Soft bounces that escalate: a trail with soft-bounce decisions, then an unsubscribe.
+    const escalated = [...statuses.values()].filter(([never]) =>
+      /soft-bounce .*unsubscribe/.test((never as { audit: Audit }).audit.map((a) => a.action).join(' ')),
+    );
+    expect(escalated.length).toBeGreaterThan(10);
+  });
 
   it('writes decisions to the decision file only once past the threshold, each in a named batch', () => {
     const never = decisionFileCounts(states.never);
