@@ -4,7 +4,7 @@
  * state names their batch (sqlite-decision-file.ts). These runs are in-process, so the worker boots
  * from the TypeScript sources through tsx; process-audit-thread-bin.test.ts runs the built one (a spawned bin).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -181,6 +181,24 @@ describe('process with the audit thread', () => {
       expect(agreement.decidedWithoutSuppression).toEqual([]);
       expect(new Set(agreement.unsubscribeDecisions.values())).toEqual(new Set([1]));
     }
+  });
+});
+
+describe('a dry run', () => {
+  it('never starts the audit thread: the decision file is not created, nor written over a real state', async () => {
+    const fresh = join(dir, 'dry.db');
+    const dry = await runCliText(['process', input, '--state', fresh, '--dry-run', '--json'], {
+      env: { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' },
+    });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(existsSync(`${fresh}-audit`)).toBe(false);
+    const before = decisionFileCounts(states.first);
+    const over = await runCliText(['process', input, '--state', states.first, '--dry-run', '--json'], {
+      env: { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' },
+    });
+    expect(over.code, over.stderr).toBe(0);
+    expect(JSON.parse(over.stdout)).toMatchObject({ records: RECORDS, unsubscribed: 0 });
+    expect(decisionFileCounts(states.first)).toEqual(before);
   });
 });
 
