@@ -140,6 +140,12 @@ function answer(ticket: number): void {
   Atomics.notify(answered, 0);
 }
 
+// A thread that ends for any other reason still answers: the main thread never waits on it.
+process.on('exit', () => {
+  failure ??= 'the audit thread stopped';
+  answer(0x7fffffff);
+});
+
 parentPort!.on('message', (m: AuditThreadMessage) => {
   try {
     if (open && failure === undefined && m.kind === 'rows') appendRows(open, m);
