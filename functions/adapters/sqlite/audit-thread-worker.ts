@@ -67,11 +67,13 @@ function appendRows({ db, insert }: Statements, m: Extract<AuditThreadMessage, {
   const { nums, text, lengths, batch, afterSeq } = m;
   const rows = lengths.length / 2;
   if (!db.inTransaction) db.exec('BEGIN');
-  let at = 0;
+  let from = 0;
   for (let i = 0; i < rows; i++) {
-    const subject = text.slice(at, (at += lengths[i * 2]!));
+    const subjectEnd = from + lengths[i * 2]!;
+    const subject = text.slice(from, subjectEnd);
     const keyLength = lengths[i * 2 + 1]!;
-    const keyHash = keyLength < 0 ? null : recordKeyHash(text.slice(at, (at += keyLength)));
+    const keyHash = keyLength < 0 ? null : recordKeyHash(text.slice(subjectEnd, subjectEnd + keyLength));
+    from = subjectEnd + Math.max(keyLength, 0);
     const o = i * AUDIT_THREAD_FIELDS;
     const [when, type, action, reason] = [nums[o], nums[o + 1], nums[o + 2], nums[o + 3]];
     const [rule, line] = [orNull(nums[o + 4]!), orNull(nums[o + 5]!)];
@@ -137,6 +139,12 @@ function answer(ticket: number): void {
   Atomics.store(answered, 0, ticket);
   Atomics.notify(answered, 0);
 }
+
+// A thread that ends for any other reason still answers: the main thread never waits on it.
+process.on('exit', () => {
+  failure ??= 'the audit thread stopped';
+  answer(0x7fffffff);
+});
 
 parentPort!.on('message', (m: AuditThreadMessage) => {
   try {

@@ -112,7 +112,9 @@ class AuditThread {
       const seen = Atomics.load(this.#answers, 0);
       if (seen >= message.ticket) break;
       if (Date.now() > deadline)
-        throw new StoreError(`the audit thread did not answer in ${SYNC_TIMEOUT_MS} ms`);
+        throw new StoreError(
+          `cannot write state ${this.#path} (the audit's decision file): no answer in ${SYNC_TIMEOUT_MS} ms`,
+        );
       Atomics.wait(this.#answers, 0, seen, 200);
     }
     if (Atomics.load(this.#answers, 1) !== 0) {
