@@ -2,8 +2,9 @@
  * The audit thread's body (started by sqlite-audit-thread.ts; built as its own entry in dist/cli):
  * it owns a connection to the state's decision file and appends the decision entries the main
  * thread sends, while the main thread goes on deciding the next records. A `sync` request makes
- * everything so far durable and answers through the shared array. The rows only count once the main state file names their batch (docs/benchmarks.md,
- * "The audit thread"), so this thread never needs to undo anything.
+ * everything so far durable and answers through the shared array. The rows only count once the
+ * state file names their batch (docs/interfaces.md §4, docs/benchmarks.md "The audit thread"), so
+ * this thread never needs to undo anything.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -46,7 +47,7 @@ try {
 function openDecisionFile(file: string): Database.Database {
   const opened = new Database(file, { timeout: 60_000 });
   opened.pragma('journal_mode = WAL');
-  // Unsynced per message; a sync request commits with FULL, which makes the whole WAL durable.
+  // Unsynced commits; a sync request commits with FULL, which makes the whole WAL durable.
   opened.pragma('synchronous = NORMAL');
   opened.pragma('cache_size = -4096');
   opened.exec(DECISION_FILE_SCHEMA);
