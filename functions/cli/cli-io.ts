@@ -43,6 +43,8 @@ const ExitCode = {
   usage: 2,
   /** Finished, but some actions failed after retries. */
   actionsFailed: 3,
+  /** EX_TEMPFAIL (sysexits.h): the state could not be written or read; run again once fixed. */
+  stateUnavailable: 75,
 } as const;
 
 export type { CliIo };

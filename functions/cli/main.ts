@@ -86,6 +86,11 @@ async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
       io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
       return ExitCode.usage;
     }
+    // Mid-command (a full disk, the audit's decision file): what was being written is rolled back.
+    if (error instanceof StoreError) {
+      io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
+      return ExitCode.stateUnavailable;
+    }
     if (isArgumentError(error)) {
       io.stderr.write(`pmta-bounce ${name}: ${error.message}\n`);
       return ExitCode.usage;

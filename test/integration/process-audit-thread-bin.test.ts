@@ -260,12 +260,15 @@ describe('the state commit waits for the thread', () => {
 });
 
 describe('a decision file the built worker cannot open', () => {
-  it('ends the run non-zero with an error naming it, and commits no batch', async () => {
+  it('ends the run with 75 and one line naming it (no stack trace), and commits no batch', async () => {
     const state = join(dir, 'spoiled.db');
     mkdirSync(`${state}-audit`);
     const run = await start(processArgs(state, small), { PMTA_BOUNCE_AUDIT_THREAD_AFTER: '0' }).done;
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(`cannot write state ${state}-audit (the audit's decision file)`);
+    expect(run.code, run.stderr).toBe(75);
+    expect(run.stderr).toContain(
+      `pmta-bounce process: cannot write state ${state}-audit (the audit's decision file)`,
+    );
+    expect(run.stderr).not.toMatch(/^\s+at /m);
     rmSync(`${state}-audit`, { recursive: true });
     expect(decisionFileCounts(state)).toMatchObject({ batches: 0 });
     expect(stateAgreement(state).suppressions).toBe(0);

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
-import { StoreError } from '#core/errors.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { generateAccountingLines } from '#test/support/builders.ts';
 import { runCliText } from '#test/support/cli-run.ts';
@@ -256,13 +255,10 @@ describe('a decision file that cannot be written', () => {
   ])('fails the run at its first commit, naming the file, committing nothing (%s)', async (_, spoiled) => {
     const state = spoiledState();
     mkdirSync(spoiled(state));
-    const failed = await processWithThread(state, '0').then(
-      (run) => new Error(`exit ${run.code}: ${run.stderr}`),
-      (error: Error) => error,
-    );
-    expect(failed).toBeInstanceOf(StoreError);
-    const named = `cannot write state ${state}-audit (the audit's decision file): `;
-    expect(failed.message.slice(0, named.length)).toBe(named);
+    const failed = await processWithThread(state, '0');
+    expect(failed.code, failed.stderr).toBe(75);
+    const named = `pmta-bounce process: cannot write state ${state}-audit (the audit's decision file): `;
+    expect(failed.stderr.slice(0, named.length)).toBe(named);
     rmSync(spoiled(state), { recursive: true });
     expectNothingCommitted(state);
   });
