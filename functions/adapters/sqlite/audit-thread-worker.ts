@@ -17,14 +17,12 @@ import { recordKeyHash, subjectHash } from './sqlite-state-schema.ts';
 
 interface WorkerData {
   path: string;
-  /** The state file, whose WAL this thread checkpoints after each commit of the main thread. */
-  statePath: string;
   /** [0]: the last ticket answered, [1]: 0 ok, 1 failed (the reason on `errors`). */
   answers: SharedArrayBuffer;
   errors: MessagePort;
 }
 
-const { path, statePath, answers, errors } = workerData as WorkerData;
+const { path, answers, errors } = workerData as WorkerData;
 const answered = new Int32Array(answers);
 let failure: string | undefined;
 
@@ -116,22 +114,6 @@ function sync({ db, synced }: Statements, batch: number): void {
   }
 }
 
-let stateFile: Database.Database | undefined;
-
-/**
- * Copies the state's committed WAL pages into it, beside the main thread's next writes (a PASSIVE
- * checkpoint waits for nobody): the main connection runs none of its own meanwhile. Best effort:
- * whatever is left, the main connection's close checkpoints.
- */
-function checkpointState(): void {
-  try {
-    stateFile ??= new Database(statePath, { fileMustExist: true });
-    stateFile.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // Not this thread's failure to report: the state's own connection checkpoints at close.
-  }
-}
-
 function answer(ticket: number): void {
   if (failure !== undefined) {
     Atomics.store(answered, 1, 1);
@@ -151,11 +133,7 @@ parentPort!.on('message', (m: AuditThreadMessage) => {
   try {
     if (open && failure === undefined && m.kind === 'rows') appendRows(open, m);
     if (open && failure === undefined && m.kind === 'sync') sync(open, m.batch);
-    if (m.kind === 'checkpoint') checkpointState();
-    if (m.kind === 'close') {
-      stateFile?.close();
-      open?.db.close();
-    }
+    if (m.kind === 'close') open?.db.close();
   } catch (error) {
     // Sticky: every later sync fails too, as the main state's writes do after a disk error.
     failure ??= (error as Error).message;

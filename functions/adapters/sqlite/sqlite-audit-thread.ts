@@ -63,11 +63,11 @@ class AuditThread {
 
   readonly #path: string;
 
-  constructor(decisionFile: string, statePath: string) {
+  constructor(decisionFile: string) {
     this.#path = decisionFile;
     const { port1, port2 } = new MessageChannel();
     this.#errors = port1;
-    const data = { path: decisionFile, statePath, answers: this.#answers.buffer, errors: port2 };
+    const data = { path: decisionFile, answers: this.#answers.buffer, errors: port2 };
     this.#worker = startWorker(data, [port2]);
     // Neither keeps the process alive: the store closes the thread (close) before the run ends.
     this.#worker.unref();
@@ -88,12 +88,6 @@ class AuditThread {
   /** Blocks until every row handed over so far is durable, and `batch` recorded as synced. */
   sync(batch: number): void {
     this.#request({ kind: 'sync', batch, ticket: ++this.#ticket });
-  }
-
-  /** After the state committed: its WAL is checkpointed by the thread (no wait). */
-  checkpointState(): void {
-    const message: AuditThreadMessage = { kind: 'checkpoint' };
-    this.#worker.postMessage(message);
   }
 
   async close(): Promise<void> {

@@ -50,7 +50,6 @@ type AuditThreadMessage =
       lengths: Int32Array;
     }
   | { kind: 'sync'; batch: number; ticket: number }
-  | { kind: 'checkpoint' }
   | { kind: 'close'; ticket: number };
 
 /** The decision file of the state file `statePath`. */

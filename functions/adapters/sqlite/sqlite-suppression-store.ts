@@ -218,9 +218,8 @@ class SqliteSuppressionStore implements SuppressionStore {
   commitBatch(): void {
     if (this.db.inTransaction)
       this.write('commit', () => {
-        const sealed = this.sealThreadBatch();
+        this.sealThreadBatch();
         this.db.exec('COMMIT');
-        if (sealed) this.#auditThread?.checkpointState();
       });
     this.resetsStored = undefined;
   }
@@ -258,9 +257,9 @@ class SqliteSuppressionStore implements SuppressionStore {
    * Before the commit: waits until the audit thread made the batch's decision rows durable, then
    * names the batch in the same transaction as the decisions (sqlite-decision-file.ts).
    */
-  private sealThreadBatch(): boolean {
+  private sealThreadBatch(): void {
     const batch = this.#threadBatch;
-    if (batch === undefined) return false;
+    if (batch === undefined) return;
     this.#threadBatch = undefined;
     try {
       this.#auditThread!.sync(batch);
@@ -269,7 +268,6 @@ class SqliteSuppressionStore implements SuppressionStore {
       throw error;
     }
     this.#nameBatch.run(batch);
-    return true;
   }
 
   /** Discards the open batch (after a failed write in it). */
@@ -484,11 +482,7 @@ class SqliteSuppressionStore implements SuppressionStore {
 
   /** Encodes in this transaction (text ids), then hands the rows over without waiting. */
   private handToThread(entries: readonly AuditEntry[]): void {
-    if (!this.#auditThread) {
-      this.#auditThread = new AuditThread(decisionFilePath(this.db.name), this.db.name);
-      // The thread checkpoints the WAL after each commit, off this thread (audit-thread-worker.ts).
-      this.db.pragma('wal_autocheckpoint = 0');
-    }
+    this.#auditThread ??= new AuditThread(decisionFilePath(this.db.name));
     // A random id: two processes on one state never share one (sqlite-decision-file.ts).
     this.#threadBatch ??= randomInt(1, 2 ** 47);
     const afterSeq = this.#lastAuditSeq.get() ?? 0;
