@@ -33,6 +33,19 @@ import { envelopeEncoder } from '#test/support/sandbox-records.ts';
 import { type SqsServer, sqsEventRecord, startSqsServer } from '#test/support/sqs-server.ts';
 
 const MW_KEY = 'table-actions-mw-key-0123';
+
+/** An action message for `address` (functions/core/act/action.ts), routed to the MailWizz fake. */
+function bounceAction(address: string, fields: Record<string, unknown> = {}): string {
+  const action = {
+    v: 1,
+    id: address,
+    subject: address,
+    target: { type: 'email', address },
+    kind: 'bounce',
+    reason: 'hard',
+  };
+  return JSON.stringify({ ...action, providers: ['mw'], ...fields });
+}
 const SES_FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
 
 /** Forwards to dynalite and records the DynamoDB action of every request. */
@@ -158,15 +171,7 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
   });
 
   it('act', async () => {
-    const body = JSON.stringify({
-      v: 1,
-      id: 'hard@example.org',
-      subject: 'hard@example.org',
-      target: { type: 'email', address: 'hard@example.org' },
-      kind: 'bounce',
-      reason: 'hard',
-      providers: ['mw'],
-    });
+    const body = bounceAction('hard@example.org');
     const wiring = createActWiring(env);
     const actions = await used(async () => {
       for (const id of ['a1', 'a2']) {
@@ -179,25 +184,13 @@ describe('each function calls only the DynamoDB actions it is granted', () => {
   });
 
   it('act: an undo action (its own claim slot), and an unsubscribe whose suppression was forgotten', async () => {
-    const undo = JSON.stringify({
-      v: 1,
+    const undo = bounceAction('hard@example.org', {
       id: 'undo:hard@example.org:1764000000000',
-      subject: 'hard@example.org',
-      target: { type: 'email', address: 'hard@example.org' },
       kind: 'manual',
       reason: 'undo by operator',
-      providers: ['mw'],
       undo: { lists: { mw: [{ listId: mailwizz.subscribers[0]!.listUid, previousStatus: 'confirmed' }] } },
     });
-    const forgotten = JSON.stringify({
-      v: 1,
-      id: 'never@example.org',
-      subject: 'never@example.org',
-      target: { type: 'email', address: 'never@example.org' },
-      kind: 'bounce',
-      reason: 'hard',
-      providers: ['mw'],
-    });
+    const forgotten = bounceAction('never@example.org');
     const wiring = createActWiring(env);
     const actions = await used(async () => {
       const out = await runActionsBatch(

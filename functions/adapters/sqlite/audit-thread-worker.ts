@@ -74,19 +74,18 @@ function appendRows({ db, insert }: Statements, m: Extract<AuditThreadMessage, {
     const keyHash = keyLength < 0 ? null : recordKeyHash(text.slice(subjectEnd, subjectEnd + keyLength));
     from = subjectEnd + Math.max(keyLength, 0);
     const o = i * AUDIT_THREAD_FIELDS;
-    const [when, type, action, reason] = [nums[o], nums[o + 1], nums[o + 2], nums[o + 3]];
-    const [rule, line] = [orNull(nums[o + 4]!), orNull(nums[o + 5]!)];
+    // at, type, action, reason, rule, line (AUDIT_THREAD_FIELDS), read in place: no array per row.
     insert.run(
       batch,
       afterSeq,
       subjectHash(subject),
       subject,
-      when,
-      type,
-      action,
-      reason,
-      rule,
-      line,
+      nums[o],
+      nums[o + 1],
+      nums[o + 2],
+      nums[o + 3],
+      orNull(nums[o + 4]!),
+      orNull(nums[o + 5]!),
       keyHash,
     );
   }

@@ -16,6 +16,18 @@ const PRIVATE_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00d0002';
 const ROOT = join(import.meta.dirname, '../../../../..');
 const ctx = { actionId: 'act_1', kind: 'bounce' as const, reason: 'category=bad-mailbox' };
 
+/** The MailWizz provider against `server`, with these settings beside id, url and API key. */
+function providerFor(server: FakeMailwizzServer, settings: Record<string, unknown>) {
+  const config = mailwizzConfigSchema.parse({
+    id: 'mw',
+    type: 'mailwizz',
+    url: server.url,
+    apiKey: API_KEY,
+    ...settings,
+  });
+  return mailwizzProvider.create(config, recordingDeps());
+}
+
 let fake: FakeMailwizzServer | undefined;
 afterEach(() => fake?.close());
 
@@ -46,16 +58,7 @@ describe('MailWizz requests in flight', () => {
     const lists = [fake.addList(), fake.addList()];
     const emails = Array.from({ length: 64 }, (_, i) => `burst${i}@example.com`);
     for (const email of emails) for (const list of lists) fake.addSubscriber(list, email);
-    const provider = mailwizzProvider.create(
-      mailwizzConfigSchema.parse({
-        id: 'mw',
-        type: 'mailwizz',
-        url: fake.url,
-        apiKey: API_KEY,
-        privateKey: PRIVATE_KEY,
-      }),
-      recordingDeps(),
-    );
+    const provider = providerFor(fake, { privateKey: PRIVATE_KEY });
     const results = await Promise.all(emails.map((e) => provider.unsubscribeEverywhere(e, ctx)));
     expect(results.every((r) => r.calls === 2 && r.lists.every((l) => l.outcome === 'done'))).toBe(true);
     expect(fake.subscribers.every((s) => s.status === 'unsubscribed')).toBe(true);
@@ -70,16 +73,7 @@ describe('MailWizz requests in flight', () => {
     const emails = Array.from({ length: 40 }, (_, i) => `slow${i}@example.com`);
     for (const email of emails) fake.addSubscriber(list, email);
     fake.http.inject({ status: 503, times: 6 });
-    const provider = mailwizzProvider.create(
-      mailwizzConfigSchema.parse({
-        id: 'mw',
-        type: 'mailwizz',
-        url: fake.url,
-        apiKey: API_KEY,
-        concurrency: 3,
-      }),
-      recordingDeps(),
-    );
+    const provider = providerFor(fake, { concurrency: 3 });
     const results = await Promise.all(emails.map((e) => provider.unsubscribeEverywhere(e, ctx)));
     expect(results.every((r) => r.lists.every((l) => l.outcome === 'done'))).toBe(true);
     expect(fake.http.maxInFlight()).toBeLessThanOrEqual(3);
