@@ -213,6 +213,7 @@ interface SubjectStatus {
         expiresAt?: number | undefined;
       }
     | undefined;
+  /** recordKey: the local state keeps only its hash, shown as `h:` and 14 hex digits (docs/interfaces.md). */
   softBounces: Array<{ at: number; recordKey: string }>;
   audit: AuditEntry[];
 }

@@ -10,7 +10,7 @@ import { countSoftBounces, laterReset, type SoftCounting } from '#core/decide/so
 import type { DeliveryRequest, SoftBounceRequest } from '#core/ports.ts';
 import { AddressTable } from './dry-run-address-table.ts';
 import { fnv1a32 } from './sqlite-state-schema.ts';
-import type { BaseReads } from './sqlite-suppression-store.ts';
+import type { BaseReads, BaseSoftKey } from './sqlite-suppression-store.ts';
 
 /** One address: its soft bounces of this run (time and record-key hash, in step) and last delivery. */
 interface SoftHistory {
@@ -19,7 +19,7 @@ interface SoftHistory {
   resetAt: number | undefined;
 }
 
-const NOTHING_STORED: ReadonlyArray<{ at: number; record_key: string }> = Object.freeze([]);
+const NOTHING_STORED: ReadonlyArray<{ at: number; key: BaseSoftKey }> = Object.freeze([]);
 
 /** Columns of the address table: an address's one soft bounce (or MOVED) and its record-key hash. */
 const AT = 0;
@@ -75,13 +75,15 @@ class DryRunSoftBounces {
   }
 
   /**
-   * INSERT OR IGNORE on (address, record_key): a record seen before (here or in the state) once.
+   * INSERT OR IGNORE on (address, record key): a record seen before (here or in the state) once.
    * Returns the address's history after it (a short-lived view for a table-held address).
    */
-  private insert(r: SoftBounceRequest, stored: ReadonlyArray<{ record_key: string }>): SoftHistory {
+  private insert(r: SoftBounceRequest, stored: ReadonlyArray<{ key: BaseSoftKey }>): SoftHistory {
     // A record key only has to differ from the few other keys of one address: 32 bits.
     const hash = fnv1a32(r.recordKey);
-    const inState = stored.length > 0 && stored.some((s) => s.record_key === r.recordKey);
+    // The state's rows are keyed as its layout keys them (the hash, or the text if not migrated).
+    const key = stored.length > 0 ? this.base!.softKey(r.recordKey) : undefined;
+    const inState = key !== undefined && stored.some((s) => s.key === key);
     const slot = this.table.insert(r.address);
     const first = this.table.get(slot, AT);
     if (first === MOVED) {

@@ -1,12 +1,13 @@
 /**
  * The tables of the local state file and how a file written by an earlier version is brought up to
- * date on open. Since issue 14 the two per-record tables are lean (docs/benchmarks.md): every text
- * an audit entry repeats (type, action, reason, rule) is stored once in `texts` and referenced by
- * id, their record keys are kept as a 53-bit hash (there they only serve correlation), and soft
- * bounces are one B-tree keyed by (address, record key) instead of a table and two indexes (their
- * record key stays text: the dry run reads it from the real state). A file with the earlier `audit`
- * table and rowid `soft_bounces` is migrated in one transaction the first time a writer opens it;
- * read-only readers (a dry run's base, `report`) read either layout.
+ * date on open. Since issue 14 the per-record tables are lean (docs/benchmarks.md): every text an
+ * audit entry repeats (type, action, reason, rule) is stored once in `texts` and referenced by id,
+ * record keys are kept as a 53-bit hash (they only serve correlation and dedupe), and soft bounces
+ * are one B-tree keyed by (address, record-key hash) instead of a table and two indexes keyed by
+ * the key's text (~100 bytes a row, and the table is written in random address order, so its size
+ * decides how much page cache a run needs). A file with an earlier layout (the `audit` table, a
+ * `soft_bounces` keyed by `record_key` text) is migrated in one transaction the first time a
+ * writer opens it; read-only readers (a dry run's base, `report`) read either layout.
  */
 import type Database from 'better-sqlite3';
 
@@ -26,9 +27,9 @@ CREATE TABLE IF NOT EXISTS texts (
 );
 CREATE TABLE IF NOT EXISTS soft_bounces (
   address TEXT NOT NULL,
-  record_key TEXT NOT NULL,
+  record_hash INTEGER NOT NULL,
   at INTEGER NOT NULL,
-  PRIMARY KEY (address, record_key)
+  PRIMARY KEY (address, record_hash)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS soft_resets (
   address TEXT PRIMARY KEY,
@@ -169,28 +170,36 @@ const COPY_AUDIT = `INSERT INTO audit_trail
     (SELECT id FROM texts WHERE text = a.rule), a.line, pmta_record_key_hash(a.record_key),
     a.provider, a.outcome, a.lists, a.expires_at
   FROM audit a ORDER BY a.id`;
-const MOVE_SOFT_BOUNCES = `ALTER TABLE soft_bounces RENAME TO soft_bounces_rowid;
-  CREATE TABLE soft_bounces (address TEXT NOT NULL, record_key TEXT NOT NULL, at INTEGER NOT NULL,
-    PRIMARY KEY (address, record_key)) WITHOUT ROWID;
-  INSERT INTO soft_bounces (address, record_key, at) SELECT address, record_key, at FROM soft_bounces_rowid;
-  DROP TABLE soft_bounces_rowid;`;
 
-/** The pre-issue-14 soft_bounces: a rowid table (with an index on (address, at)). */
-function rowidSoftBounces(db: Database.Database): boolean {
-  const table = db
-    .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'soft_bounces'")
-    .get() as { sql: string } | undefined;
-  return table !== undefined && !/without\s+rowid/i.test(table.sql);
+/**
+ * Both earlier soft_bounces (a rowid table with an (address, at) index before issue 14, then one
+ * B-tree keyed by the text) to the hashed one; the old index goes with the old table. OR IGNORE: a
+ * hash collision between two keys of one address keeps the first row, as a later insert would.
+ */
+const HASH_SOFT_BOUNCES = `ALTER TABLE soft_bounces RENAME TO soft_bounces_text;
+  CREATE TABLE soft_bounces (address TEXT NOT NULL, record_hash INTEGER NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (address, record_hash)) WITHOUT ROWID;
+  INSERT OR IGNORE INTO soft_bounces (address, record_hash, at)
+    SELECT address, pmta_record_key_hash(record_key), at FROM soft_bounces_text;
+  DROP TABLE soft_bounces_text;`;
+
+/** Whether soft_bounces is keyed by the record key's hash (false: by its text, or no table). */
+function hashedSoftBounces(db: Database.Database): boolean {
+  return hasTable(db, 'soft_bounces') && hasColumn(db, 'soft_bounces', 'record_hash');
 }
 
-/** A file written before issue 14: its audit moves to the lean table (same order, same texts). */
-function migrateAudit(db: Database.Database): void {
+/** The hashes as SQL functions, for the migrations (the same values the writers store). */
+function registerHashFunctions(db: Database.Database): void {
   db.function('pmta_record_key_hash', { deterministic: true }, (key: unknown) =>
     key === null ? null : recordKeyHash(String(key)),
   );
   db.function('pmta_subject_hash', { deterministic: true }, (subject: unknown) =>
     subjectHash(String(subject)),
   );
+}
+
+/** A file written before issue 14: its audit moves to the lean table (same order, same texts). */
+function migrateAudit(db: Database.Database): void {
   db.exec(INTERN_AUDIT_TEXTS);
   db.exec(COPY_AUDIT);
   db.exec('DROP TABLE audit');
@@ -198,11 +207,12 @@ function migrateAudit(db: Database.Database): void {
 
 /**
  * Creates what is missing and migrates an earlier layout (writers only), in one transaction: a
- * crash leaves the file as it was. The rowid soft_bounces moves first (the schema would keep it).
+ * crash leaves the file as it was. A text-keyed soft_bounces moves first (the schema would keep it).
  */
 function prepareStateSchema(db: Database.Database): void {
+  registerHashFunctions(db);
   db.transaction(() => {
-    if (rowidSoftBounces(db)) db.exec(MOVE_SOFT_BOUNCES);
+    if (hasTable(db, 'soft_bounces') && !hashedSoftBounces(db)) db.exec(HASH_SOFT_BOUNCES);
     db.exec(SCHEMA);
     addMissingColumns(db);
     if (hasTable(db, 'audit')) migrateAudit(db);
@@ -213,6 +223,7 @@ function prepareStateSchema(db: Database.Database): void {
 export {
   fnv1a32,
   hasColumn,
+  hashedSoftBounces,
   hasTable,
   prepareStateSchema,
   recordKeyHash,

@@ -27,9 +27,11 @@ import { SqliteAuditTrail } from './sqlite-audit-trail.ts';
 import { decisionFilePath } from './sqlite-decision-file.ts';
 import {
   hasColumn,
+  hashedSoftBounces,
   hasTable,
   prepareStateSchema,
   recordKeyHash,
+  recordKeyLabel,
   SUPPRESSION_REASON,
 } from './sqlite-state-schema.ts';
 import { StateTexts } from './sqlite-state-texts.ts';
@@ -56,10 +58,15 @@ interface SqliteSuppressionStoreOptions {
 
 type Row = { providers_done: string; expires_at: number | null } | undefined;
 
+/** A soft bounce's key in the base: its record key's hash, or the text in a file not migrated yet. */
+type BaseSoftKey = number | string;
+
 interface BaseReads {
   getSuppression: Database.Statement<[string], NonNullable<Row>>;
-  softHas: Database.Statement<[string, string], { one: number }> | undefined;
-  softNear: Database.Statement<[string, number, number], { at: number; record_key: string }> | undefined;
+  /** A record key as the base's soft_bounces stores it (compare keys only in this form). */
+  softKey: (recordKey: string) => BaseSoftKey;
+  softHas: Database.Statement<[string, BaseSoftKey], { one: number }> | undefined;
+  softNear: Database.Statement<[string, number, number], { at: number; key: BaseSoftKey }> | undefined;
   softAny: Database.Statement<[string], { one: number }> | undefined;
   getReset: Database.Statement<[string], { at: number }> | undefined;
 }
@@ -71,17 +78,18 @@ interface BaseReads {
 function prepareBaseReads(base: Database.Database): BaseReads {
   // An older base file has no expires_at: every row of it is permanent.
   const expiring = hasColumn(base, 'suppressions', 'expires_at');
-  // soft_bounces has the same columns in both layouts (a rowid table before issue 14).
+  // soft_bounces is keyed by the record key's hash, or (a file not migrated yet) by its text.
   const soft = hasTable(base, 'soft_bounces') ? 'soft_bounces' : undefined;
+  const hashed = hashedSoftBounces(base);
+  const key = hashed ? 'record_hash' : 'record_key';
   return {
     getSuppression: base.prepare(
       `SELECT providers_done, ${expiring ? 'expires_at' : 'NULL AS expires_at'} FROM suppressions WHERE subject = ?`,
     ),
-    softHas: soft
-      ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? AND record_key = ?`)
-      : undefined,
+    softKey: hashed ? recordKeyHash : (recordKey) => recordKey,
+    softHas: soft ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? AND ${key} = ?`) : undefined,
     softNear: soft
-      ? base.prepare(`SELECT at, record_key FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
+      ? base.prepare(`SELECT at, ${key} AS key FROM ${soft} WHERE address = ? AND at >= ? AND at <= ?`)
       : undefined,
     softAny: soft ? base.prepare(`SELECT 1 AS one FROM ${soft} WHERE address = ? LIMIT 1`) : undefined,
     getReset: hasTable(base, 'soft_resets')
@@ -172,7 +180,7 @@ class SqliteSuppressionStore implements SuppressionStore {
     );
     this.updateDone = this.db.prepare('UPDATE suppressions SET providers_done = ? WHERE subject = ?');
     this.insertSoft = this.db.prepare(
-      'INSERT OR IGNORE INTO soft_bounces (address, record_key, at) VALUES (?, ?, ?)',
+      'INSERT OR IGNORE INTO soft_bounces (address, record_hash, at) VALUES (?, ?, ?)',
     );
     // The address's last delivery comes back in the same query (reset = 1): one statement per bounce.
     this.softNear = this.db.prepare(
@@ -413,8 +421,9 @@ class SqliteSuppressionStore implements SuppressionStore {
     const run = this.atomically((reqs: readonly SoftBounceRequest[]) =>
       reqs.map((r) => {
         // Over a base file (dry run), a record it holds already is not counted twice.
-        if (!this.baseReads?.softHas?.get(r.address, r.recordKey))
-          this.insertSoft.run(r.address, r.recordKey, r.at);
+        const base = this.baseReads;
+        if (!base?.softHas?.get(r.address, base.softKey(r.recordKey)))
+          this.insertSoft.run(r.address, recordKeyHash(r.recordKey), r.at);
         const range = [r.address, r.at - windowMs, r.at + windowMs] as const;
         let resetAt = r.resetAt;
         // Without any delivery stored (the common case) the resets need no lookup.
@@ -425,7 +434,6 @@ class SqliteSuppressionStore implements SuppressionStore {
             if (row.reset === 1) resetAt = laterReset(resetAt, row.at);
             else near.push(row.at);
           }
-        const base = this.baseReads;
         if (base) {
           for (const row of base.softNear?.all(...range) ?? []) near.push(row.at);
           resetAt = laterReset(resetAt, base.getReset?.get(r.address)?.at);
@@ -539,8 +547,8 @@ class SqliteSuppressionStore implements SuppressionStore {
     const now = this.now();
     const live = s && (s.expires_at === null || s.expires_at > now) ? s : undefined;
     const soft = this.db
-      .prepare('SELECT at, record_key AS recordKey FROM soft_bounces WHERE address = ? ORDER BY at')
-      .all(subject) as Array<{ at: number; recordKey: string }>;
+      .prepare('SELECT at, record_hash AS hash FROM soft_bounces WHERE address = ? ORDER BY at, record_hash')
+      .all(subject) as Array<{ at: number; hash: number }>;
     return {
       subject,
       suppressed: live
@@ -553,7 +561,7 @@ class SqliteSuppressionStore implements SuppressionStore {
             ...(live.expires_at === null ? {} : { expiresAt: live.expires_at }),
           }
         : undefined,
-      softBounces: soft,
+      softBounces: soft.map((b) => ({ at: b.at, recordKey: recordKeyLabel(b.hash) })),
       audit: this.auditTrail.entries(subject, now),
     };
   }
@@ -567,5 +575,5 @@ class SqliteSuppressionStore implements SuppressionStore {
   }
 }
 
-export type { BaseReads, SqliteSuppressionStoreOptions };
+export type { BaseReads, BaseSoftKey, SqliteSuppressionStoreOptions };
 export { prepareBaseReads, SqliteSuppressionStore };
