@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
+import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
@@ -31,6 +32,8 @@ interface LocalRuntime {
   classifier: Classifier;
   /** The suppressions as `suppressions export` and `undo` see them; absent in a dry run. */
   ledger: SqliteSuppressionLedger | undefined;
+  /** Deliverability counts on the store's own connection (in its batches); absent in a dry run. */
+  traffic: SqliteTrafficStore | undefined;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ function createLocalRuntime(config: Config, options: LocalRuntimeOptions): Local
       store instanceof SqliteSuppressionStore
         ? new SqliteSuppressionLedger(store.db, () => Date.now())
         : undefined,
+    traffic: store instanceof SqliteSuppressionStore ? new SqliteTrafficStore(store.db) : undefined,
     close: () => store.close(),
   };
 }

@@ -18,13 +18,20 @@ import { tallyRecords } from '#core/guardrails/tally-records.ts';
 import { TrafficTally } from '#core/guardrails/traffic.ts';
 import type { ParseOutcome } from '#core/mail-event.ts';
 
+/**
+ * Tally rows kept before they are written (in the open batch): at most a few MB of heap on a
+ * file with many jobs per hour (the PHP bench: ~1 row per 4 records); a real stream reaches it
+ * seldom and writes at each commit, where the rows have merged (docs/benchmarks.md).
+ */
+const FLUSH_ROWS = 10_000;
+
 interface RunTraffic {
   /** Tallies one decided batch (in memory until `flush`). */
   add(outcomes: readonly ParseOutcome[], rows: readonly ReportRow[]): Promise<void>;
   /**
    * Unless a dry run, adds what was tallied since the last flush to the state. `process` calls it
-   * right after each state commit: the traffic store writes through its own connection, which
-   * must not wait on the open transaction of the suppression store.
+   * for each batch, inside the state's open transaction: the counts commit with the decisions,
+   * and the tally stays one batch long (docs/benchmarks.md).
    */
   flush(): Promise<void>;
   /** The guardrails that trip over the whole days this run touched (stored totals included). */
@@ -49,9 +56,9 @@ function dryRunTraffic(config: Config): RunTraffic {
   };
 }
 
-function createRunTraffic(config: Config, statePath: string, dryRun: boolean): RunTraffic {
-  if (dryRun) return dryRunTraffic(config);
-  const store = new SqliteTrafficStore(statePath);
+/** `store`: the local runtime's traffic store; none in a dry run. */
+function createRunTraffic(config: Config, store: SqliteTrafficStore | undefined): RunTraffic {
+  if (!store) return dryRunTraffic(config);
   const providers = createMailboxProviderTable(config.guardrails.mailboxProviders);
   const hard = new Set<string>(config.policy.hardCategories);
   let pending = new TrafficTally(providers);
@@ -80,7 +87,10 @@ function createRunTraffic(config: Config, statePath: string, dryRun: boolean): R
     await store.addTraffic(batch);
   };
   return {
-    add: async (outcomes, rows) => tallyRecords(outcomes, rows, pending, hard),
+    add: async (outcomes, rows) => {
+      tallyRecords(outcomes, rows, pending, hard);
+      if (pending.size >= FLUSH_ROWS) await flush();
+    },
     flush,
     async finish() {
       await flush();

@@ -5,8 +5,7 @@
  * flight where fetch opened two. Never follows redirects (they could carry the key headers to
  * another host); failures reject like fetch's (a TypeError whose `cause` has the network code).
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 
 interface ProviderFetchInit {
   method: string;
@@ -85,8 +84,12 @@ function readAnswer(message: IncomingMessage): Promise<ProviderFetchResponse> {
 
 /** A ProviderFetch with its own keep-alive agents (one per process is enough: they pool per host). */
 function createHttpFetch(): ProviderFetch {
+  // Loaded with the first provider, not at import: a run without providers never loads the TLS
+  // stack (~2.5 MB of peak RSS, docs/benchmarks.md).
+  const http = process.getBuiltinModule('node:http');
+  const https = process.getBuiltinModule('node:https');
   const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
-  const agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
   return (url, init) =>
     new Promise((resolve, reject) => {
       const target = new URL(url);
@@ -98,7 +101,7 @@ function createHttpFetch(): ProviderFetch {
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
       // A length, never chunked: some PHP front ends refuse chunked request bodies.
       if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
-      const request = (secure ? httpsRequest : httpRequest)(target, {
+      const request = (secure ? https.request : http.request)(target, {
         method: init.method,
         headers,
         agent: secure ? agents.https : agents.http,

@@ -1,7 +1,9 @@
 /**
  * TrafficStore on SQLite: the deliverability aggregates live in the same state file as the
  * suppressions (table `traffic`, one row per hour × sending domain × mailbox provider × VirtualMTA
- * × job). Its own connection: WAL lets it share the file with the suppression store.
+ * × job). `process` passes the suppression store's connection, so a batch's counts commit in the
+ * same transaction as its decisions (docs/benchmarks.md: a second connection cost a page cache, a
+ * sync per flush and a tally held for a whole commit); `report` opens its own, read-only.
  */
 
 import { mkdirSync } from 'node:fs';
@@ -59,19 +61,28 @@ function mergeBlocks(stored: string, added: Record<string, number>): string {
 
 class SqliteTrafficStore implements TrafficStore {
   private readonly db: Database.Database;
+  /** A connection passed in belongs to its owner: `close` leaves it open. */
+  private readonly owned: boolean;
 
-  constructor(path: string, options: { readonly?: boolean } = {}) {
+  /** `state`: a state file's path, or an open connection to share (writes join its transaction). */
+  constructor(state: string | Database.Database, options: { readonly?: boolean } = {}) {
+    const path = typeof state === 'string' ? state : state.name;
     try {
-      if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
-      if (!options.readonly) {
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('busy_timeout = 5000');
-        this.db.exec(SCHEMA);
-      }
+      this.owned = typeof state === 'string';
+      this.db = typeof state === 'string' ? SqliteTrafficStore.open(state, options) : state;
+      if (!options.readonly) this.db.exec(SCHEMA);
     } catch (error) {
       throw new StoreError(`cannot open state ${path}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  private static open(path: string, options: { readonly?: boolean }): Database.Database {
+    if (options.readonly) return new Database(path, { readonly: true, fileMustExist: true });
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    return db;
   }
 
   /**
@@ -211,7 +222,7 @@ class SqliteTrafficStore implements TrafficStore {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.owned) this.db.close();
   }
 
   private hasTable(name: string): boolean {

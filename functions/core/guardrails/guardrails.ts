@@ -156,10 +156,14 @@ function blockSpikeTrips(rows: readonly TrafficRow[], s: GuardrailSettings): Gua
 
 /** Every guardrail that trips in these rows, complaint rates first, each list in time order. */
 function evaluateGuardrails(rows: readonly TrafficRow[], settings: GuardrailSettings): GuardrailTrip[] {
-  const byTime = (a: GuardrailTrip, b: GuardrailTrip) =>
-    (a.kind === 'complaint-rate' ? a.day : a.hour).localeCompare(
-      b.kind === 'complaint-rate' ? b.day : b.hour,
-    );
+  // ISO times compare as plain strings; localeCompare would load ICU's collator (~3 MB of peak RSS
+  // in every `process` run, docs/benchmarks.md).
+  const when = (t: GuardrailTrip) => (t.kind === 'complaint-rate' ? t.day : t.hour);
+  const byTime = (a: GuardrailTrip, b: GuardrailTrip) => {
+    const x = when(a);
+    const y = when(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
   return [...complaintTrips(rows, settings).sort(byTime), ...blockSpikeTrips(rows, settings).sort(byTime)];
 }
 
