@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { DryRunSuppressionStore } from '#adapters/sqlite/dry-run-suppression-store.ts';
 import { SqliteSuppressionLedger } from '#adapters/sqlite/sqlite-suppression-ledger.ts';
-import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import { SqliteSuppressionStore } from '#adapters/sqlite/sqlite-suppression-store.ts';
+import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import { BUILTIN_RULES } from '#core/classify/builtin-rules.ts';
 import { type Classifier, createClassifier } from '#core/classify/classify.ts';
 import type { Config } from '#core/config-schema.ts';

@@ -4,7 +4,7 @@
  * run touched. A dry run keeps its aggregates in memory only and judges what it saw.
  */
 import { postGuardrailNotice, tripId } from '#adapters/providers/webhook/guardrail-notifier.ts';
-import { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
+import type { SqliteTrafficStore } from '#adapters/sqlite/sqlite-traffic-store.ts';
 import type { Config } from '#core/config-schema.ts';
 import type { ReportRow } from '#core/decide/decide-records.ts';
 import {
