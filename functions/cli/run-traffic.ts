@@ -119,4 +119,4 @@ function createRunTraffic(config: Config, store: SqliteTrafficStore | undefined)
 }
 
 export type { RunTraffic };
-export { createRunTraffic };
+export { createRunTraffic, FLUSH_ROWS };

@@ -54,6 +54,33 @@ function writeInput(): void {
   writeFileSync(small, `${lines.slice(0, 20_001).join('\n')}\n`);
 }
 
+/** What the state holds of the deliverability counts, and the line of its last visible decision. */
+function committedTraffic(state: string): { bounces: number; deliveries: number; lastDecisionLine: number } {
+  const db = new Database(state, { readonly: true });
+  db.prepare('ATTACH DATABASE ? AS decided').run(`${state}-audit`);
+  const rows = db.prepare('SELECT deliveries, hard, soft, blocks FROM traffic').all() as Array<{
+    deliveries: number;
+    hard: number;
+    soft: number;
+    blocks: string;
+  }>;
+  const lastDecisionLine = db
+    .prepare(
+      `SELECT max(line) FROM (SELECT line FROM main.audit_trail UNION ALL
+         SELECT line FROM decided.decisions WHERE batch IN (SELECT batch FROM main.audit_batches))`,
+    )
+    .pluck()
+    .get() as number;
+  db.close();
+  const blocks = (json: string) =>
+    Object.values(JSON.parse(json) as Record<string, number>).reduce((a, b) => a + b, 0);
+  return {
+    bounces: rows.reduce((n, r) => n + r.hard + r.soft + blocks(r.blocks), 0),
+    deliveries: rows.reduce((n, r) => n + r.deliveries, 0),
+    lastDecisionLine,
+  };
+}
+
 interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -161,6 +188,18 @@ describe('process killed mid-run with the audit thread (the bundle)', () => {
     expect(agreement.suppressedWithoutDecision).toEqual([]);
     expect(agreement.decidedWithoutSuppression).toEqual([]);
     expect(new Set(agreement.unsubscribeDecisions.values())).toEqual(new Set([1]));
+    // The deliverability counts commit with the decisions (one transaction): exactly the bounces
+    // up to the last visible decision, and the deliveries up to the batch's end.
+    const counted = committedTraffic(state);
+    const lines = readFileSync(input, 'utf8').split('\n');
+    const typeAt = (line: number) => lines[line - 1]?.split(',')[0];
+    const upTo = (type: string, last: number) =>
+      lines.slice(1, last).filter((l) => l.startsWith(`${type},`)).length;
+    let nextBounce = counted.lastDecisionLine + 1;
+    while (nextBounce <= lines.length && typeAt(nextBounce) !== 'b') nextBounce++;
+    expect(counted.bounces).toBe(upTo('b', counted.lastDecisionLine));
+    expect(counted.deliveries).toBeGreaterThanOrEqual(upTo('d', counted.lastDecisionLine));
+    expect(counted.deliveries).toBeLessThanOrEqual(upTo('d', nextBounce - 1));
     // Subjects only the uncommitted batch decided: `status` shows nothing at all for them.
     const db = new Database(state, { readonly: true });
     db.prepare('ATTACH DATABASE ? AS decided').run(`${state}-audit`);

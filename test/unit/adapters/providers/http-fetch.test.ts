@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpFetch } from '#providers/http-fetch.ts';
 
@@ -162,5 +164,23 @@ describe('http fetch (node:http, keep-alive)', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('http fetch: loading', () => {
+  // A `process` run without providers never needs the TLS stack (docs/benchmarks.md, peak RSS).
+  it('loads node:http and node:https with the first client, not when the module is imported', () => {
+    const probe = `
+      const loaded = () => ['http', 'https', 'tls'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m));
+      const { createHttpFetch } = await import('#providers/http-fetch.ts');
+      const before = loaded();
+      createHttpFetch();
+      console.log(JSON.stringify({ before, after: loaded() }));`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
+      cwd: fileURLToPath(new URL('../../../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ before: [], after: ['http', 'https', 'tls'] });
   });
 });
