@@ -47,8 +47,9 @@ function openDecisionFile(file: string): Database.Database {
   opened.pragma('journal_mode = WAL');
   // Unsynced commits; a sync request commits with FULL, which makes the whole WAL durable.
   opened.pragma('synchronous = NORMAL');
-  // Rows are appended in rowid order; its one random index stays small per batch (1 MiB is enough).
-  opened.pragma('cache_size = -1024');
+  // Rows are appended in rowid order; the one random index is the subject hash's. 2 MiB, not 4: the
+  // peak RSS goal (1 MiB cost ~0.2 CPU s more on the 300k bench; docs/benchmarks.md).
+  opened.pragma('cache_size = -2048');
   opened.exec(DECISION_FILE_SCHEMA);
   return opened;
 }
