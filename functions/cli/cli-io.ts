@@ -17,8 +17,13 @@ interface CliIo {
  * an unhandled EPIPE. Every state write is committed before a command prints, or rolled back on
  * exit as after a crash. Other stdout errors stay errors.
  */
+let closedPipeHandled = false;
+
 function endQuietlyOnClosedPipe(): void {
-  if (process.stdout.listenerCount('error') > 0) return;
+  // A flag, not stdout's listener count: a stream piped into stdout (under tsx's loader) adds an
+  // 'error' listener of its own, which rethrows EPIPE once it has unpiped itself.
+  if (closedPipeHandled) return;
+  closedPipeHandled = true;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
