@@ -23,7 +23,7 @@ import type { ParseOutcome } from '#core/mail-event.ts';
  * file with many jobs per hour (the PHP bench: ~1 row per 4 records); a real stream reaches it
  * seldom and writes at each commit, where the rows have merged (docs/benchmarks.md).
  */
-const FLUSH_ROWS = 10_000;
+const FLUSH_ROWS = 5_000;
 
 interface RunTraffic {
   /** Tallies one decided batch (in memory until `flush`). */

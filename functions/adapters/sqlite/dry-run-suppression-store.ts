@@ -36,10 +36,11 @@ import { type BaseReads, prepareBaseReads, SqliteSuppressionStore } from './sqli
 type Done = readonly string[];
 const NONE_DONE: Done = Object.freeze([]);
 /**
- * Suppressed subjects, and soft-bounced addresses, held in memory (as digests: at most 8 MB and
- * 32 MB of typed arrays at this limit; docs/benchmarks.md); past it, the scratch file.
+ * Suppressed subjects, and soft-bounced addresses, held in memory (as digests: at most 4 MB and
+ * 16 MB of typed arrays at this limit); past it, the scratch file. 250,000, not 500,000: a 3M-record
+ * file's dry run stays under 100 MB of peak RSS (docs/benchmarks.md); a 300k one never spills.
  */
-const DEFAULT_LIMIT = 500_000;
+const DEFAULT_LIMIT = 250_000;
 
 class DryRunSuppressionStore implements SuppressionStore {
   private readonly base: Database.Database | undefined;

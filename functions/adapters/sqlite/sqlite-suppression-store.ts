@@ -99,7 +99,9 @@ function prepareBaseReads(base: Database.Database): BaseReads {
 }
 
 /** The state connection's page cache, KiB (PRAGMA cache_size takes a negative number of KiB). */
-const STATE_CACHE_KIB = 6144;
+const STATE_CACHE_KIB = 4096;
+/** A dry run's scratch file (what its memory tables cannot hold) needs less: a preview. */
+const SCRATCH_CACHE_KIB = 2048;
 
 class SqliteSuppressionStore implements SuppressionStore {
   /** bench/process.ts sets NORMAL for its baseline row; the product never changes it. */
@@ -156,9 +158,9 @@ class SqliteSuppressionStore implements SuppressionStore {
         `synchronous = ${options.scratch ? 'OFF' : (options.synchronous ?? SqliteSuppressionStore.defaultSynchronous)}`,
       );
       if (options.scratch) this.db.pragma('locking_mode = EXCLUSIVE');
-      // Random-order addresses: the page cache holds the hot index pages. 6 MiB, not 16: the soft
+      // Random-order addresses: the page cache holds the hot index pages. 4 MiB, not 16: the soft
       // bounces' keys are hashes now and the peak RSS goal is 100 MB (docs/benchmarks.md).
-      this.db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
+      this.db.pragma(`cache_size = -${options.scratch ? SCRATCH_CACHE_KIB : STATE_CACHE_KIB}`);
       prepareStateSchema(this.db);
       this.base = options.basePath
         ? new Database(options.basePath, { readonly: true, fileMustExist: true })
