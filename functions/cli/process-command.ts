@@ -170,7 +170,7 @@ interface ProcessRun {
   bytesRead: number;
   /** Records decided since the last commit. */
   uncommitted: number;
-  /** Deliverability counts (docs/guardrails.md), written after each state commit. */
+  /** Deliverability counts (docs/guardrails.md), written in each commit's transaction. */
   traffic: RunTraffic;
   onResult(result: ActionResult): void;
 }

@@ -29,9 +29,9 @@ interface RunTraffic {
   /** Tallies one decided batch (in memory until `flush`). */
   add(outcomes: readonly ParseOutcome[], rows: readonly ReportRow[]): Promise<void>;
   /**
-   * Unless a dry run, adds what was tallied since the last flush to the state. `process` calls it
-   * for each batch, inside the state's open transaction: the counts commit with the decisions,
-   * and the tally stays one batch long (docs/benchmarks.md).
+   * Unless a dry run, adds what was tallied since the last flush to the state, inside its open
+   * transaction: `process` calls it before each commit (and `add` once the tally holds FLUSH_ROWS
+   * rows), so the counts commit with the decisions (docs/benchmarks.md).
    */
   flush(): Promise<void>;
   /** The guardrails that trip over the whole days this run touched (stored totals included). */
