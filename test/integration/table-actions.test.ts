@@ -27,7 +27,7 @@ import {
 } from '#lambda/wiring.ts';
 import { FakeMailwizzServer } from '#sandbox/fakes/fake-mailwizz-server.ts';
 import { type FakeSesV2Server, startFakeSesV2Server } from '#sandbox/fakes/fake-sesv2-server.ts';
-import { ACCT_HEADER } from '#test/support/builders.ts';
+import { ACCT_HEADER, hardBounceAction } from '#test/support/builders.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#test/support/dynamodb-local.ts';
 import { envelopeEncoder } from '#test/support/sandbox-records.ts';
 import { type SqsServer, sqsEventRecord, startSqsServer } from '#test/support/sqs-server.ts';
@@ -36,15 +36,7 @@ const MW_KEY = 'table-actions-mw-key-0123';
 
 /** An action message for `address` (functions/core/act/action.ts), routed to the MailWizz fake. */
 function bounceAction(address: string, fields: Record<string, unknown> = {}): string {
-  const action = {
-    v: 1,
-    id: address,
-    subject: address,
-    target: { type: 'email', address },
-    kind: 'bounce',
-    reason: 'hard',
-  };
-  return JSON.stringify({ ...action, providers: ['mw'], ...fields });
+  return JSON.stringify(hardBounceAction(address, { providers: ['mw'], ...fields }));
 }
 const SES_FIXTURE = readFileSync(new URL('../fixtures/ses/unsubscribe-pass.json', import.meta.url), 'utf8');
 

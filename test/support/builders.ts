@@ -1,8 +1,10 @@
 /**
  * Test-data builders shared by the tests, the benchmarks (bench/) and the fault matrix: a seeded
  * random generator, PowerMTA timestamps, and realistic accounting records (the PowerMTA 4.5/5.x
- * 23-column layout, docs/powermta.md). Seeded so a failing run can be replayed.
+ * 23-column layout, docs/powermta.md), and an action as the act function reads it. Seeded so a
+ * failing run can be replayed.
  */
+import type { Action } from '#core/act/action.ts';
 
 const ACCT_HEADER =
   'type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool';
@@ -224,6 +226,20 @@ function* generateAccountingLines(
   }
 }
 
+/** A hard-bounce action for one address (functions/core/act/action.ts); `over` replaces fields. */
+function hardBounceAction(address: string, over: Partial<Action> & Record<string, unknown> = {}): Action {
+  return {
+    v: 1,
+    id: address,
+    subject: address,
+    target: { type: 'email', address },
+    kind: 'bounce',
+    reason: 'hard',
+    providers: [],
+    ...over,
+  };
+}
+
 export type { BounceFields };
 export {
   ACCT_HEADER,
@@ -233,5 +249,6 @@ export {
   GENERATED_BOUNCES,
   GENERATED_HEADER,
   generateAccountingLines,
+  hardBounceAction,
   pmtaTime,
 };

@@ -34,21 +34,21 @@ function deliveries(jobs: number, firstJob = 0): ParseOutcome[] {
   }));
 }
 
+/** A run's traffic on a state connection, what that connection sees stored, and the connection. */
 function stateWithTraffic() {
   const db = new Database(':memory:');
-  const store = new SqliteTrafficStore(db);
+  const traffic = createRunTraffic(config, new SqliteTrafficStore(db));
   const stored = () =>
     db.prepare('SELECT count(*) AS n, sum(deliveries) AS d FROM traffic').get() as {
       n: number;
       d: number | null;
     };
-  return { db, store, stored };
+  return { db, traffic, stored };
 }
 
 describe('createRunTraffic on the state connection', () => {
   it('keeps a small tally until flush, then writes it in the open transaction', async () => {
-    const { db, store, stored } = stateWithTraffic();
-    const traffic = createRunTraffic(config, store);
+    const { db, traffic, stored } = stateWithTraffic();
     db.exec('BEGIN');
     await traffic.add(deliveries(10), []);
     expect(stored().n).toBe(0);
@@ -59,8 +59,7 @@ describe('createRunTraffic on the state connection', () => {
   });
 
   it('writes the tally as soon as it holds FLUSH_ROWS rows, inside the batch: a rollback takes it back', async () => {
-    const { db, store, stored } = stateWithTraffic();
-    const traffic = createRunTraffic(config, store);
+    const { db, traffic, stored } = stateWithTraffic();
     db.exec('BEGIN');
     await traffic.add(deliveries(FLUSH_ROWS - 1), []);
     expect(stored().n).toBe(0);
@@ -71,8 +70,7 @@ describe('createRunTraffic on the state connection', () => {
   });
 
   it('counts every record once across flushes and judges the guardrails over the stored totals', async () => {
-    const { db, store, stored } = stateWithTraffic();
-    const traffic = createRunTraffic(config, store);
+    const { db, traffic, stored } = stateWithTraffic();
     db.exec('BEGIN');
     await traffic.add(deliveries(FLUSH_ROWS + 5), []);
     await traffic.add(deliveries(7), []);
@@ -82,8 +80,7 @@ describe('createRunTraffic on the state connection', () => {
   });
 
   it('leaves the shared connection open when it closes', async () => {
-    const { db, store } = stateWithTraffic();
-    const traffic = createRunTraffic(config, store);
+    const { db, traffic } = stateWithTraffic();
     await traffic.close();
     expect(db.open).toBe(true);
     expect(() => db.prepare('SELECT count(*) FROM traffic').get()).not.toThrow();

@@ -6,6 +6,7 @@ import type { Action } from '#core/act/action.ts';
 import type { ActionClaims } from '#core/ports.ts';
 import { type ActDeps, backoffSeconds, runActionsBatch } from '#lambda/act/act.ts';
 import { METRICS } from '#lambda/metric-names.ts';
+import { hardBounceAction } from '#test/support/builders.ts';
 import { MemoryListProvider } from '#test/support/memory-list-provider.ts';
 import { silentLog } from '#test/support/silent-log.ts';
 
@@ -31,16 +32,7 @@ function record(body: unknown, receives = 1, id = 'm1'): SQSRecord {
 }
 
 function action(address: string): Action {
-  return {
-    v: 1,
-    id: address,
-    subject: address,
-    target: { type: 'email', address },
-    kind: 'bounce',
-    reason: 'hard',
-    occurredAt: NOW - 1000,
-    providers: ['mem'],
-  };
+  return hardBounceAction(address, { occurredAt: NOW - 1000, providers: ['mem'] });
 }
 
 function memoryClaims(): ActionClaims & { held: Map<string, string> } {
